@@ -1,0 +1,134 @@
+//! Scrolling text. Its position is a pure function of the item's own clock:
+//! x(t) = start − speed·t, so it moves at exactly `speed` pixels per second
+//! whatever the frame rate, and the same instant always draws the same frame.
+
+use super::{CachedText, Moment};
+use crate::render::text::TextSpec;
+use crate::render::{Painter, RectF, TextSystem};
+use bangtin_layouts::{Align, Color, Direction, ItemKind};
+
+/// Line box height relative to the font size.
+const LINE: f32 = 1.25;
+
+#[derive(Debug)]
+pub struct TickerContent {
+    /// One copy: the text followed by the separator.
+    copy: String,
+    size: f32,
+    color: Color,
+    bold: bool,
+    speed: f64,
+    direction: Direction,
+    repeat: u32,
+    buf: CachedText,
+    /// Width of one copy in board pixels (measured at scale 1).
+    copy_w: f64,
+}
+
+/// Advance width of a laid-out single line, trailing spaces included
+/// (they are part of the separator and of the rhythm of the loop).
+fn advance(buf: &glyphon::Buffer) -> f32 {
+    buf.layout_runs()
+        .flat_map(|r| r.glyphs.iter())
+        .map(|g| g.x + g.w)
+        .fold(0.0, f32::max)
+}
+
+impl TickerContent {
+    pub fn new(kind: &ItemKind, ts: &mut TextSystem) -> Self {
+        let ItemKind::Ticker {
+            text,
+            style,
+            speed,
+            direction,
+            separator,
+            repeat,
+        } = kind
+        else {
+            unreachable!("TickerContent::new is only called for tickers")
+        };
+        let mut t = TickerContent {
+            copy: format!("{text}{separator}"),
+            size: style.size,
+            color: style.color,
+            bold: style.bold,
+            speed: *speed,
+            direction: *direction,
+            repeat: *repeat,
+            buf: CachedText::default(),
+            copy_w: 0.0,
+        };
+        let spec = t.spec(1.0);
+        t.copy_w = f64::from(advance(t.buf.get(ts, &t.copy, spec))).max(1.0);
+        t
+    }
+
+    fn spec(&self, scale: f32) -> TextSpec {
+        TextSpec {
+            size: self.size * scale,
+            line_height: LINE,
+            bold: self.bold,
+            align: Align::Left,
+            width: None,
+            wrap: false,
+        }
+    }
+
+    /// Width of one copy (text + separator), board pixels.
+    pub fn copy_width(&self) -> f64 {
+        self.copy_w
+    }
+
+    /// With `repeat = N`, the item lasts until the N-th copy has crossed the
+    /// zone: it enters at one edge and leaves at the other.
+    pub fn natural_seconds(&self, area: RectF) -> Option<f64> {
+        (self.repeat > 0).then(|| (f64::from(area.w) + f64::from(self.repeat) * self.copy_w) / self.speed)
+    }
+
+    /// Left edge (board px) of copy `k` at local time `t`.
+    pub fn copy_x(&self, area: RectF, t: f64, k: i64) -> f64 {
+        let travelled = self.speed * t;
+        match self.direction {
+            Direction::Left => f64::from(area.x + area.w) - travelled + k as f64 * self.copy_w,
+            Direction::Right => f64::from(area.x) - self.copy_w + travelled - k as f64 * self.copy_w,
+        }
+    }
+
+    pub fn paint(&mut self, p: &mut Painter, area: RectF, m: Moment) {
+        let s = p.view.scale;
+        let spec = self.spec(s);
+        // Copies that overlap the zone now: k in [k0, k1].
+        let x0 = self.copy_x(area, m.local, 0);
+        let (lo, hi) = (f64::from(area.x) - self.copy_w, f64::from(area.x + area.w));
+        let (mut k0, mut k1) = match self.direction {
+            Direction::Left => (
+                ((lo - x0) / self.copy_w).ceil() as i64,
+                ((hi - x0) / self.copy_w).floor() as i64,
+            ),
+            Direction::Right => (
+                ((x0 - hi) / self.copy_w).ceil() as i64,
+                ((x0 - lo) / self.copy_w).floor() as i64,
+            ),
+        };
+        k0 = k0.max(0);
+        if self.repeat > 0 {
+            k1 = k1.min(i64::from(self.repeat) - 1);
+        }
+        if k1 < k0 {
+            return;
+        }
+        let y = area.y + (area.h - self.size * LINE) / 2.0;
+        let (copy, color) = (self.copy.clone(), self.color);
+        let buf = self.buf.get(p.text_system(), &copy, spec);
+        let runs: Vec<_> = (k0..=k1)
+            .map(|k| {
+                let x = match self.direction {
+                    Direction::Left => x0 + k as f64 * self.copy_w,
+                    Direction::Right => x0 - k as f64 * self.copy_w,
+                };
+                (buf, x as f32, y, color)
+            })
+            .collect();
+        p.text(&runs);
+    }
+}

@@ -1,0 +1,569 @@
+//! `bangtin-player run`: the board itself.
+//!
+//! A fullscreen, borderless, cursorless window (or a fixed output region for
+//! LED sending cards), drawn frame by frame from the scene clock. Zones are
+//! redrawn only when they change and at the rate that looks right: tickers
+//! and crossfades every frame, clocks once a second, pictures never. On a
+//! software GPU only the changed rectangles reach the X server
+//! ([`crate::x11shm`]); on a real GPU whole frames go through the wgpu
+//! swapchain with vsync. Without a display the same frames are written as
+//! PNG files.
+
+use crate::gpu::Gpu;
+use crate::headless::{Headless, Target};
+use crate::render::{RectF, Renderer, View};
+use crate::scene::Scene;
+use crate::x11shm::X11Present;
+use anyhow::{Context, Result, anyhow};
+use bangtin_layouts::{Layout, Rect, time::local_midnight};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use winit::application::ApplicationHandler;
+use winit::dpi::{PhysicalPosition, PhysicalSize};
+use winit::event::WindowEvent;
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
+use winit::window::{Fullscreen, Window, WindowId, WindowLevel};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PresentMode {
+    /// shm on a software GPU under X11, else surface.
+    Auto,
+    /// The wgpu swapchain, full frames, vsync.
+    Surface,
+    /// X11 shared memory, changed rectangles only.
+    Shm,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Fixed output region instead of fullscreen: size and position.
+    pub window: Option<([u32; 2], [i32; 2])>,
+    pub present: PresentMode,
+    /// Frame-rate cap for moving zones.
+    pub fps: f64,
+    /// Stop after this many seconds.
+    pub run_for: Option<f64>,
+    /// Headless: where frames go, and how often.
+    pub out_dir: PathBuf,
+    pub every: f64,
+}
+
+/// Maps the monotonic clock onto scene time, so motion never depends on
+/// wall-clock jumps (NTP) or on how many frames were drawn.
+#[derive(Debug, Clone, Copy)]
+struct SceneClock {
+    mono0: Instant,
+    t0: f64,
+}
+
+impl SceneClock {
+    /// Start at the scene time of "now" for `anchor`.
+    fn new(anchor: DateTime<Utc>) -> Self {
+        let now = Utc::now();
+        SceneClock {
+            mono0: Instant::now(),
+            t0: (now - anchor).num_microseconds().map_or(0.0, |us| us as f64 / 1e6),
+        }
+    }
+    fn t(&self, at: Instant) -> f64 {
+        self.t0 + at.saturating_duration_since(self.mono0).as_secs_f64()
+    }
+    fn instant_of(&self, t: f64) -> Instant {
+        let d = t - self.t0;
+        if d <= 0.0 {
+            self.mono0
+        } else {
+            self.mono0 + Duration::from_secs_f64(d.min(1e7))
+        }
+    }
+}
+
+/// Playlists restart at local midnight: each day's programme starts clean
+/// and every board showing a layout stays in step.
+fn anchor_now(layout: &Layout) -> DateTime<Utc> {
+    local_midnight(Utc::now(), layout.board.timezone)
+}
+
+/// Frames drawn, for logs now and heartbeats later.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FrameStats {
+    pub frames: u64,
+    pub pixels: u64,
+    pub busy: Duration,
+}
+
+/// Headless `run`: render the live board to `out_dir/latest.png` every
+/// `every` seconds, for machines without a display (demos, CI, previews).
+pub fn run_headless(layout: Layout, opts: &Options) -> Result<()> {
+    let gpu = Arc::new(Gpu::new(None)?);
+    tracing::info!("GPU: {}", gpu.describe());
+    let mut h = Headless::new(gpu);
+    let size = [layout.board.width, layout.board.height];
+    let view = View::identity(size[0], size[1]);
+    let mut anchor = anchor_now(&layout);
+    let mut scene = Scene::new(layout, anchor, &mut h.renderer, 1.0);
+    let mut clock = SceneClock::new(anchor);
+    std::fs::create_dir_all(&opts.out_dir)
+        .with_context(|| format!("không tạo được thư mục {}", opts.out_dir.display()))?;
+    let latest = opts.out_dir.join("latest.png");
+    let shown = std::fs::canonicalize(&opts.out_dir)
+        .unwrap_or(opts.out_dir.clone())
+        .join("latest.png");
+    println!(
+        "Đang chạy không màn hình; ảnh trực tiếp của bảng tin (live frame, every {} s): {}",
+        opts.every,
+        shown.display()
+    );
+    let started = Instant::now();
+    let mut n = 0u64;
+    loop {
+        let now = Instant::now();
+        let midnight = anchor_now(&scene.layout);
+        if midnight != anchor {
+            anchor = midnight;
+            scene.reanchor(anchor);
+            clock = SceneClock::new(anchor);
+        }
+        let img = h.frame(&mut scene, clock.t(now), view)?;
+        crate::write_png(&img, &latest)?;
+        n += 1;
+        if n == 1 {
+            tracing::info!("khung hình đầu tiên sau {:?} (first frame)", started.elapsed());
+        }
+        if opts.run_for.is_some_and(|s| started.elapsed().as_secs_f64() >= s) {
+            return Ok(());
+        }
+        let next = now + Duration::from_secs_f64(opts.every);
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+}
+
+/// Windowed `run`.
+pub fn run_window(layout: Layout, opts: Options) -> Result<()> {
+    let event_loop = EventLoop::new().context("không mở được vòng lặp sự kiện cửa sổ (no event loop)")?;
+    let mut app = App {
+        layout: Some(layout),
+        opts,
+        state: None,
+        error: None,
+        started: Instant::now(),
+    };
+    event_loop
+        .run_app(&mut app)
+        .context("vòng lặp sự kiện dừng bất thường (event loop failed)")?;
+    match app.error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+struct App {
+    layout: Option<Layout>,
+    opts: Options,
+    state: Option<Running>,
+    error: Option<anyhow::Error>,
+    started: Instant,
+}
+
+enum Present {
+    Surface {
+        surface: wgpu::Surface<'static>,
+        config: wgpu::SurfaceConfiguration,
+    },
+    Shm {
+        x: X11Present,
+        targets: HashMap<[u32; 2], Target>,
+    },
+}
+
+struct Running {
+    window: Arc<Window>,
+    renderer: Renderer,
+    scene: Scene,
+    present: Present,
+    clock: SceneClock,
+    anchor: DateTime<Utc>,
+    view: View,
+    /// Scene time at which each zone next changes by itself.
+    zone_next: Vec<f64>,
+    full_redraw: bool,
+    last_frame: Option<Instant>,
+    frame_interval: Duration,
+    stats: FrameStats,
+    first_frame_logged: bool,
+}
+
+fn window_id_x11(window: &Window) -> Option<u32> {
+    use raw_window_handle::{HasWindowHandle, RawWindowHandle};
+    match window.window_handle().ok()?.as_raw() {
+        RawWindowHandle::Xlib(h) => u32::try_from(h.window).ok(),
+        RawWindowHandle::Xcb(h) => Some(h.window.get()),
+        _ => None,
+    }
+}
+
+impl App {
+    fn start(&mut self, el: &ActiveEventLoop) -> Result<Running> {
+        let layout = self.layout.take().ok_or_else(|| anyhow!("started twice"))?;
+        let mut attrs = Window::default_attributes()
+            .with_title(format!("Bangtin — {}", layout.board.name))
+            .with_decorations(false)
+            .with_resizable(false);
+        match self.opts.window {
+            Some((size, pos)) => {
+                attrs = attrs
+                    .with_inner_size(PhysicalSize::new(size[0], size[1]))
+                    .with_position(PhysicalPosition::new(pos[0], pos[1]))
+                    .with_window_level(WindowLevel::AlwaysOnTop);
+            }
+            None => {
+                let mon = el.primary_monitor().or_else(|| el.available_monitors().next());
+                if let Some(m) = &mon {
+                    // Also size and place it: without a window manager the
+                    // fullscreen hint alone does nothing.
+                    attrs = attrs.with_inner_size(m.size()).with_position(m.position());
+                }
+                attrs = attrs.with_fullscreen(Some(Fullscreen::Borderless(mon)));
+            }
+        }
+        let window = Arc::new(
+            el.create_window(attrs)
+                .context("không tạo được cửa sổ (cannot create window)")?,
+        );
+        window.set_cursor_visible(false);
+        let size = window.inner_size();
+        let target = [size.width.max(1), size.height.max(1)];
+
+        let gpu = Arc::new(Gpu::new(Some(Box::new(el.owned_display_handle())))?);
+        tracing::info!("GPU: {}", gpu.describe());
+        let x11 = window_id_x11(&window);
+        let want_shm = match self.opts.present {
+            PresentMode::Shm => true,
+            PresentMode::Surface => false,
+            PresentMode::Auto => gpu.is_software() && x11.is_some(),
+        };
+        let present = if want_shm {
+            let id = x11.ok_or_else(|| anyhow!("--present shm cần X11 (needs an X11 window)"))?;
+            let x = X11Present::new(id)?;
+            tracing::info!(
+                "trình chiếu: chỉ vùng thay đổi qua X11 {} (damage-only present)",
+                if x.uses_shm() { "MIT-SHM" } else { "PutImage" }
+            );
+            Present::Shm {
+                x,
+                targets: HashMap::new(),
+            }
+        } else {
+            let surface = gpu
+                .instance
+                .create_surface(window.clone())
+                .context("không tạo được bề mặt vẽ (cannot create surface)")?;
+            let caps = surface.get_capabilities(&gpu.adapter);
+            let format = [wgpu::TextureFormat::Bgra8Unorm, wgpu::TextureFormat::Rgba8Unorm]
+                .into_iter()
+                .find(|f| caps.formats.contains(f))
+                .or_else(|| caps.formats.first().copied())
+                .ok_or_else(|| anyhow!("bề mặt không hỗ trợ định dạng nào (surface has no formats)"))?;
+            let present_mode = if caps.present_modes.contains(&wgpu::PresentMode::Fifo) {
+                wgpu::PresentMode::Fifo
+            } else {
+                caps.present_modes.first().copied().unwrap_or(wgpu::PresentMode::Fifo)
+            };
+            let config = wgpu::SurfaceConfiguration {
+                usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+                format,
+                color_space: wgpu::SurfaceColorSpace::Auto,
+                width: target[0],
+                height: target[1],
+                present_mode,
+                desired_maximum_frame_latency: 2,
+                alpha_mode: caps
+                    .alpha_modes
+                    .first()
+                    .copied()
+                    .unwrap_or(wgpu::CompositeAlphaMode::Auto),
+                view_formats: vec![],
+            };
+            surface.configure(&gpu.device, &config);
+            tracing::info!("trình chiếu: khung hình đầy đủ qua wgpu {format:?} {present_mode:?} (swapchain)");
+            Present::Surface { surface, config }
+        };
+        let format = match &present {
+            Present::Surface { config, .. } => config.format,
+            Present::Shm { .. } => wgpu::TextureFormat::Bgra8Unorm,
+        };
+        let mut renderer = Renderer::new(gpu, format);
+        let board = [layout.board.width, layout.board.height];
+        let view = if board == target {
+            View::identity(board[0], board[1])
+        } else {
+            View::fit(board, target)
+        };
+        let anchor = anchor_now(&layout);
+        let scene = Scene::new(layout, anchor, &mut renderer, view.scale);
+        let n = scene.layout.zones.len();
+        let hz = window
+            .current_monitor()
+            .and_then(|m| m.refresh_rate_millihertz())
+            .map_or(60.0, |mhz| f64::from(mhz) / 1000.0);
+        let fps = self.opts.fps.min(hz.max(1.0));
+        Ok(Running {
+            window,
+            renderer,
+            scene,
+            present,
+            clock: SceneClock::new(anchor),
+            anchor,
+            view,
+            zone_next: vec![f64::NEG_INFINITY; n],
+            full_redraw: true,
+            last_frame: None,
+            frame_interval: Duration::from_secs_f64(1.0 / fps),
+            stats: FrameStats::default(),
+            first_frame_logged: false,
+        })
+    }
+}
+
+impl ApplicationHandler for App {
+    fn resumed(&mut self, el: &ActiveEventLoop) {
+        if self.state.is_some() || self.error.is_some() {
+            return;
+        }
+        match self.start(el) {
+            Ok(s) => {
+                s.window.request_redraw();
+                self.state = Some(s);
+            }
+            Err(e) => {
+                self.error = Some(e);
+                el.exit();
+            }
+        }
+    }
+
+    fn window_event(&mut self, el: &ActiveEventLoop, _id: WindowId, event: WindowEvent) {
+        let Some(s) = self.state.as_mut() else { return };
+        let result = match event {
+            WindowEvent::CloseRequested => {
+                el.exit();
+                Ok(())
+            }
+            WindowEvent::Resized(size) => s.resize([size.width.max(1), size.height.max(1)]),
+            WindowEvent::RedrawRequested => {
+                // Exposed or asked for: everything is painted again.
+                s.full_redraw = true;
+                s.frame(self.started).map(|_| ())
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            self.error = Some(e);
+            el.exit();
+        }
+    }
+
+    fn about_to_wait(&mut self, el: &ActiveEventLoop) {
+        let Some(s) = self.state.as_mut() else { return };
+        if self
+            .opts
+            .run_for
+            .is_some_and(|r| self.started.elapsed().as_secs_f64() >= r)
+        {
+            tracing::info!(
+                "đã chạy {:.1} s: {} khung hình, {:.1} Mpx (ran; frames drawn)",
+                self.started.elapsed().as_secs_f64(),
+                s.stats.frames,
+                s.stats.pixels as f64 / 1e6
+            );
+            el.exit();
+            return;
+        }
+        match s.frame(self.started) {
+            Ok(next) => el.set_control_flow(ControlFlow::WaitUntil(next)),
+            Err(e) => {
+                self.error = Some(e);
+                el.exit();
+            }
+        }
+    }
+}
+
+impl Running {
+    fn resize(&mut self, target: [u32; 2]) -> Result<()> {
+        if let Present::Surface { surface, config } = &mut self.present {
+            if [config.width, config.height] == target {
+                return Ok(());
+            }
+            config.width = target[0];
+            config.height = target[1];
+            surface.configure(&self.renderer.gpu.device, config);
+        }
+        let board = self.scene.size();
+        let view = if board == target {
+            View::identity(board[0], board[1])
+        } else {
+            View::fit(board, target)
+        };
+        if view != self.view {
+            if view.scale != self.view.scale {
+                // Pictures and text are prepared for one scale.
+                let layout = self.scene.layout.clone();
+                self.scene = Scene::new(layout, self.anchor, &mut self.renderer, view.scale);
+            }
+            self.view = view;
+        }
+        self.full_redraw = true;
+        Ok(())
+    }
+
+    /// Draw what is due and return when to wake up next.
+    fn frame(&mut self, started: Instant) -> Result<Instant> {
+        let now = Instant::now();
+        let midnight = anchor_now(&self.scene.layout);
+        if midnight != self.anchor {
+            self.anchor = midnight;
+            self.scene.reanchor(midnight);
+            self.clock = SceneClock::new(midnight);
+            self.full_redraw = true;
+        }
+        // Respect the frame-rate cap for moving zones.
+        if !self.full_redraw
+            && let Some(last) = self.last_frame
+            && now < last + self.frame_interval
+        {
+            return Ok(last + self.frame_interval);
+        }
+        let t = self.clock.t(now);
+        let activity = self.scene.activity(t);
+        let mut dirty: Vec<Rect> = Vec::new();
+        for (i, a) in activity.iter().enumerate() {
+            if self.full_redraw || a.animating || self.zone_next[i] <= t {
+                dirty.push(a.rect);
+            }
+            self.zone_next[i] = if a.animating { t } else { a.next_change };
+        }
+        let board = self.scene.size();
+        if self.full_redraw {
+            dirty = vec![Rect::new(0, 0, board[0], board[1])];
+        }
+        if !dirty.is_empty() {
+            let t0 = Instant::now();
+            self.draw(t, &merge(dirty))?;
+            self.stats.frames += 1;
+            self.stats.busy += t0.elapsed();
+            self.last_frame = Some(now);
+            if !self.first_frame_logged {
+                self.first_frame_logged = true;
+                tracing::info!("khung hình đầu tiên sau {:?} (first frame)", started.elapsed());
+            }
+        }
+        self.full_redraw = false;
+        let animating = activity.iter().any(|a| a.animating);
+        let next = if animating {
+            self.last_frame.unwrap_or(now) + self.frame_interval
+        } else {
+            let soonest = self.zone_next.iter().copied().fold(f64::INFINITY, f64::min);
+            if soonest.is_finite() {
+                self.clock.instant_of(soonest)
+            } else {
+                now + Duration::from_secs(60)
+            }
+        };
+        // Wake at least every few seconds to notice midnight and deadlines.
+        Ok(next.min(now + Duration::from_secs(5)))
+    }
+
+    fn draw(&mut self, t: f64, dirty: &[Rect]) -> Result<()> {
+        match &mut self.present {
+            Present::Surface { surface, config } => {
+                let frame = match surface.get_current_texture() {
+                    wgpu::CurrentSurfaceTexture::Success(f) | wgpu::CurrentSurfaceTexture::Suboptimal(f) => f,
+                    wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
+                        surface.configure(&self.renderer.gpu.device, config);
+                        self.full_redraw = true;
+                        return Ok(());
+                    }
+                    other => {
+                        tracing::debug!("bỏ qua khung hình: {other:?} (skipped frame)");
+                        return Ok(());
+                    }
+                };
+                let target = frame.texture.create_view(&wgpu::TextureViewDescriptor::default());
+                let mut p = self.renderer.painter(self.view);
+                self.scene.paint(&mut p, t);
+                self.renderer.render(&target, &self.view);
+                self.window.pre_present_notify();
+                self.renderer.gpu.queue.present(frame);
+                self.stats.pixels += u64::from(config.width) * u64::from(config.height);
+            }
+            Present::Shm { x, targets } => {
+                for r in dirty {
+                    let Some(clip) = self.view.clip_of(RectF::from(*r)) else {
+                        continue;
+                    };
+                    let view = View {
+                        offset: [self.view.offset[0] - clip.x as f32, self.view.offset[1] - clip.y as f32],
+                        size: [clip.w, clip.h],
+                        ..self.view
+                    };
+                    let gpu = self.renderer.gpu.clone();
+                    if targets.len() > 16 {
+                        targets.clear();
+                    }
+                    let target = targets
+                        .entry(view.size)
+                        .or_insert_with(|| Target::new(&gpu, clip.w, clip.h, wgpu::TextureFormat::Bgra8Unorm));
+                    let mut p = self.renderer.painter(view);
+                    self.scene.paint(&mut p, t);
+                    self.renderer.render(&target.view, &view);
+                    let row = clip.w as usize * 4;
+                    x.put(clip.x as i16, clip.y as i16, clip.w as u16, clip.h as u16, |buf| {
+                        target.read_rows(&gpu, |y, src| buf[y * row..(y + 1) * row].copy_from_slice(src))
+                    })?;
+                    self.stats.pixels += u64::from(clip.w) * u64::from(clip.h);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Merge overlapping damage so no pixel is drawn twice in a frame.
+fn merge(mut rects: Vec<Rect>) -> Vec<Rect> {
+    let mut merged = true;
+    while merged {
+        merged = false;
+        'outer: for i in 0..rects.len() {
+            for j in i + 1..rects.len() {
+                if rects[i].intersect(&rects[j]).is_some() {
+                    let u = rects[i].union(&rects[j]);
+                    rects[i] = u;
+                    rects.swap_remove(j);
+                    merged = true;
+                    break 'outer;
+                }
+            }
+        }
+    }
+    rects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_damage_merges_disjoint_stays() {
+        let r = merge(vec![
+            Rect::new(0, 0, 10, 10),
+            Rect::new(5, 5, 10, 10),
+            Rect::new(100, 100, 5, 5),
+        ]);
+        assert_eq!(r.len(), 2);
+        assert!(r.contains(&Rect::new(0, 0, 15, 15)));
+    }
+}

@@ -1,0 +1,245 @@
+//! `bangtin-player`: render, run, check and benchmark board layouts.
+//!
+//! Exit status: 0 ok, 2 bad input (the message says what and where),
+//! 1 any other failure.
+
+use anyhow::Result;
+use bangtin_layouts::{LayoutError, load_layout};
+use bangtin_player::{At, BadInput, FrameRequest, Gpu, bench, kiosk, media_preview_layout, parse_geometry, parse_size};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bangtin-player",
+    version,
+    about = "Trình phát bảng tin điện tử Bangtin — Bangtin board player",
+    long_about = "Hiển thị bố cục bảng tin bằng GPU: cửa sổ kiosk toàn màn hình trên bảng, \
+                  hoặc không màn hình (ảnh PNG) để xem trước và kiểm thử.\n\
+                  Renders board layouts with the GPU: a fullscreen kiosk window on the board, \
+                  or headless PNG frames for previews and tests."
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Vẽ một khung hình ra tệp PNG (render one deterministic frame to PNG)
+    Render(RenderArgs),
+    /// Chạy bảng tin: cửa sổ kiosk, hoặc không màn hình (run the board)
+    Run(RunArgs),
+    /// Kiểm tra bố cục và tệp phương tiện (validate a layout and its media)
+    Check {
+        #[arg(long, value_name = "FILE")]
+        layout: PathBuf,
+    },
+    /// Đo hiệu năng dựng hình không màn hình (headless rendering benchmark)
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["layout", "media"]))]
+struct RenderArgs {
+    /// Bố cục TOML (layout file)
+    #[arg(long, value_name = "FILE")]
+    layout: Option<PathBuf>,
+    /// Xem trước một ảnh toàn màn hình (preview one picture, fitted)
+    #[arg(long, value_name = "FILE")]
+    media: Option<PathBuf>,
+    /// Thời điểm: RFC 3339 hoặc +GIÂY sau khi danh sách phát bắt đầu (instant or +SECONDS)
+    #[arg(long, value_name = "WHEN", default_value = "+0")]
+    at: String,
+    /// Mốc bắt đầu danh sách phát, mặc định 00:00 giờ địa phương (playlist start)
+    #[arg(long, value_name = "RFC3339")]
+    start: Option<String>,
+    /// Tệp PNG kết quả (output file)
+    #[arg(long, value_name = "FILE.png")]
+    out: PathBuf,
+    /// Kích thước ảnh, ví dụ 384x192 (output size; the board is scaled to fit)
+    #[arg(long, value_name = "WxH")]
+    size: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Bố cục TOML; mặc định: mẫu bảng tin xã 1920×1080 (layout file)
+    #[arg(long, value_name = "FILE")]
+    layout: Option<PathBuf>,
+    /// Vùng xuất cố định thay vì toàn màn hình, ví dụ 384x192+0+0 (fixed output region)
+    #[arg(long, value_name = "WxH+X+Y")]
+    window: Option<String>,
+    /// Không mở cửa sổ: vẽ ra PNG định kỳ (no window: write PNG frames)
+    #[arg(long)]
+    headless: bool,
+    /// Thư mục ảnh chụp khi chạy không màn hình (where headless frames go)
+    #[arg(long, value_name = "DIR", default_value = "out/frames")]
+    out_dir: PathBuf,
+    /// Chu kỳ ghi ảnh khi không màn hình, giây (headless frame interval)
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    every: f64,
+    /// Cách trình chiếu: auto, surface (GPU) hoặc shm (X11, chỉ vùng thay đổi)
+    #[arg(long, value_enum, default_value_t = kiosk::PresentMode::Auto)]
+    present: kiosk::PresentMode,
+    /// Giới hạn khung hình mỗi giây cho vùng chuyển động (frame rate cap)
+    #[arg(long, default_value_t = 60.0)]
+    fps: f64,
+    /// Dừng sau số giây này (for tests and benchmarks)
+    #[arg(long = "for", value_name = "SECONDS")]
+    run_for: Option<f64>,
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let bad = e.chain().any(|c| c.is::<BadInput>() || c.is::<LayoutError>());
+            eprintln!("lỗi (error): {e:#}");
+            ExitCode::from(if bad { 2 } else { 1 })
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wgpu_core=warn,wgpu_hal=warn,naga=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.cmd {
+        Cmd::Render(a) => render(a),
+        Cmd::Run(a) => run(a),
+        Cmd::Check { layout } => check(&layout),
+        Cmd::Bench(a) => bench::run(a),
+    }
+}
+
+fn bad(msg: String) -> anyhow::Error {
+    BadInput(msg).into()
+}
+
+fn parse_start(s: &Option<String>) -> Result<Option<DateTime<Utc>>> {
+    s.as_deref()
+        .map(|s| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| bad(format!("--start {s:?}: cần thời điểm RFC 3339 (expected RFC 3339)")))
+        })
+        .transpose()
+}
+
+fn render(a: RenderArgs) -> Result<()> {
+    let size = a.size.as_deref().map(parse_size).transpose().map_err(bad)?;
+    let at: At = a.at.parse().map_err(|e| bad(format!("--at {e}")))?;
+    let start = parse_start(&a.start)?;
+    let layout = match (&a.layout, &a.media) {
+        (Some(l), _) => load_layout(l)?,
+        (None, Some(m)) => media_preview_layout(m, size.unwrap_or([1920, 1080]))?,
+        (None, None) => unreachable!("clap requires one source"),
+    };
+    let gpu = Arc::new(Gpu::new(None)?);
+    tracing::debug!("GPU: {}", gpu.describe());
+    let img = bangtin_player::render_frame(
+        gpu,
+        FrameRequest {
+            layout,
+            at,
+            start,
+            size,
+        },
+    )?;
+    if std::env::var_os("BANGTIN_MARK_FIRST_FRAME").is_some() {
+        // For `bench`: the frame is rendered and read back; PNG encoding follows.
+        println!("first-frame");
+    }
+    bangtin_player::write_png(&img, &a.out)?;
+    println!("{}", a.out.display());
+    Ok(())
+}
+
+fn check(path: &Path) -> Result<()> {
+    let layout = load_layout(path)?;
+    let mut problems = Vec::new();
+    for m in layout.media() {
+        if !m.path.exists() {
+            problems.push(format!(
+                "{}: không tìm thấy tệp {:?} (file not found)",
+                path.display(),
+                m.written
+            ));
+        } else if is_picture_ext(&m.path)
+            && let Err(e) = bangtin_player::content::image::decode(&m.path)
+        {
+            problems.push(format!("{}: {e}", path.display()));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(bad(problems.join("\n")));
+    }
+    let items: usize = layout.zones.iter().map(|z| z.items.len()).sum();
+    println!(
+        "{}: hợp lệ — bảng {}×{}, {} vùng, {} mục (valid)",
+        path.display(),
+        layout.board.width,
+        layout.board.height,
+        layout.zones.len(),
+        items
+    );
+    Ok(())
+}
+
+fn is_picture_ext(p: &Path) -> bool {
+    // Video files are checked by the video capability; everything else
+    // named by an image item or a background must decode as a picture.
+    !matches!(
+        p.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("mp4" | "mkv" | "webm" | "mov" | "avi" | "ts" | "m4v")
+    )
+}
+
+fn run(a: RunArgs) -> Result<()> {
+    let layout_path = a
+        .layout
+        .clone()
+        .unwrap_or_else(|| bangtin_layouts::templates::path("commune-office-1920x1080"));
+    let layout = load_layout(&layout_path)?;
+    let window = a.window.as_deref().map(parse_geometry).transpose().map_err(bad)?;
+    if !(a.every.is_finite() && a.every > 0.0) {
+        return Err(bad("--every phải là số giây dương (must be > 0)".into()));
+    }
+    let opts = kiosk::Options {
+        window,
+        present: a.present,
+        fps: a.fps.clamp(1.0, 240.0),
+        run_for: a.run_for,
+        out_dir: a.out_dir,
+        every: a.every,
+    };
+    let has_display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if a.headless || !has_display {
+        if !a.headless {
+            tracing::info!("không có màn hình (no DISPLAY): chạy không màn hình, ghi ảnh PNG");
+        }
+        return kiosk::run_headless(layout, &opts);
+    }
+    kiosk::run_window(layout, opts)
+}

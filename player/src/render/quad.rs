@@ -1,0 +1,178 @@
+//! One pipeline for every rectangle: solid fills, pictures, layers.
+
+use super::Blend;
+use std::ops::Range;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct QuadInstance {
+    /// x, y, w, h in target pixels.
+    pub rect: [f32; 4],
+    /// u0, v0, u1, v1.
+    pub uv: [f32; 4],
+    /// Multiplies the texture sample.
+    pub color: [f32; 4],
+}
+
+const INSTANCE_ATTRS: [wgpu::VertexAttribute; 3] =
+    wgpu::vertex_attr_array![0 => Float32x4, 1 => Float32x4, 2 => Float32x4];
+
+#[derive(Debug)]
+pub(crate) struct QuadPipeline {
+    straight: wgpu::RenderPipeline,
+    premultiplied: wgpu::RenderPipeline,
+    params: wgpu::Buffer,
+    params_bind: wgpu::BindGroup,
+    pub(crate) tex_layout: wgpu::BindGroupLayout,
+    pub(crate) linear: wgpu::Sampler,
+    pub(crate) nearest: wgpu::Sampler,
+    last_size: std::cell::Cell<[u32; 2]>,
+}
+
+pub(crate) fn instance_buffer(device: &wgpu::Device, count: usize) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("quad instances"),
+        size: (count.max(16) * size_of::<QuadInstance>()) as u64,
+        usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
+}
+
+impl QuadPipeline {
+    pub(crate) fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> Self {
+        let shader = device.create_shader_module(wgpu::include_wgsl!("quad.wgsl"));
+        let params_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("quad params"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::VERTEX,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            }],
+        });
+        let tex_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("quad texture"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+            ],
+        });
+        let params = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("quad params"),
+            size: 16,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let params_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("quad params"),
+            layout: &params_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: params.as_entire_binding(),
+            }],
+        });
+        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("quad"),
+            bind_group_layouts: &[Some(&params_layout), Some(&tex_layout)],
+            immediate_size: 0,
+        });
+        let make = |blend: wgpu::BlendState, label: &str| {
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(label),
+                layout: Some(&layout),
+                vertex: wgpu::VertexState {
+                    module: &shader,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers: &[Some(wgpu::VertexBufferLayout {
+                        array_stride: size_of::<QuadInstance>() as u64,
+                        step_mode: wgpu::VertexStepMode::Instance,
+                        attributes: &INSTANCE_ATTRS,
+                    })],
+                },
+                primitive: wgpu::PrimitiveState {
+                    topology: wgpu::PrimitiveTopology::TriangleStrip,
+                    ..Default::default()
+                },
+                depth_stencil: None,
+                multisample: wgpu::MultisampleState::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module: &shader,
+                    entry_point: Some("fs_main"),
+                    compilation_options: Default::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format,
+                        blend: Some(blend),
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        let sampler = |f: wgpu::FilterMode, label: &str| {
+            device.create_sampler(&wgpu::SamplerDescriptor {
+                label: Some(label),
+                address_mode_u: wgpu::AddressMode::ClampToEdge,
+                address_mode_v: wgpu::AddressMode::ClampToEdge,
+                mag_filter: f,
+                min_filter: f,
+                ..Default::default()
+            })
+        };
+        QuadPipeline {
+            straight: make(wgpu::BlendState::ALPHA_BLENDING, "quad straight"),
+            premultiplied: make(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING, "quad premultiplied"),
+            params,
+            params_bind,
+            tex_layout,
+            linear: sampler(wgpu::FilterMode::Linear, "linear"),
+            nearest: sampler(wgpu::FilterMode::Nearest, "nearest"),
+            last_size: std::cell::Cell::new([0, 0]),
+        }
+    }
+
+    pub(crate) fn set_target_size(&self, queue: &wgpu::Queue, size: [u32; 2]) {
+        if self.last_size.get() != size {
+            let data = [size[0] as f32, size[1] as f32, 0.0, 0.0];
+            queue.write_buffer(&self.params, 0, bytemuck::cast_slice(&data));
+            self.last_size.set(size);
+        }
+    }
+
+    pub(crate) fn draw(
+        &self,
+        pass: &mut wgpu::RenderPass<'_>,
+        blend: Blend,
+        bind: &wgpu::BindGroup,
+        instances: &wgpu::Buffer,
+        range: Range<u32>,
+    ) {
+        pass.set_pipeline(match blend {
+            Blend::Straight => &self.straight,
+            Blend::Premultiplied => &self.premultiplied,
+        });
+        pass.set_bind_group(0, &self.params_bind, &[]);
+        pass.set_bind_group(1, bind, &[]);
+        pass.set_vertex_buffer(0, instances.slice(..));
+        pass.draw(0..4, range);
+    }
+}

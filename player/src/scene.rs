@@ -1,0 +1,194 @@
+//! A layout brought to life: its media loaded, its playlists compiled
+//! against an anchor instant, painted at any instant.
+
+use crate::content::{Content, Moment, Motion};
+use crate::render::{Painter, RectF, Renderer};
+use bangtin_layouts::{Fit, Layout, Rect, ZoneState, ZoneTimeline};
+use chrono::{DateTime, TimeDelta, Utc};
+
+#[derive(Debug)]
+struct ZoneRt {
+    rect: Rect,
+    timeline: ZoneTimeline,
+    items: Vec<Content>,
+    natural: Vec<Option<f64>>,
+}
+
+/// The scene of one layout.
+#[derive(Debug)]
+pub struct Scene {
+    pub layout: Layout,
+    /// Wall-clock instant at which the playlists started (t = 0).
+    pub anchor: DateTime<Utc>,
+    zones: Vec<ZoneRt>,
+    background: Option<crate::content::image::ImageContent>,
+    errors: Vec<String>,
+}
+
+/// What a zone does next, for the frame scheduler.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Activity {
+    pub rect: Rect,
+    /// Changes every frame now (ticker, crossfade, video).
+    pub animating: bool,
+    /// Seconds since the anchor at which it next changes by itself.
+    pub next_change: f64,
+}
+
+impl Scene {
+    /// Prepare every item (decode pictures, shape text) for drawing at
+    /// `scale` target pixels per board pixel.
+    pub fn new(layout: Layout, anchor: DateTime<Utc>, r: &mut Renderer, scale: f32) -> Scene {
+        let board = RectF::new(0.0, 0.0, layout.board.width as f32, layout.board.height as f32);
+        let background = layout
+            .board
+            .background_image
+            .as_ref()
+            .map(|src| crate::content::image::ImageContent::load(src, Fit::Fill, board, scale, r));
+        let mut errors = Vec::new();
+        if let Some(e) = background.as_ref().and_then(|b| b.error()) {
+            errors.push(format!("board.background_image: {e}"));
+        }
+        let zones = layout
+            .zones
+            .iter()
+            .map(|z| {
+                let area = RectF::from(z.rect);
+                let items: Vec<Content> = z
+                    .items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, it)| {
+                        let c = Content::prepare(&it.kind, area, scale, r);
+                        if let Some(e) = c.error() {
+                            errors.push(format!("vùng {:?}, mục {i}: {e}", z.id));
+                        }
+                        c
+                    })
+                    .collect();
+                let natural: Vec<Option<f64>> = items.iter().map(|c| c.natural_seconds(area)).collect();
+                ZoneRt {
+                    rect: z.rect,
+                    timeline: ZoneTimeline::new(z, &natural, anchor),
+                    items,
+                    natural,
+                }
+            })
+            .collect();
+        Scene {
+            layout,
+            anchor,
+            zones,
+            background,
+            errors,
+        }
+    }
+
+    /// Restart the playlists at a new anchor (e.g. at local midnight),
+    /// keeping every prepared resource.
+    pub fn reanchor(&mut self, anchor: DateTime<Utc>) {
+        self.anchor = anchor;
+        for (z, rt) in self.layout.zones.iter().zip(&mut self.zones) {
+            rt.timeline = ZoneTimeline::new(z, &rt.natural, anchor);
+        }
+    }
+
+    /// Problems met while preparing (each also logged once).
+    pub fn errors(&self) -> &[String] {
+        &self.errors
+    }
+
+    pub fn size(&self) -> [u32; 2] {
+        [self.layout.board.width, self.layout.board.height]
+    }
+
+    /// Wall-clock instant of scene time `t`.
+    pub fn wall(&self, t: f64) -> DateTime<Utc> {
+        self.anchor + TimeDelta::microseconds((t * 1e6).round() as i64)
+    }
+
+    /// Scene time of a wall-clock instant.
+    pub fn t_of(&self, wall: DateTime<Utc>) -> f64 {
+        (wall - self.anchor)
+            .num_microseconds()
+            .map_or(0.0, |us| us as f64 / 1e6)
+    }
+
+    pub fn zone_state(&self, zone: usize, t: f64) -> ZoneState {
+        self.zones[zone].timeline.state_at(t)
+    }
+
+    /// Paint the whole board at `t` seconds since the anchor.
+    pub fn paint(&mut self, p: &mut Painter, t: f64) {
+        let wall = self.wall(t);
+        let board = RectF::new(
+            0.0,
+            0.0,
+            self.layout.board.width as f32,
+            self.layout.board.height as f32,
+        );
+        if p.set_clip(board) {
+            p.fill(board, self.layout.board.background);
+            if let Some(bg) = &mut self.background {
+                bg.paint(p, board);
+            }
+        }
+        for (zi, z) in self.zones.iter_mut().enumerate() {
+            let area = RectF::from(z.rect);
+            if !p.set_clip(area) {
+                continue;
+            }
+            if let Some(bg) = self.layout.zones[zi].background {
+                p.fill(area, bg);
+            }
+            let st = z.timeline.state_at(t);
+            let items = &self.layout.zones[zi].items;
+            let mut paint_item = |p: &mut Painter, idx: usize, local: f64| {
+                if let Some(bg) = items[idx].background {
+                    p.fill(area, bg);
+                }
+                z.items[idx].paint(p, area, Moment { local, wall });
+            };
+            match (st.current, st.previous) {
+                (Some(cur), Some(prev)) if st.in_transition() => {
+                    paint_item(p, prev.index, prev.local(t));
+                    p.crossfade_in(area, st.mix, |p| {
+                        if let Some(bg) = self.layout.zones[zi].background {
+                            p.fill(area, bg);
+                        }
+                        paint_item(p, cur.index, cur.local(t));
+                    });
+                }
+                (Some(cur), _) => paint_item(p, cur.index, cur.local(t)),
+                (None, _) => {}
+            }
+        }
+    }
+
+    /// What each zone does next after `t`, for damage-only redraws.
+    pub fn activity(&self, t: f64) -> Vec<Activity> {
+        let wall = self.wall(t);
+        self.zones
+            .iter()
+            .map(|z| {
+                let st = z.timeline.state_at(t);
+                let mut a = Activity {
+                    rect: z.rect,
+                    animating: st.in_transition(),
+                    next_change: st.next_change,
+                };
+                if let Some(cur) = st.current {
+                    match z.items[cur.index].motion(Moment {
+                        local: cur.local(t),
+                        wall,
+                    }) {
+                        Motion::Still => {}
+                        Motion::Continuous => a.animating = true,
+                        Motion::At(w) => a.next_change = a.next_change.min(self.t_of(w)),
+                    }
+                }
+                a
+            })
+            .collect()
+    }
+}
