@@ -69,13 +69,23 @@ impl Gpu {
             };
             let info = adapter.get_info();
             let limits = wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits());
+            // A software GPU's memory is the board's RAM: allocate in small
+            // blocks so memory of freed textures (a full redraw's bands)
+            // goes back instead of pinning a 16–64 MB block.
+            let memory_hints = if info.device_type == wgpu::DeviceType::Cpu {
+                wgpu::MemoryHints::Manual {
+                    suballocated_device_memory_block_size: (4 << 20)..(4 << 20),
+                }
+            } else {
+                wgpu::MemoryHints::MemoryUsage
+            };
             let (device, queue) = adapter
                 .request_device(&wgpu::DeviceDescriptor {
                     label: Some("bangtin"),
                     required_features: wgpu::Features::empty(),
                     required_limits: limits,
                     experimental_features: wgpu::ExperimentalFeatures::disabled(),
-                    memory_hints: wgpu::MemoryHints::MemoryUsage,
+                    memory_hints,
                     trace: wgpu::Trace::Off,
                 })
                 .await

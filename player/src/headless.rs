@@ -108,6 +108,14 @@ impl Target {
         Ok(())
     }
 
+    /// Read the target back, tightly packed, in the target's channel order.
+    pub fn read_raw(&self, gpu: &Gpu) -> Result<Vec<u8>> {
+        let row = self.width as usize * 4;
+        let mut out = vec![0u8; row * self.height as usize];
+        self.read_rows(gpu, |y, src| out[y * row..(y + 1) * row].copy_from_slice(src))?;
+        Ok(out)
+    }
+
     /// Read the target back as RGBA (swizzling BGRA targets).
     pub fn read_rgba(&self, gpu: &Gpu) -> Result<RgbaImage> {
         let mut img = RgbaImage::new(self.width, self.height);

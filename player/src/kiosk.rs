@@ -11,8 +11,10 @@
 
 use crate::gpu::Gpu;
 use crate::headless::{Headless, Target};
-use crate::render::{RectF, Renderer, View};
+use crate::render::{Clip, RectF, Renderer, View};
 use crate::scene::Scene;
+use crate::scene::Sliding;
+use crate::slide::{self, Strip};
 use crate::x11shm::X11Present;
 use anyhow::{Context, Result, anyhow};
 use bangtin_layouts::{Layout, Rect, time::local_midnight};
@@ -176,6 +178,7 @@ enum Present {
     Shm {
         x: X11Present,
         targets: HashMap<[u32; 2], Target>,
+        slides: HashMap<usize, SlideCache>,
     },
 }
 
@@ -237,7 +240,9 @@ impl App {
         let size = window.inner_size();
         let target = [size.width.max(1), size.height.max(1)];
 
+        tracing::debug!("t+{:?}: window", self.started.elapsed());
         let gpu = Arc::new(Gpu::new(Some(Box::new(el.owned_display_handle())))?);
+        tracing::debug!("t+{:?}: GPU", self.started.elapsed());
         tracing::info!("GPU: {}", gpu.describe());
         let x11 = window_id_x11(&window);
         let want_shm = match self.opts.present {
@@ -255,6 +260,7 @@ impl App {
             Present::Shm {
                 x,
                 targets: HashMap::new(),
+                slides: HashMap::new(),
             }
         } else {
             let surface = gpu
@@ -296,6 +302,7 @@ impl App {
             Present::Shm { .. } => wgpu::TextureFormat::Bgra8Unorm,
         };
         let mut renderer = Renderer::new(gpu, format);
+        tracing::debug!("t+{:?}: renderer", self.started.elapsed());
         let board = [layout.board.width, layout.board.height];
         let view = if board == target {
             View::identity(board[0], board[1])
@@ -304,6 +311,7 @@ impl App {
         };
         let anchor = anchor_now(&layout);
         let scene = Scene::new(layout, anchor, &mut renderer, view.scale);
+        tracing::debug!("t+{:?}: scene", self.started.elapsed());
         let n = scene.layout.zones.len();
         let hz = window
             .current_monitor()
@@ -439,20 +447,16 @@ impl Running {
         }
         let t = self.clock.t(now);
         let activity = self.scene.activity(t);
-        let mut dirty: Vec<Rect> = Vec::new();
+        let mut dirty: Vec<usize> = Vec::new();
         for (i, a) in activity.iter().enumerate() {
-            if self.full_redraw || a.animating || self.zone_next[i] <= t {
-                dirty.push(a.rect);
+            if a.animating || self.zone_next[i] <= t {
+                dirty.push(i);
             }
             self.zone_next[i] = if a.animating { t } else { a.next_change };
         }
-        let board = self.scene.size();
-        if self.full_redraw {
-            dirty = vec![Rect::new(0, 0, board[0], board[1])];
-        }
-        if !dirty.is_empty() {
+        if self.full_redraw || !dirty.is_empty() {
             let t0 = Instant::now();
-            self.draw(t, &merge(dirty))?;
+            self.draw(t, &dirty)?;
             self.stats.frames += 1;
             self.stats.busy += t0.elapsed();
             self.last_frame = Some(now);
@@ -477,9 +481,13 @@ impl Running {
         Ok(next.min(now + Duration::from_secs(5)))
     }
 
-    fn draw(&mut self, t: f64, dirty: &[Rect]) -> Result<()> {
-        match &mut self.present {
+    /// Draw zones `dirty` (or everything after `full_redraw`) at `t`.
+    fn draw(&mut self, t: f64, dirty: &[usize]) -> Result<()> {
+        let board = self.scene.size();
+        let present = &mut self.present;
+        match present {
             Present::Surface { surface, config } => {
+                // A real GPU redraws whole frames; the swapchain needs them.
                 let frame = match surface.get_current_texture() {
                     wgpu::CurrentSurfaceTexture::Success(f) | wgpu::CurrentSurfaceTexture::Suboptimal(f) => f,
                     wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
@@ -500,36 +508,173 @@ impl Running {
                 self.renderer.gpu.queue.present(frame);
                 self.stats.pixels += u64::from(config.width) * u64::from(config.height);
             }
-            Present::Shm { x, targets } => {
-                for r in dirty {
-                    let Some(clip) = self.view.clip_of(RectF::from(*r)) else {
+            Present::Shm { x, targets, slides } => {
+                let mut rects = Vec::new();
+                if self.full_redraw {
+                    slides.clear();
+                    rects.push(Rect::new(0, 0, board[0], board[1]));
+                } else {
+                    for &zi in dirty {
+                        if let Some(s) = self.scene.sliding(zi, t)
+                            && slide_zone(
+                                &mut self.renderer,
+                                &mut self.scene,
+                                x,
+                                targets,
+                                slides,
+                                self.view,
+                                zi,
+                                s,
+                                t,
+                            )?
+                        {
+                            continue;
+                        }
+                        rects.push(self.scene.layout.zones[zi].rect);
+                    }
+                }
+                for r in merge(rects) {
+                    let Some(clip) = self.view.clip_of(RectF::from(r)) else {
                         continue;
                     };
-                    let view = View {
-                        offset: [self.view.offset[0] - clip.x as f32, self.view.offset[1] - clip.y as f32],
-                        size: [clip.w, clip.h],
-                        ..self.view
-                    };
-                    let gpu = self.renderer.gpu.clone();
-                    if targets.len() > 16 {
-                        targets.clear();
+                    // Big areas go in bands: no full-frame buffers stay
+                    // allocated after the first frame.
+                    let rows = (MAX_BAND_PIXELS / clip.w).clamp(1, clip.h);
+                    let mut y = 0;
+                    while y < clip.h {
+                        let band = Clip {
+                            y: clip.y + y,
+                            h: rows.min(clip.h - y),
+                            ..clip
+                        };
+                        let view = crop_view(&self.view, band);
+                        let px = render_band(&mut self.renderer, &mut self.scene, targets, t, &view)?;
+                        x.put(band.x as i16, band.y as i16, band.w as u16, band.h as u16, |buf| {
+                            buf.copy_from_slice(&px);
+                            Ok(())
+                        })?;
+                        self.stats.pixels += u64::from(band.w) * u64::from(band.h);
+                        y += band.h;
                     }
-                    let target = targets
-                        .entry(view.size)
-                        .or_insert_with(|| Target::new(&gpu, clip.w, clip.h, wgpu::TextureFormat::Bgra8Unorm));
-                    let mut p = self.renderer.painter(view);
-                    self.scene.paint(&mut p, t);
-                    self.renderer.render(&target.view, &view);
-                    let row = clip.w as usize * 4;
-                    x.put(clip.x as i16, clip.y as i16, clip.w as u16, clip.h as u16, |buf| {
-                        target.read_rows(&gpu, |y, src| buf[y * row..(y + 1) * row].copy_from_slice(src))
-                    })?;
-                    self.stats.pixels += u64::from(clip.w) * u64::from(clip.h);
+                }
+                if self.full_redraw {
+                    // Band targets of a full redraw are not needed again
+                    // soon; give their memory back.
+                    targets.clear();
+                    trim_heap();
                 }
             }
         }
         Ok(())
     }
+}
+
+/// Largest band rendered at once on the damage path (1 MB of pixels).
+const MAX_BAND_PIXELS: u32 = 256 * 1024;
+
+/// Return freed heap memory to the system: a board runs for months, and
+/// startup (decoding, shaping, first frame) leaves large free blocks.
+fn trim_heap() {
+    // SAFETY: malloc_trim only walks glibc's own free lists.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// The part `band` (target pixels) of `view`.
+fn crop_view(view: &View, band: Clip) -> View {
+    View {
+        offset: [view.offset[0] - band.x as f32, view.offset[1] - band.y as f32],
+        size: [band.w, band.h],
+        ..*view
+    }
+}
+
+/// Render the scene at `t` through a crop view and read it back (BGRX).
+fn render_band(
+    renderer: &mut Renderer,
+    scene: &mut Scene,
+    targets: &mut HashMap<[u32; 2], Target>,
+    t: f64,
+    view: &View,
+) -> Result<Vec<u8>> {
+    let gpu = renderer.gpu.clone();
+    if targets.len() > 8 {
+        targets.clear();
+    }
+    let target = targets
+        .entry(view.size)
+        .or_insert_with(|| Target::new(&gpu, view.size[0], view.size[1], wgpu::TextureFormat::Bgra8Unorm));
+    let c0 = Instant::now();
+    let mut p = renderer.painter(*view);
+    scene.paint(&mut p, t);
+    let c1 = Instant::now();
+    renderer.render(&target.view, view);
+    let px = target.read_raw(&gpu);
+    tracing::trace!(
+        "band {:?}: prepare {:?}, draw+readback {:?}",
+        view.size,
+        c1 - c0,
+        c1.elapsed()
+    );
+    px
+}
+
+/// Strips of sliding zones, by zone.
+struct SlideCache {
+    run: (usize, u64),
+    clip: Clip,
+    strip: Strip,
+}
+
+/// Present a sliding zone by shifting its strip; false if it cannot be
+/// done exactly (then the caller renders the zone).
+#[allow(clippy::too_many_arguments)]
+fn slide_zone(
+    renderer: &mut Renderer,
+    scene: &mut Scene,
+    x: &mut X11Present,
+    targets: &mut HashMap<[u32; 2], Target>,
+    slides: &mut HashMap<usize, SlideCache>,
+    view: View,
+    zi: usize,
+    s: Sliding,
+    t: f64,
+) -> Result<bool> {
+    let Some(clip) = view.clip_of(RectF::from(scene.layout.zones[zi].rect)) else {
+        return Ok(true);
+    };
+    let band = crop_view(&view, clip);
+    let fresh = slides.get(&zi).is_some_and(|c| c.run == s.run && c.clip == clip);
+    if !fresh {
+        slides.remove(&zi);
+        let plan = slide::plan(scene, zi, t, &band);
+        let built = slide::build(&plan, band, |tj, v| render_band(renderer, scene, targets, tj, v))?;
+        match built {
+            Some(strip) => {
+                tracing::debug!("vùng {zi}: dải cuộn {} px (strip built)", strip.period);
+                slides.insert(
+                    zi,
+                    SlideCache {
+                        run: s.run,
+                        clip,
+                        strip,
+                    },
+                );
+                targets.clear();
+                trim_heap();
+            }
+            None => return Ok(false),
+        }
+    }
+    let cache = &slides[&zi];
+    let x0 = slide::band_x0(&band, &s);
+    x.put(clip.x as i16, clip.y as i16, clip.w as u16, clip.h as u16, |buf| {
+        cache.strip.compose(clip.w, x0, buf);
+        Ok(())
+    })?;
+    Ok(true)
 }
 
 /// Merge overlapping damage so no pixel is drawn twice in a frame.

@@ -12,6 +12,7 @@ pub mod headless;
 pub mod kiosk;
 pub mod render;
 pub mod scene;
+pub mod slide;
 pub mod x11shm;
 
 use anyhow::{Context, Result};

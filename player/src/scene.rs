@@ -25,6 +25,20 @@ pub struct Scene {
     errors: Vec<String>,
 }
 
+/// A zone whose picture only slides sideways (a ticker in its steady
+/// state), so it can be redrawn by shifting a strip; see [`crate::slide`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sliding {
+    /// Identifies the run (item and its start): a new run needs a new strip.
+    pub run: (usize, u64),
+    /// Board pixels.
+    pub period: f64,
+    /// Board x of a copy's left edge now.
+    pub x0: f64,
+    /// Board pixels per second, signed.
+    pub velocity: f64,
+}
+
 /// What a zone does next, for the frame scheduler.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Activity {
@@ -163,6 +177,32 @@ impl Scene {
                 (None, _) => {}
             }
         }
+    }
+
+    /// Whether zone `zi` is [`Sliding`] at `t`: its current item slides, no
+    /// crossfade runs, it paints its whole rectangle opaque, and no zone
+    /// above it overlaps it.
+    pub fn sliding(&self, zi: usize, t: f64) -> Option<Sliding> {
+        let z = &self.zones[zi];
+        let st = z.timeline.state_at(t);
+        if st.in_transition() {
+            return None;
+        }
+        let cur = st.current?;
+        let zl = &self.layout.zones[zi];
+        let opaque = zl.background.is_some_and(|c| c.is_opaque())
+            || zl.items[cur.index].background.is_some_and(|c| c.is_opaque());
+        let covered = self.zones[zi + 1..].iter().any(|o| o.rect.intersect(&z.rect).is_some());
+        if !opaque || covered {
+            return None;
+        }
+        let (period, x0, velocity) = z.items[cur.index].slide(RectF::from(z.rect), cur.local(t))?;
+        Some(Sliding {
+            run: (cur.index, cur.started.to_bits()),
+            period,
+            x0,
+            velocity,
+        })
     }
 
     /// What each zone does next after `t`, for damage-only redraws.

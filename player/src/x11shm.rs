@@ -83,8 +83,8 @@ impl X11Present {
             if let Some(old) = self.shm.take() {
                 self.conn.shm_detach(old.seg)?;
             }
-            // Round up so a growing damage rectangle does not reallocate often.
-            let size = bytes.next_power_of_two().max(1 << 20);
+            // Round up to 64 KiB so slightly larger rectangles fit too.
+            let size = bytes.next_multiple_of(1 << 16);
             let seg = self.conn.generate_id()?;
             let reply = self
                 .conn

@@ -85,6 +85,14 @@ impl Content {
         }
     }
 
+    /// See [`ticker::TickerContent::slide`].
+    pub fn slide(&self, area: RectF, local: f64) -> Option<(f64, f64, f64)> {
+        match self {
+            Content::Ticker(t) => t.slide(area, local),
+            _ => None,
+        }
+    }
+
     /// A problem preparing this item (missing or corrupt file, …).
     pub fn error(&self) -> Option<&str> {
         match self {
@@ -99,7 +107,7 @@ impl Content {
 #[derive(Default)]
 pub struct CachedText {
     key: Option<(String, TextSpecKey)>,
-    buf: Option<glyphon::Buffer>,
+    buf: Option<cosmic_text::Buffer>,
 }
 
 impl std::fmt::Debug for CachedText {
@@ -114,7 +122,7 @@ impl std::fmt::Debug for CachedText {
 struct TextSpecKey(TextSpec);
 
 impl CachedText {
-    pub fn get(&mut self, ts: &mut TextSystem, text: &str, spec: TextSpec) -> &glyphon::Buffer {
+    pub fn get(&mut self, ts: &mut TextSystem, text: &str, spec: TextSpec) -> &cosmic_text::Buffer {
         let fresh = matches!(&self.key, Some((t, s)) if t == text && s.0 == spec);
         if !fresh || self.buf.is_none() {
             match &mut self.buf {

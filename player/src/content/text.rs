@@ -161,7 +161,7 @@ impl TextContent {
         let mut runs = Vec::with_capacity(2);
         if let Some(t) = &self.title {
             let buf = self.title_buf.get(p.text_system(), t, ts_spec);
-            runs.push((buf as &glyphon::Buffer, inner.x, y0, self.title_style.color));
+            runs.push((buf as &cosmic_text::Buffer, inner.x, y0, self.title_style.color));
         }
         if let Some(b) = &self.body {
             let buf = self.body_buf.get(p.text_system(), b, bs_spec);

@@ -27,7 +27,7 @@ pub struct TickerContent {
 
 /// Advance width of a laid-out single line, trailing spaces included
 /// (they are part of the separator and of the rhythm of the loop).
-fn advance(buf: &glyphon::Buffer) -> f32 {
+fn advance(buf: &cosmic_text::Buffer) -> f32 {
     buf.layout_runs()
         .flat_map(|r| r.glyphs.iter())
         .map(|g| g.x + g.w)
@@ -92,6 +92,21 @@ impl TickerContent {
             Direction::Left => f64::from(area.x + area.w) - travelled + k as f64 * self.copy_w,
             Direction::Right => f64::from(area.x) - self.copy_w + travelled - k as f64 * self.copy_w,
         }
+    }
+
+    /// In the steady state — every copy that could be visible exists, none
+    /// entering or gone — the picture is periodic: returns (period, x of
+    /// copy 0, velocity), board pixels and pixels per second.
+    pub fn slide(&self, area: RectF, t: f64) -> Option<(f64, f64, f64)> {
+        if self.repeat > 0 {
+            return None;
+        }
+        let x0 = self.copy_x(area, t, 0);
+        let (steady, v) = match self.direction {
+            Direction::Left => (x0 <= f64::from(area.x), -self.speed),
+            Direction::Right => (x0 + self.copy_w >= f64::from(area.x + area.w), self.speed),
+        };
+        steady.then_some((self.copy_w, x0, v))
     }
 
     pub fn paint(&mut self, p: &mut Painter, area: RectF, m: Moment) {

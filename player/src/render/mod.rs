@@ -161,10 +161,6 @@ enum Cmd {
         range: Range<u32>,
         clip: Clip,
     },
-    Text {
-        slot: usize,
-        clip: Clip,
-    },
 }
 
 /// An offscreen target the size of the frame, for crossfades: the incoming
@@ -203,8 +199,8 @@ impl Renderer {
     /// `format`: the target's. Non-sRGB formats are preferred (see DESIGN §6).
     pub fn new(gpu: Arc<Gpu>, format: wgpu::TextureFormat) -> Self {
         let quads = quad::QuadPipeline::new(&gpu.device, format);
-        let text = TextSystem::new(&gpu.device, &gpu.queue, format);
-        let white = Tex::from_rgba(&gpu, &quads, 1, 1, &[255, 255, 255, 255], Filter::Nearest, "white");
+        let text = TextSystem::new();
+        let white = Tex::from_rgba(&gpu, &quads, 1, 1, &[255, 255, 255, 255], Filter::Linear, "white");
         let instance_buf = quad::instance_buffer(&gpu.device, 256);
         Renderer {
             gpu,
@@ -234,7 +230,6 @@ impl Renderer {
             l.used.clear();
         }
         self.layers_used = 0;
-        self.text.begin_frame(&self.gpu.queue, view.size);
         let full = Clip {
             x: 0,
             y: 0,
@@ -280,7 +275,6 @@ impl Renderer {
             self.replay(&mut pass, &self.main_cmds);
         }
         gpu.queue.submit([enc.finish()]);
-        self.text.end_frame();
     }
 
     fn replay(&self, pass: &mut wgpu::RenderPass<'_>, cmds: &[Cmd]) {
@@ -294,10 +288,6 @@ impl Renderer {
                 } => {
                     pass.set_scissor_rect(clip.x, clip.y, clip.w, clip.h);
                     self.quads.draw(pass, *blend, bind, &self.instance_buf, range.clone());
-                }
-                Cmd::Text { slot, clip } => {
-                    pass.set_scissor_rect(clip.x, clip.y, clip.w, clip.h);
-                    self.text.render(*slot, pass);
                 }
             }
         }
@@ -485,19 +475,22 @@ impl Painter<'_> {
     /// buffer's top-left corner; buffers are laid out in target pixels
     /// (see [`TextSystem`]), and positions snap to whole pixels for
     /// crisp glyphs at LED sizes.
-    pub fn text(&mut self, runs: &[(&glyphon::Buffer, f32, f32, Color)]) {
-        if runs.is_empty() {
-            return;
-        }
-        let clip = self.clip;
-        let view = self.view;
-        let placed: Vec<_> = runs
-            .iter()
-            .map(|(b, x, y, c)| (*b, view.x(*x).round(), view.y(*y).round(), *c))
-            .collect();
+    pub fn text(&mut self, runs: &[(&cosmic_text::Buffer, f32, f32, Color)]) {
+        let c = self.clip;
+        let clip = [c.x as f32, c.y as f32, (c.x + c.w) as f32, (c.y + c.h) as f32];
+        let mut glyphs: Vec<(wgpu::BindGroup, QuadInstance)> = Vec::new();
         let gpu = self.r.gpu.clone();
-        if let Some(slot) = self.r.text.prepare(&gpu.device, &gpu.queue, &placed, clip) {
-            self.cmds().push(Cmd::Text { slot, clip });
+        for (buf, x, y, color) in runs {
+            let (x, y) = (self.view.x(*x).round(), self.view.y(*y).round());
+            self.r.text.quads(&gpu, &self.r.quads, buf, x, y, *color, clip, |b, q| {
+                match glyphs.last() {
+                    Some((last, _)) if last == b => glyphs.push((last.clone(), q)),
+                    _ => glyphs.push((b.clone(), q)),
+                }
+            });
+        }
+        for (b, q) in glyphs {
+            self.push_quad(&b, Blend::Straight, q);
         }
     }
 

@@ -66,6 +66,25 @@ impl Tex {
         Self::wrap(gpu, quads, texture, w, h, filter, label)
     }
 
+    /// A texture to be filled later with `write_texture` (wgpu zeroes it).
+    pub(crate) fn empty(gpu: &Gpu, quads: &QuadPipeline, w: u32, h: u32, filter: Filter, label: &str) -> Tex {
+        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some(label),
+            size: wgpu::Extent3d {
+                width: w,
+                height: h,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        Self::wrap(gpu, quads, texture, w, h, filter, label)
+    }
+
     pub(crate) fn render_target(
         gpu: &Gpu,
         quads: &QuadPipeline,
