@@ -423,9 +423,7 @@ const ALIGNS: &[(&str, Align)] = &[
 const FITS: &[(&str, Fit)] = &[("fit", Fit::Fit), ("fill", Fit::Fill), ("stretch", Fit::Stretch)];
 
 fn item(cx: &mut Ctx, it: &RawItem, p: FieldPath, zone: Rect, tz: Tz, zone_transition: Transition) -> Option<Item> {
-    let Some(kind_name) = cx.required(&it.kind, p.key("type")) else {
-        return None;
-    };
+    let kind_name = cx.required(&it.kind, p.key("type"))?;
     let kind_name = kind_name.trim().to_ascii_lowercase();
     let Some(allowed) = fields_for(&kind_name) else {
         cx.err(

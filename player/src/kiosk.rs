@@ -176,7 +176,7 @@ enum Present {
         config: wgpu::SurfaceConfiguration,
     },
     Shm {
-        x: X11Present,
+        x: Box<X11Present>,
         targets: HashMap<[u32; 2], Target>,
         slides: HashMap<usize, SlideCache>,
     },
@@ -258,7 +258,7 @@ impl App {
                 if x.uses_shm() { "MIT-SHM" } else { "PutImage" }
             );
             Present::Shm {
-                x,
+                x: Box::new(x),
                 targets: HashMap::new(),
                 slides: HashMap::new(),
             }

@@ -46,7 +46,7 @@ impl std::str::FromStr for At {
         let s = s.trim();
         if let Some(rest) = s.strip_prefix('+') {
             return match rest.parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 && v < 1e9 => Ok(At::Offset(v)),
+                Ok(v) if (0.0..1e9).contains(&v) => Ok(At::Offset(v)),
                 _ => Err(format!(
                     "{s:?}: cần số giây không âm sau dấu +, ví dụ +1.5 (expected +SECONDS)"
                 )),

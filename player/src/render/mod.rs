@@ -482,12 +482,18 @@ impl Painter<'_> {
         let gpu = self.r.gpu.clone();
         for (buf, x, y, color) in runs {
             let (x, y) = (self.view.x(*x).round(), self.view.y(*y).round());
-            self.r.text.quads(&gpu, &self.r.quads, buf, x, y, *color, clip, |b, q| {
-                match glyphs.last() {
+            let at = text::Placement {
+                x,
+                y,
+                color: *color,
+                clip,
+            };
+            self.r
+                .text
+                .quads(&gpu, &self.r.quads, buf, at, |b, q| match glyphs.last() {
                     Some((last, _)) if last == b => glyphs.push((last.clone(), q)),
                     _ => glyphs.push((b.clone(), q)),
-                }
-            });
+                });
         }
         for (b, q) in glyphs {
             self.push_quad(&b, Blend::Straight, q);

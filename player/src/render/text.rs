@@ -56,6 +56,16 @@ pub struct TextSpec {
     pub wrap: bool,
 }
 
+/// Where a text buffer goes: its top-left corner in target pixels (whole
+/// pixels), its colour, and the visible area [x0, y0, x1, y1].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Placement {
+    pub x: f32,
+    pub y: f32,
+    pub color: Color,
+    pub clip: [f32; 4],
+}
+
 /// Where a rasterised glyph sits in the atlas.
 #[derive(Debug, Clone, Copy)]
 struct Glyph {
@@ -259,19 +269,16 @@ impl TextSystem {
         Some(g)
     }
 
-    /// Quads for the glyphs of `buf` with its top-left at (x, y) target
-    /// pixels (whole pixels), culled to `clip` = [x0, y0, x1, y1].
+    /// Quads for the glyphs of `buf` placed by `at`.
     pub(crate) fn quads(
         &mut self,
         gpu: &Gpu,
         quads: &QuadPipeline,
         buf: &Buffer,
-        x: f32,
-        y: f32,
-        color: Color,
-        clip: [f32; 4],
+        at: Placement,
         mut emit: impl FnMut(&wgpu::BindGroup, QuadInstance),
     ) {
+        let Placement { x, y, color, clip } = at;
         let tint = color.to_f32();
         for run in buf.layout_runs() {
             if y + run.line_top > clip[3] || y + run.line_top + run.line_height < clip[1] {

@@ -1,0 +1,254 @@
+//! The kiosk window on a real X server (Xvfb, started and stopped by these
+//! tests by PID): what reaches the screen is what the renderer draws, with
+//! both presentation paths, fullscreen and at a fixed output region.
+
+use image::RgbaImage;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn template(name: &str) -> PathBuf {
+    root().join("layouts/templates").join(format!("{name}.toml"))
+}
+
+/// An Xvfb server of our own on a free display number.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start(w: u32, h: u32) -> Xvfb {
+        // Xvfb takes its display's lock file atomically and exits if another
+        // server has it, so concurrent tests just move on to the next number.
+        for n in 200..400 {
+            if Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+                continue;
+            }
+            let mut child = Command::new("Xvfb")
+                .arg(format!(":{n}"))
+                .args([
+                    "-screen",
+                    "0",
+                    &format!("{w}x{h}x24"),
+                    "-nolisten",
+                    "tcp",
+                    "-noreset",
+                    "-br",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb is installed (apt install xvfb)");
+            let sock = format!("/tmp/.X11-unix/X{n}");
+            let t0 = Instant::now();
+            loop {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // display taken: try the next one
+                }
+                if Path::new(&sock).exists() && t0.elapsed() > Duration::from_millis(100) {
+                    return Xvfb {
+                        child,
+                        display: format!(":{n}"),
+                    };
+                }
+                if t0.elapsed() > Duration::from_secs(10) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        panic!("could not start Xvfb on any display 200–399");
+    }
+
+    /// Screenshot of a region, through ffmpeg's x11grab.
+    fn grab(&self, x: u32, y: u32, w: u32, h: u32, out: &Path) -> RgbaImage {
+        let st = Command::new("ffmpeg")
+            .args([
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "x11grab",
+                "-draw_mouse",
+                "0",
+            ])
+            .args(["-video_size", &format!("{w}x{h}")])
+            .args(["-i", &format!("{}+{x},{y}", self.display)])
+            .args(["-frames:v", "1"])
+            .arg(out)
+            .status()
+            .expect("ffmpeg is installed");
+        assert!(st.success());
+        image::open(out).unwrap().into_rgba8()
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Player(Child);
+
+impl Drop for Player {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn player(x: &Xvfb, args: &[&str]) -> Player {
+    Player(
+        Command::new(env!("CARGO_BIN_EXE_bangtin-player"))
+            .env("DISPLAY", &x.display)
+            .env("RUST_LOG", "warn,winit=error")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn headless(layout: &Path, out: &Path) -> RgbaImage {
+    let st = Command::new(env!("CARGO_BIN_EXE_bangtin-player"))
+        .env("RUST_LOG", "warn,winit=error")
+        .args(["render", "--layout"])
+        .arg(layout)
+        .arg("--out")
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    image::open(out).unwrap().into_rgba8()
+}
+
+/// Pixels of `rect` differing by more than 24 in some channel.
+fn differing(a: &RgbaImage, b: &RgbaImage, rect: (u32, u32, u32, u32)) -> usize {
+    let (x0, y0, w, h) = rect;
+    let mut n = 0;
+    for y in y0..y0 + h {
+        for x in x0..x0 + w {
+            let (p, q) = (a.get_pixel(x, y), b.get_pixel(x, y));
+            if (0..3).any(|c| p[c].abs_diff(q[c]) > 24) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// The static zones of the Chromium-peer board (title, picture, text).
+const STATIC: [(u32, u32, u32, u32); 3] = [(0, 0, 1920, 120), (0, 120, 960, 540), (960, 120, 960, 840)];
+const TICKER: (u32, u32, u32, u32) = (0, 960, 1920, 120);
+
+fn shows_the_rendered_board(present: &str) {
+    let x = Xvfb::start(1920, 1080);
+    let dir = tempfile::tempdir().unwrap();
+    let layout = template("chromium-peer-1920x1080");
+    let want = headless(&layout, &dir.path().join("want.png"));
+    let _p = player(
+        &x,
+        &[
+            "run",
+            "--present",
+            present,
+            "--for",
+            "20",
+            "--layout",
+            layout.to_str().unwrap(),
+        ],
+    );
+    let shot = dir.path().join("shot.png");
+    let t0 = Instant::now();
+    let first = loop {
+        let got = x.grab(0, 0, 1920, 1080, &shot);
+        let bad: usize = STATIC.iter().map(|r| differing(&got, &want, *r)).sum();
+        if bad < 200 {
+            break got;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "{present}: the screen never matched the rendered board ({bad} static pixels differ)"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // The ticker moves on screen, the static zones stay.
+    std::thread::sleep(Duration::from_millis(500));
+    let later = x.grab(0, 0, 1920, 1080, &shot);
+    assert!(
+        differing(&first, &later, TICKER) > 1000,
+        "{present}: the ticker does not move on screen"
+    );
+    let still: usize = STATIC.iter().map(|r| differing(&first, &later, *r)).sum();
+    assert!(still < 50, "{present}: static zones changed on screen ({still} px)");
+}
+
+#[test]
+fn damage_only_present_shows_the_rendered_board() {
+    shows_the_rendered_board("shm");
+}
+
+#[test]
+fn swapchain_present_shows_the_rendered_board() {
+    shows_the_rendered_board("surface");
+}
+
+#[test]
+fn fixed_output_region_for_led_sending_cards() {
+    let x = Xvfb::start(800, 600);
+    let dir = tempfile::tempdir().unwrap();
+    let layout = template("led-384x192");
+    let _p = player(
+        &x,
+        &[
+            "run",
+            "--window",
+            "384x192+100+50",
+            "--for",
+            "15",
+            "--layout",
+            layout.to_str().unwrap(),
+        ],
+    );
+    let shot = dir.path().join("shot.png");
+    let t0 = Instant::now();
+    loop {
+        let s = x.grab(0, 0, 800, 600, &shot);
+        // Clock bar (#0b3d91) at the region's top, ticker (#b71c1c) at its
+        // bottom, black root window around it.
+        let top = s.get_pixel(100 + 2, 50 + 2);
+        let bottom = s.get_pixel(100 + 2, 50 + 190);
+        let outside = [
+            s.get_pixel(99, 49),
+            s.get_pixel(100 + 384, 50 + 192),
+            s.get_pixel(10, 10),
+        ];
+        let ok = top[0] == 0x0b
+            && top[2] == 0x91
+            && bottom[0] == 0xb7
+            && bottom[1] == 0x1c
+            && outside.iter().all(|p| p[0] == 0 && p[1] == 0 && p[2] == 0);
+        if ok {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "board not at 384x192+100+50: top {top:?} bottom {bottom:?} outside {outside:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

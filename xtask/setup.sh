@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what building and testing Bangtin needs on Debian or Ubuntu, and
+# only what is missing: apt packages (with sudo when not root) and a Rust
+# toolchain (rustup) when `cargo` is absent. Sourced by demo.sh and test.sh.
+set -euo pipefail
+
+BANGTIN_APT_PACKAGES=(
+  # build: a C toolchain for -sys crates, pkg-config, TLS roots for cargo
+  gcc libc6-dev pkg-config ca-certificates curl
+  # rendering without a GPU: Mesa's lavapipe (Vulkan) and llvmpipe (GL)
+  mesa-vulkan-drivers libvulkan1 libegl1 libgl1-mesa-dri
+  # the kiosk window under X11, and a virtual X server for tests
+  xvfb xauth libx11-xcb1 libxcursor1 libxi6 libxrandr2 libxkbcommon-x11-0
+  # screenshots in tests, test media
+  ffmpeg
+)
+
+_bangtin_sudo() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "cần quyền root để cài gói (need root to install packages): $*" >&2; return 1; fi
+}
+
+bangtin_setup() {
+  local missing=()
+  if command -v dpkg-query >/dev/null; then
+    for p in "${BANGTIN_APT_PACKAGES[@]}"; do
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+  else
+    echo "không phải Debian/Ubuntu: hãy tự cài ${BANGTIN_APT_PACKAGES[*]} (not Debian/Ubuntu)" >&2
+  fi
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "==> cài gói còn thiếu (installing missing packages): ${missing[*]}"
+    _bangtin_sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    _bangtin_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  if ! command -v cargo >/dev/null; then
+    if [ -x "$HOME/.cargo/bin/cargo" ]; then
+      export PATH="$HOME/.cargo/bin:$PATH"
+    else
+      echo "==> cài Rust qua rustup (installing Rust with rustup)"
+      curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy
+      export PATH="$HOME/.cargo/bin:$PATH"
+    fi
+  fi
+  # Mesa and wgpu complain loudly without a runtime dir (containers, CI).
+  if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "${XDG_RUNTIME_DIR}" ]; then
+    XDG_RUNTIME_DIR="$(mktemp -d /tmp/bangtin-runtime.XXXXXX)"
+    chmod 700 "$XDG_RUNTIME_DIR"
+    export XDG_RUNTIME_DIR
+  fi
+}

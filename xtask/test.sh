@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Quick start, command 2: set up, then every check and test — formatting,
+# lints, unit, golden-image (lavapipe), CLI and kiosk-window (Xvfb) tests.
+#   bash xtask/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source xtask/setup.sh
+bangtin_setup
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> cargo test"
+cargo test --workspace --locked
+echo "==> mọi kiểm thử đều đạt (all tests passed)"
