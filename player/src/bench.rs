@@ -14,6 +14,9 @@ pub struct BenchArgs {
     /// Mẫu cần đo (templates to measure; default: all)
     #[arg(long)]
     pub template: Vec<String>,
+    /// Bố cục khác cần đo (other layout files to measure)
+    #[arg(long)]
+    pub layout: Vec<std::path::PathBuf>,
     /// Số khung hình mỗi phép đo (frames per measurement)
     #[arg(long, default_value_t = 300)]
     pub frames: u32,
@@ -35,27 +38,50 @@ pub fn cpu_time() -> Duration {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
+/// Scene time of the measured frames: 10:00:07 into the day, a moment of
+/// the templates' playlists between transitions, tickers moving.
+const T0: f64 = 36_007.0;
+
 #[derive(Debug, Clone, Copy)]
 pub struct Figures {
     pub fps: f64,
     pub cpu_ms_per_frame: f64,
 }
 
-/// Render `frames` frames of a moving scene (60 fps scene time), waiting for
-/// the GPU after each, optionally reading each back.
-pub fn measure(h: &mut Headless, scene: &mut Scene, view: View, frames: u32, readback: bool) -> Result<Figures> {
+/// How each frame is produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every zone redrawn.
+    Full,
+    /// Only the zones that changed since the previous frame.
+    Damage,
+}
+
+/// Render `frames` consecutive frames of a moving scene (60 fps scene
+/// time), waiting for the GPU after each, optionally reading each back.
+pub fn measure(
+    h: &mut Headless,
+    scene: &mut Scene,
+    view: View,
+    frames: u32,
+    mode: Mode,
+    readback: bool,
+) -> Result<Figures> {
     for i in 0..10 {
-        h.draw(scene, 36_000.0 + f64::from(i) / 60.0, view);
+        h.draw(scene, T0 + f64::from(i) / 60.0, view);
     }
     h.finish()?;
     let c0 = cpu_time();
     let w0 = Instant::now();
     for i in 0..frames {
-        let t = 36_000.0 + f64::from(i) / 60.0;
+        let t = T0 + f64::from(i) / 60.0;
+        match mode {
+            Mode::Full => h.draw(scene, t, view),
+            Mode::Damage => h.update(scene, t, view),
+        }
         if readback {
-            h.frame(scene, t, view)?;
+            h.read()?;
         } else {
-            h.draw(scene, t, view);
             h.finish()?;
         }
     }
@@ -102,36 +128,53 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 pub fn run(a: BenchArgs) -> Result<()> {
-    let names: Vec<String> = if a.template.is_empty() {
-        templates::ALL.iter().map(|(n, _)| n.to_string()).collect()
+    let mut layouts: Vec<(String, std::path::PathBuf)> = if a.template.is_empty() && a.layout.is_empty() {
+        templates::ALL
+            .iter()
+            .map(|(n, _)| (n.to_string(), templates::path(n)))
+            .collect()
     } else {
-        a.template.clone()
+        a.template.iter().map(|n| (n.clone(), templates::path(n))).collect()
     };
+    for p in &a.layout {
+        let name = p
+            .file_stem()
+            .map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into_owned());
+        layouts.push((name, p.clone()));
+    }
     let gpu = Arc::new(Gpu::new(None)?);
     println!("# bangtin-player bench — {} frames per figure", a.frames);
     println!("# GPU: {}", gpu.describe());
     println!(
-        "{:<28} {:>11} {:>12} {:>14} {:>14} {:>16}",
-        "template", "size", "render fps", "cpu ms/frame", "+readback fps", "first frame ms"
+        "{:<26} {:>10} | {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} | {:>11}",
+        "", "", "full", "redraw", "", "damage", "only", "", ""
+    );
+    println!(
+        "{:<26} {:>10} | {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} | {:>11}",
+        "layout", "size", "fps", "cpu ms/f", "+readback", "fps", "cpu ms/f", "+readback", "first frame"
     );
     let mut h = Headless::new(gpu);
-    for name in names {
-        let path = templates::path(&name);
+    for (name, path) in layouts {
         let layout = load_layout(&path)?;
         let size = [layout.board.width, layout.board.height];
         let view = View::identity(size[0], size[1]);
         let anchor = chrono::Utc::now();
         let mut scene = Scene::new(layout, anchor, &mut h.renderer, 1.0);
-        let r = measure(&mut h, &mut scene, view, a.frames, false)?;
-        let rb = measure(&mut h, &mut scene, view, a.frames / 2, true)?;
+        let f = measure(&mut h, &mut scene, view, a.frames, Mode::Full, false)?;
+        let fr = measure(&mut h, &mut scene, view, a.frames / 2, Mode::Full, true)?;
+        let d = measure(&mut h, &mut scene, view, a.frames, Mode::Damage, false)?;
+        let dr = measure(&mut h, &mut scene, view, a.frames / 2, Mode::Damage, true)?;
         let launches: Result<Vec<f64>> = (0..a.launches.max(1)).map(|_| first_frame_ms(&path)).collect();
         println!(
-            "{:<28} {:>11} {:>12.1} {:>14.2} {:>14.1} {:>16.0}",
+            "{:<26} {:>10} | {:>9.1} {:>9.2} {:>9.1} | {:>9.1} {:>9.2} {:>9.1} | {:>8.0} ms",
             name,
             format!("{}x{}", size[0], size[1]),
-            r.fps,
-            r.cpu_ms_per_frame,
-            rb.fps,
+            f.fps,
+            f.cpu_ms_per_frame,
+            fr.fps,
+            d.fps,
+            d.cpu_ms_per_frame,
+            dr.fps,
             median(launches?)
         );
     }

@@ -145,6 +145,8 @@ impl Target {
 pub struct Headless {
     pub renderer: Renderer,
     target: Option<Target>,
+    /// Whose frame the target holds: scene identity, view and instant.
+    holds: Option<((u64, i64), View, f64)>,
 }
 
 pub const HEADLESS_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
@@ -154,6 +156,7 @@ impl Headless {
         Headless {
             renderer: Renderer::new(gpu, HEADLESS_FORMAT),
             target: None,
+            holds: None,
         }
     }
 
@@ -166,13 +169,35 @@ impl Headless {
         self.target.as_ref().expect("set above")
     }
 
-    /// Render the scene at `t` into the offscreen target (no readback).
+    /// Render the whole scene at `t` into the offscreen target (no readback).
     pub fn draw(&mut self, scene: &mut Scene, t: f64, view: View) {
         self.target(view.size);
         let mut p = self.renderer.painter(view);
         scene.paint(&mut p, t);
         let target = self.target.as_ref().expect("allocated above");
         self.renderer.render(&target.view, &view);
+        self.holds = Some((scene.id(), view, t));
+    }
+
+    /// Bring the target to the scene at `t` by redrawing only the zones
+    /// that changed since the frame it holds (a full draw otherwise). The
+    /// result is the same frame [`Headless::draw`] renders, for a fraction
+    /// of the work when only a ticker or a clock moves.
+    pub fn update(&mut self, scene: &mut Scene, t: f64, view: View) {
+        let Some((id, v, t_prev)) = self.holds else {
+            return self.draw(scene, t, view);
+        };
+        if id != scene.id() || v != view || self.target.as_ref().is_none_or(|tg| [tg.width, tg.height] != view.size) {
+            return self.draw(scene, t, view);
+        }
+        for r in scene.changed_between(t_prev, t) {
+            let Some(damage) = view.clip_of(r.into()) else { continue };
+            let mut p = self.renderer.painter_in(view, Some(damage));
+            scene.paint(&mut p, t);
+            let target = self.target.as_ref().expect("checked above");
+            self.renderer.render(&target.view, &view);
+        }
+        self.holds = Some((scene.id(), view, t));
     }
 
     /// Wait until the GPU has finished everything submitted.
@@ -188,6 +213,17 @@ impl Headless {
     /// Render the scene at `t` and read the frame back.
     pub fn frame(&mut self, scene: &mut Scene, t: f64, view: View) -> Result<RgbaImage> {
         self.draw(scene, t, view);
+        self.read()
+    }
+
+    /// Update the frame to `t` (see [`Headless::update`]) and read it back.
+    pub fn next_frame(&mut self, scene: &mut Scene, t: f64, view: View) -> Result<RgbaImage> {
+        self.update(scene, t, view);
+        self.read()
+    }
+
+    /// Read back the frame the target holds.
+    pub fn read(&self) -> Result<RgbaImage> {
         let gpu = self.renderer.gpu.clone();
         self.target.as_ref().expect("drawn above").read_rgba(&gpu)
     }

@@ -245,6 +245,9 @@ impl App {
         tracing::debug!("t+{:?}: GPU", self.started.elapsed());
         tracing::info!("GPU: {}", gpu.describe());
         let x11 = window_id_x11(&window);
+        if x11.is_some() {
+            crate::x11shm::keep_awake();
+        }
         let want_shm = match self.opts.present {
             PresentMode::Shm => true,
             PresentMode::Surface => false,

@@ -23,6 +23,8 @@ pub struct Scene {
     zones: Vec<ZoneRt>,
     background: Option<crate::content::image::ImageContent>,
     errors: Vec<String>,
+    /// Distinguishes scenes, so a target knows whose frame it holds.
+    id: u64,
 }
 
 /// A zone whose picture only slides sideways (a ticker in its steady
@@ -89,13 +91,33 @@ impl Scene {
                 }
             })
             .collect();
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Scene {
             layout,
             anchor,
             zones,
             background,
             errors,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
+    }
+
+    /// Identity of this scene and its anchor (a re-anchored scene is a new
+    /// picture as far as cached frames go).
+    pub fn id(&self) -> (u64, i64) {
+        (self.id, self.anchor.timestamp_micros())
+    }
+
+    /// Zones whose picture may differ between `t_prev` and `t`: moving at
+    /// either instant, or due to change in between. Everything else shows
+    /// exactly the same pixels at both instants.
+    pub fn changed_between(&self, t_prev: f64, t: f64) -> Vec<Rect> {
+        let (a, b) = (self.activity(t_prev), self.activity(t));
+        a.iter()
+            .zip(&b)
+            .filter(|(a, b)| a.animating || b.animating || a.next_change <= t || t < t_prev)
+            .map(|(a, _)| a.rect)
+            .collect()
     }
 
     /// Restart the playlists at a new anchor (e.g. at local midnight),

@@ -172,3 +172,27 @@ impl Drop for X11Present {
         let _ = self.conn.flush();
     }
 }
+
+/// Keep an X11 display awake: no screen saver, no DPMS power-down. A board
+/// must never go dark by itself (scheduled display-off comes from the
+/// manager, not from an idle timer). Best effort: logs and carries on.
+pub fn keep_awake() {
+    use x11rb::protocol::dpms::ConnectionExt as _;
+    let result = (|| -> Result<()> {
+        let (conn, _) = x11rb::connect(None)?;
+        conn.set_screen_saver(0, 0, xproto::Blanking::NOT_PREFERRED, xproto::Exposures::DEFAULT)?;
+        if conn
+            .extension_information(x11rb::protocol::dpms::X11_EXTENSION_NAME)?
+            .is_some()
+            && conn.dpms_capable()?.reply()?.capable
+        {
+            conn.dpms_disable()?;
+        }
+        conn.get_input_focus()?.reply()?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => tracing::debug!("đã tắt bảo vệ màn hình và DPMS (screen saver and DPMS off)"),
+        Err(e) => tracing::warn!("không tắt được bảo vệ màn hình (could not disable screen saver): {e:#}"),
+    }
+}

@@ -53,7 +53,11 @@ impl Xvfb {
                 if let Ok(Some(_)) = child.try_wait() {
                     break; // display taken: try the next one
                 }
-                if Path::new(&sock).exists() && t0.elapsed() > Duration::from_millis(100) {
+                // Ours only when the display's lock file names our server.
+                let owner = std::fs::read_to_string(format!("/tmp/.X{n}-lock"))
+                    .ok()
+                    .and_then(|l| l.trim().parse::<u32>().ok());
+                if Path::new(&sock).exists() && owner == Some(child.id()) {
                     return Xvfb {
                         child,
                         display: format!(":{n}"),
@@ -251,4 +255,10 @@ fn fixed_output_region_for_led_sending_cards() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // A board never blanks by itself: the player turned the X screen saver off.
+    use x11rb::protocol::xproto::ConnectionExt as _;
+    let (conn, _) = x11rb::connect(Some(&x.display)).expect("connect to Xvfb");
+    let ss = conn.get_screen_saver().unwrap().reply().unwrap();
+    assert_eq!(ss.timeout, 0, "screen saver still armed ({} s)", ss.timeout);
+    drop(conn);
 }

@@ -17,7 +17,7 @@ pub struct ClockContent {
     color: Color,
     bold: bool,
     align: Align,
-    buf: CachedText,
+    bufs: Vec<CachedText>,
     /// Size that fits the zone for the current text length, per scale.
     fitted: Option<(usize, f32, f32)>,
 }
@@ -42,7 +42,7 @@ impl ClockContent {
             color: style.color,
             bold: style.bold,
             align: *align,
-            buf: CachedText::default(),
+            bufs: Vec::new(),
             fitted: None,
         }
     }
@@ -71,49 +71,78 @@ impl ClockContent {
         t.duration_trunc(step).map_or(t + step, |b| b + step)
     }
 
-    fn spec(&self, size: f32, width: f32) -> TextSpec {
-        TextSpec {
-            size,
-            line_height: 1.25,
-            bold: self.bold,
-            align: self.align,
-            width: Some(width.max(1.0)),
-            wrap: false,
+    /// The lines shown at `t`, with their size relative to `size`: the long
+    /// form puts a larger time under the date, where passers-by look first.
+    fn lines_at(&self, t: DateTime<Utc>) -> Vec<(String, f32)> {
+        match self.format {
+            ClockFormat::Long => {
+                let l = t.with_timezone(&self.tz);
+                vec![(long_date_vi(t, self.tz), 1.0), (time_vi(l, self.seconds), 1.8)]
+            }
+            _ => vec![(self.text_at(t), 1.0)],
         }
     }
 
     pub fn paint(&mut self, p: &mut Painter, area: RectF, m: Moment) {
         let s = p.view.scale;
-        let text = self.text_at(m.wall);
+        let lines = self.lines_at(m.wall);
         let pad = (area.h * 0.05).min(area.w * 0.03);
         let inner = area.inset(pad);
         let width = inner.w * s;
+        let (bold, align) = (self.bold, self.align);
+        let spec = |size: f32, width: f32| TextSpec {
+            size,
+            line_height: 1.25,
+            bold,
+            align,
+            width: Some(width.max(1.0)),
+            wrap: false,
+        };
+        if self.bufs.len() < lines.len() {
+            self.bufs.resize_with(lines.len(), CachedText::default);
+        }
         // Shrink once per text length (digits are the same width in Noto
         // Sans), so the clock never jitters in size from second to second.
-        let len = text.chars().count();
+        let len: usize = lines.iter().map(|(t, _)| t.chars().count()).sum();
         let size = match self.fitted {
             Some((l, sc, size)) if l == len && sc == s => size,
             _ => {
-                let mut size = self.size * s;
-                let spec = self.spec(size, f32::MAX / 4.0);
-                let (w, h) = TextSystem::measure(self.buf.get(p.text_system(), &text, spec));
-                let kw = if w > width { width / w } else { 1.0 };
-                let kh = if h > inner.h * s { inner.h * s / h } else { 1.0 };
-                let k = kw.min(kh);
-                if k < 1.0 {
-                    // A little margin: hinting can round widths up.
-                    size *= k * 0.98;
+                let size = self.size * s;
+                let (mut w, mut h) = (0.0f32, 0.0f32);
+                for ((text, rel), buf) in lines.iter().zip(&mut self.bufs) {
+                    let spec = spec(size * rel, f32::MAX / 4.0);
+                    let (lw, lh) = TextSystem::measure(buf.get(p.text_system(), text, spec));
+                    w = w.max(lw);
+                    h += lh;
                 }
+                let k = (width / w.max(1.0)).min(inner.h * s / h.max(1.0));
+                // A little margin when shrinking: hinting can round widths up.
+                let size = if k < 1.0 { size * k * 0.98 } else { size };
                 self.fitted = Some((len, s, size));
                 size
             }
         };
-        let spec = self.spec(size, width);
         let color = self.color;
-        let buf = self.buf.get(p.text_system(), &text, spec);
-        let (_, h) = TextSystem::measure(buf);
-        let y = inner.y + (inner.h - h / s) / 2.0;
-        p.text(&[(buf, inner.x, y, color)]);
+        let mut runs = Vec::with_capacity(lines.len());
+        let mut heights = Vec::with_capacity(lines.len());
+        for ((text, rel), buf) in lines.iter().zip(&mut self.bufs) {
+            let spec = spec(size * rel, width);
+            let b = buf.get(p.text_system(), text, spec);
+            heights.push(TextSystem::measure(b).1 / s);
+            runs.push(b as &cosmic_text::Buffer);
+        }
+        let total: f32 = heights.iter().sum();
+        let mut y = inner.y + (inner.h - total) / 2.0;
+        let placed: Vec<_> = runs
+            .into_iter()
+            .zip(heights)
+            .map(|(b, h)| {
+                let at = (b, inner.x, y, color);
+                y += h;
+                at
+            })
+            .collect();
+        p.text(&placed);
     }
 }
 

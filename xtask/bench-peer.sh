@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Side by side with the peer most signage players are built on: a Chromium
+# kiosk showing ../shared/bench/chromium-peer/page.html, and bangtin-player
+# showing the same board (layouts/templates/chromium-peer-1920x1080.toml,
+# with the page's own picture), each measured by that folder's measure.sh
+# in the same run: CPU of the program and of the X server, PSS, and time to
+# visually complete.
+#   bash xtask/bench-peer.sh            # 3 runs each, 30 s windows
+#   RUNS=1 WINDOW=10 bash xtask/bench-peer.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source xtask/setup.sh
+bangtin_setup
+peer="${BANGTIN_PEER_DIR:-../shared/bench/chromium-peer}"
+[ -x "$peer/measure.sh" ] || { echo "không thấy $peer/measure.sh (peer folder missing)" >&2; exit 1; }
+if ! command -v chromium >/dev/null; then
+  echo "==> cài chromium (installing chromium)"
+  _bangtin_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium python3
+fi
+cargo build --release -p bangtin-player
+runs="${RUNS:-3}"; window="${WINDOW:-30}"
+site="$(mktemp -d /tmp/bangtin-peer.XXXXXX)"
+out="${OUT:-out/bench-peer-$(date +%Y%m%d-%H%M%S)}"
+mkdir -p "$out"
+"$peer/measure.sh" --gen-media "$site"
+sed "s|src = \"media/ruong-bac-thang.jpg\"|src = \"$site/image.png\"|" \
+  layouts/templates/chromium-peer-1920x1080.toml > "$site/peer.toml"
+B="--no-first-run --noerrdialogs --disable-background-networking --disable-component-update --disable-sync \
+--disable-quic --no-sandbox --user-data-dir={tmp}/profile --window-size=1920,1080 --enable-logging=stderr --v=0"
+# shellcheck disable=SC2086
+"$peer/measure.sh" --runs "$runs" --window "$window" --label chromium --out "$out/chromium" --shot "$out/chromium.png" \
+  -- chromium --kiosk $B --window-position=0,0 --disable-gpu "file://$site/page.html"
+"$peer/measure.sh" --runs "$runs" --window "$window" --label bangtin --out "$out/bangtin" --shot "$out/bangtin.png" \
+  -- "$PWD/target/release/bangtin-player" run --layout "$site/peer.toml"
+python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+s = {k: json.load(open(f"{out}/{k}/summary.json"))["stats"] for k in ("chromium", "bangtin")}
+def med(k, m): return s[k][m]["median"] if m in s[k] else float("nan")
+rows = []
+for k in ("chromium", "bangtin"):
+    rows.append((k, med(k, "cpu_pct_one_core"), med(k, "xvfb_cpu_pct_one_core"),
+                 med(k, "cpu_pct_one_core") + med(k, "xvfb_cpu_pct_one_core"),
+                 med(k, "pss_mib_mean"), med(k, "visual_complete_ms")))
+print("\n| program | CPU % | X server % | whole machine % | PSS MiB | visually complete ms |")
+print("|---|---|---|---|---|---|")
+for r in rows:
+    print("| %s | %.1f | %.1f | %.1f | %.0f | %.0f |" % r)
+c, b = rows
+print("| bangtin ÷ chromium | | | %.2f× | %.2f× | %.2f× |" % (b[3] / c[3], b[4] / c[4], b[5] / c[5]))
+PY
+echo "kết quả (results): $out"
