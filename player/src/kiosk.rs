@@ -129,7 +129,8 @@ pub fn run_headless(layout: Layout, opts: &Options) -> Result<()> {
             scene.reanchor(anchor);
             clock = SceneClock::new(anchor);
         }
-        let img = h.frame(&mut scene, clock.t(now), view)?;
+        // Only what changed since the last frame is redrawn.
+        let img = h.next_frame(&mut scene, clock.t(now), view)?;
         crate::write_png(&img, &latest)?;
         n += 1;
         if n == 1 {
