@@ -31,26 +31,10 @@ impl Tex {
         filter: Filter,
         label: &str,
     ) -> Tex {
-        let size = wgpu::Extent3d {
-            width: w,
-            height: h,
-            depth_or_array_layers: 1,
-        };
-        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some(label),
-            size,
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            // Pictures hold sRGB values and are blended as such, like the
-            // text and fills around them (browser-style colour handling).
-            format: wgpu::TextureFormat::Rgba8Unorm,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
+        let tex = Self::empty(gpu, quads, w, h, filter, label);
         gpu.queue.write_texture(
             wgpu::TexelCopyTextureInfo {
-                texture: &texture,
+                texture: &tex.texture,
                 mip_level: 0,
                 origin: wgpu::Origin3d::ZERO,
                 aspect: wgpu::TextureAspect::All,
@@ -61,27 +45,21 @@ impl Tex {
                 bytes_per_row: Some(4 * w),
                 rows_per_image: Some(h),
             },
-            size,
-        );
-        Self::wrap(gpu, quads, texture, w, h, filter, label)
-    }
-
-    /// A texture to be filled later with `write_texture` (wgpu zeroes it).
-    pub(crate) fn empty(gpu: &Gpu, quads: &QuadPipeline, w: u32, h: u32, filter: Filter, label: &str) -> Tex {
-        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some(label),
-            size: wgpu::Extent3d {
+            wgpu::Extent3d {
                 width: w,
                 height: h,
                 depth_or_array_layers: 1,
             },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba8Unorm,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
+        );
+        tex
+    }
+
+    /// A texture to be filled later with `write_texture` (wgpu zeroes it).
+    /// Pictures hold sRGB values and are blended as such, like the text and
+    /// fills around them (browser-style colour handling), hence no *Srgb format.
+    pub(crate) fn empty(gpu: &Gpu, quads: &QuadPipeline, w: u32, h: u32, filter: Filter, label: &str) -> Tex {
+        let usage = wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST;
+        let texture = create(gpu, w, h, wgpu::TextureFormat::Rgba8Unorm, usage, label);
         Self::wrap(gpu, quads, texture, w, h, filter, label)
     }
 
@@ -93,20 +71,8 @@ impl Tex {
         format: wgpu::TextureFormat,
         label: &str,
     ) -> Tex {
-        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some(label),
-            size: wgpu::Extent3d {
-                width: w,
-                height: h,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::RENDER_ATTACHMENT,
-            view_formats: &[],
-        });
+        let usage = wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::RENDER_ATTACHMENT;
+        let texture = create(gpu, w, h, format, usage, label);
         Self::wrap(gpu, quads, texture, w, h, Filter::Nearest, label)
     }
 
@@ -145,4 +111,28 @@ impl Tex {
             height: h,
         }
     }
+}
+
+fn create(
+    gpu: &Gpu,
+    w: u32,
+    h: u32,
+    format: wgpu::TextureFormat,
+    usage: wgpu::TextureUsages,
+    label: &str,
+) -> wgpu::Texture {
+    gpu.device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width: w,
+            height: h,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage,
+        view_formats: &[],
+    })
 }
