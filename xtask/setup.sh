@@ -11,8 +11,10 @@ BANGTIN_APT_PACKAGES=(
   mesa-vulkan-drivers libvulkan1 libegl1 libgl1-mesa-dri
   # the kiosk window under X11, and a virtual X server for tests
   xvfb xauth libx11-xcb1 libxcursor1 libxi6 libxrandr2 libxkbcommon-x11-0
-  # screenshots in tests, test media
-  ffmpeg
+  # screenshots in tests, test media; FFmpeg libraries for probing and
+  # decoding media (ffmpeg-next), clang for their bindings
+  ffmpeg clang libclang-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+  libswresample-dev libavfilter-dev libavdevice-dev
 )
 
 _bangtin_sudo() {

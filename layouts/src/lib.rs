@@ -9,6 +9,8 @@ pub mod color;
 pub mod model;
 pub mod parse;
 pub mod raw;
+pub mod schedule;
+pub mod show;
 pub mod time;
 pub mod timeline;
 pub mod validate;

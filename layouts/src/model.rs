@@ -37,6 +37,9 @@ pub struct MediaRef {
     pub written: String,
     /// Where the player reads it.
     pub path: PathBuf,
+    /// For media from the manager's library (`src = "sha256:<hex>"`): the
+    /// content hash, which is also the file's name in the media folder.
+    pub sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

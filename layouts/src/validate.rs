@@ -226,6 +226,20 @@ impl Ctx<'_> {
             );
             return None;
         }
+        if let Some(hex) = t.strip_prefix("sha256:") {
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+                self.err(
+                    path,
+                    "cần \"sha256:\" và 64 chữ số hex thường (expected sha256:<64 lowercase hex>)",
+                );
+                return None;
+            }
+            return Some(MediaRef {
+                written: t.to_string(),
+                path: self.base_dir.join(hex),
+                sha256: Some(hex.to_string()),
+            });
+        }
         let p = Path::new(t);
         let path_buf = if p.is_absolute() {
             p.to_path_buf()
@@ -235,6 +249,7 @@ impl Ctx<'_> {
         Some(MediaRef {
             written: t.to_string(),
             path: path_buf,
+            sha256: None,
         })
     }
 }

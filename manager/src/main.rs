@@ -1,11 +1,18 @@
-//! `bangtin-manager`: the server officers and operators use (accounts,
-//! media, layouts, schedules, boards, signed shows). Today it validates
-//! layouts with exactly the rules the player applies; the server itself is
-//! issue #3.
+//! `bangtin-manager`: serve the API, or set up accounts offline.
+//!
+//! Exit status: 0 ok, 2 bad input, 1 other failure.
 
+use anyhow::{Context, Result};
+use bangtin_manager::api::account::{NewUser, create_unit_record, create_user_record};
+use bangtin_manager::model::{Role, Unit, User, UserView};
+use bangtin_manager::store::StoreExt;
+use bangtin_manager::{AppState, Config};
 use clap::{Parser, Subcommand};
+use std::io::BufRead;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -14,12 +21,29 @@ use std::process::ExitCode;
     about = "Máy chủ quản lý bảng tin Bangtin — Bangtin manager"
 )]
 struct Cli {
+    /// Tệp cấu hình TOML (config file)
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Thư mục dữ liệu (data directory; overrides the config)
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
+    /// Chạy máy chủ (serve the API)
+    Serve {
+        /// Địa chỉ lắng nghe, ví dụ 127.0.0.1:8080 (listen address)
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// Quản trị ngoại tuyến, khi máy chủ đang dừng (offline administration)
+    Admin {
+        #[command(subcommand)]
+        cmd: AdminCmd,
+    },
     /// Kiểm tra tệp bố cục như bảng tin sẽ kiểm tra (validate layouts as boards do)
     CheckLayout {
         #[arg(required = true)]
@@ -27,7 +51,42 @@ enum Cmd {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum AdminCmd {
+    /// Tạo đơn vị hành chính theo mã chính thức (register a unit)
+    CreateUnit {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        parent: Option<String>,
+        #[arg(long, default_value = "Asia/Ho_Chi_Minh")]
+        timezone: String,
+    },
+    /// Tạo tài khoản; mật khẩu đọc từ dòng đầu của stdin (password from stdin)
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = ["admin", "editor", "viewer"])]
+        role: String,
+        /// Mã đơn vị (lặp lại được) (unit codes, repeatable)
+        #[arg(long = "unit")]
+        units: Vec<String>,
+        #[arg(long, default_value = "")]
+        display_name: String,
+    },
+    /// Liệt kê tài khoản (list accounts)
+    ListUsers,
+}
+
 fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -35,11 +94,38 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match cli.cmd {
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("lỗi (error): {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn config(cli: &Cli) -> Result<Config> {
+    let mut c = Config::load(cli.config.as_deref())?;
+    if let Some(d) = &cli.data {
+        c.data_dir = d.clone();
+    }
+    Ok(c)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.cmd {
+        Cmd::Serve { listen } => {
+            let mut cfg = config(&cli)?;
+            if let Some(l) = listen {
+                cfg.listen = *l;
+            }
+            serve(cfg)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Admin { cmd } => admin(config(&cli)?, cmd),
         Cmd::CheckLayout { files } => {
             let mut bad = false;
             for f in files {
-                match bangtin_layouts::load_layout(&f) {
+                match bangtin_layouts::load_layout(f) {
                     Ok(l) => println!("{}: hợp lệ, {} vùng (valid)", f.display(), l.zones.len()),
                     Err(e) => {
                         eprintln!("{e}");
@@ -47,7 +133,110 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            if bad { ExitCode::from(2) } else { ExitCode::SUCCESS }
+            Ok(if bad { ExitCode::from(2) } else { ExitCode::SUCCESS })
+        }
+    }
+}
+
+fn serve(cfg: Config) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let listen = cfg.listen;
+        let state = Arc::new(tokio::task::block_in_place(|| AppState::open(cfg))?);
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("không mở được cổng {listen} (cannot listen)"))?;
+        let addr = listener.local_addr()?;
+        tracing::info!("khóa công khai ký chương trình (show key): {}", state.public_key_b64());
+        println!("bangtin-manager đang chạy tại http://{addr} (listening)");
+        let shutdown = async {
+            let ctrl_c = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            #[cfg(unix)]
+            let term = async {
+                if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    s.recv().await;
+                }
+            };
+            #[cfg(not(unix))]
+            let term = std::future::pending::<()>();
+            tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+            tracing::info!("đang dừng, chờ các yêu cầu đang xử lý (shutting down gracefully)");
+        };
+        bangtin_manager::serve(listener, state, shutdown).await
+    })
+}
+
+fn admin(cfg: Config, cmd: &AdminCmd) -> Result<ExitCode> {
+    let state = AppState::open(cfg).context("mở dữ liệu (is the server running? stop it first)")?;
+    let report = |r: Result<(), bangtin_manager::error::AppError>| -> ExitCode {
+        match r {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!(
+                    "lỗi (error): {}{}",
+                    e.detail.message,
+                    e.detail.field.map(|f| format!(" [trường {f}]")).unwrap_or_default()
+                );
+                ExitCode::from(2)
+            }
+        }
+    };
+    match cmd {
+        AdminCmd::CreateUnit {
+            code,
+            name,
+            parent,
+            timezone,
+        } => {
+            let u = Unit {
+                code: code.clone(),
+                name: name.clone(),
+                parent: parent.clone(),
+                timezone: timezone.clone(),
+            };
+            let r = create_unit_record(&state, "cli", &u);
+            if r.is_ok() {
+                println!("đã tạo đơn vị {code} (unit created)");
+            }
+            Ok(report(r))
+        }
+        AdminCmd::CreateUser {
+            username,
+            role,
+            units,
+            display_name,
+        } => {
+            let mut pw = String::new();
+            std::io::stdin().lock().read_line(&mut pw)?;
+            let pw = pw.trim_end_matches(['\n', '\r']).to_string();
+            let role = match role.as_str() {
+                "admin" => Role::Admin,
+                "editor" => Role::Editor,
+                _ => Role::Viewer,
+            };
+            let r = create_user_record(
+                &state,
+                "cli",
+                NewUser {
+                    username: username.clone(),
+                    display_name: display_name.clone(),
+                    password: pw,
+                    role,
+                    units: units.clone(),
+                },
+            );
+            Ok(report(r.map(|u| {
+                println!("đã tạo tài khoản {} ({}) (user created)", u.username, u.id)
+            })))
+        }
+        AdminCmd::ListUsers => {
+            let users: Vec<User> = state.store.scan_json("user/")?;
+            for u in users.iter().map(UserView::from) {
+                println!("{}\t{}\t{:?}\t{}", u.id, u.username, u.role, u.units.join(","));
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -1,0 +1,472 @@
+//! Sign-in, accounts, API tokens, administrative units and the audit log.
+
+use super::{CREATED, audit, new_id, now};
+use crate::auth::{
+    ClientIp, Officer, SESSION_COOKIE, check_password_policy, hash_password, new_secret, secret_hash, verify_password,
+};
+use crate::error::{ApiResult, AppError, AppJson, AppPath, AppQuery, ErrorBody};
+use crate::model::{ApiToken, AuditEntry, Role, Session, Unit, User, UserView, key};
+use crate::state::AppState;
+use crate::store::{Op, StoreExt};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoginResponse {
+    pub user: UserView,
+    /// Send back as header `X-CSRF-Token` with every change made with the
+    /// session cookie.
+    pub csrf: String,
+}
+
+/// Sign in with user name and password; sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "account", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(s): State<Arc<AppState>>,
+    ClientIp(ip): ClientIp,
+    AppJson(req): AppJson<LoginRequest>,
+) -> ApiResult<Response> {
+    s.limits.login(&ip, &req.username)?;
+    let id: Option<String> = s.store.get_json(&key::username(&req.username))?;
+    let user: Option<User> = match &id {
+        Some(id) => s.store.get_json(&key::user(id))?,
+        None => None,
+    };
+    let pw = req.password.clone();
+    // Hash even for unknown names, so timing does not tell which exist.
+    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| {
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3q2Hh5UFa3w1C7YCWS7hgcsYTa6U0jkUM81eJGFJjyQ".into()
+    });
+    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+        .await
+        .map_err(AppError::internal)?;
+    let user = match user {
+        Some(u) if ok && !u.disabled => u,
+        _ => {
+            return Err(AppError::unauthorized_because(
+                "sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản bị khóa (wrong user name or password)",
+            ));
+        }
+    };
+    let token = new_secret("");
+    let csrf = new_secret("");
+    let session = Session {
+        user_id: user.id.clone(),
+        csrf: csrf.clone(),
+        created_at: now(),
+        expires_at: now() + Duration::hours(s.cfg.session_hours as i64),
+    };
+    s.store.commit(vec![
+        Op::put(key::session(&secret_hash(&token)), &session),
+        audit(
+            &*s.store,
+            &format!("user:{}", user.username),
+            "login",
+            &user.id,
+            None,
+            None,
+        )?,
+    ])?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        s.cfg.session_hours * 3600,
+        if s.cfg.secure_cookies { "; Secure" } else { "" }
+    );
+    let mut r = AppJson(LoginResponse {
+        user: UserView::from(&user),
+        csrf,
+    })
+    .into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(AppError::internal)?,
+    );
+    Ok(r)
+}
+
+/// Sign out: ends this session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "account",
+    responses((status = 204), (status = 401, body = ErrorBody)), security(("session" = [])))]
+pub async fn logout(State(s): State<Arc<AppState>>, who: Officer, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(sid) = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string())
+    {
+        s.store.commit(vec![Op::del(key::session(&secret_hash(&sid)))])?;
+    }
+    let _ = who;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("bangtin_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    Ok(r)
+}
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)), security(("session" = []), ("token" = [])))]
+pub async fn me(who: Officer) -> AppJson<UserView> {
+    AppJson(UserView::from(&who.user))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    #[serde(default)]
+    pub display_name: String,
+    /// At least 10 characters.
+    pub password: String,
+    pub role: Role,
+    #[serde(default)]
+    pub units: Vec<String>,
+}
+
+fn check_username(name: &str) -> Result<(), AppError> {
+    let ok = (3..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::unprocessable(
+            "tên đăng nhập 3–64 ký tự: chữ, số, . _ - @ (user name: 3–64 of letters, digits, . _ - @)",
+        )
+        .field("username"))
+    }
+}
+
+fn check_units(s: &AppState, role: Role, units: &[String]) -> Result<(), AppError> {
+    if role != Role::Admin && units.is_empty() {
+        return Err(AppError::unprocessable(
+            "tài khoản biên tập/xem phải thuộc ít nhất một đơn vị (editors and viewers need a unit)",
+        )
+        .field("units"));
+    }
+    for u in units {
+        if s.store.get(&key::unit(u))?.is_none() {
+            return Err(AppError::unprocessable(format!("không có đơn vị mã {u} (unknown unit code)")).field("units"));
+        }
+    }
+    Ok(())
+}
+
+/// Create a user, in code for the CLI and through the API.
+pub fn create_user_record(s: &AppState, actor: &str, n: NewUser) -> ApiResult<User> {
+    check_username(&n.username)?;
+    check_password_policy(&n.password)?;
+    check_units(s, n.role, &n.units)?;
+    if s.store.get(&key::username(&n.username))?.is_some() {
+        return Err(
+            AppError::conflict(format!("tên đăng nhập {} đã có (user name taken)", n.username)).field("username"),
+        );
+    }
+    let user = User {
+        id: new_id(&*s.store, "usr")?,
+        display_name: if n.display_name.is_empty() {
+            n.username.clone()
+        } else {
+            n.display_name
+        },
+        username: n.username,
+        password_hash: hash_password(&n.password)?,
+        role: n.role,
+        units: n.units,
+        disabled: false,
+        created_at: now(),
+    };
+    s.store.commit(vec![
+        Op::put(key::user(&user.id), &user),
+        Op::put(key::username(&user.username), &user.id),
+        audit(
+            &*s.store,
+            actor,
+            "user.create",
+            &user.id,
+            None,
+            Some(serde_json::json!({"username": user.username, "role": user.role, "units": user.units})),
+        )?,
+    ])?;
+    Ok(user)
+}
+
+/// Accounts (administrators).
+#[utoipa::path(get, path = "/api/v1/users", tag = "account",
+    responses((status = 200, body = [UserView]), (status = 403, body = ErrorBody)), security(("session" = []), ("token" = [])))]
+pub async fn list_users(State(s): State<Arc<AppState>>, who: Officer) -> ApiResult<AppJson<Vec<UserView>>> {
+    who.admin()?;
+    let users: Vec<User> = s.store.scan_json("user/")?;
+    Ok(AppJson(users.iter().map(UserView::from).collect()))
+}
+
+/// Create an account (administrators).
+#[utoipa::path(post, path = "/api/v1/users", tag = "account", request_body = NewUser,
+    responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session" = []), ("token" = [])))]
+pub async fn create_user(
+    State(s): State<Arc<AppState>>,
+    who: Officer,
+    AppJson(n): AppJson<NewUser>,
+) -> ApiResult<(StatusCode, AppJson<UserView>)> {
+    who.admin()?;
+    let _w = s.writes.lock().await;
+    let actor = who.actor();
+    let s2 = s.clone();
+    let user = tokio::task::spawn_blocking(move || create_user_record(&s2, &actor, n))
+        .await
+        .map_err(AppError::internal)??;
+    Ok((CREATED, AppJson(UserView::from(&user))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub password: Option<String>,
+    pub role: Option<Role>,
+    pub units: Option<Vec<String>>,
+    pub disabled: Option<bool>,
+}
+
+/// Change an account (administrators; anyone may change their own password
+/// and display name).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "account", request_body = UserPatch,
+    params(("id" = String, Path)),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session" = []), ("token" = [])))]
+pub async fn update_user(
+    State(s): State<Arc<AppState>>,
+    who: Officer,
+    AppPath(id): AppPath<String>,
+    AppJson(p): AppJson<UserPatch>,
+) -> ApiResult<AppJson<UserView>> {
+    let own = who.user.id == id;
+    if !own || p.role.is_some() || p.units.is_some() || p.disabled.is_some() {
+        who.admin()?;
+    }
+    let _w = s.writes.lock().await;
+    let mut u: User = s
+        .store
+        .get_json(&key::user(&id))?
+        .ok_or_else(|| AppError::not_found("tài khoản"))?;
+    if let Some(d) = p.display_name {
+        u.display_name = d;
+    }
+    if let Some(pw) = p.password {
+        check_password_policy(&pw)?;
+        u.password_hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+            .await
+            .map_err(AppError::internal)??;
+    }
+    if let Some(r) = p.role {
+        u.role = r;
+    }
+    if let Some(units) = p.units {
+        u.units = units;
+    }
+    check_units(&s, u.role, &u.units)?;
+    if let Some(d) = p.disabled {
+        u.disabled = d;
+    }
+    s.store.commit(vec![
+        Op::put(key::user(&u.id), &u),
+        audit(&*s.store, &who.actor(), "user.update", &u.id, None, None)?,
+    ])?;
+    Ok(AppJson(UserView::from(&u)))
+}
+
+/// Delete an account (administrators).
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "account", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("session" = []), ("token" = [])))]
+pub async fn delete_user(
+    State(s): State<Arc<AppState>>,
+    who: Officer,
+    AppPath(id): AppPath<String>,
+) -> ApiResult<StatusCode> {
+    who.admin()?;
+    if who.user.id == id {
+        return Err(AppError::conflict(
+            "không tự xóa tài khoản của mình (cannot delete yourself)",
+        ));
+    }
+    let _w = s.writes.lock().await;
+    let u: User = s
+        .store
+        .get_json(&key::user(&id))?
+        .ok_or_else(|| AppError::not_found("tài khoản"))?;
+    let mut ops = vec![Op::del(key::user(&id)), Op::del(key::username(&u.username))];
+    for (k, v) in s.store.scan("token/")? {
+        if serde_json::from_slice::<ApiToken>(&v).is_ok_and(|t| t.user_id == id) {
+            ops.push(Op::Del(k));
+        }
+    }
+    ops.push(audit(&*s.store, &who.actor(), "user.delete", &id, None, None)?);
+    s.store.commit(ops)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreatedToken {
+    /// Shown once: keep it; only its hash is stored.
+    pub token: String,
+    pub info: ApiToken,
+}
+
+/// Your API tokens.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "account",
+    responses((status = 200, body = [ApiToken])), security(("session" = []), ("token" = [])))]
+pub async fn list_tokens(State(s): State<Arc<AppState>>, who: Officer) -> ApiResult<AppJson<Vec<ApiToken>>> {
+    let all: Vec<ApiToken> = s.store.scan_json("token/")?;
+    Ok(AppJson(all.into_iter().filter(|t| t.user_id == who.user.id).collect()))
+}
+
+/// Create an API token for scripts (acts with your rights).
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "account", request_body = NewToken,
+    responses((status = 201, body = CreatedToken)), security(("session" = []), ("token" = [])))]
+pub async fn create_token(
+    State(s): State<Arc<AppState>>,
+    who: Officer,
+    AppJson(n): AppJson<NewToken>,
+) -> ApiResult<(StatusCode, AppJson<CreatedToken>)> {
+    if n.name.trim().is_empty() || n.name.len() > 100 {
+        return Err(AppError::unprocessable("tên mã truy cập 1–100 ký tự (token name 1–100 chars)").field("name"));
+    }
+    let token = new_secret("bt_");
+    let info = ApiToken {
+        id: new_id(&*s.store, "tok")?,
+        user_id: who.user.id.clone(),
+        name: n.name,
+        created_at: now(),
+    };
+    s.store.commit(vec![
+        Op::put(key::token(&secret_hash(&token)), &info),
+        audit(&*s.store, &who.actor(), "token.create", &info.id, None, None)?,
+    ])?;
+    Ok((CREATED, AppJson(CreatedToken { token, info })))
+}
+
+/// Revoke one of your API tokens (administrators: anyone's).
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "account", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("session" = []), ("token" = [])))]
+pub async fn delete_token(
+    State(s): State<Arc<AppState>>,
+    who: Officer,
+    AppPath(id): AppPath<String>,
+) -> ApiResult<StatusCode> {
+    let found = s.store.scan("token/")?.into_iter().find(|(_, v)| {
+        serde_json::from_slice::<ApiToken>(v).is_ok_and(|t| t.id == id && (t.user_id == who.user.id || who.is_admin()))
+    });
+    let (k, _) = found.ok_or_else(|| AppError::not_found("mã truy cập"))?;
+    s.store.commit(vec![
+        Op::Del(k),
+        audit(&*s.store, &who.actor(), "token.delete", &id, None, None)?,
+    ])?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Administrative units you may see.
+#[utoipa::path(get, path = "/api/v1/units", tag = "account",
+    responses((status = 200, body = [Unit])), security(("session" = []), ("token" = [])))]
+pub async fn list_units(State(s): State<Arc<AppState>>, who: Officer) -> ApiResult<AppJson<Vec<Unit>>> {
+    let all: Vec<Unit> = s.store.scan_json("unit/")?;
+    Ok(AppJson(all.into_iter().filter(|u| who.can_read(&u.code)).collect()))
+}
+
+/// Register an administrative unit by its official code (administrators).
+#[utoipa::path(post, path = "/api/v1/units", tag = "account", request_body = Unit,
+    responses((status = 201, body = Unit), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session" = []), ("token" = [])))]
+pub async fn create_unit(
+    State(s): State<Arc<AppState>>,
+    who: Officer,
+    AppJson(u): AppJson<Unit>,
+) -> ApiResult<(StatusCode, AppJson<Unit>)> {
+    who.admin()?;
+    create_unit_record(&s, &who.actor(), &u)?;
+    Ok((CREATED, AppJson(u)))
+}
+
+/// Create a unit (CLI and API).
+pub fn create_unit_record(s: &AppState, actor: &str, u: &Unit) -> ApiResult<()> {
+    if u.code.is_empty() || u.code.len() > 16 || !u.code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(
+            AppError::unprocessable("mã đơn vị là dãy số chính thức, 1–16 chữ số (official numeric code)")
+                .field("code"),
+        );
+    }
+    if u.name.trim().is_empty() {
+        return Err(AppError::unprocessable("cần tên đơn vị (name required)").field("name"));
+    }
+    if u.timezone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(
+            AppError::unprocessable(format!("múi giờ {:?} không có (unknown time zone)", u.timezone)).field("timezone"),
+        );
+    }
+    if let Some(p) = &u.parent
+        && s.store.get(&key::unit(p))?.is_none()
+    {
+        return Err(AppError::unprocessable(format!("không có đơn vị cha {p} (unknown parent)")).field("parent"));
+    }
+    if s.store.get(&key::unit(&u.code))?.is_some() {
+        return Err(AppError::conflict(format!("đơn vị {} đã có (unit exists)", u.code)).field("code"));
+    }
+    s.store.commit(vec![
+        Op::put(key::unit(&u.code), u),
+        audit(&*s.store, actor, "unit.create", &u.code, Some(&u.code), None)?,
+    ])?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Most recent entries to return (default 100, at most 1000).
+    pub limit: Option<usize>,
+}
+
+/// The audit log: who changed what, when (administrators: all; others:
+/// their units).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "account", params(AuditQuery),
+    responses((status = 200, body = [AuditEntry])), security(("session" = []), ("token" = [])))]
+pub async fn audit_log(
+    State(s): State<Arc<AppState>>,
+    who: Officer,
+    AppQuery(q): AppQuery<AuditQuery>,
+) -> ApiResult<AppJson<Vec<AuditEntry>>> {
+    let all: Vec<AuditEntry> = s.store.scan_json("audit/")?;
+    let limit = q.limit.unwrap_or(100).min(1000);
+    let visible: Vec<AuditEntry> = all
+        .into_iter()
+        .rev()
+        .filter(|e| who.is_admin() || e.unit.as_deref().is_some_and(|u| who.can_read(u)))
+        .take(limit)
+        .collect();
+    Ok(AppJson(visible))
+}

@@ -1,0 +1,167 @@
+//! The JSON API: `fn app(state) -> Router`, so tests can drive it with or
+//! without a socket. The OpenAPI document is generated from the very same
+//! route declarations, so it always matches the real routes.
+
+pub mod account;
+mod boards;
+mod content;
+mod layouts;
+mod schedules;
+
+use crate::error::{AppError, ErrorBody};
+use crate::model::{AuditEntry, key};
+use crate::state::AppState;
+use crate::store::{Op, Store};
+use axum::Router;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Bangtin manager API",
+        description = "Quản lý bảng tin điện tử: tài khoản, thư viện phương tiện, bố cục, lịch, bảng tin và chương trình đã ký. \
+                       Managing public information boards: accounts, media, layouts, schedules, boards, signed shows. \
+                       Errors are JSON `{\"error\": {\"code\", \"message\", \"field\", \"problems\"}}`.",
+        version = "1"
+    ),
+    modifiers(&Security),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("API token `bt_…` of an officer, or board credential `bb_…`"))
+                    .build(),
+            ),
+        );
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "Session cookie from /api/v1/auth/login; changes also need header X-CSRF-Token",
+            ))),
+        );
+    }
+}
+
+/// The router and its OpenAPI document, from the same declarations.
+pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(account::login))
+        .routes(routes!(account::logout))
+        .routes(routes!(account::me))
+        .routes(routes!(account::list_users, account::create_user))
+        .routes(routes!(account::update_user, account::delete_user))
+        .routes(routes!(account::list_tokens, account::create_token))
+        .routes(routes!(account::delete_token))
+        .routes(routes!(account::list_units, account::create_unit))
+        .routes(routes!(account::audit_log))
+        .routes(routes!(content::list_media, content::upload_media))
+        .routes(routes!(content::get_media, content::delete_media))
+        .routes(routes!(content::media_content))
+        .routes(routes!(content::media_thumbnail))
+        .routes(routes!(layouts::validate_layout))
+        .routes(routes!(layouts::list_layouts, layouts::create_layout))
+        .routes(routes!(
+            layouts::get_layout,
+            layouts::update_layout,
+            layouts::delete_layout
+        ))
+        .routes(routes!(layouts::layout_versions))
+        .routes(routes!(layouts::layout_version))
+        .routes(routes!(schedules::list_groups, schedules::create_group))
+        .routes(routes!(schedules::update_group, schedules::delete_group))
+        .routes(routes!(schedules::list_schedules, schedules::create_schedule))
+        .routes(routes!(
+            schedules::get_schedule,
+            schedules::update_schedule,
+            schedules::delete_schedule
+        ))
+        .routes(routes!(boards::request_pairing))
+        .routes(routes!(boards::poll_pairing))
+        .routes(routes!(boards::claim_board))
+        .routes(routes!(boards::list_boards))
+        .routes(routes!(boards::get_board, boards::update_board, boards::delete_board))
+        .routes(routes!(boards::publish_board))
+        .routes(routes!(boards::publish_unit))
+        .routes(routes!(boards::board_show))
+        .routes(routes!(boards::own_show))
+        .routes(routes!(boards::own_media))
+        .routes(routes!(boards::heartbeat))
+        .routes(routes!(boards::public_key))
+        .split_for_parts()
+}
+
+/// The whole application.
+pub fn app(state: Arc<AppState>) -> Router {
+    let (api, doc) = routes();
+    let doc = Arc::new(doc);
+    let json_limit = state.cfg.max_json_bytes;
+    api.route(
+        "/api/openapi.json",
+        axum::routing::get(move || {
+            let d = doc.clone();
+            async move { axum::Json(d.as_ref().clone()) }
+        }),
+    )
+    .fallback(|| async { AppError::not_found("đường dẫn API (route)") })
+    .method_not_allowed_fallback(|| async {
+        AppError::bad_request("phương thức không dùng được cho đường dẫn này (method not allowed)")
+    })
+    .layer(axum::extract::DefaultBodyLimit::max(json_limit))
+    .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+        axum::response::IntoResponse::into_response(AppError::internal("panic in a handler"))
+    }))
+    .layer(tower_http::trace::TraceLayer::new_for_http())
+    .with_state(state)
+}
+
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// A fresh id with a type prefix: `lay_12`, `brd_40`, …
+pub(crate) fn new_id(store: &dyn Store, prefix: &str) -> Result<String, AppError> {
+    Ok(format!("{prefix}_{}", store.next_id()?))
+}
+
+/// The audit record of a change, to go in the change's own batch.
+pub(crate) fn audit(
+    store: &dyn Store,
+    actor: &str,
+    action: &str,
+    target: &str,
+    unit: Option<&str>,
+    detail: Option<serde_json::Value>,
+) -> Result<Op, AppError> {
+    let seq = store.next_id()?;
+    Ok(Op::put(
+        key::audit(seq),
+        &AuditEntry {
+            seq,
+            at: now(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            target: target.to_string(),
+            unit: unit.map(str::to_string),
+            detail,
+        },
+    ))
+}
+
+pub(crate) const CREATED: StatusCode = StatusCode::CREATED;

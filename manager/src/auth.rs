@@ -1,0 +1,263 @@
+//! Who is asking: officers (session cookie or API token) and boards (their
+//! credential), with their rights and request-rate limits.
+
+use crate::error::AppError;
+use crate::model::{Board, Role, Session, User, key};
+use crate::state::AppState;
+use crate::store::StoreExt;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use chrono::Utc;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+pub const SESSION_COOKIE: &str = "bangtin_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// argon2id with the crate's defaults (19 MiB, 2 passes).
+pub fn hash_password(pw: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(pw.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(AppError::internal)
+}
+
+pub fn verify_password(pw: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+}
+
+/// A new random secret with a type prefix (`bt_` API token, `bb_` board
+/// credential, none for sessions).
+pub fn new_secret(prefix: &str) -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    format!("{prefix}{}", B64URL.encode(b))
+}
+
+/// Secrets are stored only as hashes.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+pub fn check_password_policy(pw: &str) -> Result<(), AppError> {
+    if pw.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AppError::unprocessable(format!(
+            "mật khẩu cần ít nhất {MIN_PASSWORD_CHARS} ký tự (password too short)"
+        ))
+        .field("password"));
+    }
+    Ok(())
+}
+
+/// An authenticated officer.
+#[derive(Debug, Clone)]
+pub struct Officer {
+    pub user: User,
+    /// Set when authenticated by session cookie (mutations must echo it).
+    pub csrf: Option<String>,
+}
+
+impl Officer {
+    pub fn is_admin(&self) -> bool {
+        self.user.role == Role::Admin
+    }
+
+    pub fn can_read(&self, unit: &str) -> bool {
+        self.is_admin() || self.user.units.iter().any(|u| u == unit)
+    }
+
+    pub fn can_write(&self, unit: &str) -> bool {
+        self.is_admin() || (self.user.role == Role::Editor && self.user.units.iter().any(|u| u == unit))
+    }
+
+    /// Refuse unless the officer may read `unit`. Objects of units one may
+    /// not see answer "not found", so ids of other communes leak nothing.
+    pub fn read(&self, unit: &str, what: &str) -> Result<(), AppError> {
+        if self.can_read(unit) {
+            Ok(())
+        } else {
+            Err(AppError::not_found(what))
+        }
+    }
+
+    /// Refuse unless the officer may change `unit`.
+    pub fn write(&self, unit: &str, what: &str) -> Result<(), AppError> {
+        self.read(unit, what)?;
+        if self.can_write(unit) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(format!(
+                "tài khoản chỉ được xem, không được sửa ở đơn vị {unit} (read-only here)"
+            )))
+        }
+    }
+
+    pub fn admin(&self) -> Result<(), AppError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("chỉ quản trị viên cấp tỉnh (administrators only)"))
+        }
+    }
+
+    /// Label for the audit log.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.user.username)
+    }
+}
+
+/// An authenticated board.
+#[derive(Debug, Clone)]
+pub struct BoardAuth {
+    pub board: Board,
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn limit(state: &AppState, who: &str) -> Result<(), AppError> {
+    state.limits.request(who)
+}
+
+impl FromRequestParts<Arc<AppState>> for Officer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        if let Some(tok) = bearer(parts) {
+            if !tok.starts_with("bt_") {
+                return Err(AppError::unauthorized());
+            }
+            let t: crate::model::ApiToken = state
+                .store
+                .get_json(&key::token(&secret_hash(tok)))?
+                .ok_or_else(AppError::unauthorized)?;
+            let user = active_user(state, &t.user_id)?;
+            limit(state, &format!("token:{}", t.id))?;
+            return Ok(Officer { user, csrf: None });
+        }
+        let sid = cookie(parts, SESSION_COOKIE).ok_or_else(AppError::unauthorized)?;
+        let s: Session = state
+            .store
+            .get_json(&key::session(&secret_hash(sid)))?
+            .ok_or_else(AppError::unauthorized)?;
+        if s.expires_at < Utc::now() {
+            return Err(AppError::unauthorized());
+        }
+        // Cookies ride along with cross-site requests; changes must also
+        // carry the token only our own pages can read.
+        if !matches!(parts.method, Method::GET | Method::HEAD) {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if sent != Some(s.csrf.as_str()) {
+                return Err(AppError::forbidden(
+                    "thiếu hoặc sai mã chống giả mạo X-CSRF-Token (missing or wrong CSRF token)",
+                ));
+            }
+        }
+        let user = active_user(state, &s.user_id)?;
+        limit(state, &format!("user:{}", user.id))?;
+        Ok(Officer {
+            user,
+            csrf: Some(s.csrf),
+        })
+    }
+}
+
+fn active_user(state: &AppState, id: &str) -> Result<User, AppError> {
+    let u: User = state
+        .store
+        .get_json(&key::user(id))?
+        .ok_or_else(AppError::unauthorized)?;
+    if u.disabled {
+        return Err(AppError::forbidden("tài khoản đã bị khóa (account disabled)"));
+    }
+    Ok(u)
+}
+
+impl FromRequestParts<Arc<AppState>> for BoardAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let tok = bearer(parts)
+            .filter(|t| t.starts_with("bb_"))
+            .ok_or_else(AppError::unauthorized)?;
+        let id: String = state
+            .store
+            .get_json(&key::board_cred(&secret_hash(tok)))?
+            .ok_or_else(AppError::unauthorized)?;
+        let board: Board = state
+            .store
+            .get_json(&key::board(&id))?
+            .ok_or_else(AppError::unauthorized)?;
+        if board.disabled {
+            return Err(AppError::forbidden("bảng tin đã bị tắt (board disabled)"));
+        }
+        limit(state, &format!("board:{}", board.id))?;
+        Ok(BoardAuth { board })
+    }
+}
+
+/// The client's address, when the server knows it (for per-address limits).
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or_else(|| "local".to_string(), |c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("mật khẩu rất dài 2026").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("mật khẩu rất dài 2026", &h));
+        assert!(!verify_password("mật khẩu rất dài 2027", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn secrets_are_random_and_hashed() {
+        let a = new_secret("bt_");
+        assert!(a.starts_with("bt_") && a.len() > 40);
+        assert_ne!(a, new_secret("bt_"));
+        assert_eq!(secret_hash(&a).len(), 64);
+    }
+}

@@ -1,0 +1,112 @@
+//! The manager's configuration: a typed TOML file with defaults, each field
+//! overridable by an environment variable `BANGTIN_<FIELD>`.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on. Loopback by default: put a TLS reverse proxy in
+    /// front for boards and officers on the network.
+    pub listen: SocketAddr,
+    /// Where the store, media and the signing key live.
+    pub data_dir: PathBuf,
+    /// Largest media upload, bytes.
+    pub max_upload_bytes: u64,
+    /// Largest JSON request body, bytes.
+    pub max_json_bytes: usize,
+    /// Officers' sessions expire after this many hours.
+    pub session_hours: u64,
+    /// How many days ahead a show covers (boards play offline this long).
+    pub show_days: u32,
+    /// Failed logins allowed per minute, per address and per user name.
+    pub login_per_minute: u32,
+    /// Requests per second allowed to one officer, token or board (burst 4×).
+    pub requests_per_second: u32,
+    /// Board time zone when a unit does not say.
+    pub timezone: String,
+    /// Mark session cookies `Secure` (serve through HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            max_upload_bytes: 512 * 1024 * 1024,
+            max_json_bytes: 2 * 1024 * 1024,
+            session_hours: 12,
+            show_days: 28,
+            login_per_minute: 5,
+            requests_per_second: 50,
+            timezone: "Asia/Ho_Chi_Minh".into(),
+            secure_cookies: false,
+        }
+    }
+}
+
+impl Config {
+    /// Read `file` (if given), then apply `BANGTIN_*` environment overrides.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        use anyhow::Context;
+        let mut c = match file {
+            Some(f) => {
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("không đọc được tệp cấu hình {} (cannot read config)", f.display()))?;
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?
+            }
+            None => Config::default(),
+        };
+        c.apply_env(|k| std::env::var(k).ok())?;
+        Ok(c)
+    }
+
+    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn parse<T: std::str::FromStr>(k: &str, v: &str) -> anyhow::Result<T> {
+            v.trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("biến môi trường {k}={v:?} không hợp lệ (invalid value)"))
+        }
+        macro_rules! env {
+            ($field:ident, $name:literal) => {
+                if let Some(v) = get($name) {
+                    self.$field = parse($name, &v)?;
+                }
+            };
+        }
+        env!(listen, "BANGTIN_LISTEN");
+        env!(data_dir, "BANGTIN_DATA_DIR");
+        env!(max_upload_bytes, "BANGTIN_MAX_UPLOAD_BYTES");
+        env!(max_json_bytes, "BANGTIN_MAX_JSON_BYTES");
+        env!(session_hours, "BANGTIN_SESSION_HOURS");
+        env!(show_days, "BANGTIN_SHOW_DAYS");
+        env!(login_per_minute, "BANGTIN_LOGIN_PER_MINUTE");
+        env!(requests_per_second, "BANGTIN_REQUESTS_PER_SECOND");
+        env!(timezone, "BANGTIN_TIMEZONE");
+        env!(secure_cookies, "BANGTIN_SECURE_COOKIES");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment() {
+        let mut c: Config = toml::from_str("listen = \"127.0.0.1:9000\"\nshow_days = 14\n").unwrap();
+        assert_eq!(c.show_days, 14);
+        c.apply_env(|k| (k == "BANGTIN_SHOW_DAYS").then(|| "7".to_string()))
+            .unwrap();
+        assert_eq!(c.show_days, 7);
+        assert_eq!(c.listen.port(), 9000);
+        assert!(
+            c.apply_env(|k| (k == "BANGTIN_LISTEN").then(|| "nowhere".to_string()))
+                .is_err()
+        );
+        assert!(toml::from_str::<Config>("listn = 1").is_err(), "typos are refused");
+    }
+}

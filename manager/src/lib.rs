@@ -1,0 +1,45 @@
+//! Bangtin's manager: the server commune officers and provincial operators
+//! use. axum on tokio, state in sled behind a storage trait; layouts are
+//! validated with exactly the rules of the player (`bangtin-layouts`).
+
+// utoipa and axum derive macros expand to fully qualified paths.
+#![allow(unused_qualifications)]
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod media;
+pub mod model;
+pub mod shows;
+pub mod state;
+pub mod store;
+
+pub use api::app;
+pub use config::Config;
+pub use state::AppState;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Serve `state` on `listener` until `shutdown` completes; in-flight
+/// requests finish first and the store is flushed.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let s2 = state.clone();
+    let janitor = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            s2.limits.shrink();
+        }
+    });
+    let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    janitor.abort();
+    state.store.flush()?;
+    Ok(r?)
+}

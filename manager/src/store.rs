@@ -1,0 +1,164 @@
+//! Storage behind a trait, so another embedded store can replace sled.
+//!
+//! Everything lives in one ordered key space, keys `collection/id…`, and a
+//! change of several keys is applied atomically (sled applies a batch on one
+//! tree atomically, also across a crash). Changes officers make are flushed
+//! to disk before the API answers; frequent board status updates are not.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("lỗi kho dữ liệu (storage error): {0}")]
+    Backend(String),
+    #[error("dữ liệu hỏng ở khóa {key} (corrupt record): {msg}")]
+    Corrupt { key: String, msg: String },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// One change in an atomic batch.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Put(String, Vec<u8>),
+    Del(String),
+}
+
+impl Op {
+    pub fn put<T: Serialize>(key: impl Into<String>, v: &T) -> Op {
+        Op::Put(key.into(), serde_json::to_vec(v).expect("records always serialise"))
+    }
+    pub fn del(key: impl Into<String>) -> Op {
+        Op::Del(key.into())
+    }
+}
+
+/// An ordered key-value store with atomic batches.
+pub trait Store: Send + Sync + 'static {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// All entries whose key starts with `prefix`, in key order.
+    fn scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>>;
+    /// Apply all of `ops` or none of them.
+    fn apply(&self, ops: Vec<Op>) -> Result<()>;
+    /// Make everything applied so far durable.
+    fn flush(&self) -> Result<()>;
+    /// A process-wide unique, increasing number (survives restarts).
+    fn next_id(&self) -> Result<u64>;
+}
+
+/// Typed helpers over any [`Store`].
+pub trait StoreExt: Store {
+    fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(b) => serde_json::from_slice(&b).map(Some).map_err(|e| StoreError::Corrupt {
+                key: key.to_string(),
+                msg: e.to_string(),
+            }),
+        }
+    }
+
+    fn scan_json<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>> {
+        self.scan(prefix)?
+            .into_iter()
+            .map(|(k, v)| {
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                    key: k,
+                    msg: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// Apply and flush: for changes an officer was told are saved.
+    fn commit(&self, ops: Vec<Op>) -> Result<()> {
+        self.apply(ops)?;
+        self.flush()
+    }
+}
+
+impl<S: Store + ?Sized> StoreExt for S {}
+
+/// The default store: sled in a directory on local disk.
+#[derive(Debug, Clone)]
+pub struct SledStore {
+    db: sled::Db,
+    tree: sled::Tree,
+}
+
+fn be(e: sled::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SledStore {
+    pub fn open(dir: &Path) -> Result<SledStore> {
+        let db = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            .flush_every_ms(Some(500))
+            .open()
+            .map_err(be)?;
+        let tree = db.open_tree("bangtin").map_err(be)?;
+        Ok(SledStore { db, tree })
+    }
+}
+
+impl Store for SledStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.tree.get(key).map_err(be)?.map(|v| v.to_vec()))
+    }
+
+    fn scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        self.tree
+            .scan_prefix(prefix)
+            .map(|r| {
+                let (k, v) = r.map_err(be)?;
+                Ok((String::from_utf8_lossy(&k).into_owned(), v.to_vec()))
+            })
+            .collect()
+    }
+
+    fn apply(&self, ops: Vec<Op>) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for op in ops {
+            match op {
+                Op::Put(k, v) => batch.insert(k.as_bytes(), v),
+                Op::Del(k) => batch.remove(k.as_bytes()),
+            }
+        }
+        self.tree.apply_batch(batch).map_err(be)
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.tree.flush().map_err(be)?;
+        Ok(())
+    }
+
+    fn next_id(&self) -> Result<u64> {
+        self.db.generate_id().map_err(be)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_atomic_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = SledStore::open(dir.path()).unwrap();
+            s.commit(vec![Op::put("a/1", &1u32), Op::put("a/2", &2u32), Op::put("b/1", &"x")])
+                .unwrap();
+            s.commit(vec![Op::del("a/1"), Op::put("a/3", &3u32)]).unwrap();
+        }
+        let s = SledStore::open(dir.path()).unwrap();
+        let a: Vec<u32> = s.scan_json("a/").unwrap();
+        assert_eq!(a, vec![2, 3]);
+        assert_eq!(s.get_json::<String>("b/1").unwrap().as_deref(), Some("x"));
+        let id1 = s.next_id().unwrap();
+        assert!(s.next_id().unwrap() > id1);
+    }
+}
