@@ -40,6 +40,9 @@ pub async fn serve(
     let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     janitor.abort();
+    // Wait for the aborted task to drop its handle on the state, so the
+    // store is closed (and its lock released) when this returns.
+    let _ = janitor.await;
     state.store.flush()?;
     Ok(r?)
 }

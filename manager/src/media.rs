@@ -136,15 +136,21 @@ fn probe_av(path: &Path, mime: &str, kind: MediaKind) -> Result<Probe, AppError>
             )));
         }
         // Prove the board can decode it: the first picture must come out.
+        // Then read every packet to the end: a cut-off file stops short of
+        // its declared length, or errors out.
+        let tb = ictx.stream(vi).map(|st| f64::from(st.time_base())).unwrap_or(0.0);
         let mut frame = ff::frame::Video::empty();
         let mut got = false;
+        let mut last_end = 0.0f64;
         for (stream, packet) in ictx.packets() {
             if stream.index() != vi {
                 continue;
             }
-            if dec.send_packet(&packet).is_ok() && dec.receive_frame(&mut frame).is_ok() {
+            if let Some(pts) = packet.pts().or(packet.dts()) {
+                last_end = last_end.max((pts + packet.duration().max(0)) as f64 * tb);
+            }
+            if !got && dec.send_packet(&packet).is_ok() && dec.receive_frame(&mut frame).is_ok() {
                 got = true;
-                break;
             }
         }
         if !got {
@@ -153,6 +159,13 @@ fn probe_av(path: &Path, mime: &str, kind: MediaKind) -> Result<Probe, AppError>
         }
         if !got {
             return Err(bad(&"không giải mã được khung hình nào (no frame decodes)"));
+        }
+        if let Some(d) = duration
+            && last_end + 0.5 < d * 0.95
+        {
+            return Err(bad(&format!(
+                "tệp bị cắt: dữ liệu hình dừng ở {last_end:.1} s trong khi thời lượng là {d:.1} s (truncated)"
+            )));
         }
         let thumbnail = to_rgb(&frame).map(|img| thumb(&DynamicImage::ImageRgb8(img)));
         if duration.is_none_or(|d| d <= 0.0) {

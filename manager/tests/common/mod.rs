@@ -1,0 +1,283 @@
+//! A real manager on 127.0.0.1 with a real sled directory, and an HTTP
+//! client for it.
+#![allow(dead_code)]
+
+use bangtin_manager::api::account::{NewUser, create_unit_record, create_user_record};
+use bangtin_manager::model::{Role, Unit};
+use bangtin_manager::{AppState, Config};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub const PROVINCE: &str = "19";
+pub const COMMUNE_A: &str = "05443";
+pub const COMMUNE_B: &str = "05446";
+pub const PASSWORD: &str = "mật-khẩu-đủ-dài-2026";
+
+pub struct Server {
+    pub url: String,
+    pub data: PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Server {
+    /// Start on a fresh port over `data` (created if needed).
+    pub async fn start(data: &Path, tweak: impl FnOnce(&mut Config)) -> Server {
+        let mut cfg = Config {
+            data_dir: data.to_path_buf(),
+            ..Config::default()
+        };
+        tweak(&mut cfg);
+        let state = Arc::new(AppState::open(cfg).expect("data dir opens"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(bangtin_manager::serve(listener, state, async {
+            let _ = rx.await;
+        }));
+        Server {
+            url,
+            data: data.to_path_buf(),
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Graceful stop; the data directory is closed when this returns.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// Units 19 (province), 05443 (A), 05446 (B) and an administrator, written
+/// straight into a fresh data directory before the server starts.
+pub fn seed(data: &Path) {
+    let state = AppState::open(Config {
+        data_dir: data.to_path_buf(),
+        ..Config::default()
+    })
+    .unwrap();
+    for (code, name, parent) in [
+        (PROVINCE, "Tỉnh Thái Nguyên", None),
+        (COMMUNE_A, "Xã Định Hóa", Some(PROVINCE)),
+        (COMMUNE_B, "Xã Phú Đình", Some(PROVINCE)),
+    ] {
+        create_unit_record(
+            &state,
+            "test",
+            &Unit {
+                code: code.into(),
+                name: name.into(),
+                parent: parent.map(str::to_string),
+                timezone: "Asia/Ho_Chi_Minh".into(),
+            },
+        )
+        .unwrap();
+    }
+    create_user_record(
+        &state,
+        "test",
+        NewUser {
+            username: "tinh".into(),
+            display_name: "Sở VHTTDL".into(),
+            password: PASSWORD.into(),
+            role: Role::Admin,
+            units: vec![],
+        },
+    )
+    .unwrap();
+}
+
+#[derive(Clone)]
+pub enum Auth {
+    None,
+    Bearer(String),
+    Cookie { cookie: String, csrf: String },
+}
+
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub auth: Auth,
+}
+
+impl Client {
+    pub fn anonymous(s: &Server) -> Client {
+        Client {
+            http: reqwest::Client::new(),
+            base: s.url.clone(),
+            auth: Auth::None,
+        }
+    }
+
+    pub fn with(&self, auth: Auth) -> Client {
+        Client { auth, ..self.clone() }
+    }
+
+    /// Sign in with a password (cookie session).
+    pub async fn login(s: &Server, user: &str, password: &str) -> Client {
+        let c = Client::anonymous(s);
+        let r = c
+            .http
+            .post(format!("{}/api/v1/auth/login", c.base))
+            .json(&json!({"username": user, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "login {user}");
+        let cookie = r
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let v: Value = r.json().await.unwrap();
+        c.with(Auth::Cookie {
+            cookie,
+            csrf: v["csrf"].as_str().unwrap().to_string(),
+        })
+    }
+
+    /// Sign in, then switch to a fresh API token.
+    pub async fn token(s: &Server, user: &str, password: &str) -> Client {
+        let c = Client::login(s, user, password).await;
+        let (st, v) = c
+            .call(Method::POST, "/api/v1/tokens", Some(json!({"name": "test"})))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        c.with(Auth::Bearer(v["token"].as_str().unwrap().to_string()))
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self.http.request(method, format!("{}{path}", self.base));
+        match &self.auth {
+            Auth::None => r,
+            Auth::Bearer(t) => r.bearer_auth(t),
+            Auth::Cookie { cookie, csrf } => r.header("cookie", cookie).header("x-csrf-token", csrf),
+        }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut r = self.request(method, path);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.unwrap();
+        let st = resp.status();
+        let bytes = resp.bytes().await.unwrap();
+        let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (st, v)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn upload(&self, unit: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let resp = self
+            .request(Method::POST, &format!("/api/v1/units/{unit}/media?name={name}"))
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        let st = resp.status();
+        (st, resp.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// A PNG picture of noise (so it does not compress away).
+pub fn png(w: u32, h: u32, seed: u8) -> Vec<u8> {
+    let mut state = u32::from(seed).wrapping_mul(2_654_435_761) | 1;
+    let img = image::RgbImage::from_fn(w, h, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let b = state.to_le_bytes();
+        image::Rgb([b[0], b[1], b[2]])
+    });
+    let mut b = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut b), image::ImageFormat::Png)
+        .unwrap();
+    b
+}
+
+/// An H.264 MP4 made by the ffmpeg CLI (no binary media in git).
+pub fn mp4(dir: &Path, seconds: u32) -> Vec<u8> {
+    let out = dir.join(format!("clip-{seconds}.mp4"));
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc2=size=320x240:rate=25")
+        .args([
+            "-t",
+            &seconds.to_string(),
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+        ])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg is installed");
+    assert!(st.success());
+    std::fs::read(out).unwrap()
+}
+
+/// A layout (TOML) showing picture `img` and video `vid` from the library.
+pub fn layout_toml(img: &str, vid: &str) -> String {
+    format!(
+        r##"[board]
+name = "Bảng tin xã"
+width = 384
+height = 192
+background = "#000000"
+
+[[zone]]
+id = "noi-dung"
+x = 0
+y = 0
+width = 384
+height = 152
+
+[[zone.item]]
+type = "image"
+src = "sha256:{img}"
+duration = 8
+
+[[zone.item]]
+type = "video"
+src = "sha256:{vid}"
+
+[[zone]]
+id = "chu-chay"
+x = 0
+y = 152
+width = 384
+height = 40
+background = "#b71c1c"
+
+[[zone.item]]
+type = "ticker"
+text = "Thông báo khẩn: bão số 3"
+speed = 48
+"##
+    )
+}
