@@ -449,6 +449,8 @@ pub fn create_unit_record(s: &AppState, actor: &str, u: &Unit) -> ApiResult<()> 
 pub struct AuditQuery {
     /// Most recent entries to return (default 100, at most 1000).
     pub limit: Option<usize>,
+    /// Only entries older than this sequence number (to page back).
+    pub before: Option<u64>,
 }
 
 /// The audit log: who changed what, when (administrators: all; others:
@@ -465,6 +467,7 @@ pub async fn audit_log(
     let visible: Vec<AuditEntry> = all
         .into_iter()
         .rev()
+        .filter(|e| q.before.is_none_or(|b| e.seq < b))
         .filter(|e| who.is_admin() || e.unit.as_deref().is_some_and(|u| who.can_read(u)))
         .take(limit)
         .collect();

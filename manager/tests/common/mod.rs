@@ -45,6 +45,16 @@ impl Server {
         }
     }
 
+    /// A server started some other way (a child process) at `url`.
+    pub fn fake(url: &str) -> Server {
+        Server {
+            url: url.to_string(),
+            data: PathBuf::new(),
+            stop: None,
+            task: None,
+        }
+    }
+
     /// Graceful stop; the data directory is closed when this returns.
     pub async fn stop(mut self) {
         if let Some(tx) = self.stop.take() {

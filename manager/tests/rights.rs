@@ -1,0 +1,242 @@
+//! An officer of one commune can neither see nor change another commune's
+//! boards, media, layouts or schedules — checked on every route of the
+//! OpenAPI document, so a new route cannot escape this test.
+
+mod common;
+
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Routes anyone may call (boards enrolling, signing in, the public key).
+const PUBLIC: &[&str] = &[
+    "POST /api/v1/auth/login",
+    "POST /api/v1/pairing",
+    "POST /api/v1/pairing/poll",
+    "GET /api/v1/public-key",
+];
+
+/// Routes about the caller's own account: allowed to anyone signed in.
+const OWN: &[&str] = &[
+    "POST /api/v1/auth/logout",
+    "GET /api/v1/me",
+    "GET /api/v1/tokens",
+    "POST /api/v1/tokens",
+    "GET /api/v1/units",
+    "GET /api/v1/audit",
+];
+
+/// POSTs that change nothing (a viewer may call them).
+const READ_ONLY_POSTS: &[&str] = &["POST /api/v1/layouts/validate"];
+
+struct Fixture {
+    ids: BTreeMap<&'static str, String>,
+}
+
+impl Fixture {
+    fn path(&self, template: &str) -> String {
+        let id_for = |p: &str| -> &str {
+            let k = if p.starts_with("/api/v1/users/") {
+                "user"
+            } else if p.starts_with("/api/v1/tokens/") {
+                "token"
+            } else if p.starts_with("/api/v1/layouts/") {
+                "layout"
+            } else if p.starts_with("/api/v1/groups/") {
+                "group"
+            } else if p.starts_with("/api/v1/schedules/") {
+                "schedule"
+            } else if p.starts_with("/api/v1/boards/") {
+                "board"
+            } else {
+                panic!("rights test does not know the id in {p}: extend it")
+            };
+            &self.ids[k]
+        };
+        let p = template
+            .replace("{unit}", COMMUNE_A)
+            .replace("{sha256}", &self.ids["media"])
+            .replace("{version}", "1");
+        if template.contains("{id}") {
+            p.replace("{id}", id_for(template))
+        } else {
+            p
+        }
+    }
+
+    /// A body that would succeed for someone allowed, so a refusal is about
+    /// rights, not about the body.
+    fn body(&self, method: &str, template: &str) -> Option<Value> {
+        let layout = layout_toml(&self.ids["media"], &self.ids["media2"]);
+        Some(match (method, template) {
+            ("POST", "/api/v1/units/{unit}/groups") | ("PATCH", "/api/v1/groups/{id}") => json!({"name": "x"}),
+            ("POST", "/api/v1/units/{unit}/layouts") | ("PUT", "/api/v1/layouts/{id}") => {
+                json!({"name": "x", "toml": layout})
+            }
+            ("POST", "/api/v1/layouts/validate") => json!({"unit": COMMUNE_A, "toml": layout}),
+            ("POST", "/api/v1/units/{unit}/schedules") | ("PUT", "/api/v1/schedules/{id}") => json!({
+                "name": "x", "target": {"unit": COMMUNE_A},
+                "schedule": {"default_layout": self.ids["layout"]}
+            }),
+            ("POST", "/api/v1/units/{unit}/boards/claim") => {
+                json!({"code": "ABCD-EFGH", "name": "x"})
+            }
+            ("PATCH", "/api/v1/boards/{id}") => json!({"name": "x"}),
+            ("PATCH", "/api/v1/users/{id}") => json!({"display_name": "x"}),
+            ("POST", "/api/v1/users") => {
+                json!({"username": "moi", "password": PASSWORD, "role": "editor", "units": [COMMUNE_A]})
+            }
+            ("POST", "/api/v1/units") => json!({"code": "99999", "name": "x", "timezone": "Asia/Ho_Chi_Minh"}),
+            ("POST", "/api/v1/board/heartbeat") => json!({}),
+            ("POST", _) => json!({}),
+            _ => return None,
+        })
+    }
+}
+
+async fn call(c: &Client, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let m = Method::from_bytes(method.as_bytes()).unwrap();
+    if path.ends_with("/media") && method == "POST" {
+        return c.upload(COMMUNE_A, "x.png", png(8, 8, 9)).await;
+    }
+    c.call(m, path, body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_refuses_other_communes_and_anonymous_callers() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path());
+    let s = Server::start(dir.path(), |c| c.requests_per_second = 1000).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    for (name, role, unit) in [
+        ("a.edit", "editor", COMMUNE_A),
+        ("a.view", "viewer", COMMUNE_A),
+        ("b.edit", "editor", COMMUNE_B),
+    ] {
+        let (st, v) = admin
+            .post(
+                "/api/v1/users",
+                json!({"username": name, "password": PASSWORD, "role": role, "units": [unit]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let a = Client::token(&s, "a.edit", PASSWORD).await;
+    let viewer = Client::token(&s, "a.view", PASSWORD).await;
+    let b = Client::token(&s, "b.edit", PASSWORD).await;
+
+    // Commune A's things.
+    let mut ids = BTreeMap::new();
+    let (_, m) = a.upload(COMMUNE_A, "a.png", png(32, 32, 1)).await;
+    ids.insert("media", m["sha256"].as_str().unwrap().to_string());
+    let (_, m) = a.upload(COMMUNE_A, "b.png", png(32, 32, 2)).await;
+    ids.insert("media2", m["sha256"].as_str().unwrap().to_string());
+    let toml = layout_toml(&ids["media"], &ids["media2"]);
+    let (st, l) = a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/layouts"),
+            json!({"name": "L", "toml": toml}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{l}");
+    ids.insert("layout", l["id"].as_str().unwrap().to_string());
+    let (_, g) = a
+        .post(&format!("/api/v1/units/{COMMUNE_A}/groups"), json!({"name": "G"}))
+        .await;
+    ids.insert("group", g["id"].as_str().unwrap().to_string());
+    let (st, sch) = a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/schedules"),
+            json!({"name": "S", "target": {"unit": COMMUNE_A}, "schedule": {"default_layout": ids["layout"]}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{sch}");
+    ids.insert("schedule", sch["id"].as_str().unwrap().to_string());
+    let anon = Client::anonymous(&s);
+    let (_, p) = anon.post("/api/v1/pairing", json!({})).await;
+    let (st, brd) = a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/boards/claim"),
+            json!({"code": p["code"], "name": "B"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{brd}");
+    ids.insert("board", brd["id"].as_str().unwrap().to_string());
+    assert_eq!(
+        a.post(&format!("/api/v1/boards/{}/publish", ids["board"]), json!({}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (_, me) = a.get("/api/v1/me").await;
+    ids.insert("user", me["id"].as_str().unwrap().to_string());
+    let (_, toks) = a.get("/api/v1/tokens").await;
+    ids.insert("token", toks[0]["id"].as_str().unwrap().to_string());
+    let fx = Fixture { ids };
+
+    let (_, doc) = anon.get("/api/openapi.json").await;
+    let mut checked = 0;
+    for (template, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            let route = format!("{method} {template}");
+            let path = fx.path(template);
+            let body = fx.body(&method, template);
+            let public = PUBLIC.contains(&route.as_str());
+            if !public {
+                let (st, v) = call(&anon, &method, &path, body.clone()).await;
+                assert_eq!(st, StatusCode::UNAUTHORIZED, "{route} without credentials: {v}");
+            }
+            if template.starts_with("/api/v1/board/") {
+                // Board routes take only board credentials.
+                let (st, _) = call(&b, &method, &path, body.clone()).await;
+                assert_eq!(st, StatusCode::UNAUTHORIZED, "{route} with an officer's token");
+                checked += 1;
+                continue;
+            }
+            if public || OWN.contains(&route.as_str()) {
+                checked += 1;
+                continue;
+            }
+            // Commune B's editor: refused, and told nothing.
+            let (st, v) = call(&b, &method, &path, body.clone()).await;
+            assert!(
+                st == StatusCode::FORBIDDEN || st == StatusCode::NOT_FOUND,
+                "{route} as commune B's editor answered {st}: {v}"
+            );
+            // Commune A's viewer: reads yes, changes no.
+            let (st, v) = call(&viewer, &method, &path, body.clone()).await;
+            let reads = method == "GET" || READ_ONLY_POSTS.contains(&route.as_str());
+            if reads && !template.starts_with("/api/v1/users") {
+                assert!(st.is_success(), "{route} as commune A's viewer answered {st}: {v}");
+            } else if !reads {
+                assert!(
+                    st == StatusCode::FORBIDDEN || st == StatusCode::NOT_FOUND,
+                    "{route} as a viewer answered {st}: {v}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} routes checked");
+
+    // Lists B may call show nothing of A.
+    let (_, units) = b.get("/api/v1/units").await;
+    assert!(
+        units.as_array().unwrap().iter().all(|u| u["code"] != COMMUNE_A),
+        "{units}"
+    );
+    let (_, log) = b.get("/api/v1/audit").await;
+    assert!(log.as_array().unwrap().iter().all(|e| e["unit"] != COMMUNE_A), "{log}");
+    // A's things are all still there.
+    assert_eq!(
+        a.get(&format!("/api/v1/layouts/{}", fx.ids["layout"])).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        a.get(&format!("/api/v1/boards/{}", fx.ids["board"])).await.0,
+        StatusCode::OK
+    );
+    s.stop().await;
+}
