@@ -30,7 +30,19 @@ impl Server {
             ..Config::default()
         };
         tweak(&mut cfg);
-        let state = Arc::new(AppState::open(cfg).expect("data dir opens"));
+        // sled releases its lock from a background thread after the last
+        // handle goes; a restart right after a stop may wait a moment.
+        let mut tries = 0;
+        let state = loop {
+            match AppState::open(cfg.clone()) {
+                Ok(s) => break Arc::new(s),
+                Err(e) if tries < 50 && format!("{e:#}").contains("lock") => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("data dir opens: {e:#}"),
+            }
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
