@@ -44,6 +44,8 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AdminCmd,
     },
+    /// Đo độ trễ các đường dẫn bảng tin gọi nhiều nhất (benchmark board routes)
+    Bench(bangtin_manager::bench::BenchArgs),
     /// Kiểm tra tệp bố cục như bảng tin sẽ kiểm tra (validate layouts as boards do)
     CheckLayout {
         #[arg(required = true)]
@@ -122,6 +124,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Admin { cmd } => admin(config(&cli)?, cmd),
+        Cmd::Bench(a) => {
+            bangtin_manager::bench::run(a.clone())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::CheckLayout { files } => {
             let mut bad = false;
             for f in files {
