@@ -10,7 +10,7 @@
 use crate::api::account::{NewUser, create_unit_record, create_user_record};
 use crate::auth::{new_secret, secret_hash};
 use crate::model::{Board, Role, Unit, key};
-use crate::store::{Op, Store as _};
+use crate::store::Op;
 use crate::{AppState, Config};
 use anyhow::{Context, Result};
 use std::io::{BufRead, BufReader};
