@@ -14,6 +14,7 @@ pub mod show;
 pub mod time;
 pub mod timeline;
 pub mod validate;
+pub mod wire;
 
 pub use color::Color;
 pub use model::*;

@@ -35,6 +35,9 @@ pub struct Show {
     /// Layouts by key, as officers wrote them; media are `sha256:<hex>`.
     pub layouts: BTreeMap<String, RawLayout>,
     pub media: Vec<ShowMedia>,
+    /// When the screen is off and how bright it is (local times).
+    #[serde(default)]
+    pub display: crate::wire::DisplayPlan,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +134,7 @@ mod tests {
                 size: 10,
                 mime: "image/png".into(),
             }],
+            display: Default::default(),
         }
     }
 

@@ -100,6 +100,7 @@ fn populate(dir: &std::path::Path, n: u32) -> Result<Vec<String>> {
             claimed_at: now,
             show_version: 1,
             last_seen: None,
+            display: Default::default(),
         };
         let show = bangtin_layouts::show::Show {
             schema: bangtin_layouts::show::SHOW_SCHEMA.into(),

@@ -171,6 +171,11 @@ pub struct Board {
     pub show_version: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<DateTime<Utc>>,
+    /// Display off windows and brightness by time of day; goes into the
+    /// board's signed show.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub display: bangtin_layouts::wire::DisplayPlan,
 }
 
 /// A board waiting to be claimed: it shows `code`, polls with `secret`.

@@ -111,6 +111,7 @@ pub fn compile_show(state: &AppState, board: &Board, now: DateTime<Utc>) -> Resu
         slots,
         layouts,
         media: media.into_values().collect(),
+        display: board.display.clone(),
     })
 }
 

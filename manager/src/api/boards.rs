@@ -208,6 +208,7 @@ pub async fn claim_board(
         claimed_at: now(),
         show_version: 0,
         last_seen: None,
+        display: Default::default(),
     };
     p.claimed = Some(Claimed {
         board_id: board.id.clone(),
