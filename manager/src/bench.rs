@@ -117,6 +117,7 @@ fn populate(dir: &std::path::Path, n: u32) -> Result<Vec<String>> {
             }],
             layouts: [("lay_1@1".to_string(), raw.clone())].into_iter().collect(),
             media: vec![],
+            display: Default::default(),
         };
         ops.push(Op::put(key::board(&id), &board));
         ops.push(Op::put(key::board_cred(&secret_hash(&cred)), &id));
