@@ -15,6 +15,7 @@ use crate::render::{Clip, RectF, Renderer, View};
 use crate::scene::Scene;
 use crate::scene::Sliding;
 use crate::slide::{self, Strip};
+use crate::board::director::Director;
 use crate::x11shm::X11Present;
 use anyhow::{Context, Result, anyhow};
 use bangtin_layouts::{Layout, Rect, time::local_midnight};
@@ -146,9 +147,20 @@ pub fn run_headless(layout: Layout, opts: &Options) -> Result<()> {
 
 /// Windowed `run`.
 pub fn run_window(layout: Layout, opts: Options) -> Result<()> {
+    run_app(Some(layout), None, opts)
+}
+
+/// Windowed `run` of a board driven by its manager: the director picks
+/// the screen.
+pub fn run_window_managed(director: Director, opts: Options) -> Result<()> {
+    run_app(None, Some(director), opts)
+}
+
+fn run_app(layout: Option<Layout>, director: Option<Director>, opts: Options) -> Result<()> {
     let event_loop = EventLoop::new().context("không mở được vòng lặp sự kiện cửa sổ (no event loop)")?;
     let mut app = App {
-        layout: Some(layout),
+        layout,
+        director,
         opts,
         state: None,
         error: None,
@@ -165,6 +177,7 @@ pub fn run_window(layout: Layout, opts: Options) -> Result<()> {
 
 struct App {
     layout: Option<Layout>,
+    director: Option<Director>,
     opts: Options,
     state: Option<Running>,
     error: Option<anyhow::Error>,
@@ -198,6 +211,8 @@ struct Running {
     frame_interval: Duration,
     stats: FrameStats,
     first_frame_logged: bool,
+    director: Option<Director>,
+    format: wgpu::TextureFormat,
 }
 
 fn window_id_x11(window: &Window) -> Option<u32> {
@@ -211,7 +226,15 @@ fn window_id_x11(window: &Window) -> Option<u32> {
 
 impl App {
     fn start(&mut self, el: &ActiveEventLoop) -> Result<Running> {
-        let layout = self.layout.take().ok_or_else(|| anyhow!("started twice"))?;
+        let mut director = self.director.take();
+        let layout = match (self.layout.take(), director.as_mut()) {
+            (Some(l), _) => l,
+            (None, Some(d)) => d
+                .tick(Utc::now(), None)
+                .map(|(l, _)| l)
+                .ok_or_else(|| anyhow!("no first screen"))?,
+            (None, None) => return Err(anyhow!("started twice")),
+        };
         let mut attrs = Window::default_attributes()
             .with_title(format!("Bangtin — {}", layout.board.name))
             .with_decorations(false)
@@ -336,6 +359,8 @@ impl App {
             frame_interval: Duration::from_secs_f64(1.0 / fps),
             stats: FrameStats::default(),
             first_frame_logged: false,
+            director,
+            format,
         })
     }
 }
@@ -432,9 +457,62 @@ impl Running {
         Ok(())
     }
 
+    /// The board's own screen changed: a new scene in the same window.
+    fn switch(&mut self, layout: Layout) {
+        let size = self.window.inner_size();
+        let target = [size.width.max(1), size.height.max(1)];
+        let board = [layout.board.width, layout.board.height];
+        self.view = if board == target {
+            View::identity(board[0], board[1])
+        } else {
+            View::fit(board, target)
+        };
+        self.anchor = anchor_now(&layout);
+        self.scene = Scene::new(layout, self.anchor, &mut self.renderer, self.view.scale);
+        self.clock = SceneClock::new(self.anchor);
+        self.zone_next = vec![f64::NEG_INFINITY; self.scene.layout.zones.len()];
+        self.full_redraw = true;
+        if let Present::Shm { slides, targets, .. } = &mut self.present {
+            slides.clear();
+            targets.clear();
+        }
+        if let Some(d) = &self.director {
+            for e in self.scene.errors() {
+                d.error(e.clone());
+            }
+        }
+    }
+
+    /// The board's picture at `t`, read back at the board's size (for
+    /// screenshots: the same scene, instant and brightness as on screen).
+    fn snapshot(&mut self, t: f64) -> Result<image::RgbaImage> {
+        let board = self.scene.size();
+        let gpu = self.renderer.gpu.clone();
+        let target = Target::new(&gpu, board[0], board[1], self.format);
+        let view = View::identity(board[0], board[1]);
+        let mut p = self.renderer.painter(view);
+        self.scene.paint(&mut p, t);
+        self.renderer.render(&target.view, &view);
+        self.full_redraw = true;
+        target.read_rgba(&gpu)
+    }
+
     /// Draw what is due and return when to wake up next.
     fn frame(&mut self, started: Instant) -> Result<Instant> {
         let now = Instant::now();
+        if let Some(mut d) = self.director.take() {
+            let wall = Utc::now();
+            let r = d.tick(wall, Some((&self.scene, self.clock.t(now))));
+            if let Some((layout, _)) = r {
+                self.switch(layout);
+            }
+            let dim = d.dim(wall);
+            if dim != self.scene.dim {
+                self.scene.dim = dim;
+                self.full_redraw = true;
+            }
+            self.director = Some(d);
+        }
         let midnight = anchor_now(&self.scene.layout);
         if midnight != self.anchor {
             self.anchor = midnight;
@@ -458,7 +536,9 @@ impl Running {
             }
             self.zone_next[i] = if a.animating { t } else { a.next_change };
         }
-        if self.full_redraw || !dirty.is_empty() {
+        let drawing = self.full_redraw || !dirty.is_empty();
+        let late = self.last_frame.is_some_and(|l| now > l + self.frame_interval * 2) && !activity.is_empty();
+        if drawing {
             let t0 = Instant::now();
             self.draw(t, &dirty)?;
             self.stats.frames += 1;
@@ -470,6 +550,20 @@ impl Running {
             }
         }
         self.full_redraw = false;
+        if let Some(mut d) = self.director.take() {
+            d.observe(&self.scene, t, drawing, late && activity.iter().any(|a| a.animating));
+            for shot in d.take_shots() {
+                match self.snapshot(t) {
+                    Ok(img) => d.deliver(shot, &img),
+                    Err(e) => d.error(format!("không chụp được màn hình: {e:#} (screenshot)")),
+                }
+            }
+            if d.restart_requested() {
+                d.interrupt(&self.scene, t);
+                crate::board::run::restart();
+            }
+            self.director = Some(d);
+        }
         let animating = activity.iter().any(|a| a.animating);
         let next = if animating {
             self.last_frame.unwrap_or(now) + self.frame_interval
@@ -481,8 +575,14 @@ impl Running {
                 now + Duration::from_secs(60)
             }
         };
-        // Wake at least every few seconds to notice midnight and deadlines.
-        Ok(next.min(now + Duration::from_secs(5)))
+        // Wake at least every few seconds to notice midnight and deadlines;
+        // a managed board looks at its mailbox five times a second.
+        let max_sleep = if self.director.is_some() {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_secs(5)
+        };
+        Ok(next.min(now + max_sleep))
     }
 
     /// Draw zones `dirty` (or everything after `full_redraw`) at `t`.

@@ -6,6 +6,7 @@
 //! presenting only what changed when the GPU is a software one.
 
 pub mod bench;
+pub mod board;
 pub mod content;
 pub mod gpu;
 pub mod headless;

@@ -91,6 +91,25 @@ struct RunArgs {
     /// Dừng sau số giây này (for tests and benchmarks)
     #[arg(long = "for", value_name = "SECONDS")]
     run_for: Option<f64>,
+    /// Máy chủ quản lý, ví dụ https://bangtin.tinh.gov.vn: bảng tin ghép nối,
+    /// đồng bộ và phát chương trình đã ký (run as a managed board)
+    #[arg(long, value_name = "URL", conflicts_with = "layout")]
+    manager: Option<String>,
+    /// Thư mục cấu hình của bảng (board.toml); mặc định ~/.config/bangtin
+    #[arg(long, value_name = "DIR", conflicts_with = "layout")]
+    config_dir: Option<PathBuf>,
+    /// Thư mục dữ liệu: chương trình, tệp, nhật ký phát; mặc định ~/.local/state/bangtin
+    #[arg(long, value_name = "DIR", conflicts_with = "layout")]
+    data_dir: Option<PathBuf>,
+    /// Chu kỳ nhịp tim, giây (heartbeat period; default 30)
+    #[arg(long, value_name = "SECONDS")]
+    heartbeat: Option<u32>,
+    /// Ghim trước khóa công khai của máy chủ (base64) (pin the manager key before pairing)
+    #[arg(long, value_name = "BASE64")]
+    manager_key: Option<String>,
+    /// Kích thước bảng trước khi có chương trình, ví dụ 384x192 (board size for the pairing screen)
+    #[arg(long, value_name = "WxH", default_value = "1920x1080")]
+    size: String,
 }
 
 fn main() -> ExitCode {
@@ -218,6 +237,9 @@ fn is_picture_ext(p: &Path) -> bool {
 }
 
 fn run(a: RunArgs) -> Result<()> {
+    if a.manager.is_some() || a.config_dir.is_some() {
+        return run_board(a);
+    }
     let layout_path = a
         .layout
         .clone()
@@ -243,4 +265,33 @@ fn run(a: RunArgs) -> Result<()> {
         return kiosk::run_headless(layout, &opts);
     }
     kiosk::run_window(layout, opts)
+}
+
+fn run_board(a: RunArgs) -> Result<()> {
+    use bangtin_player::board::{config, run};
+    let window = a.window.as_deref().map(parse_geometry).transpose().map_err(bad)?;
+    if !(a.every.is_finite() && a.every > 0.0) {
+        return Err(bad("--every phải là số giây dương (must be > 0)".into()));
+    }
+    let size = parse_size(&a.size).map_err(|e| bad(format!("--size {e}")))?;
+    let opts = kiosk::Options {
+        window,
+        present: a.present,
+        fps: a.fps.clamp(1.0, 240.0),
+        run_for: a.run_for,
+        out_dir: a.out_dir,
+        every: a.every,
+    };
+    run::run(
+        run::BoardOptions {
+            manager: a.manager,
+            config_dir: a.config_dir.unwrap_or_else(config::default_config_dir),
+            data_dir: a.data_dir.unwrap_or_else(config::default_data_dir),
+            heartbeat: a.heartbeat,
+            manager_key: a.manager_key,
+            size,
+            headless: a.headless,
+        },
+        opts,
+    )
 }

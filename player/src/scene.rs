@@ -23,6 +23,9 @@ pub struct Scene {
     zones: Vec<ZoneRt>,
     background: Option<crate::content::image::ImageContent>,
     errors: Vec<String>,
+    /// Output brightness as the fraction of black laid over everything
+    /// (0 = full brightness): LED boards are dimmed at night.
+    pub dim: f32,
     /// Distinguishes scenes, so a target knows whose frame it holds.
     id: u64,
 }
@@ -98,6 +101,7 @@ impl Scene {
             zones,
             background,
             errors,
+            dim: 0.0,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -198,6 +202,10 @@ impl Scene {
                 (Some(cur), _) => paint_item(p, cur.index, cur.local(t)),
                 (None, _) => {}
             }
+        }
+        if self.dim > 0.0 && p.set_clip(board) {
+            let a = (self.dim.clamp(0.0, 1.0) * 255.0).round() as u8;
+            p.fill(board, bangtin_layouts::Color::rgba(0, 0, 0, a));
         }
     }
 

@@ -1,0 +1,232 @@
+//! `bangtin-player run --manager URL`: set up the board's halves and run.
+
+use super::agent::Agent;
+use super::cache::Cache;
+use super::config::BoardConfig;
+use super::director::{Director, Installed, Shared};
+use super::playlog::PlayLog;
+use super::{ToScreen, Waker};
+use crate::kiosk;
+use crate::{BadInput, Gpu, Headless, Scene, View};
+use anyhow::{Context, Result};
+use bangtin_layouts::time::local_midnight;
+use chrono::Utc;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct BoardOptions {
+    /// Manager URL; needed the first time, then kept in the config.
+    pub manager: Option<String>,
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub heartbeat: Option<u32>,
+    /// Pin this manager key before pairing (provisioned boards).
+    pub manager_key: Option<String>,
+    /// Board size before the first show says otherwise (pairing screen).
+    pub size: [u32; 2],
+    pub headless: bool,
+}
+
+/// A doorbell the agent rings so the headless loop reacts at once.
+#[derive(Default)]
+struct Bell {
+    rung: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Bell {
+    fn ring(&self) {
+        *self.rung.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.cv.notify_all();
+    }
+    fn wait(&self, d: Duration) {
+        let g = self.rung.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut g, _) = self
+            .cv
+            .wait_timeout_while(g, d, |rung| !*rung)
+            .unwrap_or_else(|e| e.into_inner());
+        *g = false;
+    }
+}
+
+pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<()> {
+    let mut cfg = match (BoardConfig::load(&o.config_dir)?, &o.manager) {
+        (None, None) => {
+            return Err(BadInput(format!(
+                "chưa có cấu hình bảng tin trong {}: lần đầu cần --manager URL (first run needs --manager)",
+                o.config_dir.display()
+            ))
+            .into());
+        }
+        (None, Some(url)) => BoardConfig::new(url),
+        (Some(mut c), Some(url)) => {
+            let url = url.trim_end_matches('/');
+            if c.manager != url {
+                tracing::info!("máy chủ quản lý đổi thành {url} (manager URL changed; key stays pinned)");
+                c.manager = url.to_string();
+            }
+            c
+        }
+        (Some(c), None) => c,
+    };
+    if !(cfg.manager.starts_with("http://") || cfg.manager.starts_with("https://")) {
+        return Err(BadInput(format!(
+            "--manager {:?}: cần địa chỉ http:// hoặc https:// (expected a URL)",
+            cfg.manager
+        ))
+        .into());
+    }
+    if let Some(h) = o.heartbeat {
+        cfg.heartbeat_seconds = h.clamp(1, 3600);
+    }
+    if let Some(k) = &o.manager_key {
+        if bangtin_layouts::show::key_from_b64(k).is_none() {
+            return Err(BadInput("--manager-key: không phải khóa ed25519 base64 (not an ed25519 key)".into()).into());
+        }
+        if cfg.manager_key.as_ref().is_some_and(|p| p != k) {
+            return Err(BadInput(
+                "--manager-key khác khóa đã ghim trong cấu hình (differs from the pinned key)".into(),
+            )
+            .into());
+        }
+        cfg.manager_key = Some(k.clone());
+    }
+    cfg.save(&o.config_dir)?;
+    let cache = Cache::open(&o.data_dir)?;
+    let playlog = Arc::new(Mutex::new(PlayLog::open(&o.data_dir)?));
+    let shared = Arc::new(Shared::default());
+    let (to_tx, to_rx) = std::sync::mpsc::channel::<ToScreen>();
+    let (from_tx, from_rx) = tokio::sync::mpsc::unbounded_channel();
+    let bell = Arc::new(Bell::default());
+    let b2 = bell.clone();
+    let wake: Waker = Arc::new(move || b2.ring());
+
+    // Offline first: whatever complete show is cached plays at once.
+    let mut director = Director::new(to_rx, from_tx, shared.clone(), playlog.clone(), o.size);
+    let mut installed = 0;
+    if let Some(key) = cfg.manager_key.as_deref().and_then(bangtin_layouts::show::key_from_b64)
+        && cfg.is_paired()
+        && let Some((_, show)) = cache.current(&key)
+    {
+        installed = show.version;
+        tracing::info!("phát chương trình v{} từ bộ nhớ đệm (playing from cache)", show.version);
+        director = director.with_show(Arc::new(Installed::new(show, &cache.media_dir())));
+    }
+    let agent = Agent {
+        cfg: cfg.clone(),
+        config_dir: o.config_dir.clone(),
+        cache,
+        playlog,
+        shared,
+        to_screen: to_tx,
+        wake,
+        from_screen: from_rx,
+        installed,
+        started: Instant::now(),
+    };
+    std::thread::Builder::new()
+        .name("bangtin-agent".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            match rt {
+                Ok(rt) => rt.block_on(agent.run()),
+                Err(e) => tracing::error!("không khởi động được mạng: {e} (no runtime)"),
+            }
+        })
+        .context("không tạo được luồng mạng (cannot spawn agent)")?;
+
+    let has_display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if o.headless || !has_display {
+        return run_headless(director, &bell, &kopts);
+    }
+    kiosk::run_window_managed(director, kopts)
+}
+
+/// The board without a display: frames rendered offscreen at the board's
+/// size, so heartbeats, proof of play and screenshots work the same.
+fn run_headless(mut d: Director, bell: &Bell, opts: &kiosk::Options) -> Result<()> {
+    let gpu = Arc::new(Gpu::new(None)?);
+    tracing::info!("GPU: {}", gpu.describe());
+    let mut h = Headless::new(gpu);
+    std::fs::create_dir_all(&opts.out_dir)
+        .with_context(|| format!("không tạo được thư mục {}", opts.out_dir.display()))?;
+    let latest = opts.out_dir.join("latest.png");
+    println!(
+        "Đang chạy không màn hình; ảnh trực tiếp của bảng tin (live frame): {}",
+        std::fs::canonicalize(&opts.out_dir)
+            .unwrap_or(opts.out_dir.clone())
+            .join("latest.png")
+            .display()
+    );
+    let started = Instant::now();
+    let mut scene: Option<Scene> = None;
+    let mut last_png: Option<Instant> = None;
+    let mut last_dim = -1.0f32;
+    loop {
+        let now = Utc::now();
+        if let Some((layout, _key)) = d.tick(now, scene.as_ref().map(|s| (s, s.t_of(now)))) {
+            let anchor = local_midnight(now, layout.board.timezone);
+            let s = Scene::new(layout, anchor, &mut h.renderer, 1.0);
+            for e in s.errors() {
+                d.error(e.clone());
+            }
+            scene = Some(s);
+            last_dim = -1.0;
+        }
+        let Some(s) = scene.as_mut() else {
+            bell.wait(Duration::from_millis(100));
+            continue;
+        };
+        let midnight = local_midnight(now, s.layout.board.timezone);
+        if midnight != s.anchor {
+            s.reanchor(midnight);
+        }
+        let dim = d.dim(now);
+        let t = s.t_of(now);
+        let view = View::identity(s.size()[0], s.size()[1]);
+        s.dim = dim;
+        let img = if dim != last_dim {
+            last_dim = dim;
+            h.frame(s, t, view)?
+        } else {
+            h.next_frame(s, t, view)?
+        };
+        d.observe(s, t, true, false);
+        for shot in d.take_shots() {
+            d.deliver(shot, &img);
+        }
+        if last_png.is_none_or(|l| l.elapsed().as_secs_f64() >= opts.every * 0.99) {
+            crate::write_png(&img, &latest)?;
+            last_png = Some(Instant::now());
+        }
+        if d.restart_requested() {
+            d.interrupt(s, t);
+            restart();
+        }
+        if opts.run_for.is_some_and(|r| started.elapsed().as_secs_f64() >= r) {
+            d.interrupt(s, s.t_of(Utc::now()));
+            return Ok(());
+        }
+        // Sleep until the next frame is due, a scheduled change, or the
+        // agent rings.
+        let mut wait = Duration::from_secs_f64(opts.every);
+        if let Some(next) = d.next_change(now)
+            && let Ok(d) = (next - Utc::now()).to_std()
+        {
+            wait = wait.min(d + Duration::from_millis(5));
+        }
+        bell.wait(wait);
+    }
+}
+
+/// Replace this process with a fresh copy of itself (same arguments).
+pub fn restart() -> ! {
+    use std::os::unix::process::CommandExt;
+    tracing::info!("khởi động lại trình phát theo lệnh từ máy chủ (restarting)");
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
+    let err = std::process::Command::new(exe).args(std::env::args_os().skip(1)).exec();
+    tracing::error!("không khởi động lại được: {err} (restart failed)");
+    std::process::exit(1);
+}
