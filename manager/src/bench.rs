@@ -57,14 +57,21 @@ type = "ticker"
 text = "Cảnh báo lũ quét, sạt lở đất — người dân không đi qua ngầm, tràn khi nước chảy xiết."
 "##;
 
-/// Fill a data directory with `n` claimed boards, each with a signed show.
-fn populate(dir: &std::path::Path, n: u32) -> Result<Vec<String>> {
+/// The administrator [`populate`] creates, and its password.
+pub(crate) const BENCH_USER: &str = "bench";
+pub(crate) const BENCH_PASSWORD: &str = "mat-khau-do-hieu-nang";
+/// The unit [`populate`] puts every board in.
+pub(crate) const BENCH_UNIT: &str = "05443";
+
+/// Fill a data directory with `n` claimed boards (`brd_bench0` …), each with
+/// a signed show of `layout` (TOML) at version 1; returns their credentials.
+pub(crate) fn populate(dir: &std::path::Path, n: u32, layout: &str) -> Result<Vec<String>> {
     let state = AppState::open(Config {
         data_dir: dir.to_path_buf(),
         ..Config::default()
     })?;
     let unit = Unit {
-        code: "05443".into(),
+        code: BENCH_UNIT.into(),
         name: "Xã Định Hóa".into(),
         parent: None,
         timezone: "Asia/Ho_Chi_Minh".into(),
@@ -74,16 +81,16 @@ fn populate(dir: &std::path::Path, n: u32) -> Result<Vec<String>> {
         &state,
         "bench",
         NewUser {
-            username: "bench".into(),
+            username: BENCH_USER.into(),
             display_name: String::new(),
-            password: "mat-khau-do-hieu-nang".into(),
+            password: BENCH_PASSWORD.into(),
             role: Role::Admin,
             units: vec![],
         },
     )
     .map_err(|e| anyhow::anyhow!(e.detail.message))?;
     let raw =
-        bangtin_layouts::parse_raw(LAYOUT, std::path::Path::new("bench.toml")).map_err(|e| anyhow::anyhow!("{e}"))?;
+        bangtin_layouts::parse_raw(layout, std::path::Path::new("bench.toml")).map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = chrono::Utc::now();
     let mut creds = Vec::with_capacity(n as usize);
     let mut ops = Vec::new();
@@ -135,7 +142,30 @@ fn populate(dir: &std::path::Path, n: u32) -> Result<Vec<String>> {
     Ok(creds)
 }
 
-struct Server(Child);
+/// A `bangtin-manager serve` child process; killed when dropped.
+#[derive(Debug)]
+pub(crate) struct Server(Child);
+
+impl Server {
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// Stop gracefully (SIGTERM: requests in flight finish, the store is
+    /// flushed) and wait up to `wait`; killed if it takes longer.
+    pub(crate) fn stop(mut self, wait: Duration) -> Result<()> {
+        let pid = self.0.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let until = Instant::now() + wait;
+        while Instant::now() < until {
+            if self.0.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        anyhow::bail!("máy chủ không dừng sau {wait:?} (server did not stop)")
+    }
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -144,23 +174,26 @@ impl Drop for Server {
     }
 }
 
-fn start_server(dir: &std::path::Path) -> Result<(Server, String)> {
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(dir)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("start the server")?;
+/// Start `exe serve` on a free loopback port over `dir`; returns its URL.
+pub(crate) fn start_server(exe: &std::path::Path, dir: &std::path::Path) -> Result<(Server, String)> {
+    let mut server = Server(
+        Command::new(exe)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(dir)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("start the server")?,
+    );
     let mut line = String::new();
-    BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
+    BufReader::new(server.0.stdout.take().context("stdout")?).read_line(&mut line)?;
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
         .context("server printed no address")?
         .to_string();
-    Ok((Server(child), url))
+    Ok((server, url))
 }
 
 #[derive(Debug, Default)]
@@ -170,7 +203,8 @@ struct Stats {
     errors: u64,
 }
 
-fn pct(v: &mut [f64], p: f64) -> f64 {
+/// The `p` quantile (0–1) of `v`, sorting it; NaN when empty.
+pub(crate) fn pct(v: &mut [f64], p: f64) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
@@ -244,8 +278,8 @@ pub fn run(a: BenchArgs) -> Result<()> {
     for n in &a.boards {
         let dir = std::env::temp_dir().join(format!("bangtin-bench-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let creds = Arc::new(populate(&dir, *n)?);
-        let (server, url) = start_server(&dir)?;
+        let creds = Arc::new(populate(&dir, *n, LAYOUT)?);
+        let (server, url) = start_server(&std::env::current_exe()?, &dir)?;
         // Warm the connection pool and the server's caches.
         rt.block_on(load(&url, creds.clone(), a.rate.min(500), 1));
         let (mut s, rps) = rt.block_on(load(&url, creds.clone(), a.rate, a.seconds));

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod bench;
 pub mod config;
 pub mod error;
+pub mod fleet;
 pub mod media;
 pub mod model;
 pub mod shows;

@@ -46,6 +46,8 @@ enum Cmd {
     },
     /// Đo độ trễ các đường dẫn bảng tin gọi nhiều nhất (benchmark board routes)
     Bench(bangtin_manager::bench::BenchArgs),
+    /// Mô phỏng cả đội bảng tin gửi nhịp tim, hỏi chương trình, gửi nhật ký phát (simulate a fleet of boards)
+    Fleet(bangtin_manager::fleet::FleetArgs),
     /// Kiểm tra tệp bố cục như bảng tin sẽ kiểm tra (validate layouts as boards do)
     CheckLayout {
         #[arg(required = true)]
@@ -126,6 +128,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Admin { cmd } => admin(config(&cli)?, cmd),
         Cmd::Bench(a) => {
             bangtin_manager::bench::run(a.clone())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Fleet(a) => {
+            bangtin_manager::fleet::run(a.clone())?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::CheckLayout { files } => {
