@@ -46,6 +46,9 @@ pub trait Store: Send + Sync + 'static {
     fn flush(&self) -> Result<()>;
     /// A process-wide unique, increasing number (survives restarts).
     fn next_id(&self) -> Result<u64>;
+    /// Up to `limit` entries with `start <= key < end`, in key order or,
+    /// with `reverse`, newest (greatest) key first.
+    fn range(&self, start: &str, end: &str, limit: usize, reverse: bool) -> Result<Vec<(String, Vec<u8>)>>;
 }
 
 /// Typed helpers over any [`Store`].
@@ -77,6 +80,40 @@ pub trait StoreExt: Store {
         self.apply(ops)?;
         self.flush()
     }
+
+    /// Delete every key starting with `prefix`, in batches of a few
+    /// thousand (a board's history can be large); not atomic as a whole.
+    /// Returns how many keys went.
+    fn delete_prefix(&self, prefix: &str) -> Result<usize> {
+        self.delete_range(prefix, &prefix_end(prefix))
+    }
+
+    /// Delete every key in `start..end`, in batches; not atomic as a whole.
+    fn delete_range(&self, start: &str, end: &str) -> Result<usize> {
+        let mut n = 0;
+        loop {
+            let keys = self.range(start, end, 4096, false)?;
+            if keys.is_empty() {
+                return Ok(n);
+            }
+            n += keys.len();
+            self.apply(keys.into_iter().map(|(k, _)| Op::Del(k)).collect())?;
+        }
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix` (all our
+/// keys are ASCII, so bumping the last byte is enough).
+pub fn prefix_end(prefix: &str) -> String {
+    let mut b = prefix.as_bytes().to_vec();
+    while let Some(last) = b.pop() {
+        if last < 0x7f {
+            b.push(last + 1);
+            return String::from_utf8_lossy(&b).into_owned();
+        }
+    }
+    // Only for an empty (or all-DEL) prefix: past every ASCII key.
+    "\u{7f}".to_string()
 }
 
 impl<S: Store + ?Sized> StoreExt for S {}
@@ -139,6 +176,22 @@ impl Store for SledStore {
     fn next_id(&self) -> Result<u64> {
         self.db.generate_id().map_err(be)
     }
+
+    fn range(&self, start: &str, end: &str, limit: usize, reverse: bool) -> Result<Vec<(String, Vec<u8>)>> {
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let it = self.tree.range(start.as_bytes()..end.as_bytes());
+        let conv = |r: sled::Result<(sled::IVec, sled::IVec)>| {
+            let (k, v) = r.map_err(be)?;
+            Ok((String::from_utf8_lossy(&k).into_owned(), v.to_vec()))
+        };
+        if reverse {
+            it.rev().take(limit).map(conv).collect()
+        } else {
+            it.take(limit).map(conv).collect()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -160,5 +213,25 @@ mod tests {
         assert_eq!(s.get_json::<String>("b/1").unwrap().as_deref(), Some("x"));
         let id1 = s.next_id().unwrap();
         assert!(s.next_id().unwrap() > id1);
+    }
+
+    #[test]
+    fn ranges_go_both_ways_and_prefixes_delete_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SledStore::open(dir.path()).unwrap();
+        let ops = (0..10_000u32).map(|i| Op::put(format!("h/b1/{i:05}"), &i)).collect();
+        s.apply(ops).unwrap();
+        s.apply(vec![Op::put("h/b10/00000", &0u32), Op::put("h/b2/00000", &0u32)])
+            .unwrap();
+        let newest = s.range("h/b1/", &prefix_end("h/b1/"), 3, true).unwrap();
+        let keys: Vec<&str> = newest.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["h/b1/09999", "h/b1/09998", "h/b1/09997"]);
+        let some = s.range("h/b1/00010", "h/b1/00013", 100, false).unwrap();
+        assert_eq!(some.len(), 3);
+        assert!(s.range("b", "a", 10, false).unwrap().is_empty());
+        assert_eq!(s.delete_prefix("h/b1/").unwrap(), 10_000);
+        let left: Vec<String> = s.scan("h/").unwrap().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(left, ["h/b10/00000", "h/b2/00000"], "only that board's keys go");
+        assert_eq!(prefix_end("a/"), "a0");
     }
 }
