@@ -29,6 +29,8 @@ pub struct Config {
     pub timezone: String,
     /// Mark session cookies `Secure` (serve through HTTPS).
     pub secure_cookies: bool,
+    /// Days of heartbeat history and online/offline transitions kept.
+    pub heartbeat_days: u32,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             requests_per_second: 50,
             timezone: "Asia/Ho_Chi_Minh".into(),
             secure_cookies: false,
+            heartbeat_days: 7,
         }
     }
 }
@@ -87,6 +90,7 @@ impl Config {
         env!(requests_per_second, "BANGTIN_REQUESTS_PER_SECOND");
         env!(timezone, "BANGTIN_TIMEZONE");
         env!(secure_cookies, "BANGTIN_SECURE_COOKIES");
+        env!(heartbeat_days, "BANGTIN_HEARTBEAT_DAYS");
         Ok(())
     }
 }

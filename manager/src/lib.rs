@@ -11,6 +11,7 @@ pub mod bench;
 pub mod config;
 pub mod error;
 pub mod fleet;
+pub mod live;
 pub mod media;
 pub mod model;
 pub mod shows;
@@ -25,7 +26,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Serve `state` on `listener` until `shutdown` completes; in-flight
-/// requests finish first and the store is flushed.
+/// requests finish first (boards' event streams are closed at once) and the
+/// store is flushed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
@@ -39,12 +41,22 @@ pub async fn serve(
             s2.limits.shrink();
         }
     });
+    let live = tokio::spawn(live::run(state.clone()));
+    let s3 = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Event streams never end by themselves; graceful shutdown waits
+        // for every response to finish.
+        s3.live.shut_down();
+    };
     let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    state.live.shut_down();
     janitor.abort();
-    // Wait for the aborted task to drop its handle on the state, so the
-    // store is closed (and its lock released) when this returns.
+    // Wait for the tasks to drop their handles on the state, so the store
+    // is closed (and its lock released) when this returns.
     let _ = janitor.await;
+    let _ = live.await;
     state.store.flush()?;
     Ok(r?)
 }

@@ -58,6 +58,7 @@ pub struct Limits {
     logins: DefaultKeyedRateLimiter<String>,
     login_ips: DefaultKeyedRateLimiter<String>,
     pairing: DefaultKeyedRateLimiter<String>,
+    uploads: DefaultKeyedRateLimiter<String>,
 }
 
 impl std::fmt::Debug for Limits {
@@ -86,6 +87,7 @@ impl Limits {
             logins: RateLimiter::keyed(Quota::per_minute(nz(cfg.login_per_minute))),
             login_ips: RateLimiter::keyed(Quota::per_minute(nz(cfg.login_per_minute * 4))),
             pairing: RateLimiter::keyed(Quota::per_minute(nz(10))),
+            uploads: RateLimiter::keyed(Quota::per_minute(nz(30))),
         }
     }
 
@@ -105,12 +107,19 @@ impl Limits {
         check(&self.pairing, who)
     }
 
+    /// Boards' uploads (screenshots, proof of play), per board and kind:
+    /// half a request a second, bursts of 30.
+    pub fn upload(&self, who: &str) -> Result<(), AppError> {
+        check(&self.uploads, who)
+    }
+
     /// Forget idle keys (called periodically).
     pub fn shrink(&self) {
         self.requests.retain_recent();
         self.logins.retain_recent();
         self.login_ips.retain_recent();
         self.pairing.retain_recent();
+        self.uploads.retain_recent();
     }
 }
 
@@ -125,6 +134,8 @@ pub struct AppState {
     /// Serialises changes that read before they write (claims, publishes,
     /// version bumps), so two officers never overwrite each other.
     pub writes: tokio::sync::Mutex<()>,
+    /// Boards online: last beats, open event streams.
+    pub live: crate::live::Live,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -145,8 +156,12 @@ impl AppState {
         std::fs::create_dir_all(&media_dir)?;
         std::fs::create_dir_all(dir.join("thumbs"))?;
         std::fs::create_dir_all(&tmp_dir)?;
+        std::fs::create_dir_all(dir.join("screens"))?;
         let key = load_or_create_key(dir)?;
+        let live = crate::live::Live::load(&store, chrono::Utc::now())
+            .with_context(|| format!("không đọc được nhịp của bảng tin trong {}", dir.display()))?;
         Ok(AppState {
+            live,
             limits: Limits::new(&cfg),
             cfg,
             store: Arc::new(store),
@@ -163,6 +178,11 @@ impl AppState {
 
     pub fn thumb_path(&self, sha: &str) -> PathBuf {
         self.cfg.data_dir.join("thumbs").join(format!("{sha}.jpg"))
+    }
+
+    /// Where a board's latest screenshots are kept.
+    pub fn screens_dir(&self, board: &str) -> PathBuf {
+        self.cfg.data_dir.join("screens").join(board)
     }
 
     pub fn public_key_b64(&self) -> String {

@@ -182,11 +182,15 @@ async fn officer_flow_from_upload_to_a_verified_show() {
         .await;
     assert_eq!(st, StatusCode::CONFLICT, "{e}");
 
-    // Heartbeats are recorded; removing the board revokes its credential.
+    // Heartbeats are recorded and answered with the newest show; removing
+    // the board revokes its credential.
+    let (st, reply) = me.post("/api/v1/board/heartbeat", board_status(30, 2)).await;
     assert_eq!(
-        me.post("/api/v1/board/heartbeat", json!({"fps": 60})).await.0,
-        StatusCode::NO_CONTENT
+        (st, reply),
+        (StatusCode::OK, json!({"show_version": 2, "commands": []}))
     );
+    let (st, v) = me.post("/api/v1/board/heartbeat", json!({"fps": 60})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "a status lacking fields is refused: {v}");
     let (_, b) = a.get(&format!("/api/v1/boards/{bid}")).await;
     assert!(b["last_seen"].is_string(), "{b}");
     assert_eq!(

@@ -83,6 +83,9 @@ impl Fixture {
                 json!({"code": "ABCD-EFGH", "name": "x"})
             }
             ("PATCH", "/api/v1/boards/{id}") => json!({"name": "x"}),
+            ("POST", "/api/v1/boards/{id}/commands") => json!({"action": "reload"}),
+            ("PUT", "/api/v1/boards/{id}/display") => json!({"off": [{"start": "22:00", "end": "05:00"}]}),
+            ("POST", "/api/v1/board/playlog") => json!({"events": []}),
             ("PATCH", "/api/v1/users/{id}") => json!({"display_name": "x"}),
             ("POST", "/api/v1/users") => {
                 json!({"username": "moi", "password": PASSWORD, "role": "editor", "units": [COMMUNE_A]})
@@ -163,6 +166,25 @@ async fn every_route_refuses_other_communes_and_anonymous_callers() {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{brd}");
     ids.insert("board", brd["id"].as_str().unwrap().to_string());
+    // The board reports and uploads a screenshot, so officers' reads of it
+    // (status, history, screenshot) have something to show.
+    let (st, creds) = anon
+        .post(
+            "/api/v1/pairing/poll",
+            json!({"code": p["code"], "secret": p["secret"]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{creds}");
+    let board = anon.with(Auth::Bearer(creds["credential"].as_str().unwrap().to_string()));
+    let (st, v) = board.post("/api/v1/board/heartbeat", board_status(30, 0)).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let r = board
+        .request(Method::PUT, "/api/v1/board/screenshot?kind=thumb")
+        .body(png(16, 16, 3))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         a.post(&format!("/api/v1/boards/{}/publish", ids["board"]), json!({}))
             .await
@@ -177,10 +199,12 @@ async fn every_route_refuses_other_communes_and_anonymous_callers() {
 
     let (_, doc) = anon.get("/api/openapi.json").await;
     let mut checked = 0;
+    let mut seen = Vec::new();
     for (template, ops) in doc["paths"].as_object().unwrap() {
         for method in ops.as_object().unwrap().keys() {
             let method = method.to_uppercase();
             let route = format!("{method} {template}");
+            seen.push(route.clone());
             let path = fx.path(template);
             let body = fx.body(&method, template);
             let public = PUBLIC.contains(&route.as_str());
@@ -225,7 +249,25 @@ async fn every_route_refuses_other_communes_and_anonymous_callers() {
             checked += 1;
         }
     }
-    assert!(checked >= 40, "only {checked} routes checked");
+    assert!(checked >= 50, "only {checked} routes checked");
+    // Boards online (issue #4): documented, so walked above.
+    for route in [
+        "POST /api/v1/board/heartbeat",
+        "GET /api/v1/board/events",
+        "POST /api/v1/board/playlog",
+        "PUT /api/v1/board/screenshot",
+        "GET /api/v1/boards/{id}/status",
+        "GET /api/v1/boards/{id}/heartbeats",
+        "POST /api/v1/boards/{id}/commands",
+        "PUT /api/v1/boards/{id}/display",
+        "GET /api/v1/boards/{id}/screenshot",
+        "GET /api/v1/boards/{id}/playlog",
+    ] {
+        assert!(
+            seen.iter().any(|r| r == route),
+            "{route} is not in the OpenAPI document"
+        );
+    }
 
     // Lists B may call show nothing of A.
     let (_, units) = b.get("/api/v1/units").await;

@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bangtin_layouts::show::{Show, SignedShow};
+use bangtin_layouts::wire::Push;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -232,31 +233,47 @@ pub async fn claim_board(
     Ok((CREATED, AppJson(board)))
 }
 
-fn with_last_seen(s: &AppState, mut b: Board) -> ApiResult<Board> {
-    if let Some(h) = s.store.get_json::<Heartbeat>(&key::heartbeat(&b.id))? {
-        b.last_seen = Some(h.at);
+/// A board as officers see it: the record, when it last beat, and whether
+/// it is online now (see `crate::live`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BoardView {
+    #[serde(flatten)]
+    pub board: Board,
+    /// Beating within [`bangtin_layouts::wire::MISSED_BEATS_OFFLINE`]
+    /// periods of its heartbeat interval.
+    #[serde(default)]
+    pub online: bool,
+}
+
+pub(super) fn view(s: &AppState, mut board: Board) -> BoardView {
+    let beat = s.live.get(&board.id);
+    board.last_seen = beat.map(|b| b.last);
+    BoardView {
+        board,
+        online: beat.is_some_and(|b| b.online),
     }
-    Ok(b)
 }
 
 /// A unit's boards.
 #[utoipa::path(get, path = "/api/v1/units/{unit}/boards", tag = "boards", params(("unit" = String, Path)),
-    responses((status = 200, body = [Board]), (status = 404, body = ErrorBody)), security(("session" = []), ("token" = [])))]
+    responses((status = 200, body = [BoardView]), (status = 404, body = ErrorBody)), security(("session" = []), ("token" = [])))]
 pub async fn list_boards(
     State(s): State<Arc<AppState>>,
     who: Officer,
     AppPath(unit): AppPath<String>,
-) -> ApiResult<AppJson<Vec<Board>>> {
+) -> ApiResult<AppJson<Vec<BoardView>>> {
     who.read(&unit, "đơn vị")?;
     let all: Vec<Board> = s.store.scan_json("board/")?;
-    let mine = all
-        .into_iter()
-        .filter(|b| b.unit == unit)
-        .map(|b| with_last_seen(&s, b));
-    Ok(AppJson(mine.collect::<ApiResult<Vec<_>>>()?))
+    Ok(AppJson(
+        all.into_iter()
+            .filter(|b| b.unit == unit)
+            .map(|b| view(&s, b))
+            .collect(),
+    ))
 }
 
-fn load(s: &AppState, who: &Officer, id: &str) -> ApiResult<Board> {
+/// A board the officer may read (404 otherwise, also for other communes').
+pub(super) fn load(s: &AppState, who: &Officer, id: &str) -> ApiResult<Board> {
     let b: Board = s
         .store
         .get_json(&key::board(id))?
@@ -267,14 +284,14 @@ fn load(s: &AppState, who: &Officer, id: &str) -> ApiResult<Board> {
 
 /// One board.
 #[utoipa::path(get, path = "/api/v1/boards/{id}", tag = "boards", params(("id" = String, Path)),
-    responses((status = 200, body = Board), (status = 404, body = ErrorBody)), security(("session" = []), ("token" = [])))]
+    responses((status = 200, body = BoardView), (status = 404, body = ErrorBody)), security(("session" = []), ("token" = [])))]
 pub async fn get_board(
     State(s): State<Arc<AppState>>,
     who: Officer,
     AppPath(id): AppPath<String>,
-) -> ApiResult<AppJson<Board>> {
+) -> ApiResult<AppJson<BoardView>> {
     let b = load(&s, &who, &id)?;
-    Ok(AppJson(with_last_seen(&s, b)?))
+    Ok(AppJson(view(&s, b)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -316,6 +333,9 @@ pub async fn update_board(
         Op::put(key::board(&b.id), &b),
         audit(&*s.store, &who.actor(), "board.update", &b.id, Some(&b.unit), None)?,
     ])?;
+    if b.disabled {
+        s.live.hub.disconnect(&b.id);
+    }
     Ok(AppJson(b))
 }
 
@@ -348,6 +368,23 @@ pub async fn delete_board(
         Some(serde_json::json!({"name": b.name})),
     )?);
     s.store.commit(ops)?;
+    // The board is gone, so what follows is unreachable already; its
+    // records go in batches (a long history is large).
+    s.live.forget(&id);
+    let s2 = s.clone();
+    let id2 = id.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), crate::store::StoreError> {
+        for coll in key::BOARD_PREFIXES {
+            s2.store.delete_prefix(&format!("{coll}/{id2}/"))?;
+        }
+        s2.store.flush()
+    })
+    .await
+    .map_err(AppError::internal)??;
+    let dir = s.screens_dir(&id);
+    if dir.exists() {
+        tokio::fs::remove_dir_all(&dir).await.map_err(AppError::internal)?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -361,12 +398,15 @@ pub struct Published {
     pub valid_until: DateTime<Utc>,
 }
 
-/// Compile, sign and store a board's new show. Caller holds the write lock.
-fn publish(s: &AppState, who: &Officer, mut board: Board) -> ApiResult<Published> {
+/// Compile, sign and store a board's new show, with `extra` changes in the
+/// same batch, then tell the board if it is connected. Caller holds the
+/// write lock.
+pub(super) fn publish(s: &AppState, who: &Officer, mut board: Board, extra: Vec<Op>) -> ApiResult<Published> {
     let show = crate::shows::compile_show(s, &board, now())?;
     let signed = bangtin_layouts::show::sign(&show, &s.key.0);
     board.show_version = show.version;
-    s.store.commit(vec![
+    let mut ops = extra;
+    ops.extend([
         Op::put(key::show(&board.id), &signed),
         Op::put(key::board(&board.id), &board),
         audit(
@@ -377,7 +417,9 @@ fn publish(s: &AppState, who: &Officer, mut board: Board) -> ApiResult<Published
             Some(&board.unit),
             Some(serde_json::json!({"version": show.version})),
         )?,
-    ])?;
+    ]);
+    s.store.commit(ops)?;
+    s.live.hub.push(&board.id, &Push::Show { version: show.version });
     Ok(Published {
         board: board.id,
         version: show.version,
@@ -400,7 +442,7 @@ pub async fn publish_board(
     let _w = s.writes.lock().await;
     let b = load(&s, &who, &id)?;
     who.write(&b.unit, "bảng tin")?;
-    Ok(AppJson(publish(&s, &who, b)?))
+    Ok(AppJson(publish(&s, &who, b, Vec::new())?))
 }
 
 /// Publish new signed shows to every board of a unit.
@@ -417,7 +459,7 @@ pub async fn publish_unit(
     let all: Vec<Board> = s.store.scan_json("board/")?;
     let mut out = Vec::new();
     for b in all.into_iter().filter(|b| b.unit == unit && !b.disabled) {
-        out.push(publish(&s, &who, b)?);
+        out.push(publish(&s, &who, b, Vec::new())?);
     }
     Ok(AppJson(out))
 }
@@ -461,14 +503,18 @@ pub async fn own_show(State(s): State<Arc<AppState>>, b: BoardAuth, headers: Hea
     Ok(r)
 }
 
-/// For boards: a media file their current show lists.
+/// For boards: a media file their current show lists. `Range: bytes=N-`
+/// (or `N-M`, `-N`) answers 206 with that part, so a cut download resumes.
 #[utoipa::path(get, path = "/api/v1/board/media/{sha256}", tag = "board", params(("sha256" = String, Path)),
-    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)),
+    responses((status = 200, content_type = "application/octet-stream"),
+        (status = 206, content_type = "application/octet-stream", description = "the range asked for"),
+        (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn own_media(
     State(s): State<Arc<AppState>>,
     b: BoardAuth,
     AppPath(sha): AppPath<String>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let signed: SignedShow = s
         .store
@@ -480,35 +526,7 @@ pub async fn own_media(
         .iter()
         .find(|m| m.sha256 == sha)
         .ok_or_else(|| AppError::not_found("tệp"))?;
-    super::content::send_file(s.media_path(&sha), &m.mime).await
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Heartbeat {
-    pub at: DateTime<Utc>,
-    #[schema(value_type = Object)]
-    pub status: serde_json::Value,
-}
-
-/// For boards: "I am alive", with their status (issue #4 defines the fields).
-#[utoipa::path(post, path = "/api/v1/board/heartbeat", tag = "board", request_body = Object,
-    responses((status = 204), (status = 401, body = ErrorBody)), security(("token" = [])))]
-pub async fn heartbeat(
-    State(s): State<Arc<AppState>>,
-    b: BoardAuth,
-    AppJson(status): AppJson<serde_json::Value>,
-) -> ApiResult<StatusCode> {
-    if !status.is_object() {
-        return Err(AppError::bad_request(
-            "trạng thái phải là một đối tượng JSON (status must be an object)",
-        ));
-    }
-    // Frequent and replaceable: applied without waiting for the disk.
-    s.store.apply(vec![Op::put(
-        key::heartbeat(&b.board.id),
-        &Heartbeat { at: now(), status },
-    )])?;
-    Ok(StatusCode::NO_CONTENT)
+    super::ranges::send_file_range(s.media_path(&sha), &m.mime, headers.get(header::RANGE)).await
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -6,7 +6,11 @@ pub mod account;
 mod boards;
 mod content;
 mod layouts;
+mod live;
+mod playlog;
+mod ranges;
 mod schedules;
+mod screens;
 
 use crate::error::{AppError, ErrorBody};
 use crate::model::{AuditEntry, key};
@@ -102,8 +106,17 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(boards::board_show))
         .routes(routes!(boards::own_show))
         .routes(routes!(boards::own_media))
-        .routes(routes!(boards::heartbeat))
         .routes(routes!(boards::public_key))
+        .routes(routes!(live::heartbeat))
+        .routes(routes!(live::events))
+        .routes(routes!(live::board_status))
+        .routes(routes!(live::board_heartbeats))
+        .routes(routes!(live::send_command))
+        .routes(routes!(live::put_display))
+        .routes(routes!(playlog::upload_playlog))
+        .routes(routes!(playlog::playlog_report))
+        .routes(routes!(screens::upload_screenshot))
+        .routes(routes!(screens::get_screenshot))
         .split_for_parts()
 }
 

@@ -303,3 +303,41 @@ speed = 48
 "##
     )
 }
+
+/// A board paired and claimed into `unit` by `officer`: its id and a client
+/// holding its credential (`bb_…`), and the manager key it pinned.
+pub async fn pair(s: &Server, officer: &Client, unit: &str, name: &str) -> (String, Client, String) {
+    let anon = Client::anonymous(s);
+    let (st, p) = anon.post("/api/v1/pairing", json!({})).await;
+    assert_eq!(st, StatusCode::CREATED, "{p}");
+    let (st, b) = officer
+        .post(
+            &format!("/api/v1/units/{unit}/boards/claim"),
+            json!({"code": p["code"], "name": name}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let (st, c) = anon
+        .post(
+            "/api/v1/pairing/poll",
+            json!({"code": p["code"], "secret": p["secret"]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    (
+        b["id"].as_str().unwrap().to_string(),
+        anon.with(Auth::Bearer(c["credential"].as_str().unwrap().to_string())),
+        c["manager_key"].as_str().unwrap().to_string(),
+    )
+}
+
+/// A board's status as the player sends it (`wire::BoardStatus`).
+pub fn board_status(interval_s: u32, show_version: u64) -> Value {
+    json!({
+        "player_version": "0.1.0", "uptime_s": 42, "interval_s": interval_s,
+        "show_version": show_version, "layout": "lay_1@1",
+        "zones": [{"zone": "chu", "item": 0, "kind": "text", "label": "Thông báo"}],
+        "fps": 59.9, "dropped_frames": 1, "disk_free_bytes": 1_000_000_000u64,
+        "display_on": true, "brightness": 80, "errors": []
+    })
+}

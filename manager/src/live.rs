@@ -1,0 +1,550 @@
+//! Boards online. The last beat of every board is kept in memory, so
+//! marking boards offline never scans the store; boards hold an event
+//! stream open, through which publishes and commands reach them at once;
+//! background work sweeps for silent boards every second and prunes the
+//! heartbeat history every hour.
+
+use crate::model::key;
+use crate::state::AppState;
+use crate::store::{Op, Store, StoreExt, prefix_end};
+use bangtin_layouts::wire::{BoardStatus, Command, DEFAULT_HEARTBEAT_SECONDS, MISSED_BEATS_OFFLINE, Push};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use tokio::sync::{mpsc, watch};
+use utoipa::ToSchema;
+
+/// How often silent boards are looked for (an in-memory scan).
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often old heartbeat history is deleted.
+pub const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+/// Most history entries kept per board, whatever the retention (a board at
+/// the default 30 s period writes about 20,160 in 7 days).
+pub const HISTORY_CAP: usize = 24_000;
+/// Longest heartbeat period a board may announce.
+pub const MAX_INTERVAL_S: u32 = 86_400;
+/// Event streams one board may hold open; a newer one closes the oldest
+/// (a board reconnecting after a network cut may not have closed its old one).
+pub const STREAMS_PER_BOARD: usize = 4;
+/// Pushes waiting in one stream before further ones count as not pushed.
+const STREAM_BUFFER: usize = 64;
+/// Commands not handed over within this many hours are dropped.
+pub const COMMAND_HOURS: i64 = 24;
+
+/// Microseconds since 1970 (0 before), for keys that sort by time.
+pub fn micros(t: DateTime<Utc>) -> u64 {
+    u64::try_from(t.timestamp_micros()).unwrap_or(0)
+}
+
+pub fn from_micros(us: u64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(i64::try_from(us).unwrap_or(i64::MAX)).unwrap_or_default()
+}
+
+/// The latest beat of a board, stored under `heartbeat/{board}` (the status
+/// as JSON, so records from older boards still load).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LastBeat {
+    pub at: DateTime<Utc>,
+    pub status: serde_json::Value,
+}
+
+/// A board coming online or going offline, under `boardevent/{board}/{µs}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Transition {
+    pub at: DateTime<Utc>,
+    pub online: bool,
+}
+
+/// A command waiting for its board, under `cmd/{board}/{seq}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingCommand {
+    pub command: Command,
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+/// What the manager knows of a board's liveness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Beat {
+    /// When its last heartbeat arrived.
+    pub last: DateTime<Utc>,
+    pub interval_s: u32,
+    pub online: bool,
+    /// Offline unless a beat comes before this.
+    deadline: DateTime<Utc>,
+    /// History entries written since the last prune.
+    written: u32,
+}
+
+fn deadline(from: DateTime<Utc>, interval_s: u32) -> DateTime<Utc> {
+    from + Duration::seconds(i64::from(interval_s) * i64::from(MISSED_BEATS_OFFLINE))
+}
+
+/// A board's heartbeat period from its stored status (older records may
+/// lack one).
+fn interval_of(status: &serde_json::Value) -> u32 {
+    status
+        .get("interval_s")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|v| u32::try_from(v).ok())
+        .filter(|v| (1..=MAX_INTERVAL_S).contains(v))
+        .unwrap_or(DEFAULT_HEARTBEAT_SECONDS)
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The maps stay consistent through every panic point (none is known).
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Boards online and their event streams.
+#[derive(Debug)]
+pub struct Live {
+    beats: Mutex<HashMap<String, Beat>>,
+    pub hub: Arc<Hub>,
+    /// Serialises proof-of-play writes (read whether a seq is stored, then
+    /// store it), so a batch sent twice at once is counted once.
+    pub playlog: tokio::sync::Mutex<()>,
+    /// Serialises the swap of a board's latest screenshot file.
+    pub screens: tokio::sync::Mutex<()>,
+    stop: watch::Sender<bool>,
+    last_prune: Mutex<std::time::Instant>,
+}
+
+impl Live {
+    /// Last beats from the store. A board online when the manager stopped
+    /// gets a full grace period from `now` before it counts as offline: it
+    /// could not reach the manager while it was down.
+    pub fn load(store: &dyn Store, now: DateTime<Utc>) -> crate::store::Result<Live> {
+        let mut beats = HashMap::new();
+        for (k, v) in store.scan("heartbeat/")? {
+            let Some(id) = k.strip_prefix("heartbeat/") else {
+                continue;
+            };
+            let Ok(b) = serde_json::from_slice::<LastBeat>(&v) else {
+                continue;
+            };
+            let interval_s = interval_of(&b.status);
+            let p = format!("boardevent/{id}/");
+            let online = store
+                .range(&p, &prefix_end(&p), 1, true)?
+                .first()
+                .and_then(|(_, v)| serde_json::from_slice::<Transition>(v).ok())
+                .is_none_or(|t| t.online);
+            beats.insert(
+                id.to_string(),
+                Beat {
+                    last: b.at,
+                    interval_s,
+                    online,
+                    deadline: deadline(b.at.max(now), interval_s),
+                    written: 0,
+                },
+            );
+        }
+        Ok(Live {
+            beats: Mutex::new(beats),
+            hub: Arc::new(Hub::default()),
+            playlog: tokio::sync::Mutex::new(()),
+            screens: tokio::sync::Mutex::new(()),
+            stop: watch::channel(false).0,
+            last_prune: Mutex::new(std::time::Instant::now()),
+        })
+    }
+
+    /// Record a beat; true when the board was offline (or never seen), so
+    /// an "online" transition is due.
+    pub fn beat(&self, board: &str, at: DateTime<Utc>, interval_s: u32) -> bool {
+        let mut m = lock(&self.beats);
+        let e = m.entry(board.to_string()).or_insert(Beat {
+            last: at,
+            interval_s,
+            online: false,
+            deadline: at,
+            written: 0,
+        });
+        let came = !e.online;
+        e.last = at;
+        e.interval_s = interval_s;
+        e.online = true;
+        e.deadline = deadline(at, interval_s);
+        e.written = e.written.saturating_add(1);
+        came
+    }
+
+    pub fn get(&self, board: &str) -> Option<Beat> {
+        lock(&self.beats).get(board).copied()
+    }
+
+    /// Boards whose deadline passed: marked offline, with the instant each
+    /// went silent for [`MISSED_BEATS_OFFLINE`] periods.
+    pub fn sweep(&self, now: DateTime<Utc>) -> Vec<(String, DateTime<Utc>)> {
+        let mut out = Vec::new();
+        for (id, b) in lock(&self.beats).iter_mut() {
+            if b.online && b.deadline < now {
+                b.online = false;
+                out.push((id.clone(), b.deadline));
+            }
+        }
+        out
+    }
+
+    /// A deleted board: no liveness, no streams.
+    pub fn forget(&self, board: &str) {
+        lock(&self.beats).remove(board);
+        self.hub.disconnect(board);
+    }
+
+    /// Boards and the history entries each wrote since the last call.
+    fn take_written(&self) -> Vec<(String, u32)> {
+        lock(&self.beats)
+            .iter_mut()
+            .map(|(id, b)| (id.clone(), std::mem::take(&mut b.written)))
+            .collect()
+    }
+
+    /// End the background work and every event stream (graceful shutdown:
+    /// the server waits for open responses, and streams never end alone).
+    pub fn shut_down(&self) {
+        self.stop.send_replace(true);
+        self.hub.close();
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+}
+
+/// One board's open streams, each with its id.
+type Streams = Vec<(u64, mpsc::Sender<Push>)>;
+
+/// Open event streams, by board.
+#[derive(Debug, Default)]
+pub struct Hub {
+    streams: Mutex<HashMap<String, Streams>>,
+    next: AtomicU64,
+    closed: AtomicBool,
+}
+
+/// One open stream; leaves the hub when dropped (the board hung up).
+#[derive(Debug)]
+pub struct Subscription {
+    pub rx: mpsc::Receiver<Push>,
+    _guard: StreamGuard,
+}
+
+#[derive(Debug)]
+struct StreamGuard {
+    hub: Arc<Hub>,
+    board: String,
+    id: u64,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        let mut m = lock(&self.hub.streams);
+        if let Some(v) = m.get_mut(&self.board) {
+            v.retain(|(id, _)| *id != self.id);
+            if v.is_empty() {
+                m.remove(&self.board);
+            }
+        }
+    }
+}
+
+impl Hub {
+    /// Open a stream for `board`; None once the server is shutting down.
+    pub fn subscribe(self: &Arc<Self>, board: &str) -> Option<Subscription> {
+        if self.closed.load(Ordering::SeqCst) {
+            return None;
+        }
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut m = lock(&self.streams);
+        let v = m.entry(board.to_string()).or_default();
+        while v.len() >= STREAMS_PER_BOARD {
+            // Dropping the sender ends that stream.
+            v.remove(0);
+        }
+        v.push((id, tx));
+        Some(Subscription {
+            rx,
+            _guard: StreamGuard {
+                hub: self.clone(),
+                board: board.to_string(),
+                id,
+            },
+        })
+    }
+
+    /// Send `push` to every open stream of `board`; true if one took it.
+    pub fn push(&self, board: &str, push: &Push) -> bool {
+        let mut m = lock(&self.streams);
+        let Some(v) = m.get_mut(board) else { return false };
+        let mut delivered = false;
+        v.retain(|(_, tx)| match tx.try_send(push.clone()) {
+            Ok(()) => {
+                delivered = true;
+                true
+            }
+            // A stalled stream keeps its place; the heartbeat catches up.
+            Err(mpsc::error::TrySendError::Full(_)) => true,
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        });
+        if v.is_empty() {
+            m.remove(board);
+        }
+        delivered
+    }
+
+    pub fn connected(&self, board: &str) -> bool {
+        lock(&self.streams).get(board).is_some_and(|v| !v.is_empty())
+    }
+
+    /// Close every stream of `board` (deleted or disabled).
+    pub fn disconnect(&self, board: &str) {
+        lock(&self.streams).remove(board);
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        lock(&self.streams).clear();
+    }
+}
+
+/// The commands waiting for `board`, oldest first, and the ops that remove
+/// them once handed over (commands older than [`COMMAND_HOURS`] are removed
+/// without being handed over).
+pub fn take_commands(
+    store: &dyn Store,
+    board: &str,
+    now: DateTime<Utc>,
+) -> crate::store::Result<(Vec<Command>, Vec<Op>)> {
+    let p = format!("cmd/{board}/");
+    let mut cmds = Vec::new();
+    let mut ops = Vec::new();
+    for (k, v) in store.range(&p, &prefix_end(&p), 100, false)? {
+        if let Ok(c) = serde_json::from_slice::<PendingCommand>(&v)
+            && now - c.at < Duration::hours(COMMAND_HOURS)
+        {
+            cmds.push(c.command);
+        }
+        ops.push(Op::Del(k));
+    }
+    Ok((cmds, ops))
+}
+
+/// A status as kept in history and as the latest: long lists and strings
+/// cut, so an entry stays a few hundred bytes as boards send them and a few
+/// kilobytes at worst, whatever a board sends.
+pub fn compact(mut s: BoardStatus) -> BoardStatus {
+    fn cut(s: &mut String, n: usize) {
+        if let Some((i, _)) = s.char_indices().nth(n) {
+            s.truncate(i);
+        }
+    }
+    cut(&mut s.player_version, 40);
+    if let Some(l) = s.layout.as_mut() {
+        cut(l, 100);
+    }
+    s.zones.truncate(12);
+    for z in &mut s.zones {
+        cut(&mut z.zone, 40);
+        cut(&mut z.kind, 20);
+        cut(&mut z.label, 80);
+    }
+    s.errors.truncate(6);
+    for e in &mut s.errors {
+        cut(e, 160);
+    }
+    s
+}
+
+/// Mark silent boards offline and record the transitions.
+pub fn sweep(state: &AppState, now: DateTime<Utc>) {
+    let gone = state.live.sweep(now);
+    if gone.is_empty() {
+        return;
+    }
+    let ops = gone
+        .iter()
+        .map(|(id, at)| {
+            Op::put(
+                key::board_event(id, micros(*at)),
+                &Transition { at: *at, online: false },
+            )
+        })
+        .collect();
+    if let Err(e) = state.store.apply(ops) {
+        tracing::error!("không ghi được bảng tin mất kết nối (cannot record offline boards): {e}");
+    }
+    tracing::info!("{} bảng tin mất kết nối (boards went offline)", gone.len());
+}
+
+/// Delete history older than the retention, history beyond
+/// [`HISTORY_CAP`] per board, and stale commands. Blocking.
+pub fn prune(state: &AppState, now: DateTime<Utc>) -> crate::store::Result<()> {
+    let days = state.cfg.heartbeat_days.max(1);
+    let cut = micros(now - Duration::days(i64::from(days)));
+    let hours = {
+        let mut last = lock(&state.live.last_prune);
+        let h = last.elapsed().as_secs_f64() / 3600.0;
+        *last = std::time::Instant::now();
+        h
+    };
+    // Only a board writing faster than the cap allows over the retention
+    // can be over it: look at those only (a reverse scan of the cap).
+    let fast = (HISTORY_CAP as f64 / f64::from(days * 24) * hours.max(1.0)) as u32;
+    let store = &*state.store;
+    for (board, written) in state.live.take_written() {
+        if state.live.stopping() {
+            return Ok(());
+        }
+        for coll in ["hbh", "boardevent"] {
+            let p = format!("{coll}/{board}/");
+            store.delete_range(&p, &format!("{p}{cut:020}"))?;
+        }
+        if written > fast {
+            let p = format!("hbh/{board}/");
+            let newest = store.range(&p, &prefix_end(&p), HISTORY_CAP + 1, true)?;
+            if newest.len() > HISTORY_CAP
+                && let Some((oldest_kept, _)) = newest.get(HISTORY_CAP - 1)
+            {
+                store.delete_range(&p, oldest_kept)?;
+            }
+        }
+    }
+    let stale: Vec<Op> = store
+        .scan("cmd/")?
+        .into_iter()
+        .filter(|(_, v)| {
+            serde_json::from_slice::<PendingCommand>(v)
+                .ok()
+                .is_none_or(|c| now - c.at >= Duration::hours(COMMAND_HOURS))
+        })
+        .map(|(k, _)| Op::Del(k))
+        .collect();
+    if !stale.is_empty() {
+        store.apply(stale)?;
+    }
+    Ok(())
+}
+
+/// The background work, until [`Live::shut_down`].
+pub async fn run(state: Arc<AppState>) {
+    let mut stop = state.live.stop.subscribe();
+    if *stop.borrow_and_update() {
+        return;
+    }
+    let mut sweep_tick = tokio::time::interval(SWEEP_EVERY);
+    sweep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut prune_tick = tokio::time::interval_at(tokio::time::Instant::now() + PRUNE_EVERY, PRUNE_EVERY);
+    prune_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = sweep_tick.tick() => sweep(&state, Utc::now()),
+            _ = prune_tick.tick() => {
+                let s = state.clone();
+                // Stops between boards when the server stops.
+                match tokio::task::spawn_blocking(move || prune(&s, Utc::now())).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::error!("dọn lịch sử nhịp lỗi (history pruning failed): {e}"),
+                    Err(e) => tracing::error!("dọn lịch sử nhịp lỗi (history pruning failed): {e}"),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: u32) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + i64::from(s), 0).unwrap()
+    }
+
+    #[test]
+    fn silent_boards_go_offline_after_missed_beats_and_come_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::SledStore::open(dir.path()).unwrap();
+        let live = Live::load(&store, t(0)).unwrap();
+        assert!(live.beat("b1", t(0), 10), "a first beat is a transition");
+        assert!(!live.beat("b1", t(10), 10));
+        assert!(live.sweep(t(40)).is_empty(), "exactly 3 periods: still online");
+        assert_eq!(live.sweep(t(41)), vec![("b1".to_string(), t(40))]);
+        assert!(live.sweep(t(100)).is_empty(), "recorded once");
+        assert!(!live.get("b1").unwrap().online);
+        assert!(live.beat("b1", t(101), 10));
+    }
+
+    #[test]
+    fn a_restart_gives_online_boards_a_grace_period() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::SledStore::open(dir.path()).unwrap();
+        let beat = |id: &str, at| {
+            Op::put(
+                format!("heartbeat/{id}"),
+                &LastBeat {
+                    at,
+                    status: serde_json::json!({"interval_s": 10}),
+                },
+            )
+        };
+        store
+            .apply(vec![
+                beat("on", t(0)),
+                beat("off", t(0)),
+                Op::put(
+                    key::board_event("off", micros(t(30))),
+                    &Transition {
+                        at: t(30),
+                        online: false,
+                    },
+                ),
+            ])
+            .unwrap();
+        let live = Live::load(&store, t(1000)).unwrap();
+        assert_eq!(live.get("on").unwrap().last, t(0));
+        assert!(live.get("on").unwrap().online);
+        assert!(!live.get("off").unwrap().online);
+        assert!(live.sweep(t(1030)).is_empty());
+        assert_eq!(live.sweep(t(1031)).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn pushes_reach_open_streams_and_closed_ones_leave() {
+        let hub = Arc::new(Hub::default());
+        let p = Push::Show { version: 3 };
+        assert!(!hub.push("b", &p));
+        let mut s1 = hub.subscribe("b").unwrap();
+        assert!(hub.push("b", &p));
+        assert_eq!(s1.rx.recv().await, Some(p.clone()));
+        drop(s1);
+        assert!(!hub.connected("b"));
+        let mut subs: Vec<Subscription> = (0..STREAMS_PER_BOARD + 1)
+            .map(|_| hub.subscribe("b").unwrap())
+            .collect();
+        assert_eq!(subs[0].rx.recv().await, None, "the oldest stream is closed");
+        hub.close();
+        assert_eq!(subs[1].rx.recv().await, None);
+        assert!(hub.subscribe("b").is_none());
+    }
+
+    #[test]
+    fn statuses_are_kept_small() {
+        let s: BoardStatus = serde_json::from_value(serde_json::json!({
+            "player_version": "0.1.0", "uptime_s": 1, "interval_s": 30, "show_version": 1,
+            "fps": 60.0, "dropped_frames": 0, "disk_free_bytes": 1, "display_on": true, "brightness": 100,
+            "zones": (0..100).map(|i| serde_json::json!({"zone": format!("z{i}"), "kind": "text", "label": "ư".repeat(500)})).collect::<Vec<_>>(),
+            "errors": (0..100).map(|_| "lỗi ".repeat(300)).collect::<Vec<_>>(),
+        }))
+        .unwrap();
+        let c = compact(s);
+        assert!(serde_json::to_vec(&c).unwrap().len() < 6000);
+        assert_eq!(c.zones[0].label.chars().count(), 80);
+        assert_eq!((c.zones.len(), c.errors.len()), (12, 6));
+    }
+}
