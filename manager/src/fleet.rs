@@ -204,6 +204,15 @@ pub struct FleetReport {
     pub boards_seen: u64,
     pub server_idle: Option<Mem>,
     pub server_loaded: Option<Mem>,
+    /// The data directory on disk with the boards registered, and after
+    /// the run (the manager stopped), KiB.
+    pub store_before_kib: u64,
+    pub store_kib: u64,
+    /// Requests slower than the p99 target, and in how many distinct
+    /// seconds of the window (by scheduled time) they fell: a few seconds
+    /// means the server stalled now and then rather than ran behind.
+    pub slow: u64,
+    pub slow_seconds: u64,
     /// CPU time over the window, percent of one core.
     pub server_cpu_pct: f64,
     pub sim_cpu_pct: f64,
@@ -228,6 +237,8 @@ struct Rec {
     scheduled: [u64; 3],
     errors: [BTreeMap<String, u64>; 3],
     lag: Vec<f64>,
+    /// Second of the window (by scheduled time) of each slow request.
+    slow: Vec<u64>,
     last_done: Option<Instant>,
     full_shows: u64,
     playlog_sent: u64,
@@ -247,6 +258,7 @@ struct Ctx {
     heartbeat: f64,
     playlog_every: f64,
     playlog_events: u16,
+    slow_ms: f64,
     beating: AtomicU64,
     rec: Mutex<Rec>,
 }
@@ -468,6 +480,10 @@ async fn send(ctx: Arc<Ctx>, i: usize, due: Instant, req: Req) {
     let mut rec = ctx.rec.lock().expect("recorder");
     rec.scheduled[route] += 1;
     rec.lag.push(lag);
+    if ms >= ctx.slow_ms {
+        let second = due.duration_since(ctx.measure_from).as_secs();
+        rec.slow.push(second);
+    }
     rec.last_done = rec.last_done.max(Some(done));
     if let Req::Playlog(b) = &req {
         rec.playlog_sent += b.events.len() as u64;
@@ -568,12 +584,33 @@ fn measure_in(exe: &Path, a: &FleetArgs, n: u32, dir: &Path) -> Result<FleetRepo
     let t = Instant::now();
     let creds = populate(dir, n, LAYOUT)?;
     let populate_s = t.elapsed().as_secs_f64();
+    let store_before_kib = disk_kib(dir);
     let (server, url) = start_server(exe, dir)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let report = rt.block_on(drive(a, n, creds, url, server.pid(), populate_s));
     drop(rt);
     server.stop(Duration::from_secs(30))?;
-    report
+    report.map(|r| FleetReport {
+        store_before_kib,
+        store_kib: disk_kib(dir),
+        ..r
+    })
+}
+
+/// Disk space used by the files under `dir`, KiB.
+fn disk_kib(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => disk_kib(&e.path()),
+            Ok(m) => m.blocks() / 2,
+            Err(_) => 0,
+        })
+        .sum()
 }
 
 async fn drive(
@@ -609,6 +646,7 @@ async fn drive(
         heartbeat: a.heartbeat,
         playlog_every: a.playlog_every,
         playlog_events: a.playlog_events,
+        slow_ms: a.p99_ms,
         beating: AtomicU64::new(0),
         rec: Mutex::new(Rec::default()),
     });
@@ -671,6 +709,10 @@ async fn drive(
         boards_seen,
         server_idle,
         server_loaded,
+        store_before_kib: 0,
+        store_kib: 0,
+        slow: rec.slow.len() as u64,
+        slow_seconds: rec.slow.iter().collect::<std::collections::BTreeSet<_>>().len() as u64,
         server_cpu_pct: (s1 - s0) / cpu_window * 100.0,
         sim_cpu_pct: (m1 - m0) / cpu_window * 100.0,
         loadavg: load,
@@ -713,10 +755,16 @@ fn print_report(r: &FleetReport, limit_ms: f64) {
         })
     };
     println!(
-        "        máy chủ (manager): {} khi tải (under load), {} lúc rỗi (idle); CPU {:.0} % một lõi (of one core)",
+        "        máy chủ (manager): {} khi tải (under load), {} lúc rỗi (idle); CPU {:.0} % một lõi (of one core); dữ liệu trên đĩa (data on disk) {:.0} MiB, trước khi chạy (before) {:.0} MiB",
         m(r.server_loaded),
         m(r.server_idle),
-        r.server_cpu_pct
+        r.server_cpu_pct,
+        mib(r.store_kib),
+        mib(r.store_before_kib)
+    );
+    println!(
+        "        yêu cầu chậm ≥ {limit_ms} ms (slow requests): {} trong (in) {} giây khác nhau (distinct seconds) của {}",
+        r.slow, r.slow_seconds, r.seconds
     );
     println!(
         "        trình giả lập (simulator): CPU {:.0} %, gửi trễ (send lag) p99 {:.2} ms; tải máy (load avg) {}; đăng ký (registering) {:.1} s",

@@ -1,0 +1,37 @@
+//! The fleet simulator (`bangtin-manager fleet`) against a real manager
+//! process: a few boards for a couple of seconds must get every answer right
+//! and be seen by the manager, so the benchmark cannot rot unnoticed.
+
+use bangtin_manager::fleet::{FleetArgs, measure};
+use std::path::Path;
+
+#[test]
+fn small_fleet_gets_every_answer_and_is_seen() {
+    let a = FleetArgs {
+        boards: vec![50],
+        seconds: 2.0,
+        heartbeat: 1.0,
+        playlog_every: 1.0,
+        playlog_events: 20,
+        warmup: 0.2,
+        clients: 2,
+        timeout: 10.0,
+        ..FleetArgs::default()
+    };
+    let r = measure(Path::new(env!("CARGO_BIN_EXE_bangtin-manager")), &a, 50).expect("fleet runs");
+    assert_eq!(r.errors(), 0, "{r:#?}");
+    assert_eq!(r.routes.len(), 3);
+    for route in &r.routes {
+        // 50 boards, one of each request a second, for 2 s.
+        assert!(route.ok >= 80, "{}: {route:?}", route.route);
+        assert!(route.p99_ms.is_finite() && route.p99_ms >= 0.0);
+    }
+    assert_eq!(r.full_shows, 0, "If-None-Match with the current version answers 304");
+    assert_eq!(r.boards_beating, 50);
+    assert_eq!(r.boards_seen, 50, "the manager lists every board as seen: {r:#?}");
+    assert_eq!(r.playlog_stored, r.playlog_sent, "{r:#?}");
+    assert!(r.playlog_sent >= 80 * 20);
+    assert!(r.offered_rps > 100.0 && r.achieved_rps > 100.0, "{r:#?}");
+    let m = r.server_loaded.expect("manager memory read");
+    assert!(m.rss_kib > 1000 && m.pss_kib > 0, "{m:?}");
+}
