@@ -9,13 +9,13 @@
 //! swapchain with vsync. Without a display the same frames are written as
 //! PNG files.
 
+use crate::board::director::Director;
 use crate::gpu::Gpu;
 use crate::headless::{Headless, Target};
 use crate::render::{Clip, RectF, Renderer, View};
 use crate::scene::Scene;
 use crate::scene::Sliding;
 use crate::slide::{self, Strip};
-use crate::board::director::Director;
 use crate::x11shm::X11Present;
 use anyhow::{Context, Result, anyhow};
 use bangtin_layouts::{Layout, Rect, time::local_midnight};

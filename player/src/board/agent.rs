@@ -164,11 +164,15 @@ impl Agent {
                     self.upload_playlog(&link).await;
                 }
                 _ = link.beat_now.notified() => {
+                    tracing::debug!("agent: beat now");
                     // Coalesce bursts of changes.
                     tokio::time::sleep(Duration::from_millis(50)).await;
-                    self.beat(&link).await;
+                    if self.beat(&link).await {
+                        // What just ended on screen goes up with it.
+                        self.upload_playlog(&link).await;
+                    }
                 }
-                m = self.from_screen.recv() => match m {
+                m = self.from_screen.recv() => match m.inspect(|m| tracing::trace!("agent: {m:?}")) {
                     Some(FromScreen::Changed) => link.beat_now.notify_one(),
                     Some(FromScreen::Shot { req, png }) => upload_shot(&link, req, png).await,
                     None => return,
@@ -187,7 +191,10 @@ impl Agent {
             let started: serde_json::Value = match http.post(format!("{base}/api/v1/pairing")).send().await {
                 Ok(r) if r.status().is_success() => r.json().await.unwrap_or_default(),
                 Ok(r) => {
-                    tracing::warn!("máy chủ từ chối xin mã ghép nối: {} (pairing request refused)", r.status());
+                    tracing::warn!(
+                        "máy chủ từ chối xin mã ghép nối: {} (pairing request refused)",
+                        r.status()
+                    );
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
                     continue;
@@ -291,7 +298,12 @@ impl Agent {
         match r {
             Ok(r) if r.status().is_success() => {
                 // Sent: these errors are reported.
-                self.shared.status.lock().unwrap_or_else(|e| e.into_inner()).errors.clear();
+                self.shared
+                    .status
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .errors
+                    .clear();
                 link.errors.lock().unwrap_or_else(|e| e.into_inner()).clear();
                 if let Ok(reply) = r.json::<HeartbeatReply>().await {
                     announce(link, reply.show_version);
@@ -313,6 +325,7 @@ impl Agent {
     }
 
     async fn upload_playlog(&self, link: &Link) {
+        tracing::debug!("agent: play log upload");
         for _ in 0..100 {
             let batch = self
                 .playlog
@@ -327,15 +340,15 @@ impl Agent {
                 .json(&PlaylogBatch { events: batch })
                 .send()
                 .await;
+            tracing::debug!(
+                "agent: play log upload up to {last}: {:?}",
+                r.as_ref().map(|r| r.status())
+            );
             match r {
                 Ok(r) if r.status().is_success() => {
                     if let Ok(ack) = r.json::<PlaylogAck>().await {
                         let upto = ack.last_seq.min(last);
-                        let res = self
-                            .playlog
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .acknowledge(upto);
+                        let res = self.playlog.lock().unwrap_or_else(|e| e.into_inner()).acknowledge(upto);
                         if let Err(e) = res {
                             link.error(format!("{e:#}"));
                             return;
@@ -389,7 +402,7 @@ async fn upload_shot(link: &Link, req: ShotRequest, png: Vec<u8>) {
         .send()
         .await;
     match r {
-        Ok(r) if r.status().is_success() => {}
+        Ok(r) if r.status().is_success() => tracing::debug!("đã gửi ảnh chụp {} (screenshot sent)", req.kind.as_str()),
         Ok(r) => tracing::warn!("ảnh chụp màn hình bị từ chối: {} (screenshot refused)", r.status()),
         Err(e) => tracing::debug!("không gửi được ảnh chụp màn hình: {e}"),
     }
@@ -413,19 +426,14 @@ async fn events_task(link: Arc<Link>) {
                 let mut buf = Vec::new();
                 // No data (not even a keep-alive comment) for this long: reconnect.
                 let idle = Duration::from_secs(45);
-                loop {
-                    match tokio::time::timeout(idle, resp.chunk()).await {
-                        Ok(Ok(Some(bytes))) => {
-                            buf.extend_from_slice(&bytes);
-                            while let Some(pos) = find_event_end(&buf) {
-                                let ev: Vec<u8> = buf.drain(..pos).collect();
-                                handle_event(&link, &String::from_utf8_lossy(&ev));
-                            }
-                            if buf.len() > 1 << 20 {
-                                buf.clear();
-                            }
-                        }
-                        _ => break,
+                while let Ok(Ok(Some(bytes))) = tokio::time::timeout(idle, resp.chunk()).await {
+                    buf.extend_from_slice(&bytes);
+                    while let Some(pos) = find_event_end(&buf) {
+                        let ev: Vec<u8> = buf.drain(..pos).collect();
+                        handle_event(&link, &String::from_utf8_lossy(&ev));
+                    }
+                    if buf.len() > 1 << 20 {
+                        buf.clear();
                     }
                 }
                 tracing::info!("mất kênh đẩy, sẽ nối lại (event stream lost)");
@@ -481,9 +489,7 @@ async fn sync_task(link: Arc<Link>) {
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
                     // Retry only while there is something newer to get.
-                    if link.announced.load(Ordering::Relaxed) <= link.installed.load(Ordering::Relaxed)
-                        && attempt > 3
-                    {
+                    if link.announced.load(Ordering::Relaxed) <= link.installed.load(Ordering::Relaxed) && attempt > 3 {
                         break;
                     }
                 }
@@ -505,7 +511,10 @@ async fn sync_once(link: &Link) -> Result<()> {
         s if !s.is_success() => bail!("máy chủ trả lời {s}"),
         _ => {}
     }
-    let signed: SignedShow = r.json().await.context("chương trình không đọc được (unreadable show)")?;
+    let signed: SignedShow = r
+        .json()
+        .await
+        .context("chương trình không đọc được (unreadable show)")?;
     let show = verify(&signed, &link.key).map_err(|e| anyhow!("từ chối chương trình: {e}"))?;
     if show.board != link.board_id {
         bail!(

@@ -184,7 +184,7 @@ pub fn disk_free(dir: &Path) -> u64 {
     }
     #[allow(unsafe_code)]
     let st = unsafe { st.assume_init() };
-    (st.f_bavail as u64).saturating_mul(st.f_frsize as u64)
+    st.f_bavail.saturating_mul(st.f_frsize)
 }
 
 #[cfg(test)]

@@ -89,7 +89,10 @@ pub enum ScreenKey {
     Waiting,
     /// Nothing scheduled now: the standby screen, never black.
     Standby,
-    Show { version: u64, layout: String },
+    Show {
+        version: u64,
+        layout: String,
+    },
     /// The display plan says off.
     Off,
 }
@@ -120,7 +123,26 @@ pub struct Shared {
 struct Playing {
     index: usize,
     started: f64,
+    /// When it ends as far as known at the last look (a lone looping
+    /// item's run grows as time goes on).
     ends: f64,
+}
+
+impl Playing {
+    /// A play is one item from one start.
+    fn key(&self) -> (usize, u64) {
+        (self.index, self.started.to_bits())
+    }
+}
+
+impl From<bangtin_layouts::Showing> for Playing {
+    fn from(s: bangtin_layouts::Showing) -> Playing {
+        Playing {
+            index: s.index,
+            started: s.started,
+            ends: s.ends,
+        }
+    }
 }
 
 impl std::fmt::Debug for Director {
@@ -145,6 +167,17 @@ pub struct Director {
     shots: Vec<ShotRequest>,
     restart: bool,
     fps_window: (Instant, u64),
+    announce: bool,
+    staged: Option<Staged>,
+}
+
+/// Status fields of a new screen, applied with its first frame.
+#[derive(Debug)]
+struct Staged {
+    layout: Option<String>,
+    version: Option<u64>,
+    since: Option<DateTime<Utc>>,
+    display_on: bool,
 }
 
 impl Director {
@@ -171,6 +204,8 @@ impl Director {
             shots: Vec::new(),
             restart: false,
             fps_window: (Instant::now(), 0),
+            announce: false,
+            staged: None,
         }
     }
 
@@ -220,23 +255,25 @@ impl Director {
             (_, ScreenKey::Show { .. }) => true,
             _ => false,
         };
-        {
-            let mut st = self.status();
-            st.layout = match &key {
+        // Applied with the first frame's zones, so a heartbeat never
+        // pairs the new show with the old zones.
+        self.staged = Some(Staged {
+            layout: match &key {
                 ScreenKey::Show { layout, .. } => Some(layout.clone()),
                 _ => None,
-            };
-            if let ScreenKey::Show { version, .. } = &key {
-                st.show_version = *version;
-                if show_changed {
-                    st.show_since = Some(now);
-                }
-            }
-            st.display_on = key != ScreenKey::Off;
-        }
+            },
+            version: match &key {
+                ScreenKey::Show { version, .. } => Some(*version),
+                _ => None,
+            },
+            since: show_changed.then_some(now),
+            display_on: key != ScreenKey::Off,
+        });
         tracing::info!("màn hình: {key:?} (screen)");
         self.on_screen = Some(key.clone());
-        let _ = self.outbox.send(FromScreen::Changed);
+        self.playing.clear();
+        // Told to the manager once the first frame shows what plays.
+        self.announce = true;
         Some((layout, key))
     }
 
@@ -320,6 +357,8 @@ impl Director {
             self.fps_window = (Instant::now(), 0);
         }
         let Some(ScreenKey::Show { version, layout }) = self.on_screen.clone() else {
+            self.apply_staged(Some(Vec::new()));
+            self.announce_change();
             return;
         };
         let n = scene.layout.zones.len();
@@ -329,19 +368,20 @@ impl Director {
         let mut events = Vec::new();
         let mut changed = false;
         for zi in 0..n {
-            // Walk item boundaries passed since the last look, so a short
+            let at_t = scene.zone_state(zi, t).current.map(Playing::from);
+            if at_t.as_ref().map(Playing::key) == self.playing[zi].as_ref().map(Playing::key) {
+                continue;
+            }
+            changed = true;
+            // Walk the plays between the last look and now, so a short
             // item between two looks is still recorded.
-            let mut cursor = self.playing[zi].as_ref().map_or(t, |p| p.started.max(0.0));
+            let mut cursor = self.playing[zi].as_ref().map_or(t, |p| p.started.clamp(0.0, t));
             for _ in 0..10_000 {
-                let cur = scene.zone_state(zi, cursor).current.map(|s| Playing {
-                    index: s.index,
-                    started: s.started,
-                    ends: s.ends,
-                });
-                if cur != self.playing[zi] {
-                    changed = true;
+                let cur = scene.zone_state(zi, cursor).current.map(Playing::from);
+                if cur.as_ref().map(Playing::key) != self.playing[zi].as_ref().map(Playing::key) {
                     if let Some(prev) = self.playing[zi].take() {
-                        let end_t = if prev.ends <= t { prev.ends } else { cursor };
+                        // A play ends where the next begins.
+                        let end_t = cur.as_ref().map_or(cursor, |c| c.started.max(prev.started)).min(t);
                         events.push(self.event(scene, zi, &prev, PlayKind::End, end_t, version, &layout));
                     }
                     if let Some(c) = &cur {
@@ -349,18 +389,44 @@ impl Director {
                     }
                     self.playing[zi] = cur.clone();
                 }
-                match cur {
-                    Some(c) if c.ends.is_finite() && c.ends <= t && c.ends > cursor => cursor = c.ends,
-                    _ => break,
+                if cur.as_ref().map(Playing::key) == at_t.as_ref().map(Playing::key) {
+                    break;
                 }
+                cursor = match cur {
+                    Some(c) if c.ends.is_finite() && c.ends > cursor && c.ends <= t => c.ends,
+                    _ => t,
+                };
             }
         }
         if !events.is_empty() {
             self.record(events);
         }
-        if changed {
-            let zones = self.zones_now(scene);
-            self.status().zones = zones;
+        let zones = changed.then(|| self.zones_now(scene));
+        self.apply_staged(zones);
+        self.announce_change();
+    }
+
+    fn apply_staged(&mut self, zones: Option<Vec<ZoneNow>>) {
+        let staged = self.staged.take();
+        let mut st = self.status();
+        if let Some(z) = zones {
+            st.zones = z;
+        }
+        if let Some(s) = staged {
+            st.layout = s.layout;
+            if let Some(v) = s.version {
+                st.show_version = v;
+            }
+            if let Some(t) = s.since {
+                st.show_since = Some(t);
+            }
+            st.display_on = s.display_on;
+        }
+    }
+
+    fn announce_change(&mut self) {
+        if std::mem::take(&mut self.announce) {
+            let _ = self.outbox.send(FromScreen::Changed);
         }
     }
 
@@ -472,6 +538,7 @@ impl Director {
         let mut png = Vec::new();
         match img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png) {
             Ok(()) => {
+                tracing::debug!("ảnh chụp {:?}: {} byte (screenshot taken)", req.kind, png.len());
                 let _ = self.outbox.send(FromScreen::Shot { req, png });
             }
             Err(e) => self.error(format!("không mã hóa được ảnh chụp màn hình: {e} (screenshot)")),
@@ -498,7 +565,7 @@ pub mod screens {
     use std::path::Path;
 
     fn esc(s: &str) -> String {
-        s.replace('\\', "\\\\").replace('"', "\\\"")
+        s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
     }
 
     fn build(toml: String) -> Layout {

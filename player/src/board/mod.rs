@@ -39,7 +39,10 @@ pub enum ToScreen {
 pub enum FromScreen {
     /// What is on screen changed: send a heartbeat now.
     Changed,
-    Shot { req: ShotRequest, png: Vec<u8> },
+    Shot {
+        req: ShotRequest,
+        png: Vec<u8>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,696 @@
+//! Real boards against a real manager on 127.0.0.1: pairing, publish,
+//! sync, instant push, screenshots, proof of play, commands, a kill -9 in
+//! the middle of a download, a manager outage and a tampered show.
+//!
+//! Players are real `bangtin-player run --manager` processes rendering
+//! headless on lavapipe; the manager is the real server over a real sled
+//! directory.
+
+#[path = "../../manager/tests/common/mod.rs"]
+mod common;
+
+use bangtin_layouts::show::SignedShow;
+use bangtin_layouts::wire::BoardStatus;
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A `bangtin-player run --manager` process; killed (by PID) when dropped.
+struct Player {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+fn spawn_player(url: &str, dir: &Path, heartbeat: u32) -> Player {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bangtin-player"))
+        .args(["run", "--headless", "--size", "384x192", "--every", "0.5"])
+        .args(["--manager", url, "--heartbeat", &heartbeat.to_string()])
+        .arg("--config-dir")
+        .arg(dir.join("config"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--out-dir")
+        .arg(dir.join("frames"))
+        .env("RUST_LOG", "info,wgpu_core=warn,wgpu_hal=warn,naga=warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the player starts");
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    for out in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let lines = lines.clone();
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                eprintln!("[player] {l}");
+                lines.lock().unwrap().push(l);
+            }
+        });
+    }
+    Player { child, lines }
+}
+
+impl Player {
+    async fn wait_line(&self, what: &str, timeout: Duration) -> String {
+        let t0 = Instant::now();
+        loop {
+            if let Some(l) = self.lines.lock().unwrap().iter().find(|l| l.contains(what)) {
+                return l.clone();
+            }
+            assert!(t0.elapsed() < timeout, "the player never said {what:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn said(&self, what: &str) -> bool {
+        self.lines.lock().unwrap().iter().any(|l| l.contains(what))
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Player {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Wait until `f` gives Some.
+async fn until<T, F: Future<Output = Option<T>>>(what: &str, timeout: Duration, mut f: impl FnMut() -> F) -> T {
+    let t0 = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(t0.elapsed() < timeout, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn status(c: &Client, board: &str) -> Option<BoardStatus> {
+    let (st, v) = c.get(&format!("/api/v1/boards/{board}/status")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    serde_json::from_value(v["status"].clone()).ok()
+}
+
+/// Wait until the board reports show `version` on screen.
+async fn on_screen(c: &Client, board: &str, version: u64, timeout: Duration) -> BoardStatus {
+    until(&format!("show v{version} on screen"), timeout, || async {
+        status(c, board).await.filter(|s| s.show_version == version)
+    })
+    .await
+}
+
+/// Read the pairing code the player prints and claim it for commune A.
+async fn claim(admin: &Client, p: &Player, config: &Path) -> (String, String) {
+    let line = p.wait_line("pairing code):", Duration::from_secs(30)).await;
+    let code = line.rsplit(' ').next().unwrap().to_string();
+    let (st, group) = admin
+        .post(&format!("/api/v1/units/{COMMUNE_A}/groups"), json!({"name": "Chợ"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{group}");
+    let (st, board) = admin
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/boards/claim"),
+            json!({"code": code, "name": "Bảng LED chợ", "groups": [group["id"]]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{board}");
+    let id = board["id"].as_str().unwrap().to_string();
+    // The board collects its credential and pins the manager's key.
+    until("the board's credential", Duration::from_secs(20), || async {
+        let t = std::fs::read_to_string(config.join("board.toml")).ok()?;
+        (t.contains("bb_") && t.contains(&id) && t.contains("manager_key")).then_some(())
+    })
+    .await;
+    (id, group["id"].as_str().unwrap().to_string())
+}
+
+async fn new_layout(c: &Client, toml: &str) -> String {
+    let (st, v) = c
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/layouts"),
+            json!({"name": "Bảng chợ", "toml": toml}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+async fn schedule(c: &Client, layout: &str) -> String {
+    let (st, v) = c
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/schedules"),
+            json!({"name": "Lịch", "target": {"unit": COMMUNE_A}, "schedule": {"default_layout": layout}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+async fn publish(c: &Client, board: &str) -> u64 {
+    let (st, v) = c.post(&format!("/api/v1/boards/{board}/publish"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v["version"].as_u64().unwrap()
+}
+
+async fn command(c: &Client, board: &str, action: &str) -> String {
+    let (st, v) = c
+        .post(&format!("/api/v1/boards/{board}/commands"), json!({"action": action}))
+        .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// Two notices taking turns, 2 s each: what proof of play must account for.
+fn turns_toml() -> String {
+    r##"[board]
+name = "Bảng tin xã"
+width = 384
+height = 192
+background = "#0b3d91"
+
+[[zone]]
+id = "thong-bao"
+x = 0
+y = 0
+width = 384
+height = 192
+
+[[zone.item]]
+type = "text"
+title = "Lịch tiêm chủng"
+body = "Thứ Hai, 8 giờ, trạm y tế xã."
+duration = 2
+
+[[zone.item]]
+type = "text"
+title = "Thông báo khẩn: bão số 3"
+body = "Neo đậu tàu thuyền, gia cố nhà cửa."
+duration = 2
+"##
+    .to_string()
+}
+
+/// A still board: a picture from the library and one notice.
+fn still_toml(picture: &str) -> String {
+    format!(
+        r##"[board]
+name = "Bảng tin xã"
+width = 384
+height = 192
+background = "#000000"
+
+[[zone]]
+id = "anh"
+x = 0
+y = 0
+width = 192
+height = 192
+
+[[zone.item]]
+type = "image"
+src = "{picture}"
+fit = "fill"
+
+[[zone]]
+id = "chu"
+x = 192
+y = 0
+width = 192
+height = 192
+background = "#ffffff"
+
+[[zone.item]]
+type = "text"
+title = "Ủy ban nhân dân xã Định Hóa"
+color = "#000000"
+title_color = "#b71c1c"
+"##
+    )
+}
+
+fn local_today() -> String {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_pairs_syncs_plays_reports_and_obeys() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("manager");
+    seed(&data);
+    let s = Server::start(&data, |_| {}).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let board_dir = dir.path().join("board");
+    let p = spawn_player(&s.url, &board_dir, 30);
+
+    // Pairing: the code is on screen until an officer claims the board.
+    let (board, _group) = claim(&admin, &p, &board_dir.join("config")).await;
+
+    // First show: two notices taking turns.
+    let turns = new_layout(&admin, &turns_toml()).await;
+    let sched = schedule(&admin, &turns).await;
+    let t_pub = Instant::now();
+    assert_eq!(publish(&admin, &board).await, 1);
+    let st = on_screen(&admin, &board, 1, Duration::from_secs(20)).await;
+    eprintln!("publish → v1 on screen: {:?}", t_pub.elapsed());
+    assert_eq!(st.layout.as_deref(), Some(&format!("{turns}@1")[..]));
+    assert_eq!(st.zones.len(), 1, "{st:?}");
+    assert_eq!(st.zones[0].kind, "text");
+    let v1_since = st.show_since.unwrap();
+    tokio::time::sleep(Duration::from_secs(7)).await;
+
+    // Second show: a picture (cached) and a notice. With the media cached,
+    // publish → new picture on screen is the push path's whole latency.
+    let pic = png(192, 192, 3);
+    let (st, m) = admin.upload(COMMUNE_A, "anh.png", pic.clone()).await;
+    assert!(st.is_success(), "{m}");
+    let sha = m["sha256"].as_str().unwrap().to_string();
+    let still = new_layout(&admin, &still_toml(&format!("sha256:{sha}"))).await;
+    let (st, v) = admin
+        .call(
+            Method::PUT,
+            &format!("/api/v1/schedules/{sched}"),
+            Some(json!({"name": "Lịch", "target": {"unit": COMMUNE_A}, "schedule": {"default_layout": still}})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(publish(&admin, &board).await, 2);
+    let st2 = on_screen(&admin, &board, 2, Duration::from_secs(10)).await;
+    assert_eq!(
+        st2.zones.iter().map(|z| z.kind.as_str()).collect::<Vec<_>>(),
+        ["image", "text"]
+    );
+    let cached = board_dir.join("data/media").join(&sha);
+    assert_eq!(std::fs::read(&cached).unwrap(), pic, "the file is cached, verified");
+
+    // Cached media: a new version of the same layout reaches the screen
+    // through the push alone (the heartbeat period is 30 s).
+    let (st, v) = admin
+        .call(
+            Method::PUT,
+            &format!("/api/v1/layouts/{still}"),
+            Some(json!({"name": "Bảng chợ", "toml": still_toml(&format!("sha256:{sha}")).replace("Định Hóa", "Phú Đình")})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let t_pub = Instant::now();
+    assert_eq!(publish(&admin, &board).await, 3);
+    on_screen(&admin, &board, 3, Duration::from_secs(5)).await;
+    let push_latency = t_pub.elapsed();
+    eprintln!("publish → v3 on screen, media cached: {push_latency:?}");
+    assert!(
+        push_latency < Duration::from_secs(5),
+        "pushed, not polled: {push_latency:?}"
+    );
+
+    // Screenshot on request: the frame the board rendered.
+    let cmd = command(&admin, &board, "screenshot").await;
+    let shot = until("the screenshot", Duration::from_secs(15), || async {
+        let r = admin
+            .request(Method::GET, &format!("/api/v1/boards/{board}/screenshot?kind=full"))
+            .send()
+            .await
+            .unwrap();
+        if r.status() != StatusCode::OK
+            || r.headers().get("x-bangtin-command").and_then(|v| v.to_str().ok()) != Some(cmd.as_str())
+        {
+            return None;
+        }
+        Some(r.bytes().await.unwrap())
+    })
+    .await;
+    let shot = image::load_from_memory(&shot).unwrap().to_rgba8();
+    assert_eq!(shot.dimensions(), (384, 192));
+    // The same layout rendered here, with the picture from a local file.
+    let local = dir.path().join("local");
+    std::fs::create_dir_all(&local).unwrap();
+    std::fs::write(local.join("anh.png"), &pic).unwrap();
+    let toml = still_toml("anh.png").replace("Định Hóa", "Phú Đình");
+    let layout = bangtin_layouts::parse_layout(&toml, &local.join("l.toml"), &local).unwrap();
+    let gpu = Arc::new(bangtin_player::Gpu::new(None).unwrap());
+    let want = bangtin_player::render_frame(
+        gpu,
+        bangtin_player::FrameRequest {
+            layout,
+            at: bangtin_player::At::Offset(10.0),
+            start: None,
+            size: None,
+        },
+    )
+    .unwrap();
+    let diff: u64 = shot
+        .as_raw()
+        .iter()
+        .zip(want.as_raw().iter())
+        .map(|(a, b)| u64::from(a.abs_diff(*b)))
+        .sum();
+    let mean = diff as f64 / shot.as_raw().len() as f64;
+    assert!(mean < 0.5, "the screenshot is the rendered frame (mean diff {mean})");
+    // A thumbnail comes with the heartbeats.
+    let r = admin
+        .request(Method::GET, &format!("/api/v1/boards/{board}/screenshot?kind=thumb"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let thumb = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+    assert!(thumb.width() <= 320);
+
+    // Proof of play: the turns of v1 are all accounted for, to the
+    // millisecond, and the report adds them up.
+    let v2_since = st2.show_since.unwrap();
+    let (st, report) = until("the play log", Duration::from_secs(20), || async {
+        let (st, v) = admin
+            .get(&format!(
+                "/api/v1/boards/{board}/playlog?date={}&format=json&raw=1",
+                local_today()
+            ))
+            .await;
+        let interrupted = v["events"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["kind"] == "interrupted" && e["zone"] == "thong-bao"));
+        interrupted.then_some((st, v))
+    })
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let events: Vec<bangtin_layouts::wire::PlayEvent> = serde_json::from_value(report["events"].clone()).unwrap();
+    let turns_ev: Vec<_> = events.iter().filter(|e| e.zone == "thong-bao").collect();
+    let ends: Vec<_> = turns_ev
+        .iter()
+        .filter(|e| e.kind == bangtin_layouts::wire::PlayKind::End)
+        .collect();
+    assert!(ends.len() >= 2, "{turns_ev:?}");
+    for e in &ends {
+        assert_eq!(
+            (e.at - e.started).num_milliseconds(),
+            2000,
+            "each turn lasts 2 s: {e:?}"
+        );
+    }
+    let shown: i64 = turns_ev
+        .iter()
+        .filter(|e| e.kind != bangtin_layouts::wire::PlayKind::Start)
+        .map(|e| (e.at - e.started.max(v1_since)).num_milliseconds())
+        .sum();
+    let on_air = (v2_since - v1_since).num_milliseconds();
+    assert!(
+        (shown - on_air).abs() < 1100,
+        "proof of play {shown} ms vs on screen {on_air} ms"
+    );
+    let rows = report["rows"].as_array().unwrap();
+    let row_secs: f64 = rows
+        .iter()
+        .filter(|r| r["zone"] == "thong-bao")
+        .map(|r| r["seconds"].as_f64().unwrap())
+        .sum();
+    let event_secs: f64 = turns_ev
+        .iter()
+        .filter(|e| e.kind != bangtin_layouts::wire::PlayKind::Start)
+        .map(|e| (e.at - e.started).num_milliseconds() as f64 / 1000.0)
+        .sum();
+    assert!((row_secs - event_secs).abs() < 0.01, "{row_secs} vs {event_secs}");
+    let csv = admin
+        .request(
+            Method::GET,
+            &format!("/api/v1/boards/{board}/playlog?date={}&format=csv", local_today()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.unwrap();
+    assert!(
+        csv.lines().count() > 1 && csv.contains("Thông báo khẩn: bão số 3"),
+        "{csv}"
+    );
+
+    // Brightness by time of day: 40 % all day, in the signed show.
+    let (st, v) = admin
+        .call(
+            Method::PUT,
+            &format!("/api/v1/boards/{board}/display"),
+            Some(json!({"brightness": [{"from": "00:00", "percent": 40}]})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let st4 = until("dimmed", Duration::from_secs(10), || async {
+        status(&admin, &board).await.filter(|s| s.brightness == 40)
+    })
+    .await;
+    assert!(st4.display_on);
+    // The display off window covering now: the board goes dark.
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh);
+    let (a, b) = (
+        (now - chrono::Duration::minutes(5)).format("%H:%M").to_string(),
+        (now + chrono::Duration::minutes(5)).format("%H:%M").to_string(),
+    );
+    let (st, v) = admin
+        .call(
+            Method::PUT,
+            &format!("/api/v1/boards/{board}/display"),
+            Some(json!({"off": [{"start": a, "end": b}]})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    until("display off", Duration::from_secs(10), || async {
+        status(&admin, &board).await.filter(|s| !s.display_on)
+    })
+    .await;
+
+    // Restart on command: the same process starts again (uptime resets).
+    let before = status(&admin, &board).await.unwrap().uptime_s;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    command(&admin, &board, "restart").await;
+    p.wait_line("restarting", Duration::from_secs(10)).await;
+    until("the restarted board", Duration::from_secs(30), || async {
+        status(&admin, &board)
+            .await
+            .filter(|s| s.uptime_s < before + 1 && p.said("playing from cache"))
+    })
+    .await;
+    drop(p);
+    s.stop().await;
+}
+
+/// A TCP relay that passes at most `rate` bytes per second towards the
+/// board: slow enough to cut a download in the middle.
+async fn slow_relay(upstream: String, rate: usize) -> String {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut down, _)) = l.accept().await {
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let Ok(up) = tokio::net::TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                let (mut ur, mut uw) = up.into_split();
+                let (mut dr, mut dw) = down.split();
+                let to_up = tokio::io::copy(&mut dr, &mut uw);
+                let to_down = async {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = ur.read(&mut buf).await?;
+                        if n == 0 {
+                            return Ok::<_, std::io::Error>(());
+                        }
+                        dw.write_all(&buf[..n]).await?;
+                        tokio::time::sleep(Duration::from_secs_f64(n as f64 / rate as f64)).await;
+                    }
+                };
+                let _ = tokio::join!(to_up, to_down);
+            });
+        }
+    });
+    url
+}
+
+/// The manager on a fixed address (so a board finds it again after a restart).
+async fn manager_at(data: &Path, addr: &str) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let state = until("the data directory", Duration::from_secs(10), || async {
+        bangtin_manager::AppState::open(bangtin_manager::Config {
+            data_dir: data.to_path_buf(),
+            ..Default::default()
+        })
+        .ok()
+    })
+    .await;
+    let listener = until("the port", Duration::from_secs(10), || async {
+        tokio::net::TcpListener::bind(addr).await.ok()
+    })
+    .await;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        bangtin_manager::serve(listener, Arc::new(state), async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    (tx, task)
+}
+
+fn stored_version(data: &Path) -> Option<u64> {
+    let t = std::fs::read_to_string(data.join("show/current.json")).ok()?;
+    let s: SignedShow = serde_json::from_str(&t).ok()?;
+    let v: Value = serde_json::from_str(&s.payload).ok()?;
+    v["version"].as_u64()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_survives_kill_9_outages_and_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("manager");
+    seed(&data);
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    };
+    let (stop, task) = manager_at(&data, &addr).await;
+    let s = Server::fake(&format!("http://{addr}"));
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    // 4 MB/s towards the board: a 6 MB picture takes over a second.
+    let relay = slow_relay(addr.clone(), 4 << 20).await;
+    let board_dir = dir.path().join("board");
+    let cache = board_dir.join("data");
+    let mut p = spawn_player(&relay, &board_dir, 2);
+    let (board, _) = claim(&admin, &p, &board_dir.join("config")).await;
+    let turns = new_layout(&admin, &turns_toml()).await;
+    let sched = schedule(&admin, &turns).await;
+    publish(&admin, &board).await;
+    on_screen(&admin, &board, 1, Duration::from_secs(20)).await;
+
+    // v2 needs a big picture; kill -9 the player in the middle of it.
+    let big = png(1400, 1400, 9);
+    let (st, m) = admin.upload(COMMUNE_A, "lon.png", big.clone()).await;
+    assert!(st.is_success(), "{m}");
+    let sha = m["sha256"].as_str().unwrap().to_string();
+    let still = new_layout(&admin, &still_toml(&format!("sha256:{sha}"))).await;
+    let (st, v) = admin
+        .call(
+            Method::PUT,
+            &format!("/api/v1/schedules/{sched}"),
+            Some(json!({"name": "Lịch", "target": {"unit": COMMUNE_A}, "schedule": {"default_layout": still}})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    publish(&admin, &board).await;
+    let part = cache.join("media").join(format!("{sha}.part"));
+    until("half a download", Duration::from_secs(20), || async {
+        let n = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        (n > 256 * 1024).then_some(())
+    })
+    .await;
+    assert_eq!(
+        status(&admin, &board).await.unwrap().show_version,
+        1,
+        "the old show plays while the new one downloads"
+    );
+    p.kill9();
+    let cut = std::fs::metadata(&part).unwrap().len();
+    assert!(cut < big.len() as u64, "killed in the middle ({cut} of {})", big.len());
+    assert_eq!(stored_version(&cache), Some(1), "never a partial show");
+    assert!(!cache.join("media").join(&sha).exists());
+
+    // Restarted, it plays v1 from its cache and resumes where it was cut.
+    let p = spawn_player(&relay, &board_dir, 2);
+    p.wait_line("playing from cache", Duration::from_secs(20)).await;
+    let line = p.wait_line("resuming", Duration::from_secs(30)).await;
+    let from: u64 = line
+        .split("từ byte ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(
+        from >= cut.saturating_sub(64 * 1024) && from > 0,
+        "resumed at {from}, cut at {cut}"
+    );
+    on_screen(&admin, &board, 2, Duration::from_secs(30)).await;
+    assert_eq!(std::fs::read(cache.join("media").join(&sha)).unwrap(), big);
+    assert_eq!(stored_version(&cache), Some(2));
+
+    // The manager goes away: the board plays on from its cache.
+    let _ = stop.send(());
+    task.await.unwrap();
+    let frame = board_dir.join("frames/latest.png");
+    let m0 = std::fs::metadata(&frame).unwrap().modified().unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let m1 = std::fs::metadata(&frame).unwrap().modified().unwrap();
+    assert!(m1 > m0, "frames keep coming without the manager");
+    let img = image::open(&frame).unwrap().to_rgba8();
+    assert!(img.pixels().any(|p| p.0[0] > 200), "not a black screen");
+
+    // Tamper with the stored show while the manager is down: the board
+    // must refuse it and keep the good one.
+    {
+        let state = until("the data directory", Duration::from_secs(10), || async {
+            bangtin_manager::AppState::open(bangtin_manager::Config {
+                data_dir: data.to_path_buf(),
+                ..Default::default()
+            })
+            .ok()
+        })
+        .await;
+        use bangtin_manager::store::StoreExt;
+        let key = format!("show/{board}");
+        let mut signed: SignedShow = state.store.get_json(&key).unwrap().unwrap();
+        signed.payload = signed
+            .payload
+            .replace("\"version\":2", "\"version\":9")
+            .replace("Định Hóa", "Giả mạo");
+        let bkey = format!("board/{board}");
+        let mut b: Value = state.store.get_json(&bkey).unwrap().unwrap();
+        b["show_version"] = json!(9);
+        state
+            .store
+            .commit(vec![
+                bangtin_manager::store::Op::put(key, &signed),
+                bangtin_manager::store::Op::put(bkey, &b),
+            ])
+            .unwrap();
+    }
+    let (stop, task) = manager_at(&data, &addr).await;
+    command(&admin, &board, "reload").await;
+    until("the refusal reported", Duration::from_secs(30), || async {
+        status(&admin, &board)
+            .await
+            .filter(|s| s.errors.iter().any(|e| e.contains("signature does not verify")))
+    })
+    .await;
+    assert_eq!(status(&admin, &board).await.unwrap().show_version, 2);
+    assert_eq!(stored_version(&cache), Some(2), "the good show stays");
+
+    // Back to normal: a real publish is taken at once.
+    let v = publish(&admin, &board).await;
+    assert_eq!(v, 10);
+    on_screen(&admin, &board, 10, Duration::from_secs(20)).await;
+    // Proof of play from the outage reached the manager.
+    let (_, report) = admin
+        .get(&format!(
+            "/api/v1/boards/{board}/playlog?date={}&format=json&raw=1",
+            local_today()
+        ))
+        .await;
+    assert!(report["events"].as_array().is_some_and(|e| !e.is_empty()), "{report}");
+    drop(p);
+    let _ = stop.send(());
+    task.await.unwrap();
+    let _ = PathBuf::new();
+}
