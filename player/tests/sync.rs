@@ -8,6 +8,8 @@
 
 #[path = "../../manager/tests/common/mod.rs"]
 mod common;
+#[path = "support/xvfb.rs"]
+mod xvfb;
 
 use bangtin_layouts::show::SignedShow;
 use bangtin_layouts::wire::BoardStatus;
@@ -28,8 +30,22 @@ struct Player {
 }
 
 fn spawn_player(url: &str, dir: &Path, heartbeat: u32) -> Player {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bangtin-player"))
-        .args(["run", "--headless", "--size", "384x192", "--every", "0.5"])
+    spawn_player_on(None, url, dir, heartbeat)
+}
+
+/// On an X display (a kiosk window), or headless.
+fn spawn_player_on(display: Option<&str>, url: &str, dir: &Path, heartbeat: u32) -> Player {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bangtin-player"));
+    cmd.arg("run");
+    match display {
+        Some(d) => cmd.env("DISPLAY", d).env_remove("WAYLAND_DISPLAY"),
+        None => cmd
+            .arg("--headless")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY"),
+    };
+    let mut child = cmd
+        .args(["--size", "384x192", "--every", "0.5"])
         .args(["--manager", url, "--heartbeat", &heartbeat.to_string()])
         .arg("--config-dir")
         .arg(dir.join("config"))
@@ -693,4 +709,55 @@ async fn a_board_survives_kill_9_outages_and_tampering() {
     let _ = stop.send(());
     task.await.unwrap();
     let _ = PathBuf::new();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_in_a_kiosk_window_reports_what_is_on_the_screen() {
+    let x = xvfb::Xvfb::start(384, 192);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("manager");
+    seed(&data);
+    let s = Server::start(&data, |_| {}).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let board_dir = dir.path().join("board");
+    let p = spawn_player_on(Some(&x.display), &s.url, &board_dir, 30);
+    let (board, _) = claim(&admin, &p, &board_dir.join("config")).await;
+    let pic = png(192, 192, 5);
+    let (st, m) = admin.upload(COMMUNE_A, "anh.png", pic).await;
+    assert!(st.is_success(), "{m}");
+    let still = new_layout(
+        &admin,
+        &still_toml(&format!("sha256:{}", m["sha256"].as_str().unwrap())),
+    )
+    .await;
+    schedule(&admin, &still).await;
+    publish(&admin, &board).await;
+    let st = on_screen(&admin, &board, 1, Duration::from_secs(20)).await;
+    assert_eq!(st.zones.len(), 2);
+    let cmd = command(&admin, &board, "screenshot").await;
+    let shot = until("the screenshot", Duration::from_secs(15), || async {
+        let r = admin
+            .request(Method::GET, &format!("/api/v1/boards/{board}/screenshot?kind=full"))
+            .send()
+            .await
+            .unwrap();
+        let ours = r.headers().get("x-bangtin-command").and_then(|v| v.to_str().ok()) == Some(cmd.as_str());
+        if r.status() != StatusCode::OK || !ours {
+            return None;
+        }
+        Some(r.bytes().await.unwrap())
+    })
+    .await;
+    let shot = image::load_from_memory(&shot).unwrap().to_rgba8();
+    // What the X server shows, grabbed independently of the player.
+    let screen = x.grab(0, 0, 384, 192, &dir.path().join("grab.png"));
+    let diff: u64 = shot
+        .pixels()
+        .zip(screen.pixels())
+        .map(|(a, b)| (0..3).map(|c| u64::from(a.0[c].abs_diff(b.0[c]))).sum::<u64>())
+        .sum();
+    let mean = diff as f64 / (384.0 * 192.0 * 3.0);
+    assert!(mean < 1.0, "the screenshot is what the screen shows (mean diff {mean})");
+    drop(p);
+    s.stop().await;
 }
