@@ -96,7 +96,9 @@ pub struct HeartbeatReply {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Push {
     /// A new show is published: fetch it.
-    Show { version: u64 },
+    Show {
+        version: u64,
+    },
     Command(Command),
 }
 
