@@ -2,9 +2,12 @@
 # Quick start, command 1: set up, build, and run the main job — the manager
 # on its embedded store (out/demo/manager, created on first run with an
 # administrator whose random password is printed and kept beside it) and a
-# board showing the commune-office template: in a window where a display
-# exists, otherwise headless, writing the live frame to
-# out/demo/frames/latest.png. Ctrl+C stops both.
+# managed board: on first run it shows a pairing code, the script claims it
+# like an officer would, uploads the layout's pictures, schedules the
+# commune-office template and publishes; the board downloads, verifies and
+# plays the signed show — in a window where a display exists, otherwise
+# headless, writing the live frame to out/demo/frames/latest.png. Later
+# runs play the cached show at once. Ctrl+C stops both.
 #   bash xtask/demo.sh [LAYOUT.toml]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,9 +37,60 @@ trap 'kill "$manager_pid" 2>/dev/null || true; wait "$manager_pid" 2>/dev/null |
 sleep 1
 kill -0 "$manager_pid" 2>/dev/null || { echo "máy chủ quản lý không chạy được trên $listen (set BANGTIN_DEMO_LISTEN)" >&2; exit 1; }
 echo "==> API: http://$listen/api/v1 — tài liệu OpenAPI: http://$listen/api/openapi.json"
+board=out/demo/board
+api="http://$listen/api/v1"
+run_args=(run --manager "http://$listen" --config-dir "$board/config" --data-dir "$board/data" --size 1920x1080)
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   echo "==> bảng tin trong cửa sổ 1280×720 (board in a window; the board itself runs fullscreen)"
-  "$player" run --layout "$layout" --window 1280x720+40+40
+  run_args+=(--window 1280x720+40+40)
 else
-  "$player" run --layout "$layout" --headless --out-dir out/demo/frames --every 1
+  run_args+=(--headless --out-dir out/demo/frames --every 1)
 fi
+mkdir -p "$board"
+if grep -qs '^credential' "$board/config/board.toml"; then
+  # Paired before: the board plays its cached show at once, online or not.
+  "$player" "${run_args[@]}"
+  exit
+fi
+# First run: the board shows a pairing code; the demo plays the commune
+# officer — claims it, uploads the layout's pictures, schedules the layout
+# and publishes the signed show.
+: > "$board/player.log"
+"$player" "${run_args[@]}" > >(tee "$board/player.log") 2>&1 &
+player_pid=$!
+trap 'kill "$player_pid" "$manager_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+code=""
+for _ in $(seq 1 100); do
+  code="$(sed -n 's/^Mã ghép nối (pairing code): //p' "$board/player.log" | tail -n1 || true)"
+  [ -n "$code" ] && break
+  sleep 0.2
+done
+[ -n "$code" ] || { echo "bảng tin không hiện mã ghép nối (no pairing code)" >&2; exit 1; }
+pw="$(sed -n 's/^password: //p' "$data/admin-credentials.txt")"
+jar="$(mktemp)"
+csrf="$(curl -sf -c "$jar" -H 'content-type: application/json' \
+  -d "$(jq -n --arg p "$pw" '{username: "quantri", password: $p}')" "$api/auth/login" | jq -r .csrf)"
+token="$(curl -sf -b "$jar" -H "x-csrf-token: $csrf" -H 'content-type: application/json' \
+  -d '{"name": "demo"}' "$api/tokens" | jq -r .token)"
+rm -f "$jar"
+call() { curl -sf -H "authorization: Bearer $token" -H 'content-type: application/json' "$@"; }
+toml="$(cat "$layout")"
+layout_dir="$(dirname "$layout")"
+# Pictures named by the layout go into the commune's media library.
+while read -r src; do
+  [ -z "$src" ] && continue
+  case "$src" in sha256:*) continue ;; esac
+  sha="$(curl -sf -H "authorization: Bearer $token" -H 'content-type: application/octet-stream' \
+    --data-binary "@$layout_dir/$src" "$api/units/05443/media?name=$(basename "$src")" | jq -r .sha256)"
+  toml="${toml//\"$src\"/\"sha256:$sha\"}"
+done < <(grep -oE '^(src|background_image) *= *"[^"]+"' "$layout" | sed -E 's/.*"([^"]+)"/\1/' | sort -u)
+layout_id="$(call -d "$(jq -n --arg t "$toml" '{name: "Bảng tin trụ sở UBND xã", toml: $t}')" \
+  "$api/units/05443/layouts" | jq -r .id)"
+call -d "$(jq -n --arg l "$layout_id" '{name: "Lịch mặc định", target: {unit: "05443"}, schedule: {default_layout: $l}}')" \
+  "$api/units/05443/schedules" > /dev/null
+board_id="$(call -d "$(jq -n --arg c "$code" '{code: $c, name: "Bảng tin trụ sở UBND xã Định Hóa"}')" \
+  "$api/units/05443/boards/claim" | jq -r .id)"
+call -X POST "$api/boards/$board_id/publish" > /dev/null
+echo "==> đã nhận bảng $board_id và phát hành chương trình (board claimed, show published)"
+echo "==> trạng thái (status): curl -H 'authorization: Bearer $token' $api/boards/$board_id/status"
+wait "$player_pid"
