@@ -212,7 +212,36 @@ pub(crate) fn pct(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// A board's heartbeat body ([`bangtin_layouts::wire::BoardStatus`]).
+fn beat_body() -> Arc<Vec<u8>> {
+    let now = chrono::Utc::now();
+    let zone = |zone: &str, kind: &str, label: &str| bangtin_layouts::wire::ZoneNow {
+        zone: zone.into(),
+        item: Some(0),
+        kind: kind.into(),
+        label: label.into(),
+    };
+    let status = bangtin_layouts::wire::BoardStatus {
+        player_version: env!("CARGO_PKG_VERSION").into(),
+        uptime_s: 86_400,
+        interval_s: bangtin_layouts::wire::DEFAULT_HEARTBEAT_SECONDS,
+        show_version: 1,
+        show_since: Some(now - chrono::Duration::hours(1)),
+        pending_version: None,
+        layout: Some("lay_1@1".into()),
+        zones: vec![zone("gio", "clock", "clock"), zone("chu", "text", "Thông báo")],
+        fps: 60.0,
+        dropped_frames: 0,
+        disk_free_bytes: 12_884_901_888,
+        display_on: true,
+        brightness: 100,
+        errors: vec![],
+    };
+    Arc::new(serde_json::to_vec(&status).expect("status serialises"))
+}
+
 async fn load(url: &str, creds: Arc<Vec<String>>, rate: u32, seconds: u32) -> (Stats, f64) {
+    let body = beat_body();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()
@@ -225,7 +254,13 @@ async fn load(url: &str, creds: Arc<Vec<String>>, rate: u32, seconds: u32) -> (S
     for i in 0..total {
         let due = start + interval * i as u32;
         tokio::time::sleep_until(due.into()).await;
-        let (client, creds, stats, url) = (client.clone(), creds.clone(), stats.clone(), url.to_string());
+        let (client, creds, stats, url, body) = (
+            client.clone(),
+            creds.clone(),
+            stats.clone(),
+            url.to_string(),
+            body.clone(),
+        );
         handles.push(tokio::spawn(async move {
             let cred = &creds[(i as usize * 7919) % creds.len()];
             let show = i % 2 == 0;
@@ -239,7 +274,8 @@ async fn load(url: &str, creds: Arc<Vec<String>>, rate: u32, seconds: u32) -> (S
                 client
                     .post(format!("{url}/api/v1/board/heartbeat"))
                     .bearer_auth(cred)
-                    .json(&serde_json::json!({"fps": 60.0, "dropped": 0, "zones": {"chu": "text"}}))
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.to_vec())
                     .send()
                     .await
             };
