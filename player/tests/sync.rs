@@ -326,7 +326,7 @@ async fn a_board_pairs_syncs_plays_reports_and_obeys() {
     assert_eq!(st, StatusCode::OK, "{v}");
     let t_pub = Instant::now();
     assert_eq!(publish(&admin, &board).await, 3);
-    on_screen(&admin, &board, 3, Duration::from_secs(5)).await;
+    on_screen(&admin, &board, 3, Duration::from_secs(10)).await;
     let push_latency = t_pub.elapsed();
     eprintln!("publish → v3 on screen, media cached: {push_latency:?}");
     assert!(

@@ -75,6 +75,8 @@ impl Link {
         let mut e = self.errors.lock().unwrap_or_else(|e| e.into_inner());
         if !e.contains(&msg) && e.len() < 50 {
             e.push(msg);
+            // The manager hears of it now, not at the next period.
+            self.beat_now.notify_one();
         }
     }
 
@@ -486,7 +488,11 @@ async fn sync_task(link: Arc<Link>) {
                 }
                 Err(e) => {
                     link.error(format!("đồng bộ chương trình: {e:#} (sync)"));
-                    tokio::time::sleep(backoff(attempt)).await;
+                    // A newer publish does not wait out the backoff.
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff(attempt)) => {}
+                        _ = link.sync_now.notified() => {}
+                    }
                     attempt += 1;
                     // Retry only while there is something newer to get.
                     if link.announced.load(Ordering::Relaxed) <= link.installed.load(Ordering::Relaxed) && attempt > 3 {
