@@ -189,6 +189,47 @@ async fn command(c: &Client, board: &str, action: &str) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
+async fn reschedule(c: &Client, sched: &str, layout: &str) {
+    let (st, v) = c
+        .call(
+            Method::PUT,
+            &format!("/api/v1/schedules/{sched}"),
+            Some(json!({"name": "Lịch", "target": {"unit": COMMUNE_A}, "schedule": {"default_layout": layout}})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+/// The full screenshot the board uploaded in answer to command `cmd`.
+async fn full_screenshot(c: &Client, board: &str, cmd: &str) -> image::RgbaImage {
+    let png = until("the screenshot", Duration::from_secs(15), || async {
+        let r = c
+            .request(Method::GET, &format!("/api/v1/boards/{board}/screenshot?kind=full"))
+            .send()
+            .await
+            .unwrap();
+        let ours = r.headers().get("x-bangtin-command").and_then(|v| v.to_str().ok()) == Some(cmd);
+        if r.status() != StatusCode::OK || !ours {
+            return None;
+        }
+        Some(r.bytes().await.unwrap())
+    })
+    .await;
+    image::load_from_memory(&png).unwrap().to_rgba8()
+}
+
+/// The manager's state over `data` (waiting for sled's lock after a stop).
+async fn open_state(data: &Path) -> bangtin_manager::AppState {
+    until("the data directory", Duration::from_secs(10), || async {
+        bangtin_manager::AppState::open(bangtin_manager::Config {
+            data_dir: data.to_path_buf(),
+            ..Default::default()
+        })
+        .ok()
+    })
+    .await
+}
+
 /// Two notices taking turns, 2 s each: what proof of play must account for.
 fn turns_toml() -> String {
     r##"[board]
@@ -297,14 +338,7 @@ async fn a_board_pairs_syncs_plays_reports_and_obeys() {
     assert!(st.is_success(), "{m}");
     let sha = m["sha256"].as_str().unwrap().to_string();
     let still = new_layout(&admin, &still_toml(&format!("sha256:{sha}"))).await;
-    let (st, v) = admin
-        .call(
-            Method::PUT,
-            &format!("/api/v1/schedules/{sched}"),
-            Some(json!({"name": "Lịch", "target": {"unit": COMMUNE_A}, "schedule": {"default_layout": still}})),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
+    reschedule(&admin, &sched, &still).await;
     assert_eq!(publish(&admin, &board).await, 2);
     let st2 = on_screen(&admin, &board, 2, Duration::from_secs(10)).await;
     assert_eq!(
@@ -336,21 +370,7 @@ async fn a_board_pairs_syncs_plays_reports_and_obeys() {
 
     // Screenshot on request: the frame the board rendered.
     let cmd = command(&admin, &board, "screenshot").await;
-    let shot = until("the screenshot", Duration::from_secs(15), || async {
-        let r = admin
-            .request(Method::GET, &format!("/api/v1/boards/{board}/screenshot?kind=full"))
-            .send()
-            .await
-            .unwrap();
-        if r.status() != StatusCode::OK
-            || r.headers().get("x-bangtin-command").and_then(|v| v.to_str().ok()) != Some(cmd.as_str())
-        {
-            return None;
-        }
-        Some(r.bytes().await.unwrap())
-    })
-    .await;
-    let shot = image::load_from_memory(&shot).unwrap().to_rgba8();
+    let shot = full_screenshot(&admin, &board, &cmd).await;
     assert_eq!(shot.dimensions(), (384, 192));
     // The same layout rendered here, with the picture from a local file.
     let local = dir.path().join("local");
@@ -539,14 +559,7 @@ async fn slow_relay(upstream: String, rate: usize) -> String {
 
 /// The manager on a fixed address (so a board finds it again after a restart).
 async fn manager_at(data: &Path, addr: &str) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
-    let state = until("the data directory", Duration::from_secs(10), || async {
-        bangtin_manager::AppState::open(bangtin_manager::Config {
-            data_dir: data.to_path_buf(),
-            ..Default::default()
-        })
-        .ok()
-    })
-    .await;
+    let state = open_state(data).await;
     let listener = until("the port", Duration::from_secs(10), || async {
         tokio::net::TcpListener::bind(addr).await.ok()
     })
@@ -598,14 +611,7 @@ async fn a_board_survives_kill_9_outages_and_tampering() {
     assert!(st.is_success(), "{m}");
     let sha = m["sha256"].as_str().unwrap().to_string();
     let still = new_layout(&admin, &still_toml(&format!("sha256:{sha}"))).await;
-    let (st, v) = admin
-        .call(
-            Method::PUT,
-            &format!("/api/v1/schedules/{sched}"),
-            Some(json!({"name": "Lịch", "target": {"unit": COMMUNE_A}, "schedule": {"default_layout": still}})),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
+    reschedule(&admin, &sched, &still).await;
     publish(&admin, &board).await;
     let part = cache.join("media").join(format!("{sha}.part"));
     until("half a download", Duration::from_secs(20), || async {
@@ -656,14 +662,7 @@ async fn a_board_survives_kill_9_outages_and_tampering() {
     // Tamper with the stored show while the manager is down: the board
     // must refuse it and keep the good one.
     {
-        let state = until("the data directory", Duration::from_secs(10), || async {
-            bangtin_manager::AppState::open(bangtin_manager::Config {
-                data_dir: data.to_path_buf(),
-                ..Default::default()
-            })
-            .ok()
-        })
-        .await;
+        let state = open_state(&data).await;
         use bangtin_manager::store::StoreExt;
         let key = format!("show/{board}");
         let mut signed: SignedShow = state.store.get_json(&key).unwrap().unwrap();
@@ -735,20 +734,7 @@ async fn a_board_in_a_kiosk_window_reports_what_is_on_the_screen() {
     let st = on_screen(&admin, &board, 1, Duration::from_secs(20)).await;
     assert_eq!(st.zones.len(), 2);
     let cmd = command(&admin, &board, "screenshot").await;
-    let shot = until("the screenshot", Duration::from_secs(15), || async {
-        let r = admin
-            .request(Method::GET, &format!("/api/v1/boards/{board}/screenshot?kind=full"))
-            .send()
-            .await
-            .unwrap();
-        let ours = r.headers().get("x-bangtin-command").and_then(|v| v.to_str().ok()) == Some(cmd.as_str());
-        if r.status() != StatusCode::OK || !ours {
-            return None;
-        }
-        Some(r.bytes().await.unwrap())
-    })
-    .await;
-    let shot = image::load_from_memory(&shot).unwrap().to_rgba8();
+    let shot = full_screenshot(&admin, &board, &cmd).await;
     // What the X server shows, grabbed independently of the player.
     let screen = x.grab(0, 0, 384, 192, &dir.path().join("grab.png"));
     let diff: u64 = shot
