@@ -245,18 +245,7 @@ fn run(a: RunArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| bangtin_layouts::templates::path("commune-office-1920x1080"));
     let layout = load_layout(&layout_path)?;
-    let window = a.window.as_deref().map(parse_geometry).transpose().map_err(bad)?;
-    if !(a.every.is_finite() && a.every > 0.0) {
-        return Err(bad("--every phải là số giây dương (must be > 0)".into()));
-    }
-    let opts = kiosk::Options {
-        window,
-        present: a.present,
-        fps: a.fps.clamp(1.0, 240.0),
-        run_for: a.run_for,
-        out_dir: a.out_dir,
-        every: a.every,
-    };
+    let opts = kiosk_options(&a)?;
     let has_display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     if a.headless || !has_display {
         if !a.headless {
@@ -267,21 +256,26 @@ fn run(a: RunArgs) -> Result<()> {
     kiosk::run_window(layout, opts)
 }
 
-fn run_board(a: RunArgs) -> Result<()> {
-    use bangtin_player::board::{config, run};
+/// Window, frame-rate and headless options shared by both kinds of `run`.
+fn kiosk_options(a: &RunArgs) -> Result<kiosk::Options> {
     let window = a.window.as_deref().map(parse_geometry).transpose().map_err(bad)?;
     if !(a.every.is_finite() && a.every > 0.0) {
         return Err(bad("--every phải là số giây dương (must be > 0)".into()));
     }
-    let size = parse_size(&a.size).map_err(|e| bad(format!("--size {e}")))?;
-    let opts = kiosk::Options {
+    Ok(kiosk::Options {
         window,
         present: a.present,
         fps: a.fps.clamp(1.0, 240.0),
         run_for: a.run_for,
-        out_dir: a.out_dir,
+        out_dir: a.out_dir.clone(),
         every: a.every,
-    };
+    })
+}
+
+fn run_board(a: RunArgs) -> Result<()> {
+    use bangtin_player::board::{config, run};
+    let size = parse_size(&a.size).map_err(|e| bad(format!("--size {e}")))?;
+    let opts = kiosk_options(&a)?;
     run::run(
         run::BoardOptions {
             manager: a.manager,
