@@ -17,6 +17,8 @@ BANGTIN_APT_PACKAGES=(
   # decoding media (ffmpeg-next), clang for their bindings
   ffmpeg clang libclang-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libswresample-dev libavfilter-dev libavdevice-dev
+  # sound through ALSA (cpal)
+  libasound2-dev
 )
 
 _bangtin_sudo() {

@@ -132,6 +132,14 @@ impl ZoneTimeline {
         self.slots[i]
     }
 
+    /// Leave item `i` out of the playlist (its file cannot be played): the
+    /// zone moves on to the next item as if `i` were never valid.
+    pub fn skip(&mut self, i: usize) {
+        if let Some(v) = self.valid.get_mut(i) {
+            *v = (f64::INFINITY, f64::INFINITY);
+        }
+    }
+
     fn valid_at(&self, i: usize, t: f64) -> bool {
         let (a, b) = self.valid[i];
         t >= a && t < b
@@ -349,6 +357,26 @@ mod tests {
         let s = tl.state_at(10.0 * 777.0 + 0.25);
         assert_eq!(s.previous.unwrap().index, 1);
         assert!((s.mix - 0.25).abs() < 1e-4);
+    }
+
+    #[test]
+    fn skipped_items_leave_no_gap() {
+        let z = zone(
+            vec![
+                item(5.0, Transition::CUT),
+                item(3.0, Transition::CUT),
+                item(2.0, Transition::CUT),
+            ],
+            true,
+        );
+        let mut tl = ZoneTimeline::new(&z, &[], anchor());
+        tl.skip(1);
+        assert_eq!(idx(&tl, 4.9), Some(0));
+        assert_eq!(idx(&tl, 5.0), Some(2));
+        assert_eq!(idx(&tl, 7.0), Some(0));
+        tl.skip(0);
+        tl.skip(2);
+        assert_eq!(idx(&tl, 1.0), None, "nothing playable: the zone shows its background");
     }
 
     #[test]

@@ -337,7 +337,8 @@ impl App {
             View::fit(board, target)
         };
         let anchor = anchor_now(&layout);
-        let scene = Scene::new(layout, anchor, &mut renderer, view.scale);
+        let mut scene = Scene::new(layout, anchor, &mut renderer, view.scale);
+        scene.live = true;
         tracing::debug!("t+{:?}: scene", self.started.elapsed());
         let n = scene.layout.zones.len();
         let hz = window
@@ -450,6 +451,7 @@ impl Running {
                 // Pictures and text are prepared for one scale.
                 let layout = self.scene.layout.clone();
                 self.scene = Scene::new(layout, self.anchor, &mut self.renderer, view.scale);
+                self.scene.live = true;
             }
             self.view = view;
         }
@@ -469,6 +471,7 @@ impl Running {
         };
         self.anchor = anchor_now(&layout);
         self.scene = Scene::new(layout, self.anchor, &mut self.renderer, self.view.scale);
+        self.scene.live = true;
         self.clock = SceneClock::new(self.anchor);
         self.zone_next = vec![f64::NEG_INFINITY; self.scene.layout.zones.len()];
         self.full_redraw = true;
@@ -541,6 +544,11 @@ impl Running {
         if drawing {
             let t0 = Instant::now();
             self.draw(t, &dirty)?;
+            // Painting may have learnt when zones change next (a video's
+            // next picture): schedule from what is known now.
+            for (i, a) in self.scene.activity(t).iter().enumerate() {
+                self.zone_next[i] = if a.animating { t } else { a.next_change };
+            }
             self.stats.frames += 1;
             self.stats.busy += t0.elapsed();
             self.last_frame = Some(now);

@@ -5,6 +5,7 @@
 //! PNG files and screenshots; [`kiosk`] shows them in a fullscreen window,
 //! presenting only what changed when the GPU is a software one.
 
+pub mod audio;
 pub mod bench;
 pub mod board;
 pub mod content;
@@ -14,6 +15,7 @@ pub mod kiosk;
 pub mod render;
 pub mod scene;
 pub mod slide;
+pub mod video;
 pub mod x11shm;
 
 use anyhow::{Context, Result};
@@ -78,16 +80,26 @@ pub fn resolve_time(at: At, start: Option<DateTime<Utc>>, tz: Tz, now: DateTime<
     }
 }
 
-/// A one-zone layout showing a single picture full-screen, fitted: "how
-/// will this file look on our board?"
+/// A one-zone layout showing a single picture or video full-screen,
+/// fitted: "how will this file look on our board?" A file that is not a
+/// picture is taken for a video; either must be playable.
 pub fn media_preview_layout(media: &Path, size: [u32; 2]) -> Result<Layout, BadInput> {
-    let picture = content::image::decode(media).map_err(BadInput)?;
-    drop(picture);
+    let picture = image::ImageReader::open(media)
+        .ok()
+        .and_then(|r| r.with_guessed_format().ok())
+        .is_some_and(|r| r.format().is_some());
+    let kind = if picture {
+        drop(content::image::decode(media).map_err(BadInput)?);
+        "image"
+    } else {
+        video::probe(media).map_err(BadInput)?;
+        "video"
+    };
     let path = media.to_string_lossy().replace('\\', "\\\\").replace('"', "\\\"");
     let toml = format!(
         "[board]\nname = \"preview\"\nwidth = {w}\nheight = {h}\nbackground = \"#000000\"\n\n\
          [[zone]]\nid = \"media\"\nx = 0\ny = 0\nwidth = {w}\nheight = {h}\n\n\
-         [[zone.item]]\ntype = \"image\"\nsrc = \"{path}\"\nfit = \"fit\"\n",
+         [[zone.item]]\ntype = \"{kind}\"\nsrc = \"{path}\"\nfit = \"fit\"\n",
         w = size[0],
         h = size[1],
     );

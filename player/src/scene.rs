@@ -3,7 +3,7 @@
 
 use crate::content::{Content, Moment, Motion};
 use crate::render::{Painter, RectF, Renderer};
-use bangtin_layouts::{Fit, Layout, Rect, ZoneState, ZoneTimeline};
+use bangtin_layouts::{Fit, Layout, Rect, Showing, ZoneState, ZoneTimeline};
 use chrono::{DateTime, TimeDelta, Utc};
 
 #[derive(Debug)]
@@ -13,6 +13,38 @@ struct ZoneRt {
     items: Vec<Content>,
     natural: Vec<Option<f64>>,
 }
+
+impl ZoneRt {
+    fn timeline(
+        zone: &bangtin_layouts::Zone,
+        items: &[Content],
+        natural: &[Option<f64>],
+        anchor: DateTime<Utc>,
+    ) -> ZoneTimeline {
+        let mut tl = ZoneTimeline::new(zone, natural, anchor);
+        for (i, c) in items.iter().enumerate() {
+            if c.unplayable() {
+                tl.skip(i);
+            }
+        }
+        tl
+    }
+
+    /// What item `sh` knows of the instant `t`.
+    fn moment(&self, sh: Showing, t: f64, wall: DateTime<Utc>, live: bool) -> Moment {
+        Moment {
+            local: sh.local(t),
+            wall,
+            run: sh.started.to_bits() ^ (sh.index as u64).rotate_left(48),
+            slot: self.timeline.slot(sh.index),
+            run_len: sh.ends - sh.started,
+            live,
+        }
+    }
+}
+
+/// Videos of the next item start decoding this long before its turn.
+const WARM_AHEAD_S: f64 = 3.0;
 
 /// The scene of one layout.
 #[derive(Debug)]
@@ -28,6 +60,9 @@ pub struct Scene {
     pub dim: f32,
     /// Distinguishes scenes, so a target knows whose frame it holds.
     id: u64,
+    /// Painted live (kiosk, board): content never waits for decoders.
+    /// Offline renders leave it false and get exactly the frame of `t`.
+    pub live: bool,
 }
 
 /// A zone whose picture only slides sideways (a ticker in its steady
@@ -80,7 +115,12 @@ impl Scene {
                     .map(|(i, it)| {
                         let c = Content::prepare(&it.kind, area, scale, r);
                         if let Some(e) = c.error() {
-                            errors.push(format!("vùng {:?}, mục {i}: {e}", z.id));
+                            let skipped = if c.unplayable() {
+                                " — bỏ qua mục này (item skipped)"
+                            } else {
+                                ""
+                            };
+                            errors.push(format!("vùng {:?}, mục {i}: {e}{skipped}", z.id));
                         }
                         c
                     })
@@ -88,7 +128,7 @@ impl Scene {
                 let natural: Vec<Option<f64>> = items.iter().map(|c| c.natural_seconds(area)).collect();
                 ZoneRt {
                     rect: z.rect,
-                    timeline: ZoneTimeline::new(z, &natural, anchor),
+                    timeline: ZoneRt::timeline(z, &items, &natural, anchor),
                     items,
                     natural,
                 }
@@ -102,6 +142,7 @@ impl Scene {
             background,
             errors,
             dim: 0.0,
+            live: false,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -129,7 +170,7 @@ impl Scene {
     pub fn reanchor(&mut self, anchor: DateTime<Utc>) {
         self.anchor = anchor;
         for (z, rt) in self.layout.zones.iter().zip(&mut self.zones) {
-            rt.timeline = ZoneTimeline::new(z, &rt.natural, anchor);
+            rt.timeline = ZoneRt::timeline(z, &rt.items, &rt.natural, anchor);
         }
     }
 
@@ -183,29 +224,58 @@ impl Scene {
             }
             let st = z.timeline.state_at(t);
             let items = &self.layout.zones[zi].items;
-            let mut paint_item = |p: &mut Painter, idx: usize, local: f64| {
-                if let Some(bg) = items[idx].background {
+            let live = self.live;
+            let mut paint_item = |p: &mut Painter, sh: Showing| {
+                if let Some(bg) = items[sh.index].background {
                     p.fill(area, bg);
                 }
-                z.items[idx].paint(p, area, Moment { local, wall });
+                let m = z.moment(sh, t, wall, live);
+                z.items[sh.index].paint(p, area, m);
             };
             match (st.current, st.previous) {
                 (Some(cur), Some(prev)) if st.in_transition() => {
-                    paint_item(p, prev.index, prev.local(t));
+                    paint_item(p, prev);
                     p.crossfade_in(area, st.mix, |p| {
                         if let Some(bg) = self.layout.zones[zi].background {
                             p.fill(area, bg);
                         }
-                        paint_item(p, cur.index, cur.local(t));
+                        paint_item(p, cur);
                     });
                 }
-                (Some(cur), _) => paint_item(p, cur.index, cur.local(t)),
+                (Some(cur), _) => paint_item(p, cur),
                 (None, _) => {}
             }
         }
         if self.dim > 0.0 && p.set_clip(board) {
             let a = (self.dim.clamp(0.0, 1.0) * 255.0).round() as u8;
             p.fill(board, bangtin_layouts::Color::rgba(0, 0, 0, a));
+        }
+        self.prepare_ahead(t);
+    }
+
+    /// Get the next item of each zone ready before its turn (videos start
+    /// decoding), and let go of items that are neither showing nor next.
+    /// Called after each painted frame.
+    pub fn prepare_ahead(&mut self, t: f64) {
+        for z in &mut self.zones {
+            let st = z.timeline.state_at(t);
+            let mut keep: Vec<usize> = st.current.iter().chain(st.previous.iter()).map(|s| s.index).collect();
+            if let Some(cur) = st.current
+                && cur.ends.is_finite()
+                && cur.ends - t <= WARM_AHEAD_S
+                && let Some(next) = z.timeline.state_at(cur.ends).current
+                && next.started >= cur.ends - 1e-9
+            {
+                let run = z.moment(next, next.started, self.anchor, self.live).run;
+                let slot = z.timeline.slot(next.index);
+                z.items[next.index].warm(run, slot, self.live);
+                keep.push(next.index);
+            }
+            for (i, c) in z.items.iter_mut().enumerate() {
+                if !keep.contains(&i) {
+                    c.idle();
+                }
+            }
         }
     }
 
@@ -248,10 +318,7 @@ impl Scene {
                     next_change: st.next_change,
                 };
                 if let Some(cur) = st.current {
-                    match z.items[cur.index].motion(Moment {
-                        local: cur.local(t),
-                        wall,
-                    }) {
+                    match z.items[cur.index].motion(z.moment(cur, t, wall, self.live)) {
                         Motion::Still => {}
                         Motion::Continuous => a.animating = true,
                         Motion::At(w) => a.next_change = a.next_change.min(self.t_of(w)),

@@ -20,6 +20,16 @@ pub struct Moment {
     pub local: f64,
     /// Wall-clock instant (clocks show it).
     pub wall: DateTime<Utc>,
+    /// Identifies the item's run (its start): a new run starts its clip over.
+    pub run: u64,
+    /// The item's slot: one cycle of a run (a lone item's run repeats it).
+    pub slot: f64,
+    /// How long this run lasts (infinite for a lone item); past it the
+    /// item is fading out under the next one.
+    pub run_len: f64,
+    /// Live playback (kiosk, board): never wait for decoders. Offline
+    /// renders (PNG files, golden tests) are exact and may wait.
+    pub live: bool,
 }
 
 /// How a piece of content changes over time, for the frame scheduler.
@@ -41,7 +51,7 @@ pub enum Content {
     Ticker(ticker::TickerContent),
     Clock(clock::ClockContent),
     Qr(qr::QrContent),
-    Video(video::VideoContent),
+    Video(Box<video::VideoContent>),
 }
 
 impl Content {
@@ -54,7 +64,7 @@ impl Content {
             ItemKind::Ticker { .. } => Content::Ticker(ticker::TickerContent::new(kind, &mut r.text)),
             ItemKind::Clock { .. } => Content::Clock(clock::ClockContent::new(kind)),
             ItemKind::Qr { .. } => Content::Qr(qr::QrContent::new(kind, r)),
-            ItemKind::Video { .. } => Content::Video(video::VideoContent::new(kind)),
+            ItemKind::Video { .. } => Content::Video(Box::new(video::VideoContent::new(kind))),
         }
     }
 
@@ -62,6 +72,7 @@ impl Content {
     pub fn natural_seconds(&self, area: RectF) -> Option<f64> {
         match self {
             Content::Ticker(t) => t.natural_seconds(area),
+            Content::Video(v) => v.natural_seconds(),
             _ => None,
         }
     }
@@ -73,7 +84,7 @@ impl Content {
             Content::Ticker(c) => c.paint(p, area, m),
             Content::Clock(c) => c.paint(p, area, m),
             Content::Qr(c) => c.paint(p, area),
-            Content::Video(c) => c.paint(p, area),
+            Content::Video(c) => c.paint(p, area, m),
         }
     }
 
@@ -81,6 +92,7 @@ impl Content {
         match self {
             Content::Ticker(_) => Motion::Continuous,
             Content::Clock(c) => Motion::At(c.next_tick(m.wall)),
+            Content::Video(c) => c.motion(m),
             _ => Motion::Still,
         }
     }
@@ -98,7 +110,27 @@ impl Content {
         match self {
             Content::Image(c) => c.error(),
             Content::Qr(c) => c.error(),
+            Content::Video(c) => c.error(),
             _ => None,
+        }
+    }
+
+    /// This item cannot be played at all and is left out of its playlist.
+    pub fn unplayable(&self) -> bool {
+        matches!(self, Content::Video(c) if c.unplayable().is_some())
+    }
+
+    /// Get ready for a run starting soon (see [`video::VideoContent::warm`]).
+    pub fn warm(&mut self, run: u64, slot: f64, live: bool) {
+        if let Content::Video(c) = self {
+            c.warm(run, slot, live);
+        }
+    }
+
+    /// Neither on screen nor next: release what playing holds.
+    pub fn idle(&mut self) {
+        if let Content::Video(c) = self {
+            c.idle();
         }
     }
 }

@@ -10,10 +10,12 @@
 mod quad;
 pub mod text;
 pub mod texture;
+pub mod yuv;
 
 pub use quad::QuadInstance;
 pub use text::TextSystem;
 pub use texture::{Filter, Tex};
+pub use yuv::YuvTex;
 
 use crate::gpu::Gpu;
 use bangtin_layouts::{Color, Rect};
@@ -151,6 +153,9 @@ pub(crate) enum Blend {
     Straight,
     /// Compositing an offscreen layer, whose colours are premultiplied.
     Premultiplied,
+    /// A video picture's planes, converted to RGB in the shader; straight
+    /// alpha (the picture is opaque, the instance colour fades it).
+    Yuv,
 }
 
 #[derive(Debug)]
@@ -220,6 +225,11 @@ impl Renderer {
             layers: Vec::new(),
             layers_used: 0,
         }
+    }
+
+    /// Textures for `w`×`h` video pictures shown turned by `rotation`.
+    pub fn video_texture(&self, w: u32, h: u32, rotation: u16) -> YuvTex {
+        YuvTex::new(&self.gpu, &self.quads, w, h, rotation)
     }
 
     /// Upload an RGBA8 picture as a texture the painter can draw.
@@ -490,6 +500,20 @@ impl Painter<'_> {
         self.push_quad(
             &tex.bind,
             Blend::Straight,
+            QuadInstance {
+                rect,
+                uv,
+                color: [1.0, 1.0, 1.0, opacity],
+            },
+        );
+    }
+
+    /// Draw `uv` (normalised, as displayed) of a video picture into `dst`.
+    pub fn video(&mut self, tex: &YuvTex, dst: RectF, uv: [f32; 4], opacity: f32) {
+        let rect = self.target_rect(dst);
+        self.push_quad(
+            &tex.bind,
+            Blend::Yuv,
             QuadInstance {
                 rect,
                 uv,

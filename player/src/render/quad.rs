@@ -21,6 +21,8 @@ const INSTANCE_ATTRS: [wgpu::VertexAttribute; 3] =
 pub(crate) struct QuadPipeline {
     straight: wgpu::RenderPipeline,
     premultiplied: wgpu::RenderPipeline,
+    yuv: wgpu::RenderPipeline,
+    pub(crate) yuv_layout: wgpu::BindGroupLayout,
     params: wgpu::Buffer,
     params_bind: wgpu::BindGroup,
     pub(crate) tex_layout: wgpu::BindGroupLayout,
@@ -40,7 +42,14 @@ pub(crate) fn instance_buffer(device: &wgpu::Device, count: usize) -> wgpu::Buff
 
 impl QuadPipeline {
     pub(crate) fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> Self {
-        let shader = device.create_shader_module(wgpu::include_wgsl!("quad.wgsl"));
+        let wgsl = |label: &str, src: &'static str| {
+            device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(src.into()),
+            })
+        };
+        let shader = wgsl("quad", concat!(include_str!("vertex.wgsl"), include_str!("quad.wgsl")));
+        let yuv_shader = wgsl("yuv", concat!(include_str!("vertex.wgsl"), include_str!("yuv.wgsl")));
         let params_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("quad params"),
             entries: &[wgpu::BindGroupLayoutEntry {
@@ -89,17 +98,60 @@ impl QuadPipeline {
                 resource: params.as_entire_binding(),
             }],
         });
+        let plane = |binding: u32| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::FRAGMENT,
+            ty: wgpu::BindingType::Texture {
+                sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                view_dimension: wgpu::TextureViewDimension::D2,
+                multisampled: false,
+            },
+            count: None,
+        };
+        let yuv_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("yuv planes"),
+            entries: &[
+                plane(0),
+                plane(1),
+                plane(2),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 3,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 4,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+            ],
+        });
         let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("quad"),
             bind_group_layouts: &[Some(&params_layout), Some(&tex_layout)],
             immediate_size: 0,
         });
-        let make = |blend: wgpu::BlendState, label: &str| {
+        let yuv_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("yuv"),
+            bind_group_layouts: &[Some(&params_layout), Some(&yuv_layout)],
+            immediate_size: 0,
+        });
+        let make_with = |layout: &wgpu::PipelineLayout,
+                         shader: &wgpu::ShaderModule,
+                         fs: &str,
+                         blend: wgpu::BlendState,
+                         label: &str| {
             device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some(label),
-                layout: Some(&layout),
+                layout: Some(layout),
                 vertex: wgpu::VertexState {
-                    module: &shader,
+                    module: shader,
                     entry_point: Some("vs_main"),
                     compilation_options: Default::default(),
                     buffers: &[Some(wgpu::VertexBufferLayout {
@@ -115,8 +167,8 @@ impl QuadPipeline {
                 depth_stencil: None,
                 multisample: wgpu::MultisampleState::default(),
                 fragment: Some(wgpu::FragmentState {
-                    module: &shader,
-                    entry_point: Some("fs_main"),
+                    module: shader,
+                    entry_point: Some(fs),
                     compilation_options: Default::default(),
                     targets: &[Some(wgpu::ColorTargetState {
                         format,
@@ -128,6 +180,7 @@ impl QuadPipeline {
                 cache: None,
             })
         };
+        let make = |blend: wgpu::BlendState, label: &str| make_with(&layout, &shader, "fs_main", blend, label);
         let sampler = |f: wgpu::FilterMode, label: &str| {
             device.create_sampler(&wgpu::SamplerDescriptor {
                 label: Some(label),
@@ -141,6 +194,14 @@ impl QuadPipeline {
         QuadPipeline {
             straight: make(wgpu::BlendState::ALPHA_BLENDING, "quad straight"),
             premultiplied: make(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING, "quad premultiplied"),
+            yuv: make_with(
+                &yuv_pipeline_layout,
+                &yuv_shader,
+                "fs_yuv",
+                wgpu::BlendState::ALPHA_BLENDING,
+                "yuv",
+            ),
+            yuv_layout,
             params,
             params_bind,
             tex_layout,
@@ -169,6 +230,7 @@ impl QuadPipeline {
         pass.set_pipeline(match blend {
             Blend::Straight => &self.straight,
             Blend::Premultiplied => &self.premultiplied,
+            Blend::Yuv => &self.yuv,
         });
         pass.set_bind_group(0, &self.params_bind, &[]);
         pass.set_bind_group(1, bind, &[]);

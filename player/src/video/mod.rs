@@ -1,0 +1,147 @@
+//! Video files: probed and decoded with FFmpeg (ffmpeg-next), one decoding
+//! thread per playing item, a small bounded queue of decoded pictures.
+//!
+//! Pictures leave this module as 8-bit 4:2:0 planes (what nearly every
+//! video is); the GPU converts them to RGB in a shader
+//! ([`crate::render::yuv`]). Any other pixel format is converted once here
+//! by swscale.
+//!
+//! Time: a [`Session`] plays one *run* of a playlist item. Its clock is the
+//! item's own (seconds since the run started, "session time"), the same
+//! clock the playlist timeline gives the scene, so the picture shown at an
+//! instant is a pure function of that instant. A run lasts whole *cycles*
+//! of the item's slot (a lone item in a looping zone repeats as one run);
+//! within a cycle the clip plays from its start offset, repeats when the
+//! item loops, and otherwise holds its last picture until the slot ends.
+
+mod decode;
+pub mod probe;
+
+pub use decode::{Msg, Session, SessionPlan};
+pub use probe::{Info, probe};
+
+use ffmpeg_next as ff;
+
+/// Largest picture we decode: 4096 × 2304 pixels (above 4K UHD), sides up
+/// to 8192. Larger files are refused by the manager at upload and skipped
+/// here: decoding them would exhaust a small board.
+pub const MAX_PIXELS: u64 = 4096 * 2304;
+pub const MAX_SIDE: u32 = 8192;
+
+/// Decoded pictures buffered ahead of the screen per playing item.
+pub const QUEUE_FRAMES: usize = 6;
+
+/// How to turn Y'CbCr into R'G'B'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matrix {
+    Bt601,
+    Bt709,
+}
+
+/// One decoded picture: planar 8-bit Y'CbCr 4:2:0, as FFmpeg's frame.
+pub struct Frame {
+    /// Session time at which it is shown (seconds).
+    pub t: f64,
+    /// Which seek produced it (frames of an abandoned seek are dropped).
+    pub generation: u64,
+    pub matrix: Matrix,
+    pub full_range: bool,
+    pic: ff::frame::Video,
+}
+
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frame")
+            .field("t", &self.t)
+            .field("size", &(self.width(), self.height()))
+            .field("matrix", &self.matrix)
+            .field("full_range", &self.full_range)
+            .finish()
+    }
+}
+
+impl Frame {
+    pub fn width(&self) -> u32 {
+        self.pic.width()
+    }
+    pub fn height(&self) -> u32 {
+        self.pic.height()
+    }
+    /// Plane `i` (0 = Y', 1 = Cb, 2 = Cr): bytes and bytes per row.
+    pub fn plane(&self, i: usize) -> (&[u8], usize) {
+        (self.pic.data(i), self.pic.stride(i))
+    }
+}
+
+/// FFmpeg's global set-up, once; its own logging kept quiet (we report
+/// problems ourselves, in Vietnamese, with the file's name).
+pub fn init() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Err(e) = ff::init() {
+            tracing::error!("không khởi động được FFmpeg: {e} (FFmpeg init failed)");
+        }
+        ff::util::log::set_level(ff::util::log::Level::Fatal);
+    });
+}
+
+/// The colour matrix and range of a decoded picture. Files that do not
+/// say follow the usual convention: HD and larger are BT.709, SD BT.601.
+fn colour_of(pic: &ff::frame::Video) -> (Matrix, bool) {
+    use ff::util::color::{Range, Space};
+    let matrix = match pic.color_space() {
+        Space::BT709 => Matrix::Bt709,
+        Space::BT470BG | Space::SMPTE170M | Space::FCC | Space::SMPTE240M => Matrix::Bt601,
+        _ if pic.height() >= 720 => Matrix::Bt709,
+        _ => Matrix::Bt601,
+    };
+    let full = pic.color_range() == Range::JPEG || pic.format() == ff::format::Pixel::YUVJ420P;
+    (matrix, full)
+}
+
+/// Clockwise rotation (0, 90, 180, 270) a display matrix asks for, like
+/// FFmpeg's `av_display_rotation_get` (which returns counter-clockwise).
+fn rotation_of(matrix: &[u8]) -> u16 {
+    if matrix.len() < 36 {
+        return 0;
+    }
+    let m = |i: usize| {
+        let b = [matrix[i * 4], matrix[i * 4 + 1], matrix[i * 4 + 2], matrix[i * 4 + 3]];
+        f64::from(i32::from_ne_bytes(b)) / 65536.0
+    };
+    let (s0, s1) = ((m(0)).hypot(m(3)), (m(1)).hypot(m(4)));
+    if s0 == 0.0 || s1 == 0.0 {
+        return 0;
+    }
+    let ccw = -(m(1) / s1).atan2(m(0) / s0).to_degrees();
+    let cw = (-ccw).rem_euclid(360.0);
+    (((cw / 90.0).round() as u16) % 4) * 90
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matrix(deg_ccw: f64) -> Vec<u8> {
+        // av_display_rotation_set: [cos -sin 0; sin cos 0; 0 0 1] scaled 16.16.
+        let r = deg_ccw.to_radians();
+        let v = [r.cos(), -r.sin(), 0.0, r.sin(), r.cos(), 0.0, 0.0, 0.0, 1.0];
+        v.iter()
+            .enumerate()
+            .flat_map(|(i, x)| {
+                let scale = if i == 8 { f64::from(1u32 << 30) } else { 65536.0 };
+                ((x * scale).round() as i32).to_ne_bytes()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn display_matrix_rotation() {
+        // FFmpeg stores "rotate=90" (clockwise display) as -90 counter-clockwise.
+        assert_eq!(rotation_of(&matrix(0.0)), 0);
+        assert_eq!(rotation_of(&matrix(-90.0)), 90);
+        assert_eq!(rotation_of(&matrix(180.0)), 180);
+        assert_eq!(rotation_of(&matrix(90.0)), 270);
+        assert_eq!(rotation_of(&[1, 2, 3]), 0);
+    }
+}
