@@ -7,6 +7,7 @@
 
 pub mod audio;
 pub mod bench;
+pub mod bench_video;
 pub mod board;
 pub mod content;
 pub mod gpu;

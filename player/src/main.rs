@@ -5,7 +5,9 @@
 
 use anyhow::Result;
 use bangtin_layouts::{LayoutError, load_layout};
-use bangtin_player::{At, BadInput, FrameRequest, Gpu, bench, kiosk, media_preview_layout, parse_geometry, parse_size};
+use bangtin_player::{
+    At, BadInput, FrameRequest, Gpu, bench, bench_video, kiosk, media_preview_layout, parse_geometry, parse_size,
+};
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -40,6 +42,8 @@ enum Cmd {
     },
     /// Đo hiệu năng dựng hình không màn hình (headless rendering benchmark)
     Bench(bench::BenchArgs),
+    /// Đo tốc độ giải mã và vẽ video, so với ffmpeg (video throughput vs FFmpeg)
+    BenchVideo(bench_video::BenchVideoArgs),
 }
 
 #[derive(Args, Debug)]
@@ -147,6 +151,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Cmd::Run(a) => run(a),
         Cmd::Check { layout } => check(&layout),
         Cmd::Bench(a) => bench::run(a),
+        Cmd::BenchVideo(a) => bench_video::run(a),
     }
 }
 
