@@ -182,7 +182,7 @@ impl SourceShared {
         let mut queued = q.samples.drain(..2 * n);
         for (i, o) in out[2 * skip..2 * (skip + n)].chunks_exact_mut(2).enumerate() {
             let g = g0 + step * (i + 1) as f32;
-            o[0] += queued.next().unwrap_or(0.0);
+            o[0] += g * queued.next().unwrap_or(0.0);
             o[1] += g * queued.next().unwrap_or(0.0);
         }
         drop(queued);

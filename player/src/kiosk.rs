@@ -560,6 +560,9 @@ impl Running {
         self.full_redraw = false;
         if let Some(mut d) = self.director.take() {
             d.observe(&self.scene, t, drawing, late && activity.iter().any(|a| a.animating));
+            for e in self.scene.take_failures() {
+                d.error(e);
+            }
             for shot in d.take_shots() {
                 match self.snapshot(t) {
                     Ok(img) => d.deliver(shot, &img),

@@ -174,6 +174,21 @@ impl Scene {
         }
     }
 
+    /// Problems met while playing since the last call (a video that broke
+    /// mid-play holds its last picture to the end of its slot), for the
+    /// board's reports.
+    pub fn take_failures(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (z, rt) in self.layout.zones.iter().zip(&mut self.zones) {
+            for (i, c) in rt.items.iter_mut().enumerate() {
+                if let Some(e) = c.take_failure() {
+                    out.push(format!("vùng {:?}, mục {i}: {e}", z.id));
+                }
+            }
+        }
+        out
+    }
+
     /// Problems met while preparing (each also logged once).
     pub fn errors(&self) -> &[String] {
         &self.errors

@@ -194,6 +194,9 @@ fn run_headless(mut d: Director, bell: &Bell, opts: &kiosk::Options) -> Result<(
             h.next_frame(s, t, view)?
         };
         d.observe(s, t, true, false);
+        for e in s.take_failures() {
+            d.error(e);
+        }
         for shot in d.take_shots() {
             d.deliver(shot, &img);
         }

@@ -115,6 +115,14 @@ impl Content {
         }
     }
 
+    /// A failure met while playing (a file that broke mid-play), once.
+    pub fn take_failure(&mut self) -> Option<String> {
+        match self {
+            Content::Video(c) => c.take_failure(),
+            _ => None,
+        }
+    }
+
     /// This item cannot be played at all and is left out of its playlist.
     pub fn unplayable(&self) -> bool {
         matches!(self, Content::Video(c) if c.unplayable().is_some())

@@ -40,8 +40,10 @@ pub struct VideoContent {
     tex: Option<YuvTex>,
     /// (generation, time) of the picture in `tex`.
     shown: Option<(u64, u64)>,
-    /// A failure while playing, reported once.
+    /// A failure while playing.
     failed: Option<String>,
+    /// `failed` was handed to the board's reports.
+    reported: bool,
     label: CachedText,
 }
 
@@ -95,6 +97,7 @@ impl VideoContent {
             tex: None,
             shown: None,
             failed: None,
+            reported: false,
             label: CachedText::default(),
         }
     }
@@ -107,6 +110,16 @@ impl VideoContent {
     /// A failure met while playing.
     pub fn error(&self) -> Option<&str> {
         self.unplayable().or(self.failed.as_deref())
+    }
+
+    /// A failure met while playing, once (for the board's heartbeat).
+    pub fn take_failure(&mut self) -> Option<String> {
+        if self.reported {
+            return None;
+        }
+        let f = self.failed.clone()?;
+        self.reported = true;
+        Some(f)
     }
 
     /// The clip's length from the start offset.
