@@ -4,9 +4,11 @@
 # showing the same board (layouts/templates/chromium-peer-1920x1080.toml,
 # with the page's own picture), each measured by that folder's measure.sh
 # in the same run: CPU of the program and of the X server, PSS, and time to
-# visually complete.
+# visually complete. PAGE=video measures page-video.html instead: the same
+# board with a looping 720p H.264 video (muted) in the picture zone.
 #   bash xtask/bench-peer.sh            # 3 runs each, 30 s windows
 #   RUNS=1 WINDOW=10 bash xtask/bench-peer.sh
+#   PAGE=video bash xtask/bench-peer.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source xtask/setup.sh
@@ -23,13 +25,27 @@ site="$(mktemp -d /tmp/bangtin-peer.XXXXXX)"
 out="${OUT:-out/bench-peer-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$out"
 "$peer/measure.sh" --gen-media "$site"
-sed "s|src = \"media/ruong-bac-thang.jpg\"|src = \"$site/image.png\"|" \
-  layouts/templates/chromium-peer-1920x1080.toml > "$site/peer.toml"
+html=page.html
+if [ "${PAGE:-image}" = video ]; then
+  html=page-video.html
+  python3 - "$site" <<'PY'
+import sys
+site = sys.argv[1]
+t = open("layouts/templates/chromium-peer-1920x1080.toml").read()
+old = 'type = "image"\nsrc = "media/ruong-bac-thang.jpg"\nfit = "fill"\n'
+assert old in t
+t = t.replace(old, f'type = "video"\nsrc = "{site}/video.mp4"\nfit = "fill"\nloop = true\nmute = true\n')
+open(f"{site}/peer.toml", "w").write(t)
+PY
+else
+  sed "s|src = \"media/ruong-bac-thang.jpg\"|src = \"$site/image.png\"|" \
+    layouts/templates/chromium-peer-1920x1080.toml > "$site/peer.toml"
+fi
 B="--no-first-run --noerrdialogs --disable-background-networking --disable-component-update --disable-sync \
 --disable-quic --no-sandbox --user-data-dir={tmp}/profile --window-size=1920,1080 --enable-logging=stderr --v=0"
 # shellcheck disable=SC2086
 "$peer/measure.sh" --runs "$runs" --window "$window" --label chromium --out "$out/chromium" --shot "$out/chromium.png" \
-  -- chromium --kiosk $B --window-position=0,0 --disable-gpu "file://$site/page.html"
+  -- chromium --kiosk $B --window-position=0,0 --disable-gpu "file://$site/$html"
 "$peer/measure.sh" --runs "$runs" --window "$window" --label bangtin --out "$out/bangtin" --shot "$out/bangtin.png" \
   -- "$PWD/target/release/bangtin-player" run --layout "$site/peer.toml"
 python3 - "$out" <<'PY'

@@ -630,6 +630,21 @@ impl Running {
                     rects.push(Rect::new(0, 0, board[0], board[1]));
                 } else {
                     for &zi in dirty {
+                        // A video filling its zone goes straight from the
+                        // decoder to the X image (see video::ToDisplay).
+                        let zr = RectF::from(self.scene.layout.zones[zi].rect);
+                        if let Some(clip) = self.view.clip_of(zr)
+                            && clip.w as f32 == (self.view.x(zr.x + zr.w).round() - self.view.x(zr.x).round())
+                            && clip.h as f32 == (self.view.y(zr.y + zr.h).round() - self.view.y(zr.y).round())
+                            && self.scene.video_direct_ready(zi, t)
+                        {
+                            let scene = &mut self.scene;
+                            x.put(clip.x as i16, clip.y as i16, clip.w as u16, clip.h as u16, |buf| {
+                                scene.write_video_direct(zi, t, clip.w, clip.h, buf)
+                            })?;
+                            self.stats.pixels += u64::from(clip.w) * u64::from(clip.h);
+                            continue;
+                        }
                         if let Some(s) = self.scene.sliding(zi, t)
                             && slide_zone(
                                 &mut self.renderer,

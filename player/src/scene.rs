@@ -320,6 +320,43 @@ impl Scene {
         })
     }
 
+    /// Whether zone `zi` shows only a video picture at `t` that covers it
+    /// exactly (no crossfade, no dimming, nothing above it), with its
+    /// picture ready: then [`Scene::write_video_direct`] can put it
+    /// straight into a display buffer without the GPU (software boards).
+    pub fn video_direct_ready(&mut self, zi: usize, t: f64) -> bool {
+        if self.dim > 0.0 {
+            return false;
+        }
+        let z = &self.zones[zi];
+        let st = z.timeline.state_at(t);
+        let Some(cur) = st.current.filter(|_| !st.in_transition()) else {
+            return false;
+        };
+        let covered = self.zones[zi + 1..].iter().any(|o| o.rect.intersect(&z.rect).is_some());
+        let m = z.moment(cur, t, self.wall(t), self.live);
+        let area = RectF::from(z.rect);
+        match &mut self.zones[zi].items[cur.index] {
+            Content::Video(v) if !covered && v.covers_exactly(area) => v.ready_direct(m),
+            _ => false,
+        }
+    }
+
+    /// Write zone `zi`'s video picture (made ready by
+    /// [`Scene::video_direct_ready`] at `t`) as `w`×`h` BGRX rows.
+    pub fn write_video_direct(&mut self, zi: usize, t: f64, w: u32, h: u32, buf: &mut [u8]) -> anyhow::Result<()> {
+        let z = &mut self.zones[zi];
+        let cur = z
+            .timeline
+            .state_at(t)
+            .current
+            .ok_or_else(|| anyhow::anyhow!("vùng {zi} không có mục (no item)"))?;
+        match &mut z.items[cur.index] {
+            Content::Video(v) => v.write_direct(w, h, buf).map_err(anyhow::Error::msg),
+            _ => anyhow::bail!("vùng {zi} không phát video (not a video)"),
+        }
+    }
+
     /// What each zone does next after `t`, for damage-only redraws.
     pub fn activity(&self, t: f64) -> Vec<Activity> {
         let wall = self.wall(t);

@@ -179,3 +179,97 @@ fn fixed_output_region_for_led_sending_cards() {
     assert_eq!(ss.timeout, 0, "screen saver still armed ({} s)", ss.timeout);
     drop(conn);
 }
+
+/// A still-picture clip (two colours, BT.709, limited range) and a board
+/// showing it in a zone beside a text zone.
+fn video_board(dir: &Path) -> PathBuf {
+    let clip = dir.join("still.mp4");
+    let st = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("color=c=0x2060c0:s=320x180:r=25:d=3,drawbox=x=0:y=0:w=160:h=90:c=0xe03020:t=fill")
+        .args(["-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"])
+        .args([
+            "-colorspace",
+            "bt709",
+            "-color_range",
+            "tv",
+            "-c:v",
+            "libx264",
+            "-qp",
+            "0",
+        ])
+        .arg(&clip)
+        .status()
+        .expect("ffmpeg is installed");
+    assert!(st.success());
+    let layout = dir.join("video.toml");
+    std::fs::write(
+        &layout,
+        format!(
+            "[board]\nname = \"video\"\nwidth = 640\nheight = 360\nbackground = \"#ffffff\"\n\n\
+             [[zone]]\nid = \"video\"\nx = 40\ny = 40\nwidth = 320\nheight = 180\n\n\
+             [[zone.item]]\ntype = \"video\"\nsrc = \"{}\"\nfit = \"fill\"\nloop = true\nmute = true\n\n\
+             [[zone]]\nid = \"text\"\nx = 380\ny = 40\nwidth = 240\nheight = 180\nbackground = \"#fffdf5\"\n\n\
+             [[zone.item]]\ntype = \"text\"\nbody = \"Video bên cạnh chữ\"\nsize = 24\n",
+            clip.display()
+        ),
+    )
+    .unwrap();
+    layout
+}
+
+/// Both presentation paths put the video on screen as the headless
+/// renderer draws it: the damage-only path converts pictures on the CPU
+/// straight into the X image, the swapchain draws YUV planes on the GPU.
+fn shows_the_video_as_rendered(present: &str) {
+    let x = Xvfb::start(640, 360);
+    let dir = tempfile::tempdir().unwrap();
+    let layout = video_board(dir.path());
+    let want = headless(&layout, &dir.path().join("want.png"));
+    let _p = player(
+        &x,
+        &[
+            "run",
+            "--present",
+            present,
+            "--for",
+            "15",
+            "--layout",
+            layout.to_str().unwrap(),
+        ],
+    );
+    let shot = dir.path().join("shot.png");
+    let zone = (42, 42, 316, 176);
+    // Past the first full frame: later pictures take the video path.
+    std::thread::sleep(Duration::from_millis(1500));
+    let t0 = Instant::now();
+    loop {
+        let got = x.grab(0, 0, 640, 360, &shot);
+        let bad = differing(&got, &want, zone) + differing(&got, &want, (380, 40, 240, 180));
+        // Chroma is upsampled a little differently on the CPU and the GPU:
+        // a pixel or two along colour edges may differ (~500 px here).
+        if bad < 1200 {
+            // Colours within a few levels: same matrix and range both ways.
+            let (p, q) = (got.get_pixel(120, 80), want.get_pixel(120, 80));
+            assert!((0..3).all(|c| p[c].abs_diff(q[c]) <= 6), "{present}: {p:?} vs {q:?}");
+            let (p, q) = (got.get_pixel(300, 180), want.get_pixel(300, 180));
+            assert!((0..3).all(|c| p[c].abs_diff(q[c]) <= 6), "{present}: {p:?} vs {q:?}");
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(12),
+            "{present}: the screen never showed the rendered video ({bad} px differ)"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn damage_only_present_shows_video_converted_on_the_cpu() {
+    shows_the_video_as_rendered("shm");
+}
+
+#[test]
+fn swapchain_present_shows_video_drawn_on_the_gpu() {
+    shows_the_video_as_rendered("surface");
+}

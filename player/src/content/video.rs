@@ -12,7 +12,7 @@
 use super::{CachedText, Moment, Motion, paint_unavailable};
 use crate::audio::AudioOut;
 use crate::render::{Painter, RectF, YuvTex};
-use crate::video::{Info, Session, SessionPlan};
+use crate::video::{Info, Session, SessionPlan, ToDisplay};
 use bangtin_layouts::{Fit, ItemKind};
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +44,8 @@ pub struct VideoContent {
     failed: Option<String>,
     /// `failed` was handed to the board's reports.
     reported: bool,
+    /// CPU conversion for boards without a GPU (see [`ToDisplay`]).
+    to_display: ToDisplay,
     label: CachedText,
 }
 
@@ -98,6 +100,7 @@ impl VideoContent {
             shown: None,
             failed: None,
             reported: false,
+            to_display: ToDisplay::default(),
             label: CachedText::default(),
         }
     }
@@ -196,13 +199,11 @@ impl VideoContent {
         self.run.as_mut().map(|r| &mut r.session)
     }
 
-    pub fn paint(&mut self, p: &mut Painter, area: RectF, m: Moment) {
-        if self.info.is_err() {
-            paint_unavailable(p, area, &mut self.label);
-            return;
-        }
-        let w = Self::session_time(&m);
-        let Some(session) = self.session(&m) else { return };
+    /// Bring the run of `m` to its picture for that instant (and the
+    /// sound's clock with it).
+    fn step(&mut self, m: &Moment) -> bool {
+        let w = Self::session_time(m);
+        let Some(session) = self.session(m) else { return false };
         let first = session.current().is_none();
         let wait = match (m.live, first) {
             (false, _) => None,
@@ -219,10 +220,19 @@ impl VideoContent {
             tracing::error!("{e}");
             self.failed = Some(e);
         }
-        let Some(session) = self.run.as_ref().map(|r| &r.session) else {
+        self.run.as_ref().is_some_and(|r| r.session.current().is_some())
+    }
+
+    pub fn paint(&mut self, p: &mut Painter, area: RectF, m: Moment) {
+        if self.info.is_err() {
+            paint_unavailable(p, area, &mut self.label);
             return;
-        };
-        let Some(frame) = session.current() else {
+        }
+        let Some(frame) = self
+            .step(&m)
+            .then(|| self.run.as_ref().and_then(|r| r.session.current()))
+            .flatten()
+        else {
             // Nothing decoded yet (or ever): the zone's background shows.
             return;
         };
@@ -244,6 +254,33 @@ impl VideoContent {
         };
         let (dst, uv) = super::image::place(self.fit, dw, dh, area);
         p.video(tex, dst, uv, 1.0);
+    }
+
+    /// Whether this video covers all of `area` without cropping or turning,
+    /// so it can go straight to a display buffer (see [`Self::paint_direct`]).
+    pub fn covers_exactly(&self, area: RectF) -> bool {
+        let Ok(info) = &self.info else { return false };
+        if info.rotation != 0 {
+            return false;
+        }
+        let (a, b) = (area.w / area.h, info.width as f32 / info.height as f32);
+        self.fit == Fit::Stretch || (a - b).abs() / a < 0.005
+    }
+
+    /// Bring the picture for `m` up for [`Self::write_direct`]; false if
+    /// there is none yet (the caller draws the zone on the GPU).
+    pub fn ready_direct(&mut self, m: Moment) -> bool {
+        self.step(&m)
+    }
+
+    /// Write the current picture as `w`×`h` BGRX rows into `buf`.
+    pub fn write_direct(&mut self, w: u32, h: u32, buf: &mut [u8]) -> Result<(), String> {
+        let frame = self
+            .run
+            .as_ref()
+            .and_then(|r| r.session.current())
+            .ok_or("chưa có hình (no picture)")?;
+        self.to_display.convert(frame, w, h, buf)
     }
 
     /// When the picture changes next: the next decoded picture's instant,

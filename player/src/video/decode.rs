@@ -14,9 +14,11 @@ use std::time::{Duration, Instant};
 const EPS: f64 = 1e-6;
 /// Further ahead than this is reached by seeking, not by decoding through.
 const FAR_AHEAD_S: f64 = 2.0;
-/// A live board more than this behind its clock skips ahead instead of
-/// racing through the late pictures (no fast-forward after a stall).
-const LATE_S: f64 = 0.3;
+/// A live board this far behind its clock (a long stall) seeks ahead.
+/// Less is caught up by decoding on: pictures are chosen by the clock, so
+/// late ones are dropped, never shown fast; and a seek lands on the
+/// keyframe before the target, often more work than decoding through.
+const LATE_S: f64 = 5.0;
 /// Exact renders (headless, golden tests) wait at most this for a picture.
 const EXACT_WAIT: Duration = Duration::from_secs(20);
 /// Sound queued ahead is bounded by the audio output; poll that often.
@@ -166,7 +168,7 @@ impl Session {
             .unwrap_or(self.plan.from);
         let backwards = self.current.as_ref().is_some_and(|c| w + EPS < c.t)
             || (self.current.is_none() && w + EPS < self.plan.from);
-        if backwards || w > known + FAR_AHEAD_S {
+        if backwards || w > known + if exact { FAR_AHEAD_S } else { LATE_S } {
             self.seek(w);
         }
         let deadline = Instant::now() + wait.unwrap_or(EXACT_WAIT);
@@ -227,7 +229,7 @@ impl Session {
     /// A live board that fell behind skips ahead.
     fn catch_up(&mut self, w: f64, exact: bool) -> Result<(), String> {
         if !exact && self.current.as_ref().is_some_and(|c| c.t < w - LATE_S) && self.ahead.is_empty() {
-            self.seek(w + LATE_S);
+            self.seek(w + 0.5);
         }
         Ok(())
     }

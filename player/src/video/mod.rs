@@ -73,6 +73,81 @@ impl Frame {
     }
 }
 
+/// Pictures converted on the CPU straight into a display's BGRX pixels, at
+/// the size they are shown: the fast path of a board without a GPU, where
+/// the "GPU" is a software rasteriser paying ~17 ns per textured pixel
+/// while swscale's SIMD code converts and scales in a fraction of that.
+#[derive(Default)]
+pub struct ToDisplay {
+    sws: Option<(
+        ff::software::scaling::Context,
+        (ff::format::Pixel, u32, u32, u32, u32, Matrix, bool),
+    )>,
+    out: Option<ff::frame::Video>,
+}
+
+impl std::fmt::Debug for ToDisplay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToDisplay").finish_non_exhaustive()
+    }
+}
+
+impl ToDisplay {
+    /// Write `f` scaled to `w`×`h` as BGRX rows (`w * 4` bytes each) into `buf`.
+    pub fn convert(&mut self, f: &Frame, w: u32, h: u32, buf: &mut [u8]) -> Result<(), String> {
+        use ff::format::Pixel;
+        let fmt = f.pic.format();
+        let key = (fmt, f.width(), f.height(), w, h, f.matrix, f.full_range);
+        if self.sws.as_ref().is_none_or(|(_, k)| *k != key) {
+            let mut ctx = ff::software::scaling::Context::get(
+                fmt,
+                f.width(),
+                f.height(),
+                Pixel::BGRA,
+                w,
+                h,
+                ff::software::scaling::Flags::BILINEAR,
+            )
+            .map_err(|e| format!("không chuyển được hình video: {e} (swscale)"))?;
+            set_colour(&mut ctx, f.matrix, f.full_range);
+            self.sws = Some((ctx, key));
+            self.out = None;
+        }
+        let out = self.out.get_or_insert_with(|| ff::frame::Video::new(Pixel::BGRA, w, h));
+        if let Some((sws, _)) = &mut self.sws {
+            sws.run(&f.pic, out)
+                .map_err(|e| format!("không chuyển được hình video: {e} (swscale)"))?;
+        }
+        let (data, stride) = (out.data(0), out.stride(0));
+        let row = w as usize * 4;
+        if buf.len() < row * h as usize {
+            return Err("vùng đệm hiển thị quá nhỏ (display buffer too small)".into());
+        }
+        for (y, dst) in buf.chunks_exact_mut(row).take(h as usize).enumerate() {
+            dst.copy_from_slice(&data[y * stride..y * stride + row]);
+        }
+        Ok(())
+    }
+}
+
+/// Tell swscale the picture's matrix and range (it assumes BT.601 otherwise).
+fn set_colour(ctx: &mut ff::software::scaling::Context, matrix: Matrix, full: bool) {
+    let cs = match matrix {
+        Matrix::Bt601 => ff::ffi::SWS_CS_ITU601,
+        Matrix::Bt709 => ff::ffi::SWS_CS_ITU709,
+    };
+    // SAFETY: the context pointer is live for this call (we own `ctx`);
+    // sws_getCoefficients returns a pointer to a static table;
+    // sws_setColorspaceDetails copies what it needs. Brightness 0,
+    // contrast and saturation 1.0 in 16.16 fixed point are its defaults.
+    #[allow(unsafe_code)]
+    unsafe {
+        let table = ff::ffi::sws_getCoefficients(cs);
+        let dst = ff::ffi::sws_getCoefficients(ff::ffi::SWS_CS_DEFAULT);
+        ff::ffi::sws_setColorspaceDetails(ctx.as_mut_ptr(), table, i32::from(full), dst, 1, 0, 1 << 16, 1 << 16);
+    }
+}
+
 /// FFmpeg's global set-up, once; its own logging kept quiet (we report
 /// problems ourselves, in Vietnamese, with the file's name).
 pub fn init() {
