@@ -73,16 +73,16 @@ impl Frame {
     }
 }
 
+/// What a scaler was made for: source format and size, output size, colour.
+type ScaleKey = (ff::format::Pixel, u32, u32, u32, u32, Matrix, bool);
+
 /// Pictures converted on the CPU straight into a display's BGRX pixels, at
 /// the size they are shown: the fast path of a board without a GPU, where
 /// the "GPU" is a software rasteriser paying ~17 ns per textured pixel
 /// while swscale's SIMD code converts and scales in a fraction of that.
 #[derive(Default)]
 pub struct ToDisplay {
-    sws: Option<(
-        ff::software::scaling::Context,
-        (ff::format::Pixel, u32, u32, u32, u32, Matrix, bool),
-    )>,
+    sws: Option<(ff::software::scaling::Context, ScaleKey)>,
     out: Option<ff::frame::Video>,
 }
 
