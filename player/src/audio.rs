@@ -334,6 +334,19 @@ impl fmt::Debug for AudioOut {
 
 static OUTPUT: OnceLock<Option<Arc<AudioOut>>> = OnceLock::new();
 
+/// Master volume the output starts with (`f32` bits), set before it opens
+/// (e.g. from `run --volume`): the output is opened only when a video with
+/// sound first plays, so boards without sound never touch ALSA.
+static INITIAL_MASTER: AtomicU32 = AtomicU32::new(0x3f80_0000);
+
+/// Set the master volume (0..=1) now if the output is open, and for when it opens.
+pub fn set_master_volume(v: f32) {
+    INITIAL_MASTER.store(unit(v).to_bits(), Ordering::Relaxed);
+    if let Some(Some(out)) = OUTPUT.get() {
+        out.set_master_volume(v);
+    }
+}
+
 impl AudioOut {
     /// The process-wide output, opened on first use; a second call returns
     /// the same `Arc`. `None` when there is no usable sound device (logged
@@ -342,6 +355,7 @@ impl AudioOut {
         OUTPUT
             .get_or_init(|| match Self::start() {
                 Ok(out) => {
+                    out.set_master_volume(f32::from_bits(INITIAL_MASTER.load(Ordering::Relaxed)));
                     tracing::info!(
                         "âm thanh: {} — {} Hz, {} kênh, {}, độ trễ ≈ {} ms (audio output)",
                         out.device,

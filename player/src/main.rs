@@ -95,6 +95,9 @@ struct RunArgs {
     /// Dừng sau số giây này (for tests and benchmarks)
     #[arg(long = "for", value_name = "SECONDS")]
     run_for: Option<f64>,
+    /// Âm lượng chung của loa, 0–100 % (master volume of the board's sound)
+    #[arg(long, value_name = "PERCENT", default_value_t = 100.0)]
+    volume: f32,
     /// Máy chủ quản lý, ví dụ https://bangtin.tinh.gov.vn: bảng tin ghép nối,
     /// đồng bộ và phát chương trình đã ký (run as a managed board)
     #[arg(long, value_name = "URL", conflicts_with = "layout")]
@@ -267,6 +270,10 @@ fn kiosk_options(a: &RunArgs) -> Result<kiosk::Options> {
     if !(a.every.is_finite() && a.every > 0.0) {
         return Err(bad("--every phải là số giây dương (must be > 0)".into()));
     }
+    if !(0.0..=100.0).contains(&a.volume) {
+        return Err(bad("--volume phải trong khoảng 0…100 (percent)".into()));
+    }
+    bangtin_player::audio::set_master_volume(a.volume / 100.0);
     Ok(kiosk::Options {
         window,
         present: a.present,
