@@ -531,6 +531,7 @@ impl Running {
             return Ok(last + self.frame_interval);
         }
         let t = self.clock.t(now);
+        self.scene.at = Some(now);
         let activity = self.scene.activity(t);
         let mut dirty: Vec<usize> = Vec::new();
         for (i, a) in activity.iter().enumerate() {

@@ -39,6 +39,7 @@ impl ZoneRt {
             slot: self.timeline.slot(sh.index),
             run_len: sh.ends - sh.started,
             live,
+            at: None,
         }
     }
 }
@@ -63,6 +64,9 @@ pub struct Scene {
     /// Painted live (kiosk, board): content never waits for decoders.
     /// Offline renders leave it false and get exactly the frame of `t`.
     pub live: bool,
+    /// Monotonic instant the frame being painted stands for (live only;
+    /// sound is clocked by it). Unset: the moment of painting.
+    pub at: Option<std::time::Instant>,
 }
 
 /// A zone whose picture only slides sideways (a ticker in its steady
@@ -143,6 +147,7 @@ impl Scene {
             errors,
             dim: 0.0,
             live: false,
+            at: None,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -239,12 +244,15 @@ impl Scene {
             }
             let st = z.timeline.state_at(t);
             let items = &self.layout.zones[zi].items;
-            let live = self.live;
+            let (live, at) = (self.live, self.at);
             let mut paint_item = |p: &mut Painter, sh: Showing| {
                 if let Some(bg) = items[sh.index].background {
                     p.fill(area, bg);
                 }
-                let m = z.moment(sh, t, wall, live);
+                let m = Moment {
+                    at,
+                    ..z.moment(sh, t, wall, live)
+                };
                 z.items[sh.index].paint(p, area, m);
             };
             match (st.current, st.previous) {
@@ -334,7 +342,10 @@ impl Scene {
             return false;
         };
         let covered = self.zones[zi + 1..].iter().any(|o| o.rect.intersect(&z.rect).is_some());
-        let m = z.moment(cur, t, self.wall(t), self.live);
+        let m = Moment {
+            at: self.at,
+            ..z.moment(cur, t, self.wall(t), self.live)
+        };
         let area = RectF::from(z.rect);
         match &mut self.zones[zi].items[cur.index] {
             Content::Video(v) if !covered && v.covers_exactly(area) => v.ready_direct(m),

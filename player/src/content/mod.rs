@@ -30,6 +30,8 @@ pub struct Moment {
     /// Live playback (kiosk, board): never wait for decoders. Offline
     /// renders (PNG files, golden tests) are exact and may wait.
     pub live: bool,
+    /// Monotonic instant this frame stands for, when painted live.
+    pub at: Option<std::time::Instant>,
 }
 
 /// How a piece of content changes over time, for the frame scheduler.

@@ -212,7 +212,9 @@ impl VideoContent {
         };
         let result = session.advance(w, wait);
         if let Some(a) = &session.plan().audio {
-            a.set_clock(w, std::time::Instant::now(), true);
+            // `w` stands for the frame's own instant (taken when the frame
+            // started, before any wait), not for whenever this line runs.
+            a.set_clock(w, m.at.unwrap_or_else(std::time::Instant::now), true);
         }
         if let Err(e) = result
             && self.failed.is_none()

@@ -138,12 +138,15 @@ impl Session {
     }
 
     fn seek(&mut self, to: f64) {
+        // Drop what is queued *before* asking: pictures of the new seek may
+        // arrive at once, and must not be thrown away with the old ones
+        // (stale pictures that still come are told apart by generation).
+        self.ahead.clear();
+        while self.rx.try_recv().is_ok() {}
         self.generation += 1;
         if let Ok(mut s) = self.ctl.seek.lock() {
             *s = Some((to, self.generation));
         }
-        self.ahead.clear();
-        while self.rx.try_recv().is_ok() {}
     }
 
     /// Make [`Session::current`] the picture for session time `w`: the
@@ -377,7 +380,14 @@ impl Sound {
 
     /// Decode `packet` and queue its sound; `at(media)` maps clip seconds
     /// to session time, `None` outside the current pass.
-    fn packet(&mut self, packet: &ff::Packet, start_pts: i64, at: &dyn Fn(f64) -> Option<f64>, o: &Out<'_>) -> Flow {
+    fn packet(
+        &mut self,
+        packet: &ff::Packet,
+        start_pts: i64,
+        at: &dyn Fn(f64) -> Option<f64>,
+        pass_end: f64,
+        o: &Out<'_>,
+    ) -> Flow {
         if self.dec.send_packet(packet).is_err() {
             return Flow::Go;
         }
@@ -411,7 +421,10 @@ impl Sound {
             if rs.run(&frame, &mut out).is_err() {
                 continue;
             }
-            let n = out.samples() * 2;
+            // Nothing past the end of the pass: the next pass (a loop's
+            // restart, the next cycle) starts exactly there.
+            let room = ((pass_end - t) * f64::from(self.rate)).floor().max(0.0) as usize;
+            let n = out.samples().min(room) * 2;
             let samples: Vec<f32> = out.data(0)[..n * 4]
                 .chunks_exact(4)
                 .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
@@ -563,7 +576,7 @@ fn play(plan: &SessionPlan, ctl: &Ctl, tx: &SyncSender<Msg>) -> Result<(), Strin
                     if let Some(s) = &mut sound
                         && packet.stream() == s.index
                     {
-                        if let Flow::Stop = s.packet(&packet, s_start(&ictx, s.index), &at, &out) {
+                        if let Flow::Stop = s.packet(&packet, s_start(&ictx, s.index), &at, pass_end, &out) {
                             continue 'seek;
                         }
                         continue;

@@ -71,7 +71,10 @@ pub fn probe(path: &Path) -> Result<Info, String> {
     let ctx = ff::codec::context::Context::from_parameters(stream.parameters())
         .map_err(|e| format!("video {name} hỏng: {e} (corrupt)"))?;
     let codec_id = ctx.id();
-    let codec = format!("{codec_id:?}").to_lowercase();
+    let codec = match format!("{codec_id:?}").to_lowercase() {
+        c if c == "none" => "không rõ (unknown)".to_string(),
+        c => c,
+    };
     let mut dec = ctx
         .decoder()
         .video()
