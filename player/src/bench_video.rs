@@ -4,7 +4,7 @@
 //! second of real-time playback costs.
 
 use crate::bench::cpu_time;
-use crate::video::{Session, SessionPlan};
+use crate::video::{Session, SessionPlan, ToDisplay};
 use crate::{Gpu, Headless, Scene, View};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -96,6 +96,43 @@ fn decode_only(info: &Arc<crate::video::Info>, frames: u64, fps: f64) -> Result<
     })
 }
 
+/// Decode and convert every picture on the CPU into display pixels at the
+/// clip's size (the path of a board without a GPU, see `ToDisplay`);
+/// `realtime`: paced at the clip's rate, CPU seconds per second shown.
+fn decode_convert(info: &Arc<crate::video::Info>, frames: u64, fps: f64, realtime: bool) -> Result<Figures> {
+    let mut s = Session::start(SessionPlan {
+        info: info.clone(),
+        start: 0.0,
+        slot: f64::INFINITY,
+        looping: false,
+        from: 0.0,
+        audio: None,
+    });
+    let (w, h) = info.display_size();
+    let mut buf = vec![0u8; w as usize * h as usize * 4];
+    let mut conv = ToDisplay::default();
+    let (c0, w0) = (cpu_time(), Instant::now());
+    for i in 0..frames {
+        let due = i as f64 / fps;
+        if realtime {
+            std::thread::sleep(Duration::from_secs_f64(due).saturating_sub(w0.elapsed()));
+        }
+        s.advance(due, None).map_err(anyhow::Error::msg)?;
+        let f = s.current().context("no picture")?;
+        conv.convert(f, w, h, &mut buf).map_err(anyhow::Error::msg)?;
+    }
+    let wall = w0.elapsed().as_secs_f64();
+    let cpu = (cpu_time() - c0).as_secs_f64();
+    Ok(Figures {
+        fps: frames as f64 / wall,
+        cpu_ms: if realtime {
+            cpu / wall * 1000.0
+        } else {
+            cpu * 1000.0 / frames as f64
+        },
+    })
+}
+
 /// Decode, upload and draw every picture into an offscreen target the
 /// clip's size, waiting for the GPU after each.
 fn decode_draw(h: &mut Headless, scene: &mut Scene, view: View, frames: u64, fps: f64) -> Result<Figures> {
@@ -149,8 +186,24 @@ pub fn run(a: BenchVideoArgs) -> Result<()> {
     println!("# bangtin-player bench-video — median of {} runs", a.runs);
     println!("# GPU: {}", gpu.describe());
     println!(
-        "{:<26} {:>6} | {:>10} | {:>10} {:>8} | {:>10} {:>8} {:>7} | {:>11}",
-        "clip", "frames", "ffmpeg fps", "decode fps", "cpu ms/f", "+draw fps", "cpu ms/f", "÷ffmpeg", "cpu/s shown"
+        "{:<20} {:>6} | {:>7} | {:>7} {:>7} | {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7} {:>7}",
+        "", "", "ffmpeg", "decode", "", "GPU:", "+upload", "+draw", "", "no GPU:", "+convert", "", ""
+    );
+    println!(
+        "{:<20} {:>6} | {:>7} | {:>7} {:>7} | {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7} {:>7}",
+        "clip",
+        "frames",
+        "fps",
+        "fps",
+        "cpu ms",
+        "fps",
+        "cpu ms",
+        "÷ffmpeg",
+        "cpu/s",
+        "fps",
+        "cpu ms",
+        "÷ffmpeg",
+        "cpu/s"
     );
     let mut h = Headless::new(gpu);
     for clip in &clips {
@@ -162,21 +215,26 @@ pub fn run(a: BenchVideoArgs) -> Result<()> {
         let mut ff = Vec::new();
         let mut dec = Vec::new();
         let mut draw = Vec::new();
+        let mut conv = Vec::new();
         for _ in 0..a.runs.max(1) {
             ff.push(ffmpeg_fps(clip, frames)?);
             dec.push(decode_only(&info, frames, fps)?);
+            conv.push(decode_convert(&info, frames, fps, false)?);
             let mut scene = Scene::new(layout_for(clip, w, hh)?, chrono::Utc::now(), &mut h.renderer, 1.0);
             draw.push(decode_draw(&mut h, &mut scene, view, frames, fps)?);
         }
         let mut scene = Scene::new(layout_for(clip, w, hh)?, chrono::Utc::now(), &mut h.renderer, 1.0);
         let shown = realtime(&mut h, &mut scene, view, info.duration.min(10.0), fps)?;
+        let shown_cpu = decode_convert(&info, frames.min((fps * 10.0) as u64), fps, true)?.cpu_ms / 1000.0;
+        let cfps = median(conv.iter().map(|f| f.fps).collect());
+        let ccpu = median(conv.iter().map(|f| f.cpu_ms).collect());
         let ffm = median(ff);
         let dfps = median(dec.iter().map(|f| f.fps).collect());
         let dcpu = median(dec.iter().map(|f| f.cpu_ms).collect());
         let rfps = median(draw.iter().map(|f| f.fps).collect());
         let rcpu = median(draw.iter().map(|f| f.cpu_ms).collect());
         println!(
-            "{:<26} {:>6} | {:>10.1} | {:>10.1} {:>8.2} | {:>10.1} {:>8.2} {:>6.2}× | {:>9.0} %",
+            "{:<20} {:>6} | {:>7.1} | {:>7.1} {:>7.2} | {:>7.1} {:>7.2} {:>6.2}× {:>6.0}% | {:>7.1} {:>7.2} {:>6.2}× {:>6.0}%",
             format!("{}x{} {}", w, hh, info.codec),
             frames,
             ffm,
@@ -185,7 +243,11 @@ pub fn run(a: BenchVideoArgs) -> Result<()> {
             rfps,
             rcpu,
             rfps / ffm,
-            shown * 100.0
+            shown * 100.0,
+            cfps,
+            ccpu,
+            cfps / ffm,
+            shown_cpu * 100.0
         );
     }
     let _ = std::fs::remove_dir_all(&tmp);

@@ -202,18 +202,49 @@ fn render(a: RenderArgs) -> Result<()> {
 }
 
 fn check(path: &Path) -> Result<()> {
+    use bangtin_layouts::ItemKind;
     let layout = load_layout(path)?;
     let mut problems = Vec::new();
-    for m in layout.media() {
+    let pictures = layout
+        .board
+        .background_image
+        .iter()
+        .chain(
+            layout
+                .zones
+                .iter()
+                .flat_map(|z| &z.items)
+                .filter_map(|it| match &it.kind {
+                    ItemKind::Image { src, .. } => Some(src),
+                    _ => None,
+                }),
+        );
+    let videos = layout
+        .zones
+        .iter()
+        .flat_map(|z| &z.items)
+        .filter_map(|it| match &it.kind {
+            ItemKind::Video { src, .. } => Some(src),
+            _ => None,
+        });
+    let missing = |m: &bangtin_layouts::MediaRef| {
+        format!(
+            "{}: không tìm thấy tệp {:?} (file not found)",
+            path.display(),
+            m.written
+        )
+    };
+    for m in pictures {
         if !m.path.exists() {
-            problems.push(format!(
-                "{}: không tìm thấy tệp {:?} (file not found)",
-                path.display(),
-                m.written
-            ));
-        } else if is_picture_ext(&m.path)
-            && let Err(e) = bangtin_player::content::image::decode(&m.path)
-        {
+            problems.push(missing(m));
+        } else if let Err(e) = bangtin_player::content::image::decode(&m.path) {
+            problems.push(format!("{}: {e}", path.display()));
+        }
+    }
+    for m in videos {
+        if !m.path.exists() {
+            problems.push(missing(m));
+        } else if let Err(e) = bangtin_player::video::probe(&m.path) {
             problems.push(format!("{}: {e}", path.display()));
         }
     }
@@ -230,18 +261,6 @@ fn check(path: &Path) -> Result<()> {
         items
     );
     Ok(())
-}
-
-fn is_picture_ext(p: &Path) -> bool {
-    // Video files are checked by the video capability; everything else
-    // named by an image item or a background must decode as a picture.
-    !matches!(
-        p.extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("mp4" | "mkv" | "webm" | "mov" | "avi" | "ts" | "m4v")
-    )
 }
 
 fn run(a: RunArgs) -> Result<()> {

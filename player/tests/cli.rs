@@ -138,6 +138,37 @@ fn check_reports_missing_media_and_accepts_templates() {
 }
 
 #[test]
+fn check_probes_videos() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("tot.mp4");
+    let st = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc2=size=160x90:rate=25:duration=1")
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&good)
+        .status()
+        .expect("ffmpeg is installed");
+    assert!(st.success());
+    let bad = dir.path().join("hong.mp4");
+    std::fs::write(&bad, b"khong phai video").unwrap();
+    let layout = |src: &Path| {
+        format!(
+            "[board]\nwidth = 320\nheight = 180\n\n[[zone]]\nid = \"v\"\nx = 0\ny = 0\nwidth = 320\nheight = 180\n\n\
+             [[zone.item]]\ntype = \"video\"\nsrc = \"{}\"\n",
+            src.display()
+        )
+    };
+    let p = dir.path().join("video.toml");
+    std::fs::write(&p, layout(&good)).unwrap();
+    let o = run(bin().args(["check", "--layout"]).arg(&p));
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(&p, layout(&bad)).unwrap();
+    let o = run(bin().args(["check", "--layout"]).arg(&p));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("hong.mp4"), "{}", stderr(&o));
+}
+
+#[test]
 fn render_with_missing_media_still_renders_the_rest() {
     // A bad item never blanks the board: render succeeds, the error is logged.
     let dir = tempfile::tempdir().unwrap();
