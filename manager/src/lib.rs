@@ -7,6 +7,8 @@
 
 pub mod api;
 pub mod auth;
+pub mod bulletin;
+pub mod cap;
 pub mod bench;
 pub mod config;
 pub mod error;
@@ -15,6 +17,7 @@ pub mod live;
 pub mod media;
 pub mod model;
 pub mod shows;
+pub mod sources;
 pub mod state;
 pub mod store;
 
