@@ -5,6 +5,7 @@
 //! JSON over the API), formats times the Vietnamese way, and answers which
 //! item each zone shows at an instant.
 
+pub mod alerts;
 pub mod color;
 pub mod model;
 pub mod parse;

@@ -87,7 +87,12 @@ pub fn key_from_b64(s: &str) -> Option<VerifyingKey> {
 
 /// Serialise and sign a show.
 pub fn sign(show: &Show, key: &SigningKey) -> SignedShow {
-    let payload = serde_json::to_string(show).expect("a show always serialises");
+    sign_json(show, key)
+}
+
+/// Sign any document the way shows are signed (see [`crate::alerts`]).
+pub fn sign_json<T: Serialize>(doc: &T, key: &SigningKey) -> SignedShow {
+    let payload = serde_json::to_string(doc).expect("signed documents always serialise");
     let sig = key.sign(payload.as_bytes());
     SignedShow {
         payload,
@@ -96,9 +101,8 @@ pub fn sign(show: &Show, key: &SigningKey) -> SignedShow {
     }
 }
 
-/// Verify with the pinned key, then parse. Nothing of an unverified payload
-/// is ever parsed.
-pub fn verify(signed: &SignedShow, pinned: &VerifyingKey) -> Result<Show, ShowError> {
+/// Verify any signed document with the pinned key, then parse it.
+pub fn verify_json<T: serde::de::DeserializeOwned>(signed: &SignedShow, pinned: &VerifyingKey) -> Result<T, ShowError> {
     let bytes: [u8; 64] = B64
         .decode(signed.signature.trim())
         .ok()
@@ -107,7 +111,13 @@ pub fn verify(signed: &SignedShow, pinned: &VerifyingKey) -> Result<Show, ShowEr
     pinned
         .verify(signed.payload.as_bytes(), &Signature::from_bytes(&bytes))
         .map_err(|_| ShowError::BadSignature)?;
-    let show: Show = serde_json::from_str(&signed.payload).map_err(|e| ShowError::BadPayload(e.to_string()))?;
+    serde_json::from_str(&signed.payload).map_err(|e| ShowError::BadPayload(e.to_string()))
+}
+
+/// Verify with the pinned key, then parse. Nothing of an unverified payload
+/// is ever parsed.
+pub fn verify(signed: &SignedShow, pinned: &VerifyingKey) -> Result<Show, ShowError> {
+    let show: Show = verify_json(signed, pinned)?;
     if show.schema != SHOW_SCHEMA {
         return Err(ShowError::Schema(show.schema));
     }

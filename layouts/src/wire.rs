@@ -100,6 +100,10 @@ pub enum Push {
         version: u64,
     },
     Command(Command),
+    /// The alerts in force for the board changed: fetch the signed set.
+    Alerts {
+        version: u64,
+    },
 }
 
 /// A command for one board, with an id the board echoes (e.g. in the

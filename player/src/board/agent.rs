@@ -471,6 +471,7 @@ fn handle_event(link: &Link, ev: &str) {
     match serde_json::from_str::<Push>(&data) {
         Ok(Push::Show { version }) => announce(link, version),
         Ok(Push::Command(c)) => command(link, c),
+        Ok(Push::Alerts { version }) => tracing::debug!("bộ cảnh báo mới {version} (alerts: not handled yet)"),
         Err(e) => tracing::debug!("bỏ qua sự kiện không hiểu: {e}"),
     }
 }
