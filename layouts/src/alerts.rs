@@ -102,12 +102,13 @@ impl AlertSet {
 /// Official colour of a Vietnamese disaster risk level (1 light blue,
 /// 2 light yellow, 3 orange, 4 red, 5 purple) and a text colour readable on it.
 pub fn risk_colour(level: u8) -> Option<(&'static str, &'static str)> {
+    // Text colours keep a WCAG contrast of at least 4.5 on their band.
     match level {
-        1 => Some(("#8fd3f4", "#0b2540")),
-        2 => Some(("#fff176", "#3a2f00")),
-        3 => Some(("#ff9800", "#1f1300")),
-        4 => Some(("#e53935", "#ffffff")),
-        5 => Some(("#8e24aa", "#ffffff")),
+        1 => Some(("#9fd8f5", "#000000")),
+        2 => Some(("#fff29a", "#000000")),
+        3 => Some(("#ff8c00", "#000000")),
+        4 => Some(("#d7191c", "#ffffff")),
+        5 => Some(("#7b2d8e", "#ffffff")),
         _ => None,
     }
 }
@@ -173,8 +174,8 @@ mod tests {
 
     #[test]
     fn risk_levels_have_their_colours() {
-        assert_eq!(risk_colour(3).unwrap().0, "#ff9800");
-        assert_eq!(risk_colour(5).unwrap().0, "#8e24aa");
+        assert_eq!(risk_colour(3).unwrap().0, "#ff8c00");
+        assert_eq!(risk_colour(5).unwrap().0, "#7b2d8e");
         assert!(risk_colour(0).is_none() && risk_colour(6).is_none());
     }
 }

@@ -5,11 +5,12 @@
 // utoipa and axum derive macros expand to fully qualified paths.
 #![allow(unused_qualifications)]
 
+pub mod alerting;
 pub mod api;
 pub mod auth;
+pub mod bench;
 pub mod bulletin;
 pub mod cap;
-pub mod bench;
 pub mod config;
 pub mod error;
 pub mod fleet;
@@ -42,6 +43,12 @@ pub async fn serve(
         loop {
             tick.tick().await;
             s2.limits.shrink();
+            let s = s2.clone();
+            let pruned =
+                tokio::task::spawn_blocking(move || sources::prune_nonces(&*s.store, chrono::Utc::now())).await;
+            if let Ok(Err(e)) = pruned {
+                tracing::warn!("không dọn được nonce cũ: {e} (nonce pruning failed)");
+            }
         }
     });
     let live = tokio::spawn(live::run(state.clone()));

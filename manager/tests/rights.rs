@@ -30,6 +30,12 @@ const OWN: &[&str] = &[
 /// POSTs that change nothing (a viewer may call them).
 const READ_ONLY_POSTS: &[&str] = &["POST /api/v1/layouts/validate"];
 
+/// Routes for source systems: only a source's signature opens them.
+const SOURCE_SIGNED: &[&str] = &["POST /api/v1/bulletins", "POST /api/v1/alerts"];
+
+/// Reads only administrators may make.
+const ADMIN_READS: &[&str] = &["GET /api/v1/sources"];
+
 struct Fixture {
     ids: BTreeMap<&'static str, String>,
 }
@@ -91,6 +97,7 @@ impl Fixture {
                 json!({"username": "moi", "password": PASSWORD, "role": "editor", "units": [COMMUNE_A]})
             }
             ("POST", "/api/v1/units") => json!({"code": "99999", "name": "x", "timezone": "Asia/Ho_Chi_Minh"}),
+            ("POST", "/api/v1/sources") => json!({"name": "x", "units": [COMMUNE_A]}),
             ("POST", "/api/v1/board/heartbeat") => json!({}),
             ("POST", _) => json!({}),
             _ => return None,
@@ -225,6 +232,12 @@ async fn every_route_refuses_other_communes_and_anonymous_callers() {
                 checked += 1;
                 continue;
             }
+            if SOURCE_SIGNED.contains(&route.as_str()) {
+                let (st, _) = call(&b, &method, &path, body.clone()).await;
+                assert_eq!(st, StatusCode::UNAUTHORIZED, "{route} with an officer's token");
+                checked += 1;
+                continue;
+            }
             if public || OWN.contains(&route.as_str()) {
                 checked += 1;
                 continue;
@@ -238,7 +251,7 @@ async fn every_route_refuses_other_communes_and_anonymous_callers() {
             // Commune A's viewer: reads yes, changes no.
             let (st, v) = call(&viewer, &method, &path, body.clone()).await;
             let reads = method == "GET" || READ_ONLY_POSTS.contains(&route.as_str());
-            if reads && !template.starts_with("/api/v1/users") {
+            if reads && !template.starts_with("/api/v1/users") && !ADMIN_READS.contains(&route.as_str()) {
                 assert!(st.is_success(), "{route} as commune A's viewer answered {st}: {v}");
             } else if !reads {
                 assert!(
@@ -262,6 +275,10 @@ async fn every_route_refuses_other_communes_and_anonymous_callers() {
         "PUT /api/v1/boards/{id}/display",
         "GET /api/v1/boards/{id}/screenshot",
         "GET /api/v1/boards/{id}/playlog",
+        "POST /api/v1/bulletins",
+        "POST /api/v1/alerts",
+        "GET /api/v1/board/alerts",
+        "GET /api/v1/units/{unit}/bulletins",
     ] {
         assert!(
             seen.iter().any(|r| r == route),

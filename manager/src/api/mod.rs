@@ -5,6 +5,7 @@
 pub mod account;
 mod boards;
 mod content;
+pub mod ingest;
 mod layouts;
 mod live;
 mod playlog;
@@ -52,6 +53,15 @@ impl Modify for Security {
                     .description(Some("API token `bt_…` of an officer, or board credential `bb_…`"))
                     .build(),
             ),
+        );
+        c.add_security_scheme(
+            "source",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                crate::sources::HEADER_SIGNATURE,
+                "Source systems: headers X-Bangtin-Source, X-Bangtin-Timestamp (Unix s, ±300 s), \
+                 X-Bangtin-Nonce (16–64 chars, never reused) and X-Bangtin-Signature = \
+                 hex(HMAC-SHA256(key, \"<timestamp>\\n<nonce>\\n<METHOD>\\n<path>\\n\" + body))",
+            ))),
         );
         c.add_security_scheme(
             "session",
@@ -117,6 +127,11 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(playlog::playlog_report))
         .routes(routes!(screens::upload_screenshot))
         .routes(routes!(screens::get_screenshot))
+        .routes(routes!(ingest::list_sources, ingest::create_source))
+        .routes(routes!(ingest::post_bulletin))
+        .routes(routes!(ingest::post_alert))
+        .routes(routes!(ingest::unit_bulletins))
+        .routes(routes!(ingest::own_alerts))
         .split_for_parts()
 }
 

@@ -1,0 +1,167 @@
+//! Which alerts each board must show: every live emergency or priority
+//! alert (CAP) and bulletin whose targets cover the board — its commune,
+//! its province, or the board itself — compiled into a signed
+//! `bangtin.alerts/1` set per board, stored, and announced over the
+//! board's event stream at once. Boards that were offline fetch the set
+//! when they reconnect; expiry is applied by the board itself from the
+//! times in the set, so an alert ends on time even without network.
+
+use crate::api::ingest::{AlertRecord, AlertState, BulletinRecord, BulletinState};
+use crate::model::{Board, Unit, key};
+use crate::state::AppState;
+use crate::store::{Op, StoreExt};
+use bangtin_layouts::alerts::{ALERTS_SCHEMA, AlertLevel, AlertSet, BoardAlert};
+use bangtin_layouts::show::SignedShow;
+use bangtin_layouts::wire::Push;
+use chrono::{DateTime, Utc};
+
+/// Where a board's current signed set is kept.
+pub fn set_key(board: &str) -> String {
+    format!("alerts/{board}")
+}
+
+fn severity_rank(s: &str) -> u8 {
+    match s {
+        "Extreme" => 4,
+        "Severe" => 3,
+        "Moderate" => 2,
+        "Minor" => 1,
+        _ => 0,
+    }
+}
+
+fn covers(areas: &[String], board: &Board, province: Option<&str>) -> bool {
+    areas.iter().any(|a| *a == board.unit || Some(a.as_str()) == province)
+}
+
+/// The alerts in force or to come for `board` (expired ones left out).
+pub fn alerts_for(s: &AppState, board: &Board, now: DateTime<Utc>) -> crate::store::Result<Vec<BoardAlert>> {
+    let province = s
+        .store
+        .get_json::<Unit>(&key::unit(&board.unit))?
+        .and_then(|u| u.parent);
+    let mut out = Vec::new();
+    for a in s.store.scan_json::<AlertRecord>("alert/")? {
+        if a.state != AlertState::Live || !covers(&a.areas, board, province.as_deref()) {
+            continue;
+        }
+        if a.expires.is_some_and(|e| e.with_timezone(&Utc) <= now) {
+            continue;
+        }
+        let Ok(cap) = crate::cap::parse(a.document.as_bytes()) else {
+            continue;
+        };
+        let Some(info) = cap.board_info() else { continue };
+        let headline = info.headline.clone().unwrap_or_else(|| info.event.clone());
+        let instruction = info.instruction.clone().unwrap_or_default();
+        out.push(BoardAlert {
+            id: format!("cap:{}", a.identifier),
+            level: if a.emergency {
+                AlertLevel::Emergency
+            } else {
+                AlertLevel::Priority
+            },
+            severity: severity_rank(&info.severity),
+            risk_level: a.risk_level,
+            event: info.event.clone(),
+            ticker: [headline.as_str(), instruction.as_str()]
+                .iter()
+                .filter(|t| !t.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" — "),
+            headline,
+            description: info.description.clone().unwrap_or_default(),
+            instruction,
+            sender: info.sender_name.clone().unwrap_or_else(|| cap.sender.clone()),
+            starts: info
+                .effective
+                .or(info.onset)
+                .map_or(a.received, |t| t.with_timezone(&Utc))
+                .min(now.max(a.received)),
+            expires: a.expires.map(|e| e.with_timezone(&Utc)),
+        });
+    }
+    let boards_of = |b: &BulletinRecord| b.boards.contains(&board.id);
+    for b in s.store.scan_json::<BulletinRecord>("bulletin/")? {
+        if b.state != BulletinState::Live || !(covers(&b.areas, board, province.as_deref()) || boards_of(&b)) {
+            continue;
+        }
+        let Ok(doc) = crate::bulletin::parse(b.document.as_bytes()) else {
+            continue;
+        };
+        let level = match doc.priority {
+            crate::bulletin::Priority::Emergency => AlertLevel::Emergency,
+            crate::bulletin::Priority::Priority => AlertLevel::Priority,
+            crate::bulletin::Priority::Normal => continue,
+        };
+        let expires = doc.schedule.valid_to.map(|t| t.with_timezone(&Utc));
+        if expires.is_some_and(|e| e <= now) {
+            continue;
+        }
+        let mut description = doc.summary.clone().unwrap_or_default();
+        let mut ticker = String::new();
+        for it in &doc.board.items {
+            match it {
+                crate::bulletin::BoardItem::Text { body, .. } if description.is_empty() => description = body.clone(),
+                crate::bulletin::BoardItem::Ticker { text, .. } if ticker.is_empty() => ticker = text.clone(),
+                _ => {}
+            }
+        }
+        out.push(BoardAlert {
+            id: format!("bulletin:{}:{}", b.source, b.id),
+            level,
+            severity: if level == AlertLevel::Emergency { 3 } else { 1 },
+            risk_level: None,
+            event: doc.category.clone().unwrap_or_default(),
+            headline: doc.title.clone(),
+            description,
+            instruction: String::new(),
+            ticker: if ticker.is_empty() { doc.title.clone() } else { ticker },
+            sender: doc.source.author.clone().unwrap_or(doc.source.system.clone()),
+            starts: doc.schedule.valid_from.map_or(b.received, |t| t.with_timezone(&Utc)),
+            expires,
+        });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+/// Recompile the sets of `boards`; store, sign and push those that changed.
+/// Returns how many changed.
+pub fn refresh(s: &AppState, boards: &[Board], now: DateTime<Utc>) -> crate::store::Result<usize> {
+    let mut changed = 0;
+    for b in boards {
+        let alerts = alerts_for(s, b, now)?;
+        let old: Option<SignedShow> = s.store.get_json(&set_key(&b.id))?;
+        let old: Option<AlertSet> = old.and_then(|o| serde_json::from_str(&o.payload).ok());
+        if old.as_ref().is_some_and(|o| o.alerts == alerts) || (old.is_none() && alerts.is_empty()) {
+            continue;
+        }
+        let set = AlertSet {
+            schema: ALERTS_SCHEMA.into(),
+            board: b.id.clone(),
+            version: old.map_or(1, |o| o.version + 1),
+            issued_at: now,
+            alerts,
+        };
+        let signed = bangtin_layouts::alerts::sign(&set, &s.key.0);
+        s.store.commit(vec![Op::put(set_key(&b.id), &signed)])?;
+        s.live.hub.push(&b.id, &Push::Alerts { version: set.version });
+        changed += 1;
+    }
+    Ok(changed)
+}
+
+/// Boards covered by `areas` (commune or province codes) or named in `ids`.
+pub fn boards_for(s: &AppState, areas: &[String], ids: &[String]) -> crate::store::Result<Vec<Board>> {
+    let boards: Vec<Board> = s.store.scan_json("board/")?;
+    let mut out = Vec::new();
+    for b in boards {
+        let province = s.store.get_json::<Unit>(&key::unit(&b.unit))?.and_then(|u| u.parent);
+        if covers(areas, &b, province.as_deref()) || ids.contains(&b.id) {
+            out.push(b);
+        }
+    }
+    Ok(out)
+}

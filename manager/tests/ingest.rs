@@ -1,0 +1,360 @@
+//! Essential information in, over real HTTP on 127.0.0.1 with a real sled
+//! store: a source system registered by an administrator sends signed
+//! bulletins and CAP alerts; replays, bad signatures, stale timestamps,
+//! foreign targets and bad documents are refused with a reason and leave
+//! nothing behind.
+
+mod common;
+
+use bangtin_manager::sources;
+use common::{COMMUNE_A, COMMUNE_B, Client, PASSWORD, PROVINCE, Server, seed};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct Source {
+    id: String,
+    key: Vec<u8>,
+    url: String,
+    http: reqwest::Client,
+}
+
+fn nonce() -> String {
+    use rand::Rng;
+    rand::thread_rng()
+        .sample_iter(&rand::distributions::Alphanumeric)
+        .take(24)
+        .map(char::from)
+        .collect()
+}
+
+impl Source {
+    async fn send_with(
+        &self,
+        path: &str,
+        ctype: &str,
+        body: &[u8],
+        ts: i64,
+        nonce: &str,
+        key: &[u8],
+    ) -> (StatusCode, Value) {
+        let ts = ts.to_string();
+        let sig = sources::sign(key, &ts, nonce, "POST", path, body);
+        let r = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("content-type", ctype)
+            .header(sources::HEADER_SOURCE, &self.id)
+            .header(sources::HEADER_TIMESTAMP, &ts)
+            .header(sources::HEADER_NONCE, nonce)
+            .header(sources::HEADER_SIGNATURE, sig)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        let st = r.status();
+        (st, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn send(&self, path: &str, ctype: &str, body: &[u8]) -> (StatusCode, Value) {
+        let now = chrono::Utc::now().timestamp();
+        self.send_with(path, ctype, body, now, &nonce(), &self.key.clone())
+            .await
+    }
+
+    async fn bulletin(&self, v: &Value) -> (StatusCode, Value) {
+        self.send("/api/v1/bulletins", "application/json", v.to_string().as_bytes())
+            .await
+    }
+
+    async fn alert(&self, xml: &str) -> (StatusCode, Value) {
+        self.send("/api/v1/alerts", "application/cap+xml", xml.as_bytes()).await
+    }
+}
+
+fn sample_bulletin() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/samples/bulletin-normal.json"
+    ))
+    .expect("../shared/samples is beside the checkout");
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["targets"] = json!({ "areas": [ { "level": "commune", "code": COMMUNE_A } ] });
+    v
+}
+
+fn sample_alert() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/samples/alert-storm.cap.xml"
+    ))
+    .unwrap()
+    .replace("05545", COMMUNE_A)
+    .replace("05548", COMMUNE_B)
+}
+
+async fn setup(dir: &std::path::Path) -> (Server, Client, Source) {
+    seed(dir);
+    let s = Server::start(dir, |_| {}).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let (st, v) = admin
+        .post(
+            "/api/v1/sources",
+            json!({ "name": "HTTTN tỉnh Thái Nguyên", "units": [PROVINCE] }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(v["key"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(key.len(), 32);
+    let (_, list) = admin.get("/api/v1/sources").await;
+    assert!(list[0].get("key").is_none(), "keys are shown once only: {list}");
+    let src = Source {
+        id: v["source"]["id"].as_str().unwrap().to_string(),
+        key,
+        url: s.url.clone(),
+        http: reqwest::Client::new(),
+    };
+    (s, admin, src)
+}
+
+async fn queue(admin: &Client, unit: &str) -> Vec<Value> {
+    let (st, v) = admin.get(&format!("/api/v1/units/{unit}/bulletins")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v.as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulletins_are_signed_idempotent_versioned_and_scoped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, admin, src) = setup(dir.path()).await;
+    let b = sample_bulletin();
+
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["state"], "pending", "a normal bulletin waits for approval");
+    assert_eq!(v["duplicate"], false);
+    // Same id and version again (a new request, new nonce): accepted once.
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["duplicate"], true);
+    assert_eq!(queue(&admin, COMMUNE_A).await.len(), 1);
+    assert!(
+        queue(&admin, COMMUNE_B).await.is_empty(),
+        "another commune sees nothing"
+    );
+
+    // Same version, other content: conflict. Higher version: taken.
+    let mut changed = b.clone();
+    changed["title"] = json!("Lịch tiêm chủng (đã sửa)");
+    let (st, v) = src.bulletin(&changed).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    changed["version"] = json!(2);
+    let (st, v) = src.bulletin(&changed).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    let q = queue(&admin, COMMUNE_A).await;
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0]["version"], 2);
+    assert_eq!(q[0]["title"], "Lịch tiêm chủng (đã sửa)");
+    // Lower version: refused, nothing changes.
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("mới hơn"), "{v}");
+    assert_eq!(queue(&admin, COMMUNE_A).await[0]["version"], 2);
+
+    // Priority and emergency go live at once.
+    let mut p = b.clone();
+    p["id"] = json!("uu-tien-1");
+    p["priority"] = json!("emergency");
+    let (st, v) = src.bulletin(&p).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["state"], "live");
+
+    // Targets: unknown codes and units outside the source's are refused.
+    let mut bad = b.clone();
+    bad["id"] = json!("khong-co-xa");
+    bad["targets"] = json!({ "areas": [ { "level": "commune", "code": "99999" } ] });
+    let (st, v) = src.bulletin(&bad).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("99999"), "{v}");
+    // A unit of another province, registered by the administrator.
+    let (st, _) = admin
+        .post(
+            "/api/v1/units",
+            json!({ "code": "20", "name": "Tỉnh Lạng Sơn", "timezone": "Asia/Ho_Chi_Minh" }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    bad["targets"] = json!({ "areas": [ { "level": "province", "code": "20" } ] });
+    let (st, v) = src.bulletin(&bad).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+
+    // Bad documents: each a 4xx with a reason, nothing stored.
+    let (st, v) = src
+        .send("/api/v1/bulletins", "application/json", b"{\"schema\": ")
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let mut wrong = b.clone();
+    wrong["schema"] = json!("bangtin.bulletin/9");
+    let (st, v) = src.bulletin(&wrong).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["field"], "schema", "{v}");
+    let (st, _) = src
+        .send("/api/v1/bulletins", "text/plain", b.to_string().as_bytes())
+        .await;
+    assert_eq!(st, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let deep = "[".repeat(10_000);
+    let (st, _) = src.send("/api/v1/bulletins", "application/json", deep.as_bytes()).await;
+    assert!(st.is_client_error(), "{st}");
+    assert_eq!(
+        queue(&admin, COMMUNE_A).await.len(),
+        2,
+        "refused documents left nothing"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replays_bad_signatures_and_stale_requests_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, admin, src) = setup(dir.path()).await;
+    let body = sample_bulletin().to_string();
+    let path = "/api/v1/bulletins";
+    let now = chrono::Utc::now().timestamp();
+    let n = nonce();
+    let (st, v) = src
+        .send_with(path, "application/json", body.as_bytes(), now, &n, &src.key)
+        .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    // The very same request again: a replay.
+    let (st, v) = src
+        .send_with(path, "application/json", body.as_bytes(), now, &n, &src.key)
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("nonce"), "{v}");
+    // Stale and future timestamps.
+    for ts in [now - 301, now + 301] {
+        let (st, v) = src
+            .send_with(path, "application/json", body.as_bytes(), ts, &nonce(), &src.key)
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
+    }
+    // Another key; a signature for another path; a tampered body.
+    let (st, _) = src
+        .send_with(path, "application/json", body.as_bytes(), now, &nonce(), b"khoa-sai")
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let n2 = nonce();
+    let sig = sources::sign(
+        &src.key,
+        &now.to_string(),
+        &n2,
+        "POST",
+        "/api/v1/alerts",
+        body.as_bytes(),
+    );
+    let r = src
+        .http
+        .post(format!("{}{path}", src.url))
+        .header("content-type", "application/json")
+        .header(sources::HEADER_SOURCE, &src.id)
+        .header(sources::HEADER_TIMESTAMP, now.to_string())
+        .header(sources::HEADER_NONCE, &n2)
+        .header(sources::HEADER_SIGNATURE, sig)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // No headers at all; an officer's token is not a source's signature.
+    let r = reqwest::Client::new()
+        .post(format!("{}{path}", src.url))
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = admin
+        .request(reqwest::Method::POST, path)
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(queue(&admin, COMMUNE_A).await.len(), 1);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cap_alerts_update_and_cancel_through_references() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _admin, src) = setup(dir.path()).await;
+    let storm = sample_alert();
+    let (st, v) = src.alert(&storm).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["state"], "live");
+    let (st, v) = src.alert(&storm).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["duplicate"], true);
+
+    // An exercise is kept but does not go live.
+    let drill = storm
+        .replace("<status>Actual</status>", "<status>Exercise</status>")
+        .replace("VN-TN-2026-0917-001", "VN-TN-2026-0917-DRILL");
+    let (st, v) = src.alert(&drill).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["state"], "not_live");
+
+    // Update, then Cancel, through references.
+    let refs = "htttn@thainguyen.example,VN-TN-2026-0917-001,2026-09-17T06:30:00+07:00";
+    let update = storm
+        .replace("VN-TN-2026-0917-001", "VN-TN-2026-0917-002")
+        .replace("<msgType>Alert</msgType>", "<msgType>Update</msgType>")
+        .replace(
+            "<scope>Public</scope>",
+            &format!("<scope>Public</scope>\n  <references>{refs}</references>"),
+        )
+        .replace("<value>3</value>", "<value>4</value>");
+    let (st, v) = src.alert(&update).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["state"], "live");
+    let refs2 = "htttn@thainguyen.example,VN-TN-2026-0917-002,2026-09-17T06:30:00+07:00";
+    let cancel = storm
+        .replace("VN-TN-2026-0917-001", "VN-TN-2026-0917-003")
+        .replace("<msgType>Alert</msgType>", "<msgType>Cancel</msgType>")
+        .replace(
+            "<scope>Public</scope>",
+            &format!("<scope>Public</scope>\n  <references>{refs2}</references>"),
+        );
+    let (st, v) = src.alert(&cancel).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["state"], "cancelled");
+    // A Cancel naming nothing we received.
+    let orphan = cancel
+        .replace("VN-TN-2026-0917-003", "VN-TN-2026-0917-004")
+        .replace("VN-TN-2026-0917-002", "KHONG-CO");
+    let (st, v) = src.alert(&orphan).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["field"], "references");
+
+    // XML tricks and malformed documents: refused with a reason.
+    let bomb = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;\">]>{}",
+        storm.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+    );
+    let (st, v) = src.alert(&bomb).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (st, v) = src
+        .alert("<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\"><identifier>")
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let foreign = storm
+        .replace(COMMUNE_A, "99999")
+        .replace("VN-TN-2026-0917-001", "VN-TN-2026-0917-005");
+    let (st, v) = src.alert(&foreign).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    s.stop().await;
+}
