@@ -1,6 +1,17 @@
 //! The network half of a managed board. Everything here may fail or wait
 //! for minutes; none of it can blank the screen: the render thread only
-//! ever receives complete, verified shows.
+//! ever receives complete, verified shows and verified alert sets.
+//!
+//! Alerts have their own task ([`alerts_task`]), so an emergency never
+//! waits behind a show's downloads. It fetches `GET /api/v1/board/alerts`
+//! (`If-None-Match: "<installed version>"`) on a `{"type":"alerts"}` push
+//! newer than the installed set, on every (re)connection of the event
+//! stream (a board that was offline catches up at once), at start, and
+//! with every periodic heartbeat (the fallback when a push is lost). A set
+//! is verified with the pinned key, must be for this board and newer than
+//! the installed one, goes to the screen at once ([`ToScreen::Alerts`],
+//! which also rings the render loop) and is then kept in the cache
+//! (`show/alerts.json`) for offline restarts.
 
 use super::cache::{Cache, disk_free, sha256_file, sync_dir};
 use super::config::BoardConfig;
@@ -8,6 +19,7 @@ use super::director::{Installed, Shared};
 use super::playlog::PlayLog;
 use super::{FromScreen, ShotKind, ShotRequest, ToScreen, Waker};
 use anyhow::{Context, Result, anyhow, bail};
+use bangtin_layouts::alerts::AlertSet;
 use bangtin_layouts::show::{Show, ShowMedia, SignedShow, key_from_b64, verify};
 use bangtin_layouts::wire::{
     Action, BoardStatus, Command, HeartbeatReply, MAX_PLAYLOG_BATCH, PlaylogAck, PlaylogBatch, Push,
@@ -42,6 +54,8 @@ pub struct Agent {
     pub from_screen: mpsc::UnboundedReceiver<FromScreen>,
     /// Version of the show installed (on screen or about to be).
     pub installed: u64,
+    /// Version of the alert set installed (0: none).
+    pub alerts: u64,
     pub started: Instant,
 }
 
@@ -62,6 +76,11 @@ struct Link {
     sync_now: Notify,
     beat_now: Notify,
     errors: Mutex<Vec<String>>,
+    /// Version of the alert set installed (0: none).
+    alerts_installed: AtomicU64,
+    /// Newest alert set version the manager announced.
+    alerts_announced: AtomicU64,
+    alerts_now: Notify,
 }
 
 impl Link {
@@ -148,9 +167,14 @@ impl Agent {
             sync_now: Notify::new(),
             beat_now: Notify::new(),
             errors: Mutex::new(Vec::new()),
+            alerts_installed: AtomicU64::new(self.alerts),
+            alerts_announced: AtomicU64::new(0),
+            alerts_now: Notify::new(),
         });
+        tokio::spawn(alerts_task(link.clone()));
         tokio::spawn(sync_task(link.clone()));
         tokio::spawn(events_task(link.clone()));
+        link.alerts_now.notify_one();
         link.sync_now.notify_one();
         let interval = Duration::from_secs(u64::from(self.cfg.heartbeat_seconds.max(1)));
         let mut next_beat = tokio::time::Instant::now();
@@ -163,6 +187,11 @@ impl Agent {
                         link.send(ToScreen::Shot(ShotRequest { kind: ShotKind::Thumb, command: None }));
                     }
                     want_thumb = self.beat(&link).await;
+                    // The fallback for a lost alerts push (a 304 when
+                    // nothing changed), while the manager answers.
+                    if want_thumb {
+                        link.alerts_now.notify_one();
+                    }
                     self.upload_playlog(&link).await;
                 }
                 _ = link.beat_now.notified() => {
@@ -425,6 +454,8 @@ async fn events_task(link: Arc<Link>) {
             Ok(mut resp) if resp.status().is_success() => {
                 tracing::info!("đã nối kênh đẩy của máy chủ (event stream connected)");
                 attempt = 0;
+                // Back online: alerts issued meanwhile show at once.
+                link.alerts_now.notify_one();
                 let mut buf = Vec::new();
                 // No data (not even a keep-alive comment) for this long: reconnect.
                 let idle = Duration::from_secs(45);
@@ -471,9 +502,112 @@ fn handle_event(link: &Link, ev: &str) {
     match serde_json::from_str::<Push>(&data) {
         Ok(Push::Show { version }) => announce(link, version),
         Ok(Push::Command(c)) => command(link, c),
-        Ok(Push::Alerts { version }) => tracing::debug!("bộ cảnh báo mới {version} (alerts: not handled yet)"),
+        Ok(Push::Alerts { version }) => announce_alerts(link, version),
         Err(e) => tracing::debug!("bỏ qua sự kiện không hiểu: {e}"),
     }
+}
+
+/// The manager has (at least) this alert set version.
+fn announce_alerts(link: &Link, version: u64) {
+    link.alerts_announced.fetch_max(version, Ordering::Relaxed);
+    if version > link.alerts_installed.load(Ordering::Relaxed) {
+        link.alerts_now.notify_one();
+    }
+}
+
+/// Fetch, verify, show and keep alert sets whenever told to.
+async fn alerts_task(link: Arc<Link>) {
+    let mut attempt = 0u32;
+    loop {
+        link.alerts_now.notified().await;
+        loop {
+            match fetch_alerts(&link).await {
+                Ok(()) => {
+                    attempt = 0;
+                    break;
+                }
+                Err(e) => {
+                    link.error(format!("cập nhật cảnh báo: {e:#} (alerts)"));
+                    // Emergencies do not wait out long backoffs (≤ 8 s);
+                    // a new push or a reconnection retries at once.
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff(attempt.min(3))) => {}
+                        _ = link.alerts_now.notified() => {}
+                    }
+                    attempt += 1;
+                    // Retry only while there is something newer to get.
+                    if link.alerts_announced.load(Ordering::Relaxed) <= link.alerts_installed.load(Ordering::Relaxed)
+                        && attempt > 3
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What to do with a verified alert set, given the installed version.
+fn judge_alerts(set: &AlertSet, board: &str, installed: u64) -> Result<bool, String> {
+    if set.board != board {
+        return Err(format!(
+            "từ chối bộ cảnh báo của bảng khác ({}) (alert set for another board)",
+            set.board
+        ));
+    }
+    if set.version < installed {
+        return Err(format!(
+            "từ chối bộ cảnh báo cũ hơn (v{} < v{installed}) (older alert set refused)",
+            set.version
+        ));
+    }
+    Ok(set.version > installed)
+}
+
+async fn fetch_alerts(link: &Link) -> Result<()> {
+    let installed = link.alerts_installed.load(Ordering::Relaxed);
+    let mut req = link
+        .auth(link.http.get(link.url("/api/v1/board/alerts")))
+        .timeout(Duration::from_secs(20));
+    if installed > 0 {
+        req = req.header(reqwest::header::IF_NONE_MATCH, format!("\"{installed}\""));
+    }
+    let r = req.send().await.context("không kết nối được máy chủ")?;
+    match r.status() {
+        StatusCode::NOT_MODIFIED => return Ok(()),
+        // Nothing was ever issued for this board.
+        StatusCode::NOT_FOUND => return Ok(()),
+        s if !s.is_success() => bail!("máy chủ trả lời {s}"),
+        _ => {}
+    }
+    let signed: SignedShow = r
+        .json()
+        .await
+        .context("bộ cảnh báo không đọc được (unreadable alert set)")?;
+    let set = bangtin_layouts::alerts::verify(&signed, &link.key).map_err(|e| anyhow!("từ chối bộ cảnh báo: {e}"))?;
+    match judge_alerts(&set, &link.board_id, installed) {
+        // Fetching again would get the same answer: report, do not retry.
+        Err(msg) => {
+            link.error(msg);
+            return Ok(());
+        }
+        Ok(false) => return Ok(()),
+        Ok(true) => {}
+    }
+    link.alerts_installed.store(set.version, Ordering::Relaxed);
+    let now = chrono::Utc::now();
+    let emergencies: Vec<String> = set.emergencies(now).iter().map(|a| a.id.clone()).collect();
+    tracing::info!(
+        "bộ cảnh báo v{}: {} cảnh báo, khẩn cấp đang hiệu lực: {emergencies:?} (alert set installed)",
+        set.version,
+        set.alerts.len()
+    );
+    // The screen first: keeping it on disk can wait a few milliseconds.
+    link.send(ToScreen::Alerts(Arc::new(set)));
+    if let Err(e) = link.cache.install_alerts(&signed) {
+        link.error(format!("không lưu được bộ cảnh báo: {e:#} (alert set not kept)"));
+    }
+    Ok(())
 }
 
 /// Fetch, verify, download and install shows whenever told to.
@@ -683,5 +817,34 @@ mod tests {
         assert_eq!(&b[..e], b"data: {\"type\":\"show\",\"version\":3}\n\n");
         assert!(find_event_end(b"data: partial").is_none());
         assert!(backoff(0) >= Duration::from_secs(1) && backoff(20) <= Duration::from_secs(61));
+    }
+
+    #[test]
+    fn alert_sets_for_other_boards_or_older_are_refused() {
+        let set = |board: &str, version| AlertSet {
+            schema: bangtin_layouts::alerts::ALERTS_SCHEMA.into(),
+            board: board.into(),
+            version,
+            issued_at: chrono::Utc::now(),
+            alerts: vec![],
+        };
+        assert_eq!(judge_alerts(&set("brd_1", 3), "brd_1", 2), Ok(true));
+        assert_eq!(judge_alerts(&set("brd_1", 3), "brd_1", 0), Ok(true));
+        assert_eq!(judge_alerts(&set("brd_1", 3), "brd_1", 3), Ok(false));
+        assert!(
+            judge_alerts(&set("brd_1", 2), "brd_1", 3)
+                .unwrap_err()
+                .contains("cũ hơn")
+        );
+        assert!(
+            judge_alerts(&set("brd_2", 9), "brd_1", 3)
+                .unwrap_err()
+                .contains("bảng khác")
+        );
+        // An alerts push is understood.
+        assert_eq!(
+            serde_json::from_str::<Push>(r#"{"type":"alerts","version":4}"#).unwrap(),
+            Push::Alerts { version: 4 }
+        );
     }
 }

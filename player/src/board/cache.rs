@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! show/current.json     the signed show on screen (verified again on load)
+//! show/alerts.json      the last signed alert set (verified again on load)
 //! media/<sha256>        verified files, named by their hash
 //! media/<sha256>.part   a download in progress (resumed from its length)
 //! playlog/…             proof of play, see [`super::playlog`]
@@ -12,9 +13,12 @@
 //!
 //! A show is installed only once every file it names is in `media/`,
 //! by renaming a fully written and synced file over `current.json`: a power
-//! cut at any moment leaves either the old show or the new one.
+//! cut at any moment leaves either the old show or the new one. The alert
+//! set is kept the same way, so a board restarted without network still
+//! shows an emergency in force.
 
 use anyhow::{Context, Result};
+use bangtin_layouts::alerts::AlertSet;
 use bangtin_layouts::show::{Show, ShowMedia, SignedShow, verify};
 use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha256};
@@ -62,6 +66,43 @@ impl Cache {
 
     fn current_path(&self) -> PathBuf {
         self.dir.join("show").join("current.json")
+    }
+
+    fn alerts_path(&self) -> PathBuf {
+        self.dir.join("show").join("alerts.json")
+    }
+
+    /// Keep a verified signed alert set (atomically, synced).
+    pub fn install_alerts(&self, signed: &SignedShow) -> Result<()> {
+        let bytes = serde_json::to_vec(signed).context("không tuần tự hóa được bộ cảnh báo")?;
+        write_atomic(&self.alerts_path(), &bytes, 0o644)
+    }
+
+    /// The kept alert set, verified again with the pinned key and checked
+    /// to be for `board`. None if there is none or it is refused.
+    pub fn alerts(&self, key: &VerifyingKey, board: &str) -> Option<(SignedShow, AlertSet)> {
+        let text = std::fs::read_to_string(self.alerts_path()).ok()?;
+        let signed: SignedShow = match serde_json::from_str(&text) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("bộ cảnh báo đã lưu hỏng, bỏ qua: {e} (stored alert set unreadable)");
+                return None;
+            }
+        };
+        match bangtin_layouts::alerts::verify(&signed, key) {
+            Ok(set) if set.board == board => Some((signed, set)),
+            Ok(set) => {
+                tracing::error!(
+                    "bộ cảnh báo đã lưu là của bảng khác ({}), bỏ qua (stored alert set for another board)",
+                    set.board
+                );
+                None
+            }
+            Err(e) => {
+                tracing::error!("bộ cảnh báo đã lưu không hợp lệ, bỏ qua: {e} (stored alert set refused)");
+                None
+            }
+        }
     }
 
     /// Is this file in the cache (verified when it was stored)?
@@ -238,5 +279,58 @@ mod tests {
         assert_eq!(c.collect_garbage(&[sha.clone()].into_iter().collect()), 2);
         assert!(c.media_path(&sha).exists());
         assert!(disk_free(dir.path()) > 0);
+    }
+
+    #[test]
+    fn alert_sets_are_kept_and_verified_again_on_load() {
+        use bangtin_layouts::alerts::{ALERTS_SCHEMA, AlertLevel, BoardAlert};
+        let dir = tempfile::tempdir().unwrap();
+        let c = Cache::open(dir.path()).unwrap();
+        let key = SigningKey::from_bytes(&[3u8; 32]);
+        let pinned = key.verifying_key();
+        assert!(c.alerts(&pinned, "brd_1").is_none(), "nothing kept yet");
+        let now = chrono::Utc::now();
+        let set = AlertSet {
+            schema: ALERTS_SCHEMA.into(),
+            board: "brd_1".into(),
+            version: 7,
+            issued_at: now,
+            alerts: vec![BoardAlert {
+                id: "cap:bao-so-3".into(),
+                level: AlertLevel::Emergency,
+                severity: 4,
+                risk_level: Some(4),
+                event: "Bão số 3".into(),
+                headline: "Bão mạnh đổ bộ chiều nay".into(),
+                description: String::new(),
+                instruction: "Ở trong nhà".into(),
+                ticker: String::new(),
+                sender: "Ban Chỉ huy PCTT tỉnh".into(),
+                starts: now,
+                expires: Some(now + chrono::TimeDelta::hours(6)),
+            }],
+        };
+        let signed = bangtin_layouts::alerts::sign(&set, &key);
+        c.install_alerts(&signed).unwrap();
+        // What a restart finds: the same set, verified again.
+        let c = Cache::open(dir.path()).unwrap();
+        let (back, got) = c.alerts(&pinned, "brd_1").unwrap();
+        assert_eq!((back, got), (signed.clone(), set));
+        // Another board's, or under another key: refused.
+        assert!(c.alerts(&pinned, "brd_2").is_none());
+        assert!(
+            c.alerts(&SigningKey::from_bytes(&[4u8; 32]).verifying_key(), "brd_1")
+                .is_none()
+        );
+        // Tampered on disk (the headline changed, signature kept): refused.
+        let path = dir.path().join("show/alerts.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let tampered = text.replace("Bão mạnh", "Bão yếu");
+        assert_ne!(text, tampered);
+        std::fs::write(&path, tampered).unwrap();
+        assert!(c.alerts(&pinned, "brd_1").is_none());
+        // Not even JSON: refused, no panic.
+        std::fs::write(&path, b"{\"payload\": ").unwrap();
+        assert!(c.alerts(&pinned, "brd_1").is_none());
     }
 }

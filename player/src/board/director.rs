@@ -1,12 +1,26 @@
 //! The render thread's side of a managed board: which screen to show now
-//! (pairing code, the scheduled layout, standby, display off), at which
-//! brightness, and what actually played (proof of play, status, pictures
-//! for the manager). It never waits for the network: the agent
-//! ([`super::agent`]) hands it verified, complete shows through a channel.
+//! (pairing code, an emergency alert, the scheduled layout, standby, display
+//! off), at which brightness, and what actually played (proof of play,
+//! status, pictures for the manager). It never waits for the network: the
+//! agent ([`super::agent`]) hands it verified, complete shows and verified
+//! alert sets through a channel.
+//!
+//! Emergencies come first. While the installed [`AlertSet`] holds an
+//! emergency in force ([`AlertSet::emergencies`]), the board shows it
+//! full-screen ([`super::alert_screen`]) — over the show, the standby screen
+//! and a display-off window alike, at full brightness. Several at once take
+//! turns of [`ALERT_TURN_SECONDS`] in severity order, starting with the most
+//! severe whenever the set of emergencies in force changes. When none is
+//! left (expired: the director wakes at [`AlertSet::next_change`]; or
+//! cancelled: a newer set no longer holds it) the board goes back to
+//! exactly what its schedule says for that instant. Priority-level alerts
+//! never preempt the screen.
 
+use super::alert_screen;
 use super::playlog::PlayLog;
 use super::{FromScreen, ShotKind, ShotRequest, ToScreen};
 use crate::scene::Scene;
+use bangtin_layouts::alerts::{AlertSet, BoardAlert};
 use bangtin_layouts::show::Show;
 use bangtin_layouts::wire::{PlayEvent, PlayKind, ZoneNow};
 use bangtin_layouts::{ItemKind, Layout};
@@ -95,6 +109,36 @@ pub enum ScreenKey {
     },
     /// The display plan says off.
     Off,
+    /// An emergency alert, full-screen. `fingerprint` changes when the
+    /// alert's content does (an update); `turn` is (index from 0, count)
+    /// of the emergencies taking turns.
+    Alert {
+        id: String,
+        fingerprint: u64,
+        turn: (usize, usize),
+    },
+}
+
+impl ScreenKey {
+    /// What heartbeats report as the layout on screen: the show's layout
+    /// key, or `alert:<id>` for an alert.
+    pub fn layout_label(&self) -> Option<String> {
+        match self {
+            ScreenKey::Show { layout, .. } => Some(layout.clone()),
+            ScreenKey::Alert { id, .. } => Some(format!("alert:{id}")),
+            _ => None,
+        }
+    }
+}
+
+/// Emergencies shown at the same time take turns of this many seconds.
+pub const ALERT_TURN_SECONDS: i64 = 15;
+
+fn fingerprint(a: &BoardAlert) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{a:?}").hash(&mut h);
+    h.finish()
 }
 
 /// The board's status as the render thread sees it, for heartbeats.
@@ -169,6 +213,11 @@ pub struct Director {
     fps_window: (Instant, u64),
     announce: bool,
     staged: Option<Staged>,
+    /// The newest verified alert set.
+    alerts: Option<Arc<AlertSet>>,
+    /// Ids of the emergencies in force (most severe first) and since when
+    /// exactly these: the turns start there.
+    turns: Option<(Vec<String>, DateTime<Utc>)>,
 }
 
 /// Status fields of a new screen, applied with its first frame.
@@ -206,7 +255,21 @@ impl Director {
             fps_window: (Instant::now(), 0),
             announce: false,
             staged: None,
+            alerts: None,
+            turns: None,
         }
+    }
+
+    /// Start with an alert set found in the local cache (offline start: an
+    /// emergency still in force shows at once).
+    pub fn with_alerts(mut self, set: Arc<AlertSet>) -> Director {
+        self.alerts = Some(set);
+        self
+    }
+
+    /// The alert set the director holds (the newest it was given).
+    pub fn alerts(&self) -> Option<&Arc<AlertSet>> {
+        self.alerts.as_ref()
     }
 
     /// Start from a show found in the local cache (offline start).
@@ -236,10 +299,23 @@ impl Director {
                     self.installed = Some(s);
                 }
                 ToScreen::Shot(r) => self.shots.push(r),
+                ToScreen::Alerts(s) => {
+                    // The agent only sends newer sets; a cached one given at
+                    // start must not replace a newer one either.
+                    if self.alerts.as_ref().is_none_or(|a| s.version >= a.version) {
+                        tracing::info!(
+                            "bộ cảnh báo v{}: {} khẩn cấp đang hiệu lực (alert set on screen side)",
+                            s.version,
+                            s.emergencies(now).len()
+                        );
+                        self.alerts = Some(s);
+                    }
+                }
                 ToScreen::Reload => self.force_rebuild = true,
                 ToScreen::Restart => self.restart = true,
             }
         }
+        self.update_turns(now);
         let key = self.wanted(now);
         if self.on_screen.as_ref() == Some(&key) && !self.force_rebuild {
             return None;
@@ -249,7 +325,7 @@ impl Director {
         if let Some((scene, t)) = scene {
             self.interrupt(scene, t);
         }
-        let layout = self.layout_for(&key);
+        let layout = self.layout_for(&key, now);
         let show_changed = match (&self.on_screen, &key) {
             (Some(ScreenKey::Show { version: a, .. }), ScreenKey::Show { version: b, .. }) => a != b,
             (_, ScreenKey::Show { .. }) => true,
@@ -258,10 +334,7 @@ impl Director {
         // Applied with the first frame's zones, so a heartbeat never
         // pairs the new show with the old zones.
         self.staged = Some(Staged {
-            layout: match &key {
-                ScreenKey::Show { layout, .. } => Some(layout.clone()),
-                _ => None,
-            },
+            layout: key.layout_label(),
             version: match &key {
                 ScreenKey::Show { version, .. } => Some(*version),
                 _ => None,
@@ -281,10 +354,24 @@ impl Director {
         self.shared.status.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The screen for `now`: pairing, then an emergency, then what the
+    /// show says (display off, the scheduled layout, standby).
     fn wanted(&self, now: DateTime<Utc>) -> ScreenKey {
         if let Some(code) = &self.pairing {
             return ScreenKey::Pairing(code.clone());
         }
+        if let Some((alert, turn)) = self.alert_at(now) {
+            return ScreenKey::Alert {
+                id: alert.id.clone(),
+                fingerprint: fingerprint(alert),
+                turn,
+            };
+        }
+        self.scheduled(now)
+    }
+
+    /// What the schedule alone says for `now`.
+    fn scheduled(&self, now: DateTime<Utc>) -> ScreenKey {
         let Some(inst) = &self.installed else {
             return if self.claimed {
                 ScreenKey::Waiting
@@ -304,29 +391,102 @@ impl Director {
         }
     }
 
-    /// Brightness now, as the fraction of black laid over the picture.
+    /// The emergency to show at `now` and its turn (index, count), if any.
+    fn alert_at(&self, now: DateTime<Utc>) -> Option<(&BoardAlert, (usize, usize))> {
+        let em = self.alerts.as_ref()?.emergencies(now);
+        let n = em.len();
+        let first = *em.first()?;
+        let i = match &self.turns {
+            Some((ids, since)) if n > 1 && ids.len() == n && ids.iter().zip(&em).all(|(id, a)| *id == a.id) => {
+                ((now - *since).num_seconds().max(0) / ALERT_TURN_SECONDS) as usize % n
+            }
+            _ => 0,
+        };
+        Some((em.get(i).copied().unwrap_or(first), (i, n)))
+    }
+
+    /// A new list of emergencies in force starts its turns now, with the
+    /// most severe.
+    fn update_turns(&mut self, now: DateTime<Utc>) {
+        let ids: Vec<String> = self
+            .alerts
+            .as_ref()
+            .map(|s| s.emergencies(now).iter().map(|a| a.id.clone()).collect())
+            .unwrap_or_default();
+        if ids.is_empty() {
+            self.turns = None;
+        } else if self.turns.as_ref().is_none_or(|(old, _)| *old != ids) {
+            self.turns = Some((ids, now));
+        }
+    }
+
+    /// Brightness now, as the fraction of black laid over the picture. An
+    /// alert on screen is always at full brightness.
     pub fn dim(&mut self, now: DateTime<Utc>) -> f32 {
-        let pct = self.installed.as_ref().map_or(100, |i| i.display_at(now).1);
+        let pct = if matches!(self.on_screen, Some(ScreenKey::Alert { .. })) {
+            100
+        } else {
+            self.installed.as_ref().map_or(100, |i| i.display_at(now).1)
+        };
         self.status().brightness = pct;
         1.0 - f32::from(pct) / 100.0
     }
 
-    /// Wall-clock instant at which the screen may next change by schedule.
+    /// Wall-clock instant at which the screen may next change by schedule,
+    /// by an alert starting or expiring, or by the next alert's turn.
     pub fn next_change(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let inst = self.installed.as_ref()?;
-        let slot_end = inst
-            .show
-            .slots
-            .iter()
-            .find(|s| s.start <= now && now < s.end)
-            .map(|s| s.end);
-        let local = now.with_timezone(&inst.tz).time();
-        let display = now + chrono::TimeDelta::seconds(i64::from(inst.show.display.seconds_to_next_change(local)));
-        Some(slot_end.map_or(display, |e| e.min(display)))
+        let show = self.installed.as_ref().map(|inst| {
+            let slot_end = inst
+                .show
+                .slots
+                .iter()
+                .find(|s| s.start <= now && now < s.end)
+                .map(|s| s.end);
+            let local = now.with_timezone(&inst.tz).time();
+            let display = now + chrono::TimeDelta::seconds(i64::from(inst.show.display.seconds_to_next_change(local)));
+            slot_end.map_or(display, |e| e.min(display))
+        });
+        let alerts = self.alerts.as_ref().and_then(|a| a.next_change(now));
+        let turn = self.turns.as_ref().filter(|(ids, _)| ids.len() > 1).map(|(_, since)| {
+            let done = (now - *since).num_seconds().max(0) / ALERT_TURN_SECONDS;
+            *since + chrono::TimeDelta::seconds((done + 1) * ALERT_TURN_SECONDS)
+        });
+        [show, alerts, turn].into_iter().flatten().min()
     }
 
-    fn layout_for(&self, key: &ScreenKey) -> Layout {
+    /// The board's size: that of the show's layouts (the one scheduled now
+    /// first), else the size the player was started with.
+    fn board_size(&self, now: DateTime<Utc>) -> [u32; 2] {
+        let Some(i) = &self.installed else {
+            return self.size;
+        };
+        i.layout_key_at(now)
+            .into_iter()
+            .chain(i.show.layouts.keys().map(String::as_str))
+            .find_map(|k| i.layouts.get(k))
+            .map_or(self.size, |l| [l.board.width, l.board.height])
+    }
+
+    fn layout_for(&self, key: &ScreenKey, now: DateTime<Utc>) -> Layout {
         match key {
+            ScreenKey::Alert { id, turn, .. } => {
+                let tz = self
+                    .installed
+                    .as_ref()
+                    .map_or(bangtin_layouts::time::DEFAULT_TZ, |i| i.tz);
+                match self.alerts.as_ref().and_then(|s| s.alerts.iter().find(|a| &a.id == id)) {
+                    // Margin: the render loop's scene clock may read a
+                    // hair earlier than `now`; the first frame must show it.
+                    Some(a) => alert_screen::layout(
+                        self.board_size(now),
+                        a,
+                        tz,
+                        *turn,
+                        Some(now - chrono::TimeDelta::milliseconds(250)),
+                    ),
+                    None => screens::standby(self.size, &self.name),
+                }
+            }
             ScreenKey::Show { layout, .. } => self
                 .installed
                 .as_ref()
@@ -356,7 +516,7 @@ impl Director {
             self.status().fps = (fps * 10.0).round() / 10.0;
             self.fps_window = (Instant::now(), 0);
         }
-        let Some(ScreenKey::Show { version, layout }) = self.on_screen.clone() else {
+        let Some((version, layout, only)) = self.proof(scene) else {
             self.apply_staged(Some(Vec::new()));
             self.announce_change();
             return;
@@ -368,6 +528,7 @@ impl Director {
         let mut events = Vec::new();
         let mut changed = false;
         for zi in 0..n {
+            let counts = only.is_none_or(|o| o == zi);
             let at_t = scene.zone_state(zi, t).current.map(Playing::from);
             if at_t.as_ref().map(Playing::key) == self.playing[zi].as_ref().map(Playing::key) {
                 continue;
@@ -379,12 +540,16 @@ impl Director {
             for _ in 0..10_000 {
                 let cur = scene.zone_state(zi, cursor).current.map(Playing::from);
                 if cur.as_ref().map(Playing::key) != self.playing[zi].as_ref().map(Playing::key) {
-                    if let Some(prev) = self.playing[zi].take() {
+                    if let Some(prev) = self.playing[zi].take()
+                        && counts
+                    {
                         // A play ends where the next begins.
                         let end_t = cur.as_ref().map_or(cursor, |c| c.started.max(prev.started)).min(t);
                         events.push(self.event(scene, zi, &prev, PlayKind::End, end_t, version, &layout));
                     }
-                    if let Some(c) = &cur {
+                    if let Some(c) = &cur
+                        && counts
+                    {
                         events.push(self.event(scene, zi, c, PlayKind::Start, c.started, version, &layout));
                     }
                     self.playing[zi] = cur.clone();
@@ -483,9 +648,29 @@ impl Director {
         }
     }
 
+    /// How the screen on view is recorded in proof of play: the version
+    /// and layout label of its events, and the one zone that counts (None:
+    /// every zone). An alert is one play per showing: its headline zone,
+    /// under the layout label `alert:<id>` and the alert set's version.
+    fn proof(&self, scene: &Scene) -> Option<(u64, String, Option<usize>)> {
+        match self.on_screen.as_ref()? {
+            ScreenKey::Show { version, layout } => Some((*version, layout.clone(), None)),
+            ScreenKey::Alert { id, .. } => Some((
+                self.alerts.as_ref().map_or(0, |a| a.version),
+                format!("alert:{id}"),
+                scene
+                    .layout
+                    .zones
+                    .iter()
+                    .position(|z| z.id == alert_screen::HEADLINE_ZONE),
+            )),
+            _ => None,
+        }
+    }
+
     /// Everything on screen stops now (another screen, or the player stops).
     pub fn interrupt(&mut self, scene: &Scene, t: f64) {
-        let Some(ScreenKey::Show { version, layout }) = self.on_screen.clone() else {
+        let Some((version, layout, only)) = self.proof(scene) else {
             self.playing.clear();
             return;
         };
@@ -493,7 +678,9 @@ impl Director {
         self.observe(scene, t, false, false);
         let mut events = Vec::new();
         for zi in 0..self.playing.len().min(scene.layout.zones.len()) {
-            if let Some(p) = self.playing[zi].take() {
+            if let Some(p) = self.playing[zi].take()
+                && only.is_none_or(|o| o == zi)
+            {
                 events.push(self.event(scene, zi, &p, PlayKind::Interrupted, t, version, &layout));
             }
         }
@@ -659,5 +846,314 @@ mod tests {
             screens::waiting(size);
             screens::off(size);
         }
+    }
+}
+
+#[cfg(test)]
+mod alert_tests {
+    use super::*;
+    use bangtin_layouts::alerts::{ALERTS_SCHEMA, AlertLevel};
+    use bangtin_layouts::raw::RawLayout;
+    use bangtin_layouts::schedule::{Slot, Window};
+    use bangtin_layouts::show::SHOW_SCHEMA;
+    use bangtin_layouts::wire::DisplayPlan;
+    use chrono::{NaiveTime, TimeDelta};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    /// A show with layout "chinh" all day, the display off 22:00–05:00
+    /// local time and dimmed to 40 % from 18:00 to 06:00.
+    fn installed() -> Installed {
+        let raw: RawLayout = bangtin_layouts::parse_raw(
+            "[board]\nwidth = 640\nheight = 360\n\n[[zone]]\nid = \"z\"\nx = 0\ny = 0\nwidth = 640\nheight = 360\n\n\
+             [[zone.item]]\ntype = \"text\"\nbody = \"Thông báo của xã\"\n",
+            Path::new("chinh.toml"),
+        )
+        .unwrap();
+        let show = Show {
+            schema: SHOW_SCHEMA.into(),
+            board: "brd_1".into(),
+            version: 5,
+            issued_at: at("2026-11-01T00:00:00Z"),
+            valid_from: at("2026-11-01T00:00:00Z"),
+            valid_until: at("2026-12-01T00:00:00Z"),
+            timezone: "Asia/Ho_Chi_Minh".into(),
+            slots: vec![Slot {
+                start: at("2026-11-01T00:00:00Z"),
+                end: at("2026-12-01T00:00:00Z"),
+                layout: Some("chinh".into()),
+            }],
+            layouts: [("chinh".to_string(), raw)].into_iter().collect(),
+            media: vec![],
+            display: DisplayPlan {
+                off: vec![Window {
+                    start: NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
+                    end: NaiveTime::from_hms_opt(5, 0, 0).unwrap(),
+                }],
+                brightness: vec![
+                    bangtin_layouts::wire::BrightnessStep {
+                        from: NaiveTime::from_hms_opt(6, 0, 0).unwrap(),
+                        percent: 100,
+                    },
+                    bangtin_layouts::wire::BrightnessStep {
+                        from: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+                        percent: 40,
+                    },
+                ],
+            },
+        };
+        let i = Installed::new(show, Path::new("."));
+        assert!(i.problems.is_empty(), "{:?}", i.problems);
+        i
+    }
+
+    fn alert(id: &str, level: AlertLevel, severity: u8, starts: &str, expires: Option<&str>) -> BoardAlert {
+        BoardAlert {
+            id: id.into(),
+            level,
+            severity,
+            risk_level: Some(severity.clamp(1, 5)),
+            event: "Bão số 3".into(),
+            headline: format!("Cảnh báo {id}"),
+            description: "Gió mạnh cấp 12, giật cấp 15.".into(),
+            instruction: "Ở trong nhà.".into(),
+            ticker: String::new(),
+            sender: "Ban Chỉ huy PCTT tỉnh".into(),
+            starts: at(starts),
+            expires: expires.map(at),
+        }
+    }
+
+    fn set(version: u64, alerts: Vec<BoardAlert>) -> Arc<AlertSet> {
+        Arc::new(AlertSet {
+            schema: ALERTS_SCHEMA.into(),
+            board: "brd_1".into(),
+            version,
+            issued_at: at("2026-11-23T00:00:00Z"),
+            alerts,
+        })
+    }
+
+    struct Board {
+        d: Director,
+        tx: std::sync::mpsc::Sender<ToScreen>,
+        _dir: tempfile::TempDir,
+    }
+
+    fn board() -> Board {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (otx, _orx) = tokio::sync::mpsc::unbounded_channel();
+        let playlog = Arc::new(Mutex::new(PlayLog::open(dir.path()).unwrap()));
+        let d =
+            Director::new(rx, otx, Arc::new(Shared::default()), playlog, [384, 192]).with_show(Arc::new(installed()));
+        Board { d, tx, _dir: dir }
+    }
+
+    impl Board {
+        /// The screen at `now` (the one on screen when it did not change).
+        fn screen(&mut self, now: DateTime<Utc>) -> ScreenKey {
+            if let Some((layout, key)) = self.d.tick(now, None) {
+                if let ScreenKey::Alert { .. } = key {
+                    // Built at the show's size, not the start-up size.
+                    assert_eq!([layout.board.width, layout.board.height], [640, 360]);
+                    assert!(layout.zone(alert_screen::HEADER_ZONE).is_some());
+                }
+                key
+            } else {
+                self.d.on_screen.clone().unwrap()
+            }
+        }
+
+        fn alerts(&self, s: Arc<AlertSet>) {
+            self.tx.send(ToScreen::Alerts(s)).unwrap();
+        }
+    }
+
+    fn alert_id(k: &ScreenKey) -> Option<(&str, (usize, usize))> {
+        match k {
+            ScreenKey::Alert { id, turn, .. } => Some((id, *turn)),
+            _ => None,
+        }
+    }
+
+    fn scheduled() -> ScreenKey {
+        ScreenKey::Show {
+            version: 5,
+            layout: "chinh".into(),
+        }
+    }
+
+    #[test]
+    fn an_emergency_preempts_the_show_and_it_comes_back_on_expiry() {
+        let mut b = board();
+        // 10:00 local.
+        let t0 = at("2026-11-23T03:00:00Z");
+        assert_eq!(b.screen(t0), scheduled());
+        b.alerts(set(
+            1,
+            vec![alert(
+                "lu",
+                AlertLevel::Emergency,
+                4,
+                "2026-11-23T02:59:00Z",
+                Some("2026-11-23T03:30:00Z"),
+            )],
+        ));
+        let k = b.screen(t0 + TimeDelta::milliseconds(200));
+        assert_eq!(alert_id(&k), Some(("lu", (0, 1))));
+        assert_eq!(k.layout_label().as_deref(), Some("alert:lu"));
+        assert_eq!(b.d.staged.as_ref().unwrap().layout.as_deref(), Some("alert:lu"));
+        // The director wakes when it expires.
+        assert_eq!(b.d.next_change(t0), Some(at("2026-11-23T03:30:00Z")));
+        assert_eq!(alert_id(&b.screen(at("2026-11-23T03:29:59Z"))).unwrap().0, "lu");
+        // Expired: exactly the scheduled layout again.
+        assert_eq!(b.screen(at("2026-11-23T03:30:00Z")), scheduled());
+        assert_eq!(b.d.staged.as_ref().unwrap().layout.as_deref(), Some("chinh"));
+    }
+
+    #[test]
+    fn an_emergency_shows_at_full_brightness_inside_a_display_off_window() {
+        let mut b = board();
+        // 23:00 local: display off.
+        let night = at("2026-11-23T16:00:00Z");
+        assert_eq!(b.screen(night), ScreenKey::Off);
+        b.alerts(set(
+            2,
+            vec![alert(
+                "chay-rung",
+                AlertLevel::Emergency,
+                3,
+                "2026-11-23T11:00:00Z",
+                None,
+            )],
+        ));
+        let k = b.screen(night);
+        assert_eq!(alert_id(&k).unwrap().0, "chay-rung");
+        assert_eq!(b.d.dim(night), 0.0, "no night dimming for an emergency");
+        assert!(b.d.staged.as_ref().unwrap().display_on);
+        // 19:00 local, dimmed to 40 % normally: still full brightness.
+        let evening = at("2026-11-23T12:00:00Z");
+        assert_eq!(alert_id(&b.screen(evening)).unwrap().0, "chay-rung");
+        assert_eq!(b.d.dim(evening), 0.0);
+        // Cancelled (a newer set without it): back to the schedule — dimmed.
+        b.alerts(set(3, vec![]));
+        assert_eq!(b.screen(evening), scheduled());
+        assert!((b.d.dim(evening) - 0.6).abs() < 1e-6);
+        // And at night, back to black.
+        assert_eq!(b.screen(night), ScreenKey::Off);
+        // An older set arriving late changes nothing.
+        b.alerts(set(
+            2,
+            vec![alert(
+                "chay-rung",
+                AlertLevel::Emergency,
+                3,
+                "2026-11-23T11:00:00Z",
+                None,
+            )],
+        ));
+        assert_eq!(b.screen(night), ScreenKey::Off);
+    }
+
+    #[test]
+    fn most_severe_first_then_turns_in_severity_order() {
+        let mut b = board();
+        let t0 = at("2026-11-23T03:00:00Z");
+        b.alerts(set(
+            1,
+            vec![
+                alert("moderate", AlertLevel::Emergency, 2, "2026-11-23T02:00:00Z", None),
+                alert("extreme", AlertLevel::Emergency, 4, "2026-11-23T01:00:00Z", None),
+                alert("severe", AlertLevel::Emergency, 3, "2026-11-23T02:30:00Z", None),
+            ],
+        ));
+        let turns: Vec<(String, (usize, usize))> = [0, 14, 15, 29, 30, 45, 61]
+            .into_iter()
+            .map(|s| {
+                let k = b.screen(t0 + TimeDelta::seconds(s));
+                let (id, turn) = alert_id(&k).unwrap();
+                (id.to_string(), turn)
+            })
+            .collect();
+        let want = [
+            ("extreme", 0),
+            ("extreme", 0),
+            ("severe", 1),
+            ("severe", 1),
+            ("moderate", 2),
+            ("extreme", 0),
+            ("severe", 1),
+        ];
+        for (got, (id, i)) in turns.iter().zip(want) {
+            assert_eq!((got.0.as_str(), got.1), (id, (i, 3)));
+        }
+        // The headless loop wakes for the next turn.
+        assert_eq!(
+            b.d.next_change(t0 + TimeDelta::seconds(61)),
+            Some(t0 + TimeDelta::seconds(75))
+        );
+        // A new emergency restarts the turns with the most severe.
+        let t1 = t0 + TimeDelta::seconds(100);
+        b.alerts(set(
+            2,
+            vec![
+                alert("extreme", AlertLevel::Emergency, 4, "2026-11-23T01:00:00Z", None),
+                alert("moderate", AlertLevel::Emergency, 2, "2026-11-23T02:00:00Z", None),
+            ],
+        ));
+        assert_eq!(alert_id(&b.screen(t1)), Some(("extreme", (0, 2))));
+        assert_eq!(
+            alert_id(&b.screen(t1 + TimeDelta::seconds(15))),
+            Some(("moderate", (1, 2)))
+        );
+    }
+
+    #[test]
+    fn priority_alerts_and_alerts_not_yet_in_force_do_not_preempt() {
+        let mut b = board();
+        let t0 = at("2026-11-23T03:00:00Z");
+        b.alerts(set(
+            1,
+            vec![
+                alert("uu-tien", AlertLevel::Priority, 4, "2026-11-23T02:00:00Z", None),
+                alert("sap-toi", AlertLevel::Emergency, 4, "2026-11-23T03:10:00Z", None),
+            ],
+        ));
+        assert_eq!(b.screen(t0), scheduled());
+        assert_eq!(b.d.dim(t0), 0.0);
+        // The director wakes when the coming emergency starts, and shows it.
+        assert_eq!(b.d.next_change(t0), Some(at("2026-11-23T03:10:00Z")));
+        assert_eq!(alert_id(&b.screen(at("2026-11-23T03:10:00Z"))).unwrap().0, "sap-toi");
+    }
+
+    #[test]
+    fn an_updated_alert_rebuilds_the_screen_and_a_cached_set_shows_offline() {
+        let mut b = board();
+        let t0 = at("2026-11-23T03:00:00Z");
+        let mut a = alert("lu", AlertLevel::Emergency, 4, "2026-11-23T02:00:00Z", None);
+        b.alerts(set(1, vec![a.clone()]));
+        assert!(b.d.tick(t0, None).is_some());
+        // The same content in a newer set: nothing to redraw.
+        b.alerts(set(2, vec![a.clone()]));
+        assert!(b.d.tick(t0, None).is_none());
+        // An update (new instruction): a new screen.
+        a.instruction = "Sơ tán ngay khỏi vùng trũng.".into();
+        b.alerts(set(3, vec![a.clone()]));
+        assert!(b.d.tick(t0, None).is_some());
+        // A board started from its cache with the set shows it at once,
+        // even before any show.
+        let (_tx, rx) = std::sync::mpsc::channel();
+        let (otx, _orx) = tokio::sync::mpsc::unbounded_channel();
+        let dir = tempfile::tempdir().unwrap();
+        let playlog = Arc::new(Mutex::new(PlayLog::open(dir.path()).unwrap()));
+        let mut d =
+            Director::new(rx, otx, Arc::new(Shared::default()), playlog, [384, 192]).with_alerts(set(3, vec![a]));
+        d.claimed = true;
+        let (layout, key) = d.tick(t0, None).unwrap();
+        assert_eq!(alert_id(&key).unwrap().0, "lu");
+        assert_eq!([layout.board.width, layout.board.height], [384, 192]);
     }
 }

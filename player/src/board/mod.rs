@@ -10,6 +10,7 @@
 //! just drew.
 
 pub mod agent;
+pub mod alert_screen;
 pub mod cache;
 pub mod config;
 pub mod director;
@@ -27,6 +28,8 @@ pub enum ToScreen {
     Claimed,
     /// A new complete, verified show.
     Show(Arc<director::Installed>),
+    /// A new verified alert set for this board (emergencies preempt the show).
+    Alerts(Arc<bangtin_layouts::alerts::AlertSet>),
     Shot(ShotRequest),
     /// Rebuild the screen from the show.
     Reload,

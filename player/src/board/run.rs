@@ -106,13 +106,27 @@ pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<()> {
     // Offline first: whatever complete show is cached plays at once.
     let mut director = Director::new(to_rx, from_tx, shared.clone(), playlog.clone(), o.size);
     let mut installed = 0;
+    let mut alerts = 0;
     if let Some(key) = cfg.manager_key.as_deref().and_then(bangtin_layouts::show::key_from_b64)
         && cfg.is_paired()
-        && let Some((_, show)) = cache.current(&key)
     {
-        installed = show.version;
-        tracing::info!("phát chương trình v{} từ bộ nhớ đệm (playing from cache)", show.version);
-        director = director.with_show(Arc::new(Installed::new(show, &cache.media_dir())));
+        if let Some((_, show)) = cache.current(&key) {
+            installed = show.version;
+            tracing::info!("phát chương trình v{} từ bộ nhớ đệm (playing from cache)", show.version);
+            director = director.with_show(Arc::new(Installed::new(show, &cache.media_dir())));
+        }
+        // An emergency still in force shows at once, network or not.
+        if let Some(board) = cfg.board_id.as_deref()
+            && let Some((_, set)) = cache.alerts(&key, board)
+        {
+            alerts = set.version;
+            let n = set.emergencies(Utc::now()).len();
+            tracing::info!(
+                "bộ cảnh báo v{} từ bộ nhớ đệm, {n} khẩn cấp đang hiệu lực (alert set from cache)",
+                set.version
+            );
+            director = director.with_alerts(Arc::new(set));
+        }
     }
     let agent = Agent {
         cfg: cfg.clone(),
@@ -124,6 +138,7 @@ pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<()> {
         wake,
         from_screen: from_rx,
         installed,
+        alerts,
         started: Instant::now(),
     };
     std::thread::Builder::new()
@@ -174,6 +189,8 @@ fn run_headless(mut d: Director, bell: &Bell, opts: &kiosk::Options) -> Result<(
             }
             scene = Some(s);
             last_dim = -1.0;
+            // A new screen (an emergency above all) is written out at once.
+            last_png = None;
         }
         let Some(s) = scene.as_mut() else {
             bell.wait(Duration::from_millis(100));
