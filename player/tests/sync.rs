@@ -747,3 +747,219 @@ async fn a_board_in_a_kiosk_window_reports_what_is_on_the_screen() {
     drop(p);
     s.stop().await;
 }
+
+/// A signed POST from a registered source system (see manager/src/sources.rs).
+async fn source_post(url: &str, id: &str, key: &[u8], path: &str, ctype: &str, body: &str) -> (StatusCode, Value) {
+    use bangtin_manager::sources;
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let nonce = format!("n{:0>20}", rand_u64());
+    let sig = sources::sign(key, &ts, &nonce, "POST", path, body.as_bytes());
+    let r = reqwest::Client::new()
+        .post(format!("{url}{path}"))
+        .header("content-type", ctype)
+        .header(sources::HEADER_SOURCE, id)
+        .header(sources::HEADER_TIMESTAMP, ts)
+        .header(sources::HEADER_NONCE, nonce)
+        .header(sources::HEADER_SIGNATURE, sig)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let st = r.status();
+    (st, r.json().await.unwrap_or(Value::Null))
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(Instant::now().elapsed().as_nanos());
+    h.finish()
+}
+
+/// A CAP 1.2 alert for commune A; `extra` goes after `<scope>`.
+fn cap(identifier: &str, msg_type: &str, extra: &str, urgency: &str, expires: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>{identifier}</identifier>
+  <sender>htttn@thainguyen.example</sender>
+  <sent>2026-09-17T06:30:00+07:00</sent>
+  <status>Actual</status>
+  <msgType>{msg_type}</msgType>
+  <scope>Public</scope>{extra}
+  <info>
+    <language>vi-VN</language>
+    <category>Met</category>
+    <event>Bão số 3</event>
+    <urgency>{urgency}</urgency>
+    <severity>Severe</severity>
+    <certainty>Likely</certainty>
+    <expires>{expires}</expires>
+    <senderName>Ban Chỉ huy PCTT và TKCN tỉnh</senderName>
+    <headline>Cảnh báo bão số 3: mưa rất to, nguy cơ lũ quét</headline>
+    <description>Mưa 150–250 mm từ chiều 17/9.</description>
+    <instruction>Không đi qua ngầm, tràn khi nước chảy xiết.</instruction>
+    <parameter><valueName>VN_RISK_LEVEL</valueName><value>4</value></parameter>
+    <area>
+      <areaDesc>Xã Định Hóa</areaDesc>
+      <geocode><valueName>VN-ADMIN</valueName><value>{COMMUNE_A}</value></geocode>
+    </area>
+  </info>
+</alert>"#
+    )
+}
+
+/// Emergencies from the source system reach a connected board's screen at
+/// once (the figures are printed), preempt its show, and end on Cancel and
+/// on expiry, after which the board is back on its schedule; a board of
+/// another commune gets nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emergencies_preempt_the_show_and_end_on_cancel_and_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("manager");
+    seed(&data);
+    let s = Server::start(&data, |_| {}).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let board_dir = dir.path().join("board");
+    let p = spawn_player(&s.url, &board_dir, 30);
+    let (board, _group) = claim(&admin, &p, &board_dir.join("config")).await;
+    let turns = new_layout(&admin, &turns_toml()).await;
+    schedule(&admin, &turns).await;
+    assert_eq!(publish(&admin, &board).await, 1);
+    let scheduled = format!("{turns}@1");
+    on_screen(&admin, &board, 1, Duration::from_secs(20)).await;
+
+    let (st, src) = admin
+        .post("/api/v1/sources", json!({"name": "HTTTN tỉnh", "units": [PROVINCE]}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{src}");
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(src["key"].as_str().unwrap())
+        .unwrap();
+    let sid = src["source"]["id"].as_str().unwrap().to_string();
+    let layout_now = |admin: Client, board: String| async move { status(&admin, &board).await.and_then(|s| s.layout) };
+
+    // Three emergencies in turn: accepted → on screen, then cancelled → back.
+    let mut ms = Vec::new();
+    for i in 1..=3 {
+        let id = format!("VN-TN-2026-0917-{i:03}");
+        let t0 = Instant::now();
+        let (st, v) = source_post(
+            &s.url,
+            &sid,
+            &key,
+            "/api/v1/alerts",
+            "application/cap+xml",
+            &cap(&id, "Alert", "", "Immediate", "2099-01-01T00:00:00+07:00"),
+        )
+        .await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+        let want = format!("alert:cap:{id}");
+        until("the emergency on screen", Duration::from_secs(10), || {
+            let f = layout_now(admin.clone(), board.clone());
+            let want = want.clone();
+            async move { f.await.filter(|l| *l == want) }
+        })
+        .await;
+        ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+        let refs = format!("\n  <references>htttn@thainguyen.example,{id},2026-09-17T06:30:00+07:00</references>");
+        let (st, v) = source_post(
+            &s.url,
+            &sid,
+            &key,
+            "/api/v1/alerts",
+            "application/cap+xml",
+            &cap(
+                &format!("{id}-HUY"),
+                "Cancel",
+                &refs,
+                "Immediate",
+                "2099-01-01T00:00:00+07:00",
+            ),
+        )
+        .await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+        until("the schedule back after Cancel", Duration::from_secs(10), || {
+            let f = layout_now(admin.clone(), board.clone());
+            let sched = scheduled.clone();
+            async move { f.await.filter(|l| *l == sched) }
+        })
+        .await;
+    }
+    ms.sort_by(f64::total_cmp);
+    eprintln!("alert accepted → on screen (incl. status report): {ms:?} ms");
+    assert!(ms[2] < 5000.0, "{ms:?}");
+
+    // An emergency that expires by itself: shown, then the schedule again
+    // with no message from the manager.
+    let soon = (chrono::Utc::now() + chrono::TimeDelta::seconds(4))
+        .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    let (st, v) = source_post(
+        &s.url,
+        &sid,
+        &key,
+        "/api/v1/alerts",
+        "application/cap+xml",
+        &cap("VN-TN-2026-0917-HET", "Alert", "", "Immediate", &soon),
+    )
+    .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    until("the expiring emergency on screen", Duration::from_secs(10), || {
+        let f = layout_now(admin.clone(), board.clone());
+        async move { f.await.filter(|l| l.starts_with("alert:")) }
+    })
+    .await;
+    until("the schedule back after expiry", Duration::from_secs(15), || {
+        let f = layout_now(admin.clone(), board.clone());
+        let sched = scheduled.clone();
+        async move { f.await.filter(|l| *l == sched) }
+    })
+    .await;
+
+    // Not an emergency (urgency Expected): the show stays.
+    let (st, v) = source_post(
+        &s.url,
+        &sid,
+        &key,
+        "/api/v1/alerts",
+        "application/cap+xml",
+        &cap(
+            "VN-TN-2026-0917-DUKIEN",
+            "Alert",
+            "",
+            "Expected",
+            "2099-01-01T00:00:00+07:00",
+        ),
+    )
+    .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        layout_now(admin.clone(), board.clone()).await.as_deref(),
+        Some(scheduled.as_str())
+    );
+
+    // A board of commune B (claimed through the API) gets no alert set.
+    let anon = Client::anonymous(&s);
+    let (_, pc) = anon.post("/api/v1/pairing", json!({})).await;
+    let (st, b2) = admin
+        .post(
+            &format!("/api/v1/units/{COMMUNE_B}/boards/claim"),
+            json!({"code": pc["code"], "name": "Bảng xã B"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b2}");
+    let (_, creds) = anon
+        .post(
+            "/api/v1/pairing/poll",
+            json!({"code": pc["code"], "secret": pc["secret"]}),
+        )
+        .await;
+    let other = anon.with(Auth::Bearer(creds["credential"].as_str().unwrap().to_string()));
+    let (st, v) = other.get("/api/v1/board/alerts").await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "commune B has no alerts: {v}");
+    drop(p);
+    s.stop().await;
+}
