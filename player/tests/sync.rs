@@ -6,180 +6,21 @@
 //! headless on lavapipe; the manager is the real server over a real sled
 //! directory.
 
+#[path = "support/boards.rs"]
+mod boards;
 #[path = "../../manager/tests/common/mod.rs"]
 mod common;
 #[path = "support/xvfb.rs"]
 mod xvfb;
 
 use bangtin_layouts::show::SignedShow;
-use bangtin_layouts::wire::BoardStatus;
+use boards::*;
 use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::future::Future;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A `bangtin-player run --manager` process; killed (by PID) when dropped.
-struct Player {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-fn spawn_player(url: &str, dir: &Path, heartbeat: u32) -> Player {
-    spawn_player_on(None, url, dir, heartbeat)
-}
-
-/// On an X display (a kiosk window), or headless.
-fn spawn_player_on(display: Option<&str>, url: &str, dir: &Path, heartbeat: u32) -> Player {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bangtin-player"));
-    cmd.arg("run");
-    match display {
-        Some(d) => cmd.env("DISPLAY", d).env_remove("WAYLAND_DISPLAY"),
-        None => cmd
-            .arg("--headless")
-            .env_remove("DISPLAY")
-            .env_remove("WAYLAND_DISPLAY"),
-    };
-    let mut child = cmd
-        .args(["--size", "384x192", "--every", "0.5"])
-        .args(["--manager", url, "--heartbeat", &heartbeat.to_string()])
-        .arg("--config-dir")
-        .arg(dir.join("config"))
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .arg("--out-dir")
-        .arg(dir.join("frames"))
-        .env("RUST_LOG", "info,wgpu_core=warn,wgpu_hal=warn,naga=warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the player starts");
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    for out in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let lines = lines.clone();
-        std::thread::spawn(move || {
-            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-                eprintln!("[player] {l}");
-                lines.lock().unwrap().push(l);
-            }
-        });
-    }
-    Player { child, lines }
-}
-
-impl Player {
-    async fn wait_line(&self, what: &str, timeout: Duration) -> String {
-        let t0 = Instant::now();
-        loop {
-            if let Some(l) = self.lines.lock().unwrap().iter().find(|l| l.contains(what)) {
-                return l.clone();
-            }
-            assert!(t0.elapsed() < timeout, "the player never said {what:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    fn said(&self, what: &str) -> bool {
-        self.lines.lock().unwrap().iter().any(|l| l.contains(what))
-    }
-
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Player {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
-
-/// Wait until `f` gives Some.
-async fn until<T, F: Future<Output = Option<T>>>(what: &str, timeout: Duration, mut f: impl FnMut() -> F) -> T {
-    let t0 = Instant::now();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(t0.elapsed() < timeout, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn status(c: &Client, board: &str) -> Option<BoardStatus> {
-    let (st, v) = c.get(&format!("/api/v1/boards/{board}/status")).await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    serde_json::from_value(v["status"].clone()).ok()
-}
-
-/// Wait until the board reports show `version` on screen.
-async fn on_screen(c: &Client, board: &str, version: u64, timeout: Duration) -> BoardStatus {
-    until(&format!("show v{version} on screen"), timeout, || async {
-        status(c, board).await.filter(|s| s.show_version == version)
-    })
-    .await
-}
-
-/// Read the pairing code the player prints and claim it for commune A.
-async fn claim(admin: &Client, p: &Player, config: &Path) -> (String, String) {
-    let line = p.wait_line("pairing code):", Duration::from_secs(30)).await;
-    let code = line.rsplit(' ').next().unwrap().to_string();
-    let (st, group) = admin
-        .post(&format!("/api/v1/units/{COMMUNE_A}/groups"), json!({"name": "Chợ"}))
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{group}");
-    let (st, board) = admin
-        .post(
-            &format!("/api/v1/units/{COMMUNE_A}/boards/claim"),
-            json!({"code": code, "name": "Bảng LED chợ", "groups": [group["id"]]}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{board}");
-    let id = board["id"].as_str().unwrap().to_string();
-    // The board collects its credential and pins the manager's key.
-    until("the board's credential", Duration::from_secs(20), || async {
-        let t = std::fs::read_to_string(config.join("board.toml")).ok()?;
-        (t.contains("bb_") && t.contains(&id) && t.contains("manager_key")).then_some(())
-    })
-    .await;
-    (id, group["id"].as_str().unwrap().to_string())
-}
-
-async fn new_layout(c: &Client, toml: &str) -> String {
-    let (st, v) = c
-        .post(
-            &format!("/api/v1/units/{COMMUNE_A}/layouts"),
-            json!({"name": "Bảng chợ", "toml": toml}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    v["id"].as_str().unwrap().to_string()
-}
-
-async fn schedule(c: &Client, layout: &str) -> String {
-    let (st, v) = c
-        .post(
-            &format!("/api/v1/units/{COMMUNE_A}/schedules"),
-            json!({"name": "Lịch", "target": {"unit": COMMUNE_A}, "schedule": {"default_layout": layout}}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    v["id"].as_str().unwrap().to_string()
-}
-
-async fn publish(c: &Client, board: &str) -> u64 {
-    let (st, v) = c.post(&format!("/api/v1/boards/{board}/publish"), json!({})).await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    v["version"].as_u64().unwrap()
-}
 
 async fn command(c: &Client, board: &str, action: &str) -> String {
     let (st, v) = c
@@ -228,36 +69,6 @@ async fn open_state(data: &Path) -> bangtin_manager::AppState {
         .ok()
     })
     .await
-}
-
-/// Two notices taking turns, 2 s each: what proof of play must account for.
-fn turns_toml() -> String {
-    r##"[board]
-name = "Bảng tin xã"
-width = 384
-height = 192
-background = "#0b3d91"
-
-[[zone]]
-id = "thong-bao"
-x = 0
-y = 0
-width = 384
-height = 192
-
-[[zone.item]]
-type = "text"
-title = "Lịch tiêm chủng"
-body = "Thứ Hai, 8 giờ, trạm y tế xã."
-duration = 2
-
-[[zone.item]]
-type = "text"
-title = "Thông báo khẩn: bão số 3"
-body = "Neo đậu tàu thuyền, gia cố nhà cửa."
-duration = 2
-"##
-    .to_string()
 }
 
 /// A still board: a picture from the library and one notice.
@@ -746,67 +557,6 @@ async fn a_board_in_a_kiosk_window_reports_what_is_on_the_screen() {
     assert!(mean < 1.0, "the screenshot is what the screen shows (mean diff {mean})");
     drop(p);
     s.stop().await;
-}
-
-/// A signed POST from a registered source system (see manager/src/sources.rs).
-async fn source_post(url: &str, id: &str, key: &[u8], path: &str, ctype: &str, body: &str) -> (StatusCode, Value) {
-    use bangtin_manager::sources;
-    let ts = chrono::Utc::now().timestamp().to_string();
-    let nonce = format!("n{:0>20}", rand_u64());
-    let sig = sources::sign(key, &ts, &nonce, "POST", path, body.as_bytes());
-    let r = reqwest::Client::new()
-        .post(format!("{url}{path}"))
-        .header("content-type", ctype)
-        .header(sources::HEADER_SOURCE, id)
-        .header(sources::HEADER_TIMESTAMP, ts)
-        .header(sources::HEADER_NONCE, nonce)
-        .header(sources::HEADER_SIGNATURE, sig)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let st = r.status();
-    (st, r.json().await.unwrap_or(Value::Null))
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(Instant::now().elapsed().as_nanos());
-    h.finish()
-}
-
-/// A CAP 1.2 alert for commune A; `extra` goes after `<scope>`.
-fn cap(identifier: &str, msg_type: &str, extra: &str, urgency: &str, expires: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
-  <identifier>{identifier}</identifier>
-  <sender>htttn@thainguyen.example</sender>
-  <sent>2026-09-17T06:30:00+07:00</sent>
-  <status>Actual</status>
-  <msgType>{msg_type}</msgType>
-  <scope>Public</scope>{extra}
-  <info>
-    <language>vi-VN</language>
-    <category>Met</category>
-    <event>Bão số 3</event>
-    <urgency>{urgency}</urgency>
-    <severity>Severe</severity>
-    <certainty>Likely</certainty>
-    <expires>{expires}</expires>
-    <senderName>Ban Chỉ huy PCTT và TKCN tỉnh</senderName>
-    <headline>Cảnh báo bão số 3: mưa rất to, nguy cơ lũ quét</headline>
-    <description>Mưa 150–250 mm từ chiều 17/9.</description>
-    <instruction>Không đi qua ngầm, tràn khi nước chảy xiết.</instruction>
-    <parameter><valueName>VN_RISK_LEVEL</valueName><value>4</value></parameter>
-    <area>
-      <areaDesc>Xã Định Hóa</areaDesc>
-      <geocode><valueName>VN-ADMIN</valueName><value>{COMMUNE_A}</value></geocode>
-    </area>
-  </info>
-</alert>"#
-    )
 }
 
 /// Emergencies from the source system reach a connected board's screen at
