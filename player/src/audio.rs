@@ -11,7 +11,11 @@
 //! each source's media time and plays the samples queued for that time: sound
 //! follows the pictures. While the error stays within [`RESYNC`] a source
 //! plays contiguously (no clicks); beyond it the mixer drops late samples or
-//! plays silence until early ones are due.
+//! plays silence until early ones are due — at once when a source starts or
+//! the error exceeds [`JUMP`] (a seek, a stall), otherwise only once the
+//! error has lasted [`PERSIST`]: one callback that runs late (a busy board)
+//! moves the estimate of when its buffer is heard, not the sound itself, and
+//! must not cut a piece out of it.
 //!
 //! Boards without a sound card get `None` from [`AudioOut::open`], logged
 //! once; playback goes on silently.
@@ -31,6 +35,13 @@ pub const MAX_AHEAD: f64 = 2.0;
 
 /// Sync error (seconds) tolerated before the mixer jumps instead of playing on.
 pub const RESYNC: f64 = 0.010;
+
+/// An error beyond this (seconds) is corrected at the next buffer.
+pub const JUMP: f64 = 0.040;
+
+/// How long (seconds of output) an error between [`RESYNC`] and [`JUMP`]
+/// must last before a playing source is moved.
+pub const PERSIST: f64 = 0.100;
 
 /// Sample rates we ask the device for, best first.
 const PREFERRED_RATES: [u32; 2] = [48_000, 44_100];
@@ -103,6 +114,12 @@ struct Queue {
     clock: Option<Clock>,
     /// Gain the last callback ended with (volume changes ramp from it).
     gain: f32,
+    /// The last callback played samples of this timeline contiguously.
+    running: bool,
+    /// Since when (heard instant) the error has stayed beyond [`RESYNC`] on
+    /// one side, and the smallest such error seen (the best estimate: a late
+    /// callback only makes the error look larger).
+    off_since: Option<(Instant, f64)>,
 }
 
 impl Queue {
@@ -119,6 +136,36 @@ impl Queue {
         self.samples.clear();
         self.base_t = t;
         self.taken = 0;
+        self.running = false;
+        self.off_since = None;
+    }
+
+    /// The correction to make now for sync error `err` at `heard`: `err`
+    /// itself when the source starts or it exceeds [`JUMP`], the smallest
+    /// error of the last [`PERSIST`] when it has stayed beyond [`RESYNC`]
+    /// on one side that long, otherwise 0.
+    fn correction(&mut self, err: f64, heard: Instant) -> f64 {
+        if !self.running || err.abs() > JUMP {
+            self.off_since = None;
+            return if err.abs() > RESYNC { err } else { 0.0 };
+        }
+        if err.abs() <= RESYNC {
+            self.off_since = None;
+            return 0.0;
+        }
+        let (since, least) = match self.off_since {
+            Some((since, least)) if least.signum() == err.signum() => {
+                (since, if err.abs() < least.abs() { err } else { least })
+            }
+            _ => (heard, err),
+        };
+        if secs_between(heard, since) >= PERSIST {
+            self.off_since = None;
+            least
+        } else {
+            self.off_since = Some((since, least));
+            0.0
+        }
     }
     fn drop_front(&mut self, frames: usize) {
         let frames = frames.min(self.frames());
@@ -152,27 +199,32 @@ impl SourceShared {
         if !clock.playing {
             // Fade in when playback resumes in the middle of a sound.
             q.gain = 0.0;
+            q.running = false;
             return;
         }
         let frames = out.len() / 2;
         if q.frames() == 0 {
             q.gain = target;
+            q.running = false;
             return;
         }
         let err = clock.media_at(heard) - q.front_t(rate);
+        let fix = q.correction(err, heard);
         let mut skip = 0;
-        if err > RESYNC {
+        if fix > 0.0 {
             // Late: what should be heard now lies further on.
-            q.drop_front((err * rate).round() as usize);
+            q.drop_front((fix * rate).round() as usize);
             if q.frames() == 0 {
                 q.gain = target;
+                q.running = false;
                 return;
             }
-        } else if err < -RESYNC {
+        } else if fix < 0.0 {
             // Early: silence until the first queued frame is due.
-            skip = (-err * rate).round() as usize;
+            skip = (-fix * rate).round() as usize;
             if skip >= frames {
                 q.gain = target;
+                q.running = false;
                 return;
             }
         }
@@ -188,6 +240,7 @@ impl SourceShared {
         drop(queued);
         q.taken += n as u64;
         q.gain = target;
+        q.running = true;
     }
 }
 
@@ -467,6 +520,8 @@ impl AudioOut {
                 taken: 0,
                 clock: None,
                 gain: 1.0,
+                running: false,
+                off_since: None,
             }),
         });
         lock(&self.mixer.sources).push(shared.clone());
@@ -621,6 +676,8 @@ impl AudioSource {
         let mut q = lock(&self.shared.queue);
         q.samples.clear();
         q.taken = 0;
+        q.running = false;
+        q.off_since = None;
     }
 }
 
@@ -729,6 +786,37 @@ mod tests {
         render.mix(PERIOD_FRAMES, t2 + Duration::from_millis(20));
         assert!(render.mix.iter().all(|&v| v == 0.0));
         assert_eq!(src.queued_seconds(), queued);
+    }
+
+    #[test]
+    fn one_late_callback_cuts_nothing_but_a_lasting_error_is_corrected() {
+        let (out, mut render) = detached();
+        let src = out.source();
+        let start = Instant::now();
+        src.set_clock(0.0, start, true);
+        assert!(src.push(0.0, &ramp(96_000)));
+        // Two buffers run 25 ms late (a busy board): within JUMP, shorter
+        // than PERSIST — the sound plays on without a gap.
+        let left = run(&mut render, start, 20, |i| if i == 7 || i == 8 { 0.025 } else { 0.0 });
+        assert!(
+            left.iter().enumerate().all(|(i, &v)| (v - i as f32 / 1e6).abs() < 1e-6),
+            "a callback spike must not drop samples"
+        );
+        // From now on every buffer is heard 20 ms later than the clock says
+        // (the device runs slow): after PERSIST the mixer drops 20 ms once.
+        let base = start + Duration::from_secs_f64(20.0 * PERIOD_FRAMES as f64 / f64::from(RATE));
+        let left = run(&mut render, base, 12, |_| 0.020);
+        let frame = |i: usize| (left[i * PERIOD_FRAMES] * 1e6).round() as usize;
+        assert_eq!(frame(0), 20 * PERIOD_FRAMES, "not yet corrected");
+        let fixed = (1..12)
+            .find(|&i| frame(i) != (20 + i) * PERIOD_FRAMES)
+            .expect("a lasting 20 ms error is corrected");
+        assert!(
+            (5..=7).contains(&fixed),
+            "corrected after about 100 ms, at buffer {fixed}"
+        );
+        assert_eq!(frame(fixed), (20 + fixed) * PERIOD_FRAMES + 960, "by 20 ms");
+        assert_eq!(frame(11), (20 + 11) * PERIOD_FRAMES + 960, "once");
     }
 
     #[test]
