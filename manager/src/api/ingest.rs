@@ -206,14 +206,27 @@ pub async fn post_bulletin(
 ) -> ApiResult<(StatusCode, AppJson<Accepted>)> {
     let src = sources::verify(&*s.store, &headers, "POST", uri.path(), &body, now())?;
     content_type(&headers, &["application/json"])?;
+    let (status, accepted) = ingest_bulletin(&s, &src, &body).await?;
+    Ok((status, AppJson(accepted)))
+}
+
+/// Take in one `bangtin.bulletin/1` document from source `src` (already
+/// authenticated): validate, check targets, apply the version rules, store
+/// and announce. Shared by the HTTP endpoint and the feed poller. Returns
+/// 202 for a new version, 200 for a duplicate.
+pub async fn ingest_bulletin(
+    s: &Arc<AppState>,
+    src: &SourceRecord,
+    body: &[u8],
+) -> Result<(StatusCode, Accepted), AppError> {
     if body.len() > bulletin::MAX_BYTES {
         return Err(AppError::too_large(bulletin::MAX_BYTES as u64));
     }
-    let b: Bulletin = bulletin::parse(&body).map_err(|e| AppError::unprocessable(e.reason.clone()).field(e.path))?;
+    let b: Bulletin = bulletin::parse(body).map_err(|e| AppError::unprocessable(e.reason.clone()).field(e.path))?;
     let areas: Vec<String> = b.area_codes().into_iter().map(str::to_string).collect();
-    check_targets(&*s.store, &src, &areas, &b.targets.boards)?;
+    check_targets(&*s.store, src, &areas, &b.targets.boards)?;
     let k = bulletin_key(&src.id, &b.id);
-    let sha = sha_hex(&body);
+    let sha = sha_hex(body);
     let _g = INGEST.lock().await;
     let previous = s.store.get_json::<BulletinRecord>(&k)?;
     if let Some(old) = previous.clone() {
@@ -221,12 +234,12 @@ pub async fn post_bulletin(
             if old.sha256 == sha {
                 return Ok((
                     StatusCode::OK,
-                    AppJson(Accepted {
+                    Accepted {
                         id: old.id,
                         version: old.version,
                         state: state_name(old.state),
                         duplicate: true,
-                    }),
+                    },
                 ));
             }
             return Err(AppError::conflict(format!(
@@ -275,7 +288,7 @@ pub async fn post_bulletin(
         boards,
         received: now(),
         sha256: sha,
-        document: String::from_utf8_lossy(&body).into_owned(),
+        document: String::from_utf8_lossy(body).into_owned(),
     };
     ops.push(Op::put(&k, &rec));
     ops.push(audit(
@@ -296,16 +309,16 @@ pub async fn post_bulletin(
             areas.extend(p.areas.iter().cloned());
             boards.extend(p.boards.iter().cloned());
         }
-        announce(&s, &areas, &boards)?;
+        announce(s, &areas, &boards)?;
     }
     Ok((
         StatusCode::ACCEPTED,
-        AppJson(Accepted {
+        Accepted {
             id: rec.id,
             version: rec.version,
             state: state_name(state),
             duplicate: false,
-        }),
+        },
     ))
 }
 
