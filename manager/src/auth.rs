@@ -218,7 +218,14 @@ impl FromRequestParts<Arc<AppState>> for BoardAuth {
         if board.disabled {
             return Err(AppError::forbidden("bảng tin đã bị tắt (board disabled)"));
         }
-        limit(state, &format!("board:{}", board.id))?;
+        // The emergency lane has a budget of its own: a board busy with
+        // uploads must still get its alerts at once.
+        let lane = if parts.uri.path() == "/api/v1/board/alerts" {
+            "board-alerts"
+        } else {
+            "board"
+        };
+        limit(state, &format!("{lane}:{}", board.id))?;
         Ok(BoardAuth { board })
     }
 }

@@ -81,6 +81,8 @@ struct Link {
     /// Newest alert set version the manager announced.
     alerts_announced: AtomicU64,
     alerts_now: Notify,
+    /// No play log upload before this (the manager answered 429).
+    playlog_after: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Link {
@@ -170,6 +172,7 @@ impl Agent {
             alerts_installed: AtomicU64::new(self.alerts),
             alerts_announced: AtomicU64::new(0),
             alerts_now: Notify::new(),
+            playlog_after: Mutex::new(None),
         });
         tokio::spawn(alerts_task(link.clone()));
         tokio::spawn(sync_task(link.clone()));
@@ -356,6 +359,11 @@ impl Agent {
     }
 
     async fn upload_playlog(&self, link: &Link) {
+        let after = *link.playlog_after.lock().unwrap_or_else(|e| e.into_inner());
+        if after.is_some_and(|t| tokio::time::Instant::now() < t) {
+            // Told to slow down: the events wait (they are kept on disk).
+            return;
+        }
         tracing::debug!("agent: play log upload");
         for _ in 0..100 {
             let batch = self
@@ -387,6 +395,21 @@ impl Agent {
                     } else {
                         return;
                     }
+                }
+                Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS => {
+                    // Honour Retry-After, so uploads never crowd out the
+                    // requests that matter more (alerts, heartbeats).
+                    let wait = r
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .unwrap_or(30)
+                        .clamp(1, 600);
+                    tracing::debug!("agent: play log upload paused {wait} s (429)");
+                    *link.playlog_after.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(tokio::time::Instant::now() + Duration::from_secs(wait));
+                    return;
                 }
                 Ok(r) => {
                     tracing::warn!("nhật ký phát bị từ chối: {} (play log refused)", r.status());
