@@ -1,17 +1,30 @@
-//! Alerts on a board: what preempts its programme now. The manager sends
-//! each board a signed [`AlertSet`] — every alert in force for it — and the
-//! board shows the most severe emergency full-screen until it expires or
-//! the set no longer holds it, then returns exactly to its schedule.
+//! Alerts on a board: what preempts its programme now, and the bulletins
+//! it shows between the items of its programme. The manager sends each
+//! board a signed [`AlertSet`] — every alert and live bulletin for it — and
+//! the board shows the most severe emergency full-screen until it expires
+//! or the set no longer holds it, then returns exactly to its schedule.
+//! Priority and (approved) normal bulletins are shown in *bulletin rounds*:
+//! priority ones first, each for [`BULLETIN_TURN_SECONDS`]; a round starts
+//! at once when a priority bulletin arrives (the head of the programme) and
+//! otherwise every [`BULLETIN_ROUND_SECONDS`].
 //!
 //! Signed like the show (same key, same envelope): a board never shows an
 //! alert it cannot verify came from its manager.
 
 use crate::show::{ShowError, SignedShow};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono_tz::Tz;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 pub const ALERTS_SCHEMA: &str = "bangtin.alerts/1";
+
+/// Each bulletin of a round is on screen this long.
+pub const BULLETIN_TURN_SECONDS: i64 = 15;
+
+/// A board with bulletins in force starts a round this long after the last
+/// one ended (sooner when a priority bulletin arrives).
+pub const BULLETIN_ROUND_SECONDS: i64 = 300;
 
 /// Every alert in force for one board.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,7 +42,10 @@ pub struct AlertSet {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AlertLevel {
-    /// Goes to the head of the programme (shown between items).
+    /// An approved bulletin: shown in the bulletin rounds, after the
+    /// priority ones.
+    Normal,
+    /// Goes to the head of the programme: a bulletin round starts at once.
     Priority,
     /// Preempts everything at once, full-screen.
     Emergency,
@@ -64,11 +80,31 @@ pub struct BoardAlert {
     pub starts: DateTime<Utc>,
     #[serde(default)]
     pub expires: Option<DateTime<Utc>>,
+    /// Daily windows `[start, end)` in minutes after local midnight (end up
+    /// to 1440); empty: all day. Bulletins only: emergencies ignore them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slots: Vec<[u16; 2]>,
+    /// ISO weekdays (1 Monday … 7 Sunday) it is shown on; empty: every day.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weekdays: Vec<u8>,
 }
 
 impl BoardAlert {
     pub fn in_force(&self, now: DateTime<Utc>) -> bool {
         self.starts <= now && self.expires.is_none_or(|e| now < e)
+    }
+
+    /// In force and inside its weekdays and daily windows at `now` in the
+    /// board's time zone `tz`.
+    pub fn shows_at(&self, now: DateTime<Utc>, tz: Tz) -> bool {
+        if !self.in_force(now) {
+            return false;
+        }
+        let local = now.with_timezone(&tz);
+        let day = local.weekday().number_from_monday() as u8;
+        let minute = (local.hour() * 60 + local.minute()) as u16;
+        (self.weekdays.is_empty() || self.weekdays.contains(&day))
+            && (self.slots.is_empty() || self.slots.iter().any(|[a, b]| *a <= minute && minute < *b))
     }
 }
 
@@ -87,14 +123,38 @@ impl AlertSet {
         v
     }
 
+    /// Priority and normal bulletins to show at `now` (board time zone
+    /// `tz`): priority first (most severe, then newest), then normal ones,
+    /// newest first.
+    pub fn bulletins(&self, now: DateTime<Utc>, tz: Tz) -> Vec<&BoardAlert> {
+        let mut v: Vec<&BoardAlert> = self
+            .alerts
+            .iter()
+            .filter(|a| a.level != AlertLevel::Emergency && a.shows_at(now, tz))
+            .collect();
+        v.sort_by(|a, b| (b.level, b.severity, b.starts, &a.id).cmp(&(a.level, a.severity, a.starts, &b.id)));
+        v
+    }
+
     /// The next instant at which what is in force changes (an alert starts
-    /// or expires), if any.
+    /// or expires, a bulletin's daily window opens or closes), if any.
     pub fn next_change(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let windows = self
+            .alerts
+            .iter()
+            .filter(|a| !a.slots.is_empty() || !a.weekdays.is_empty());
+        // Windows move by whole minutes: wake at the next minute if any
+        // bulletin has them (cheap, and exact across DST changes).
+        let minute = windows.clone().next().map(|_| {
+            let next = now + chrono::TimeDelta::seconds(60 - i64::from(now.second()));
+            next.with_nanosecond(0).unwrap_or(next)
+        });
         self.alerts
             .iter()
             .flat_map(|a| [Some(a.starts), a.expires])
             .flatten()
             .filter(|t| *t > now)
+            .chain(minute.filter(|_| windows.clone().any(|a| a.in_force(now) || a.starts > now)))
             .min()
     }
 }
@@ -145,7 +205,66 @@ mod tests {
             sender: String::new(),
             starts: now - TimeDelta::seconds(10),
             expires: expires_in.map(|s| now + TimeDelta::seconds(s)),
+            slots: Vec::new(),
+            weekdays: Vec::new(),
         }
+    }
+
+    #[test]
+    fn bulletins_priority_first_within_their_days_and_windows() {
+        let tz: Tz = "Asia/Ho_Chi_Minh".parse().unwrap();
+        // Monday 23 November 2026, 09:30 in Vietnam.
+        let now = DateTime::parse_from_rfc3339("2026-11-23T09:30:00+07:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at = |a: BoardAlert, minutes: i64| BoardAlert {
+            starts: now - TimeDelta::minutes(minutes),
+            ..a
+        };
+        let mut morning = at(alert("morning", AlertLevel::Normal, 0, None, None), 5);
+        morning.slots = vec![[8 * 60, 10 * 60]];
+        let mut evening = at(alert("evening", AlertLevel::Normal, 0, None, None), 1);
+        evening.slots = vec![[18 * 60, 22 * 60]];
+        let mut sunday = at(alert("sunday", AlertLevel::Normal, 0, None, None), 1);
+        sunday.weekdays = vec![7];
+        let mut monday = at(alert("monday", AlertLevel::Normal, 0, None, None), 2);
+        monday.weekdays = vec![1, 3];
+        let set = AlertSet {
+            schema: ALERTS_SCHEMA.into(),
+            board: "brd_1".into(),
+            version: 1,
+            issued_at: now,
+            alerts: vec![
+                morning,
+                evening,
+                sunday,
+                monday,
+                at(alert("old-priority", AlertLevel::Priority, 1, None, None), 60),
+                at(alert("new-priority", AlertLevel::Priority, 1, None, None), 3),
+                at(alert("severe-priority", AlertLevel::Priority, 3, None, None), 90),
+                at(alert("emergency", AlertLevel::Emergency, 4, None, None), 1),
+                BoardAlert {
+                    expires: Some(now - TimeDelta::seconds(1)),
+                    ..at(alert("expired", AlertLevel::Normal, 0, None, None), 1)
+                },
+            ],
+        };
+        let ids: Vec<&str> = set.bulletins(now, tz).iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["severe-priority", "new-priority", "old-priority", "monday", "morning"],
+            "priority first (severity, then newest), then normal newest first"
+        );
+        // 10:00 closes the morning window; windows wake the board each minute.
+        let later = now + TimeDelta::minutes(30);
+        assert!(!set.bulletins(later, tz).iter().any(|a| a.id == "morning"));
+        let wake = set.next_change(now).unwrap();
+        assert_eq!(wake, now + TimeDelta::minutes(1));
+        // Old sets (no windows) parse as "all day, every day".
+        let json =
+            r#"{"id":"x","level":"normal","severity":0,"event":"","headline":"h","starts":"2026-11-23T00:00:00Z"}"#;
+        let a: BoardAlert = serde_json::from_str(json).unwrap();
+        assert!(a.slots.is_empty() && a.weekdays.is_empty() && a.shows_at(now, tz));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Which alerts each board must show: every live emergency or priority
 //! alert (CAP) and bulletin whose targets cover the board — its commune,
-//! its province, or the board itself — compiled into a signed
+//! its province, or the board itself — and every normal bulletin an editor
+//! of the board's commune approved (with the editor's changes), compiled
+//! into a signed
 //! `bangtin.alerts/1` set per board, stored, and announced over the
 //! board's event stream at once. Boards that were offline fetch the set
 //! when they reconnect; expiry is applied by the board itself from the
@@ -80,11 +82,23 @@ pub fn alerts_for(s: &AppState, board: &Board, now: DateTime<Utc>) -> crate::sto
                 .map_or(a.received, |t| t.with_timezone(&Utc))
                 .min(now.max(a.received)),
             expires: a.expires.map(|e| e.with_timezone(&Utc)),
+            slots: Vec::new(),
+            weekdays: Vec::new(),
         });
     }
     let boards_of = |b: &BulletinRecord| b.boards.contains(&board.id);
     for b in s.store.scan_json::<BulletinRecord>("bulletin/")? {
-        if b.state != BulletinState::Live || !(covers(&b.areas, board, province.as_deref()) || boards_of(&b)) {
+        if !(covers(&b.areas, board, province.as_deref()) || boards_of(&b)) {
+            continue;
+        }
+        // Normal bulletins: only where the board's commune approved them.
+        let approved = b.decisions.get(&board.unit).filter(|d| d.approved);
+        let shown = match b.state {
+            BulletinState::Live => true,
+            BulletinState::Pending => approved.is_some(),
+            _ => false,
+        };
+        if !shown {
             continue;
         }
         let Ok(doc) = crate::bulletin::parse(b.document.as_bytes()) else {
@@ -93,7 +107,7 @@ pub fn alerts_for(s: &AppState, board: &Board, now: DateTime<Utc>) -> crate::sto
         let level = match doc.priority {
             crate::bulletin::Priority::Emergency => AlertLevel::Emergency,
             crate::bulletin::Priority::Priority => AlertLevel::Priority,
-            crate::bulletin::Priority::Normal => continue,
+            crate::bulletin::Priority::Normal => AlertLevel::Normal,
         };
         let expires = doc.schedule.valid_to.map(|t| t.with_timezone(&Utc));
         if expires.is_some_and(|e| e <= now) {
@@ -108,19 +122,43 @@ pub fn alerts_for(s: &AppState, board: &Board, now: DateTime<Utc>) -> crate::sto
                 _ => {}
             }
         }
+        let mut headline = doc.title.clone();
+        if let Some(e) = approved.and_then(|d| d.edits.as_ref()) {
+            if let Some(t) = &e.title {
+                headline = t.clone();
+            }
+            if let Some(t) = e.text.as_ref().or(e.summary.as_ref()) {
+                description = t.clone();
+            }
+            if let Some(t) = &e.ticker {
+                ticker = t.clone();
+            }
+        }
         out.push(BoardAlert {
             id: format!("bulletin:{}:{}", b.source, b.id),
             level,
-            severity: if level == AlertLevel::Emergency { 3 } else { 1 },
+            severity: match level {
+                AlertLevel::Emergency => 3,
+                AlertLevel::Priority => 1,
+                AlertLevel::Normal => 0,
+            },
             risk_level: None,
             event: doc.category.clone().unwrap_or_default(),
-            headline: doc.title.clone(),
+            ticker: if ticker.is_empty() { headline.clone() } else { ticker },
+            headline,
             description,
             instruction: String::new(),
-            ticker: if ticker.is_empty() { doc.title.clone() } else { ticker },
             sender: doc.source.author.clone().unwrap_or(doc.source.system.clone()),
             starts: doc.schedule.valid_from.map_or(b.received, |t| t.with_timezone(&Utc)),
             expires,
+            slots: doc
+                .schedule
+                .slots
+                .iter()
+                .filter_map(|s| s.minutes())
+                .map(|(a, b)| [a, b])
+                .collect(),
+            weekdays: doc.schedule.weekdays.clone(),
         });
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));

@@ -358,3 +358,157 @@ async fn cap_alerts_update_and_cancel_through_references() {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     s.stop().await;
 }
+
+/// An editor of `unit`, by API token.
+async fn editor(s: &Server, admin: &Client, name: &str, unit: &str) -> Client {
+    let (st, v) = admin
+        .post(
+            "/api/v1/users",
+            json!({"username": name, "password": PASSWORD, "role": "editor", "units": [unit]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    Client::token(s, name, PASSWORD).await
+}
+
+/// The alerts in the signed set a board fetches (none: empty).
+async fn board_alerts(board: &Client) -> Vec<Value> {
+    let (st, v) = board.get("/api/v1/board/alerts").await;
+    if st == StatusCode::NOT_FOUND {
+        return Vec::new();
+    }
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let set: Value = serde_json::from_str(v["payload"].as_str().unwrap()).unwrap();
+    set["alerts"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn normal_bulletins_reach_a_communes_boards_only_once_its_editor_approves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, admin, src) = setup(dir.path()).await;
+    let xa_a = editor(&s, &admin, "xa.a", COMMUNE_A).await;
+    let xa_b = editor(&s, &admin, "xa.b", COMMUNE_B).await;
+    let (_, board_a, _) = common::pair(&s, &admin, COMMUNE_A, "Bảng chợ").await;
+    let (_, board_b, _) = common::pair(&s, &admin, COMMUNE_B, "Bảng UBND").await;
+    // To the whole province: it waits in both communes' queues.
+    let mut b = sample_bulletin();
+    b["targets"] = json!({ "areas": [ { "level": "province", "code": PROVINCE } ] });
+    b["schedule"] = json!({ "slots": [ { "start": "06:00", "end": "08:00" } ], "weekdays": [6, 7] });
+    let id = b["id"].as_str().unwrap().to_string();
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(
+        (st, v["state"].as_str()),
+        (StatusCode::ACCEPTED, Some("pending")),
+        "{v}"
+    );
+    assert_eq!(queue(&xa_a, COMMUNE_A).await.len(), 1);
+    assert_eq!(queue(&xa_b, COMMUNE_B).await.len(), 1);
+    assert!(board_alerts(&board_a).await.is_empty(), "not before approval");
+    let approve = |unit: &str| format!("/api/v1/units/{unit}/bulletins/{}/{id}/approve", src.id);
+    let reject = |unit: &str| format!("/api/v1/units/{unit}/bulletins/{}/{id}/reject", src.id);
+
+    // Only an editor of the commune decides for it.
+    let (st, v) = xa_b.post(&approve(COMMUNE_A), json!({})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    let (st, v) = xa_a.post(&approve(COMMUNE_A), json!({ "title": "" })).await;
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("title")),
+        "{v}"
+    );
+    let (st, v) = xa_a.post(&approve(COMMUNE_A), json!({ "colour": "red" })).await;
+    assert!(st.is_client_error(), "{st} {v}");
+    // Approved with a shorter title: commune A's board gets it, B's not.
+    let (st, v) = xa_a
+        .post(&approve(COMMUNE_A), json!({ "title": "Tiêm chủng sáng thứ Bảy 05/12" }))
+        .await;
+    assert_eq!((st, v["decision"].as_str()), (StatusCode::OK, Some("approved")), "{v}");
+    let got = board_alerts(&board_a).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["id"], format!("bulletin:{}:{id}", src.id));
+    assert_eq!(got[0]["level"], "normal");
+    assert_eq!(got[0]["headline"], "Tiêm chủng sáng thứ Bảy 05/12");
+    assert_eq!(got[0]["slots"], json!([[360, 480]]));
+    assert_eq!(got[0]["weekdays"], json!([6, 7]));
+    assert!(board_alerts(&board_b).await.is_empty(), "commune B has not approved");
+    // Commune B rejects, with a reason it must give.
+    let (st, v) = xa_b.post(&reject(COMMUNE_B), json!({ "reason": "  " })).await;
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")),
+        "{v}"
+    );
+    let (st, v) = xa_b
+        .post(&reject(COMMUNE_B), json!({ "reason": "Xã đã thông báo qua loa" }))
+        .await;
+    assert_eq!((st, v["decision"].as_str()), (StatusCode::OK, Some("rejected")), "{v}");
+    assert!(board_alerts(&board_b).await.is_empty());
+    let q = queue(&xa_b, COMMUNE_B).await;
+    assert_eq!(q[0]["decisions"][COMMUNE_B]["reason"], "Xã đã thông báo qua loa");
+    assert_eq!(q[0]["decisions"][COMMUNE_A]["approved"], true);
+
+    // A new version waits for approval again: off the boards meanwhile.
+    b["version"] = json!(2);
+    b["summary"] = json!("Đổi giờ: từ 8h00 đến 11h00.");
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    assert!(board_alerts(&board_a).await.is_empty(), "v2 is not approved yet");
+    let (st, _) = xa_a.post(&approve(COMMUNE_A), json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(board_alerts(&board_a).await[0]["headline"], b["title"]);
+    // Rejected after all: it leaves the board.
+    let (st, _) = xa_a.post(&reject(COMMUNE_A), json!({ "reason": "Sai giờ" })).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(board_alerts(&board_a).await.is_empty());
+
+    // Priority bulletins need no approval; cancelled ones cannot be approved.
+    let mut p = sample_bulletin();
+    p["id"] = json!("uu-tien-2");
+    p["priority"] = json!("priority");
+    p["schedule"] = json!({});
+    let (st, v) = src.bulletin(&p).await;
+    assert_eq!((st, v["state"].as_str()), (StatusCode::ACCEPTED, Some("live")), "{v}");
+    let got = board_alerts(&board_a).await;
+    assert_eq!((got.len(), got[0]["level"].as_str()), (1, Some("priority")), "{got:?}");
+    let (st, v) = xa_a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/bulletins/{}/uu-tien-2/approve", src.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::CONFLICT, Some("priority")),
+        "{v}"
+    );
+    b["version"] = json!(3);
+    b["cancel"] = json!(true);
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    let (st, v) = xa_a.post(&approve(COMMUNE_A), json!({})).await;
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::CONFLICT, Some("state")),
+        "{v}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_over_its_request_budget_still_gets_its_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path());
+    let s = Server::start(dir.path(), |c| c.requests_per_second = 1).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let (_, board, _) = common::pair(&s, &admin, COMMUNE_A, "Bảng chợ").await;
+    let mut limited = false;
+    for _ in 0..10 {
+        let (st, _) = board.get("/api/v1/board/show").await;
+        limited |= st == StatusCode::TOO_MANY_REQUESTS;
+    }
+    assert!(limited, "the general budget (1/s, burst 4) ran out");
+    // The emergency lane has its own budget.
+    let (st, v) = board.get("/api/v1/board/alerts").await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    s.stop().await;
+}

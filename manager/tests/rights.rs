@@ -43,7 +43,9 @@ struct Fixture {
 impl Fixture {
     fn path(&self, template: &str) -> String {
         let id_for = |p: &str| -> &str {
-            let k = if p.starts_with("/api/v1/users/") {
+            let k = if p.contains("/bulletins/{source}/") {
+                "bulletin"
+            } else if p.starts_with("/api/v1/users/") {
                 "user"
             } else if p.starts_with("/api/v1/tokens/") {
                 "token"
@@ -63,6 +65,7 @@ impl Fixture {
         let p = template
             .replace("{unit}", COMMUNE_A)
             .replace("{sha256}", &self.ids["media"])
+            .replace("{source}", "src_0")
             .replace("{version}", "1");
         if template.contains("{id}") {
             p.replace("{id}", id_for(template))
@@ -99,6 +102,7 @@ impl Fixture {
             ("POST", "/api/v1/units") => json!({"code": "99999", "name": "x", "timezone": "Asia/Ho_Chi_Minh"}),
             ("POST", "/api/v1/sources") => json!({"name": "x", "units": [COMMUNE_A]}),
             ("POST", "/api/v1/board/heartbeat") => json!({}),
+            ("POST", "/api/v1/units/{unit}/bulletins/{source}/{id}/reject") => json!({"reason": "x"}),
             ("POST", _) => json!({}),
             _ => return None,
         })
@@ -202,6 +206,7 @@ async fn every_route_refuses_other_communes_and_anonymous_callers() {
     ids.insert("user", me["id"].as_str().unwrap().to_string());
     let (_, toks) = a.get("/api/v1/tokens").await;
     ids.insert("token", toks[0]["id"].as_str().unwrap().to_string());
+    ids.insert("bulletin", "ban-tin-1".to_string());
     let fx = Fixture { ids };
 
     let (_, doc) = anon.get("/api/openapi.json").await;
@@ -279,6 +284,8 @@ async fn every_route_refuses_other_communes_and_anonymous_callers() {
         "POST /api/v1/alerts",
         "GET /api/v1/board/alerts",
         "GET /api/v1/units/{unit}/bulletins",
+        "POST /api/v1/units/{unit}/bulletins/{source}/{id}/approve",
+        "POST /api/v1/units/{unit}/bulletins/{source}/{id}/reject",
     ] {
         assert!(
             seen.iter().any(|r| r == route),

@@ -73,6 +73,8 @@ fn alert(risk: Option<u8>) -> BoardAlert {
         sender: "Ban Chỉ huy PCTT và TKCN tỉnh".into(),
         starts: now - TimeDelta::minutes(30),
         expires: Some(now + TimeDelta::hours(6)),
+        slots: Vec::new(),
+        weekdays: Vec::new(),
     }
 }
 

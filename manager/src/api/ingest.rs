@@ -127,6 +127,43 @@ pub struct BulletinRecord {
     pub sha256: String,
     /// The document as received.
     pub document: String,
+    /// Normal bulletins: each targeted commune's editor's decision, by
+    /// commune code (absent: still waiting there). A new version starts
+    /// with none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub decisions: std::collections::BTreeMap<String, Decision>,
+}
+
+/// An editor's decision on a normal bulletin for one commune.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Decision {
+    pub approved: bool,
+    /// Who decided (`user:<name>`).
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// Why it was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What the editor changed before approving (shown instead of the
+    /// source's text on that commune's boards).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edits: Option<BulletinEdits>,
+}
+
+/// Texts an editor may change when approving; absent fields keep the
+/// source's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulletinEdits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// The main text on the board.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticker: Option<String>,
 }
 
 /// What an ingest request did.
@@ -139,7 +176,7 @@ pub struct Accepted {
     pub duplicate: bool,
 }
 
-fn bulletin_key(source: &str, id: &str) -> String {
+pub(crate) fn bulletin_key(source: &str, id: &str) -> String {
     format!("bulletin/{source}/{id}")
 }
 
@@ -289,6 +326,7 @@ pub async fn ingest_bulletin(
         received: now(),
         sha256: sha,
         document: String::from_utf8_lossy(body).into_owned(),
+        decisions: Default::default(),
     };
     ops.push(Op::put(&k, &rec));
     ops.push(audit(
@@ -323,7 +361,7 @@ pub async fn ingest_bulletin(
 }
 
 /// Serialises read-check-write of ingest records within this manager.
-static INGEST: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static INGEST: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn content_type(h: &HeaderMap, allowed: &[&str]) -> Result<(), AppError> {
     let ct = h
@@ -588,7 +626,7 @@ pub async fn own_alerts(
 }
 
 /// Recompile and push the alert sets of the boards `areas`/`boards` cover.
-fn announce(s: &AppState, areas: &[String], boards: &[String]) -> Result<(), AppError> {
+pub(crate) fn announce(s: &AppState, areas: &[String], boards: &[String]) -> Result<(), AppError> {
     let affected = crate::alerting::boards_for(s, areas, boards)?;
     let n = crate::alerting::refresh(s, &affected, now())?;
     if n > 0 {

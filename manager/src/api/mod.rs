@@ -3,6 +3,7 @@
 //! route declarations, so it always matches the real routes.
 
 pub mod account;
+mod approval;
 mod boards;
 mod content;
 pub mod ingest;
@@ -131,6 +132,8 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(ingest::post_bulletin))
         .routes(routes!(ingest::post_alert))
         .routes(routes!(ingest::unit_bulletins))
+        .routes(routes!(approval::approve))
+        .routes(routes!(approval::reject))
         .routes(routes!(ingest::own_alerts))
         .split_for_parts()
 }

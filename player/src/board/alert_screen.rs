@@ -1,6 +1,10 @@
 //! The full-screen emergency alert a board shows on its own, at any size
 //! from a 192×96 LED cabinet to 4K, landscape or portrait.
 //!
+//! The same screen, with a calmer band, shows the bulletins of a bulletin
+//! round (priority: "THÔNG BÁO QUAN TRỌNG" on amber; normal: "BẢN TIN" on
+//! blue — a risk level, when given, still sets the band's colour).
+//!
 //! Built like the other built-in screens (see [`super::director::screens`]):
 //! a layout document is assembled and run through the same validation as
 //! officers' layouts, so it renders with the same text, ticker and
@@ -26,7 +30,7 @@
 //! room for paragraphs: they show the band, the headline and the ticker,
 //! which then also carries the validity.
 
-use bangtin_layouts::alerts::{BoardAlert, risk_colour};
+use bangtin_layouts::alerts::{AlertLevel, BoardAlert, risk_colour};
 use bangtin_layouts::raw::{Padding, RawBoard, RawItem, RawLayout, RawZone};
 use bangtin_layouts::time::{date_vi, time_vi};
 use bangtin_layouts::validate::MAX_TEXT_CHARS;
@@ -44,6 +48,10 @@ pub const TICKER_ZONE: &str = "chu_chay";
 
 /// Band and text colour of an alert whose risk level is not known.
 pub const DEFAULT_COLOURS: (&str, &str) = ("#c62828", "#ffffff");
+/// Band and text colour of a priority bulletin (no risk level).
+pub const PRIORITY_COLOURS: (&str, &str) = ("#f9a825", "#000000");
+/// Band and text colour of a normal bulletin (no risk level).
+pub const NORMAL_COLOURS: (&str, &str) = ("#1565c0", "#ffffff");
 /// Behind the headline and paragraphs: dark, so every band colour stands
 /// out and an LED board is readable at full brightness.
 pub const BACKGROUND: &str = "#121212";
@@ -56,7 +64,11 @@ const MIN_TEXT: f64 = 8.0;
 
 /// Band and text colours of `alert` (hex).
 pub fn colours(alert: &BoardAlert) -> (&'static str, &'static str) {
-    alert.risk_level.and_then(risk_colour).unwrap_or(DEFAULT_COLOURS)
+    alert.risk_level.and_then(risk_colour).unwrap_or(match alert.level {
+        AlertLevel::Emergency => DEFAULT_COLOURS,
+        AlertLevel::Priority => PRIORITY_COLOURS,
+        AlertLevel::Normal => NORMAL_COLOURS,
+    })
 }
 
 /// "Hiệu lực đến 14:05 23/11/2026" in `tz`, or "until further notice".
@@ -72,11 +84,16 @@ pub fn valid_until_vi(expires: Option<DateTime<Utc>>, tz: Tz) -> String {
 
 /// The header's first line.
 pub fn header_title(alert: &BoardAlert) -> String {
+    let kind = match alert.level {
+        AlertLevel::Emergency => "CẢNH BÁO KHẨN CẤP",
+        AlertLevel::Priority => "THÔNG BÁO QUAN TRỌNG",
+        AlertLevel::Normal => "BẢN TIN",
+    };
     let event = alert.event.trim();
     if event.is_empty() {
-        "CẢNH BÁO KHẨN CẤP".to_string()
+        kind.to_string()
     } else {
-        format!("CẢNH BÁO KHẨN CẤP — {event}")
+        format!("{kind} — {event}")
     }
 }
 
@@ -88,7 +105,12 @@ pub fn header_detail(alert: &BoardAlert, turn: (usize, usize)) -> Option<String>
         parts.push(format!("Cấp độ rủi ro: {l}"));
     }
     if turn.1 > 1 {
-        parts.push(format!("Cảnh báo {}/{}", turn.0 + 1, turn.1));
+        let what = if alert.level == AlertLevel::Emergency {
+            "Cảnh báo"
+        } else {
+            "Tin"
+        };
+        parts.push(format!("{what} {}/{}", turn.0 + 1, turn.1));
     }
     (!parts.is_empty()).then(|| parts.join("   •   "))
 }
@@ -110,7 +132,10 @@ fn headline(alert: &BoardAlert) -> String {
     [alert.headline.trim(), alert.event.trim()]
         .into_iter()
         .find(|s| !s.is_empty())
-        .unwrap_or("Cảnh báo khẩn cấp")
+        .unwrap_or(match alert.level {
+            AlertLevel::Emergency => "Cảnh báo khẩn cấp",
+            _ => "Bản tin",
+        })
         .to_string()
 }
 
@@ -463,6 +488,8 @@ mod tests {
             sender: "Ban Chỉ huy PCTT và TKCN tỉnh".into(),
             starts: "2026-11-23T00:00:00Z".parse().unwrap(),
             expires: Some("2026-11-23T07:05:00Z".parse().unwrap()),
+            slots: Vec::new(),
+            weekdays: Vec::new(),
         }
     }
 
@@ -504,6 +531,29 @@ mod tests {
         };
         assert_eq!(title.as_deref(), Some("Bão số 3 \"Yagi\""));
         assert!(plain([16, 16], &bare, DEFAULT_TZ).zone(HEADER_ZONE).is_some());
+    }
+
+    #[test]
+    fn bulletins_have_their_own_band_and_title() {
+        let mut a = alert(None);
+        a.event = "Y tế".into();
+        a.level = AlertLevel::Normal;
+        assert_eq!(header_title(&a), "BẢN TIN — Y tế");
+        assert_eq!(colours(&a), NORMAL_COLOURS);
+        assert_eq!(header_detail(&a, (1, 3)).as_deref(), Some("Tin 2/3"));
+        a.level = AlertLevel::Priority;
+        assert_eq!(header_title(&a), "THÔNG BÁO QUAN TRỌNG — Y tế");
+        assert_eq!(colours(&a), PRIORITY_COLOURS);
+        // A risk level still sets the colour.
+        a.risk_level = Some(4);
+        assert_eq!(colours(&a).0, "#d7191c");
+        a.level = AlertLevel::Emergency;
+        assert_eq!(
+            header_detail(&a, (0, 2)).as_deref(),
+            Some("Cấp độ rủi ro: 4   •   Cảnh báo 1/2")
+        );
+        let l = layout([1920, 1080], &a, DEFAULT_TZ, (0, 1), None);
+        assert!(l.zone(HEADER_ZONE).is_some());
     }
 
     #[test]

@@ -308,6 +308,8 @@ mod tests {
                 sender: "Ban Chỉ huy PCTT tỉnh".into(),
                 starts: now,
                 expires: Some(now + chrono::TimeDelta::hours(6)),
+                slots: Vec::new(),
+                weekdays: Vec::new(),
             }],
         };
         let signed = bangtin_layouts::alerts::sign(&set, &key);

@@ -13,14 +13,22 @@
 //! severe whenever the set of emergencies in force changes. When none is
 //! left (expired: the director wakes at [`AlertSet::next_change`]; or
 //! cancelled: a newer set no longer holds it) the board goes back to
-//! exactly what its schedule says for that instant. Priority-level alerts
-//! never preempt the screen.
+//! exactly what its schedule says for that instant.
+//!
+//! Priority and approved normal bulletins never preempt an emergency and
+//! never light a display the schedule has off. They are shown in *bulletin
+//! rounds* ([`AlertSet::bulletins`]): each one full-screen for
+//! [`BULLETIN_TURN_SECONDS`], priority first; a round starts at once when a
+//! priority bulletin arrives or changes (the head of the programme), and
+//! otherwise [`BULLETIN_ROUND_SECONDS`] after the last one ended. Between
+//! rounds the board shows its schedule; a bulletin cancelled during a round
+//! is skipped.
 
 use super::alert_screen;
 use super::playlog::PlayLog;
 use super::{FromScreen, ShotKind, ShotRequest, ToScreen};
 use crate::scene::Scene;
-use bangtin_layouts::alerts::{AlertSet, BoardAlert};
+use bangtin_layouts::alerts::{AlertLevel, AlertSet, BULLETIN_ROUND_SECONDS, BULLETIN_TURN_SECONDS, BoardAlert};
 use bangtin_layouts::show::Show;
 use bangtin_layouts::wire::{PlayEvent, PlayKind, ZoneNow};
 use bangtin_layouts::{ItemKind, Layout};
@@ -109,11 +117,13 @@ pub enum ScreenKey {
     },
     /// The display plan says off.
     Off,
-    /// An emergency alert, full-screen. `fingerprint` changes when the
-    /// alert's content does (an update); `turn` is (index from 0, count)
-    /// of the emergencies taking turns.
+    /// An emergency alert or a bulletin of a round, full-screen.
+    /// `fingerprint` changes when the alert's content does (an update);
+    /// `turn` is (index from 0, count) of the emergencies taking turns or
+    /// of the bulletins of the round.
     Alert {
         id: String,
+        level: AlertLevel,
         fingerprint: u64,
         turn: (usize, usize),
     },
@@ -218,6 +228,22 @@ pub struct Director {
     /// Ids of the emergencies in force (most severe first) and since when
     /// exactly these: the turns start there.
     turns: Option<(Vec<String>, DateTime<Utc>)>,
+    /// The bulletin round under way.
+    round: Option<Round>,
+    /// When the last bulletin round ended.
+    last_round: Option<DateTime<Utc>>,
+    /// Fingerprints of the priority bulletins a round has already opened
+    /// with: a new or changed one starts a round at once.
+    heralded: std::collections::HashSet<u64>,
+}
+
+/// A bulletin round: the bulletins it shows (fixed when it starts), the one
+/// on screen and since when.
+#[derive(Debug, Clone)]
+struct Round {
+    ids: Vec<String>,
+    index: usize,
+    since: DateTime<Utc>,
 }
 
 /// Status fields of a new screen, applied with its first frame.
@@ -257,6 +283,9 @@ impl Director {
             staged: None,
             alerts: None,
             turns: None,
+            round: None,
+            last_round: None,
+            heralded: Default::default(),
         }
     }
 
@@ -316,6 +345,7 @@ impl Director {
             }
         }
         self.update_turns(now);
+        self.update_round(now);
         let key = self.wanted(now);
         if self.on_screen.as_ref() == Some(&key) && !self.force_rebuild {
             return None;
@@ -360,14 +390,81 @@ impl Director {
         if let Some(code) = &self.pairing {
             return ScreenKey::Pairing(code.clone());
         }
-        if let Some((alert, turn)) = self.alert_at(now) {
+        if let Some((alert, turn)) = self.alert_at(now).or_else(|| self.bulletin_at()) {
             return ScreenKey::Alert {
                 id: alert.id.clone(),
+                level: alert.level,
                 fingerprint: fingerprint(alert),
                 turn,
             };
         }
         self.scheduled(now)
+    }
+
+    /// The board's time zone (its show's, else Vietnam's).
+    fn tz(&self) -> Tz {
+        self.installed
+            .as_ref()
+            .map_or(bangtin_layouts::time::DEFAULT_TZ, |i| i.tz)
+    }
+
+    /// The bulletin of the round under way and its turn, if any.
+    fn bulletin_at(&self) -> Option<(&BoardAlert, (usize, usize))> {
+        let r = self.round.as_ref()?;
+        let id = r.ids.get(r.index)?;
+        let a = self.alerts.as_ref()?.alerts.iter().find(|a| &a.id == id)?;
+        Some((a, (r.index, r.ids.len())))
+    }
+
+    /// Move the bulletin round on: next bulletin after its turn (or at once
+    /// when it was cancelled), end it after the last; start one when a
+    /// priority bulletin is new or changed, or when the last ended
+    /// [`BULLETIN_ROUND_SECONDS`] ago.
+    fn update_round(&mut self, now: DateTime<Utc>) {
+        let open = self.pairing.is_none() && self.installed.is_some() && self.scheduled(now) != ScreenKey::Off;
+        let present: Vec<(String, bool, u64)> = match (&self.alerts, open) {
+            (Some(set), true) => set
+                .bulletins(now, self.tz())
+                .into_iter()
+                .map(|a| (a.id.clone(), a.level == AlertLevel::Priority, fingerprint(a)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let turn = chrono::TimeDelta::seconds(BULLETIN_TURN_SECONDS);
+        if let Some(r) = &mut self.round {
+            while let Some(id) = r.ids.get(r.index) {
+                let here = present.iter().any(|(p, ..)| p == id);
+                if here && now < r.since + turn {
+                    break;
+                }
+                // Keep the cadence, unless the board was held up.
+                let next = if here { r.since + turn } else { now };
+                r.index += 1;
+                r.since = if now - next > chrono::TimeDelta::seconds(1) {
+                    now
+                } else {
+                    next
+                };
+            }
+            if r.index >= r.ids.len() {
+                self.round = None;
+                self.last_round = Some(now);
+            }
+        }
+        if self.round.is_none() && !present.is_empty() {
+            let news = present.iter().any(|(_, prio, fp)| *prio && !self.heralded.contains(fp));
+            let due = self
+                .last_round
+                .is_none_or(|t| now - t >= chrono::TimeDelta::seconds(BULLETIN_ROUND_SECONDS));
+            if news || due {
+                self.heralded = present.iter().filter(|p| p.1).map(|p| p.2).collect();
+                self.round = Some(Round {
+                    ids: present.into_iter().map(|p| p.0).collect(),
+                    index: 0,
+                    since: now,
+                });
+            }
+        }
     }
 
     /// What the schedule alone says for `now`.
@@ -423,7 +520,13 @@ impl Director {
     /// Brightness now, as the fraction of black laid over the picture. An
     /// alert on screen is always at full brightness.
     pub fn dim(&mut self, now: DateTime<Utc>) -> f32 {
-        let pct = if matches!(self.on_screen, Some(ScreenKey::Alert { .. })) {
+        let pct = if matches!(
+            self.on_screen,
+            Some(ScreenKey::Alert {
+                level: AlertLevel::Emergency,
+                ..
+            })
+        ) {
             100
         } else {
             self.installed.as_ref().map_or(100, |i| i.display_at(now).1)
@@ -451,7 +554,21 @@ impl Director {
             let done = (now - *since).num_seconds().max(0) / ALERT_TURN_SECONDS;
             *since + chrono::TimeDelta::seconds((done + 1) * ALERT_TURN_SECONDS)
         });
-        [show, alerts, turn].into_iter().flatten().min()
+        // The round's next turn, or when the next round is due.
+        let round = match (&self.round, self.last_round) {
+            (Some(r), _) => Some(r.since + chrono::TimeDelta::seconds(BULLETIN_TURN_SECONDS)),
+            (None, Some(last))
+                if self
+                    .alerts
+                    .as_ref()
+                    .is_some_and(|a| !a.bulletins(now, self.tz()).is_empty()) =>
+            {
+                Some(last + chrono::TimeDelta::seconds(BULLETIN_ROUND_SECONDS))
+            }
+            _ => None,
+        }
+        .filter(|t| *t > now);
+        [show, alerts, turn, round].into_iter().flatten().min()
     }
 
     /// The board's size: that of the show's layouts (the one scheduled now
@@ -470,10 +587,7 @@ impl Director {
     fn layout_for(&self, key: &ScreenKey, now: DateTime<Utc>) -> Layout {
         match key {
             ScreenKey::Alert { id, turn, .. } => {
-                let tz = self
-                    .installed
-                    .as_ref()
-                    .map_or(bangtin_layouts::time::DEFAULT_TZ, |i| i.tz);
+                let tz = self.tz();
                 match self.alerts.as_ref().and_then(|s| s.alerts.iter().find(|a| &a.id == id)) {
                     // Margin: the render loop's scene clock may read a
                     // hair earlier than `now`; the first frame must show it.
@@ -923,6 +1037,8 @@ mod alert_tests {
             sender: "Ban Chỉ huy PCTT tỉnh".into(),
             starts: at(starts),
             expires: expires.map(at),
+            slots: Vec::new(),
+            weekdays: Vec::new(),
         }
     }
 
@@ -984,6 +1100,98 @@ mod alert_tests {
             version: 5,
             layout: "chinh".into(),
         }
+    }
+
+    fn bulletin(id: &str, level: AlertLevel, starts: &str) -> BoardAlert {
+        BoardAlert {
+            risk_level: None,
+            event: "Thông báo".into(),
+            ..alert(id, level, u8::from(level == AlertLevel::Priority), starts, None)
+        }
+    }
+
+    #[test]
+    fn bulletins_take_rounds_priority_first_and_a_new_priority_opens_one_at_once() {
+        let mut b = board();
+        let s = |t: &str| at(t);
+        // 10:00 local: two approved normal bulletins.
+        let t0 = s("2026-11-23T03:00:00Z");
+        assert_eq!(b.screen(t0), scheduled());
+        b.alerts(set(
+            1,
+            vec![
+                bulletin("old", AlertLevel::Normal, "2026-11-23T01:00:00Z"),
+                bulletin("new", AlertLevel::Normal, "2026-11-23T02:00:00Z"),
+            ],
+        ));
+        // The first round starts at once, newest first, 15 s each.
+        let k = b.screen(t0);
+        assert_eq!(alert_id(&k), Some(("new", (0, 2))));
+        assert!(matches!(
+            k,
+            ScreenKey::Alert {
+                level: AlertLevel::Normal,
+                ..
+            }
+        ));
+        assert_eq!(k.layout_label().as_deref(), Some("alert:new"));
+        assert_eq!(b.d.next_change(t0), Some(s("2026-11-23T03:00:15Z")));
+        assert_eq!(alert_id(&b.screen(s("2026-11-23T03:00:14Z"))), Some(("new", (0, 2))));
+        assert_eq!(alert_id(&b.screen(s("2026-11-23T03:00:15Z"))), Some(("old", (1, 2))));
+        // Then the programme, until the next round five minutes later.
+        assert_eq!(b.screen(s("2026-11-23T03:00:30Z")), scheduled());
+        assert_eq!(
+            b.d.next_change(s("2026-11-23T03:00:30Z")),
+            Some(s("2026-11-23T03:05:30Z"))
+        );
+        assert_eq!(b.screen(s("2026-11-23T03:05:29Z")), scheduled());
+        assert_eq!(alert_id(&b.screen(s("2026-11-23T03:05:30Z"))), Some(("new", (0, 2))));
+        assert_eq!(alert_id(&b.screen(s("2026-11-23T03:05:45Z"))), Some(("old", (1, 2))));
+        assert_eq!(b.screen(s("2026-11-23T03:06:00Z")), scheduled());
+        // A priority bulletin arrives: a round at once, with it at the head.
+        b.alerts(set(
+            2,
+            vec![
+                bulletin("old", AlertLevel::Normal, "2026-11-23T01:00:00Z"),
+                bulletin("new", AlertLevel::Normal, "2026-11-23T02:00:00Z"),
+                bulletin("urgent", AlertLevel::Priority, "2026-11-23T03:07:00Z"),
+            ],
+        ));
+        let t1 = s("2026-11-23T03:07:00Z");
+        let k = b.screen(t1);
+        assert_eq!(alert_id(&k), Some(("urgent", (0, 3))));
+        // Not forced to full brightness (only emergencies are).
+        assert!(b.d.dim(t1) < 1e-6);
+        // Cancelled during the round (a newer set without "new"): skipped.
+        b.alerts(set(
+            3,
+            vec![
+                bulletin("old", AlertLevel::Normal, "2026-11-23T01:00:00Z"),
+                bulletin("urgent", AlertLevel::Priority, "2026-11-23T03:07:00Z"),
+            ],
+        ));
+        assert_eq!(alert_id(&b.screen(s("2026-11-23T03:07:15Z"))), Some(("old", (2, 3))));
+        assert_eq!(b.screen(s("2026-11-23T03:07:30Z")), scheduled());
+        // The same priority bulletin does not open another round early.
+        assert_eq!(b.screen(s("2026-11-23T03:10:00Z")), scheduled());
+        // An emergency still preempts a round.
+        b.alerts(set(
+            4,
+            vec![
+                bulletin("old", AlertLevel::Normal, "2026-11-23T01:00:00Z"),
+                alert(
+                    "bao",
+                    AlertLevel::Emergency,
+                    4,
+                    "2026-11-23T03:12:00Z",
+                    Some("2026-11-23T03:13:00Z"),
+                ),
+            ],
+        ));
+        assert_eq!(alert_id(&b.screen(s("2026-11-23T03:12:30Z"))).unwrap().0, "bao");
+        // Display off from 22:00 local: no round lights the screen.
+        assert_eq!(b.screen(s("2026-11-23T15:30:00Z")), ScreenKey::Off);
+        assert_eq!(b.screen(s("2026-11-23T15:40:00Z")), ScreenKey::Off);
     }
 
     #[test]
@@ -1112,7 +1320,7 @@ mod alert_tests {
     }
 
     #[test]
-    fn priority_alerts_and_alerts_not_yet_in_force_do_not_preempt() {
+    fn priority_alerts_take_a_round_and_alerts_not_yet_in_force_do_not_preempt() {
         let mut b = board();
         let t0 = at("2026-11-23T03:00:00Z");
         b.alerts(set(
@@ -1122,10 +1330,31 @@ mod alert_tests {
                 alert("sap-toi", AlertLevel::Emergency, 4, "2026-11-23T03:10:00Z", None),
             ],
         ));
-        assert_eq!(b.screen(t0), scheduled());
+        // The priority alert opens a bulletin round (not an emergency:
+        // the schedule's brightness), then the programme comes back.
+        let k = b.screen(t0);
+        assert_eq!(alert_id(&k), Some(("uu-tien", (0, 1))));
+        assert!(matches!(
+            k,
+            ScreenKey::Alert {
+                level: AlertLevel::Priority,
+                ..
+            }
+        ));
         assert_eq!(b.d.dim(t0), 0.0);
+        assert_eq!(b.screen(at("2026-11-23T03:00:15Z")), scheduled());
         // The director wakes when the coming emergency starts, and shows it.
-        assert_eq!(b.d.next_change(t0), Some(at("2026-11-23T03:10:00Z")));
+        assert_eq!(
+            b.d.next_change(at("2026-11-23T03:00:15Z")),
+            Some(at("2026-11-23T03:05:15Z")),
+            "the next round"
+        );
+        assert_eq!(alert_id(&b.screen(at("2026-11-23T03:05:15Z"))).unwrap().0, "uu-tien");
+        assert_eq!(b.screen(at("2026-11-23T03:05:30Z")), scheduled());
+        assert_eq!(
+            b.d.next_change(at("2026-11-23T03:05:30Z")),
+            Some(at("2026-11-23T03:10:00Z"))
+        );
         assert_eq!(alert_id(&b.screen(at("2026-11-23T03:10:00Z"))).unwrap().0, "sap-toi");
     }
 
