@@ -36,6 +36,9 @@ pub struct AlertSet {
     pub version: u64,
     pub issued_at: DateTime<Utc>,
     pub alerts: Vec<BoardAlert>,
+    /// Seconds between bulletin rounds; absent: [`BULLETIN_ROUND_SECONDS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_seconds: Option<u32>,
 }
 
 /// How an alert enters the programme.
@@ -87,9 +90,18 @@ pub struct BoardAlert {
     /// ISO weekdays (1 Monday … 7 Sunday) it is shown on; empty: every day.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weekdays: Vec<u8>,
+    /// Its turn in a bulletin round, seconds; absent:
+    /// [`BULLETIN_TURN_SECONDS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<u32>,
 }
 
 impl BoardAlert {
+    /// How long its turn lasts (3 s to 10 min).
+    pub fn turn_seconds(&self) -> i64 {
+        self.seconds.map_or(BULLETIN_TURN_SECONDS, i64::from).clamp(3, 600)
+    }
+
     pub fn in_force(&self, now: DateTime<Utc>) -> bool {
         self.starts <= now && self.expires.is_none_or(|e| now < e)
     }
@@ -109,6 +121,11 @@ impl BoardAlert {
 }
 
 impl AlertSet {
+    /// Seconds between bulletin rounds (at least a minute).
+    pub fn round_every(&self) -> i64 {
+        self.round_seconds.map_or(BULLETIN_ROUND_SECONDS, i64::from).max(60)
+    }
+
     /// Emergencies in force at `now`, most severe first (then highest risk
     /// level, then newest).
     pub fn emergencies(&self, now: DateTime<Utc>) -> Vec<&BoardAlert> {
@@ -207,6 +224,7 @@ mod tests {
             expires: expires_in.map(|s| now + TimeDelta::seconds(s)),
             slots: Vec::new(),
             weekdays: Vec::new(),
+            seconds: None,
         }
     }
 
@@ -231,6 +249,7 @@ mod tests {
         monday.weekdays = vec![1, 3];
         let set = AlertSet {
             schema: ALERTS_SCHEMA.into(),
+            round_seconds: None,
             board: "brd_1".into(),
             version: 1,
             issued_at: now,
@@ -271,6 +290,7 @@ mod tests {
     fn most_severe_emergency_first_expired_and_priority_left_out() {
         let set = AlertSet {
             schema: ALERTS_SCHEMA.into(),
+            round_seconds: None,
             board: "brd_1".into(),
             version: 1,
             issued_at: Utc::now(),

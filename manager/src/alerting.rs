@@ -84,6 +84,7 @@ pub fn alerts_for(s: &AppState, board: &Board, now: DateTime<Utc>) -> crate::sto
             expires: a.expires.map(|e| e.with_timezone(&Utc)),
             slots: Vec::new(),
             weekdays: Vec::new(),
+            seconds: None,
         });
     }
     let boards_of = |b: &BulletinRecord| b.boards.contains(&board.id);
@@ -159,10 +160,26 @@ pub fn alerts_for(s: &AppState, board: &Board, now: DateTime<Utc>) -> crate::sto
                 .map(|(a, b)| [a, b])
                 .collect(),
             weekdays: doc.schedule.weekdays.clone(),
+            seconds: turn_seconds(&doc),
         });
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
+}
+
+/// A bulletin's turn in a round: the sum of its text pages' `durationSec`
+/// (the board keeps it within 3 s – 10 min), or the board's default.
+fn turn_seconds(doc: &crate::bulletin::Bulletin) -> Option<u32> {
+    let total: f64 = doc
+        .board
+        .items
+        .iter()
+        .filter_map(|it| match it {
+            crate::bulletin::BoardItem::Text { duration_sec, .. } => *duration_sec,
+            _ => None,
+        })
+        .sum();
+    (total > 0.0).then(|| total.round().clamp(1.0, 3600.0) as u32)
 }
 
 /// Recompile the sets of `boards`; store, sign and push those that changed.
@@ -173,7 +190,12 @@ pub fn refresh(s: &AppState, boards: &[Board], now: DateTime<Utc>) -> crate::sto
         let alerts = alerts_for(s, b, now)?;
         let old: Option<SignedShow> = s.store.get_json(&set_key(&b.id))?;
         let old: Option<AlertSet> = old.and_then(|o| serde_json::from_str(&o.payload).ok());
-        if old.as_ref().is_some_and(|o| o.alerts == alerts) || (old.is_none() && alerts.is_empty()) {
+        let round_seconds = Some(s.cfg.bulletin_round_s);
+        if old
+            .as_ref()
+            .is_some_and(|o| o.alerts == alerts && o.round_seconds == round_seconds)
+            || (old.is_none() && alerts.is_empty())
+        {
             continue;
         }
         let set = AlertSet {
@@ -182,6 +204,7 @@ pub fn refresh(s: &AppState, boards: &[Board], now: DateTime<Utc>) -> crate::sto
             version: old.map_or(1, |o| o.version + 1),
             issued_at: now,
             alerts,
+            round_seconds,
         };
         let signed = bangtin_layouts::alerts::sign(&set, &s.key.0);
         s.store.commit(vec![Op::put(set_key(&b.id), &signed)])?;

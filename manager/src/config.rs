@@ -31,6 +31,12 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Days of heartbeat history and online/offline transitions kept.
     pub heartbeat_days: u32,
+    /// Seconds between two bulletin rounds on a board (see README,
+    /// "Bulletins on the board").
+    pub bulletin_round_s: u32,
+    /// Shortest polling interval an administrator may give a feed, seconds
+    /// (tests lower it).
+    pub min_feed_interval_s: u64,
 }
 
 impl Default for Config {
@@ -47,6 +53,8 @@ impl Default for Config {
             timezone: "Asia/Ho_Chi_Minh".into(),
             secure_cookies: false,
             heartbeat_days: 7,
+            bulletin_round_s: 300,
+            min_feed_interval_s: 60,
         }
     }
 }
@@ -91,6 +99,8 @@ impl Config {
         env!(timezone, "BANGTIN_TIMEZONE");
         env!(secure_cookies, "BANGTIN_SECURE_COOKIES");
         env!(heartbeat_days, "BANGTIN_HEARTBEAT_DAYS");
+        env!(bulletin_round_s, "BANGTIN_BULLETIN_ROUND_S");
+        env!(min_feed_interval_s, "BANGTIN_MIN_FEED_INTERVAL_S");
         Ok(())
     }
 }

@@ -75,6 +75,7 @@ fn alert(risk: Option<u8>) -> BoardAlert {
         expires: Some(now + TimeDelta::hours(6)),
         slots: Vec::new(),
         weekdays: Vec::new(),
+        seconds: None,
     }
 }
 
@@ -219,6 +220,7 @@ fn proof_of_play_and_status_name_the_alert() {
     let now = when();
     let set = AlertSet {
         schema: ALERTS_SCHEMA.into(),
+        round_seconds: None,
         board: "brd_1".into(),
         version: 9,
         issued_at: now,

@@ -564,11 +564,13 @@ async fn a_board_in_a_kiosk_window_reports_what_is_on_the_screen() {
 /// on expiry, after which the board is back on its schedule; a board of
 /// another commune gets nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn emergencies_preempt_the_show_and_end_on_cancel_and_expiry() {
+async fn emergencies_preempt_and_end_on_cancel_and_expiry_bulletins_take_rounds_after_approval() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("manager");
     seed(&data);
-    let s = Server::start(&data, |_| {}).await;
+    // Bulletin rounds recur every 10 minutes: only the ones this test
+    // causes happen while it runs.
+    let s = Server::start(&data, |c| c.bulletin_round_s = 600).await;
     let admin = Client::token(&s, "tinh", PASSWORD).await;
     let board_dir = dir.path().join("board");
     let p = spawn_player(&s.url, &board_dir, 30);
@@ -668,28 +670,76 @@ async fn emergencies_preempt_the_show_and_end_on_cancel_and_expiry() {
     })
     .await;
 
-    // Not an emergency (urgency Expected): the show stays.
+    // A normal bulletin (one 3 s page) waits for commune A's approval:
+    // the show stays until an editor approves it, then a bulletin round
+    // shows it and the schedule comes back.
+    let bulletin = |id: &str, priority: &str, title: &str| {
+        json!({
+            "schema": "bangtin.bulletin/1", "id": id, "version": 1,
+            "source": { "system": "HTTTN tỉnh Thái Nguyên" },
+            "priority": priority, "language": "vi", "category": "y tế", "title": title,
+            "board": { "items": [ { "type": "text", "body": title, "durationSec": 3 } ] },
+            "targets": { "areas": [ { "level": "commune", "code": COMMUNE_A } ] }
+        })
+        .to_string()
+    };
     let (st, v) = source_post(
         &s.url,
         &sid,
         &key,
-        "/api/v1/alerts",
-        "application/cap+xml",
-        &cap(
-            "VN-TN-2026-0917-DUKIEN",
-            "Alert",
-            "",
-            "Expected",
-            "2099-01-01T00:00:00+07:00",
-        ),
+        "/api/v1/bulletins",
+        "application/json",
+        &bulletin("tiem-chung", "normal", "Lịch tiêm chủng tháng 12"),
     )
     .await;
-    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(
+        (st, v["state"].as_str()),
+        (StatusCode::ACCEPTED, Some("pending")),
+        "{v}"
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
         layout_now(admin.clone(), board.clone()).await.as_deref(),
-        Some(scheduled.as_str())
+        Some(scheduled.as_str()),
+        "not shown before approval"
     );
+    let (st, v) = admin
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/bulletins/{sid}/tiem-chung/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let normal = format!("alert:bulletin:{sid}:tiem-chung");
+    let wait_for = |what: &'static str, want: String| {
+        let (admin, board) = (admin.clone(), board.clone());
+        async move {
+            until(what, Duration::from_secs(10), || {
+                let f = layout_now(admin.clone(), board.clone());
+                let want = want.clone();
+                async move { f.await.filter(|l| *l == want) }
+            })
+            .await
+        }
+    };
+    wait_for("the approved bulletin on screen", normal.clone()).await;
+    wait_for("the schedule back after the round", scheduled.clone()).await;
+
+    // A priority bulletin opens a round at once, at its head; the normal
+    // one follows, then the schedule.
+    let (st, v) = source_post(
+        &s.url,
+        &sid,
+        &key,
+        "/api/v1/bulletins",
+        "application/json",
+        &bulletin("mat-nuoc", "priority", "Lịch cắt nước ngày mai"),
+    )
+    .await;
+    assert_eq!((st, v["state"].as_str()), (StatusCode::ACCEPTED, Some("live")), "{v}");
+    wait_for("the priority bulletin first", format!("alert:bulletin:{sid}:mat-nuoc")).await;
+    wait_for("then the normal one", normal).await;
+    wait_for("then the schedule", scheduled.clone()).await;
 
     // A board of commune B (claimed through the API) gets no alert set.
     let anon = Client::anonymous(&s);

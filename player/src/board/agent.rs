@@ -850,6 +850,7 @@ mod tests {
             version,
             issued_at: chrono::Utc::now(),
             alerts: vec![],
+            round_seconds: None,
         };
         assert_eq!(judge_alerts(&set("brd_1", 3), "brd_1", 2), Ok(true));
         assert_eq!(judge_alerts(&set("brd_1", 3), "brd_1", 0), Ok(true));

@@ -490,6 +490,7 @@ mod tests {
             expires: Some("2026-11-23T07:05:00Z".parse().unwrap()),
             slots: Vec::new(),
             weekdays: Vec::new(),
+            seconds: None,
         }
     }
 

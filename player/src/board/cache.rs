@@ -292,6 +292,7 @@ mod tests {
         let now = chrono::Utc::now();
         let set = AlertSet {
             schema: ALERTS_SCHEMA.into(),
+            round_seconds: None,
             board: "brd_1".into(),
             version: 7,
             issued_at: now,
@@ -310,6 +311,7 @@ mod tests {
                 expires: Some(now + chrono::TimeDelta::hours(6)),
                 slots: Vec::new(),
                 weekdays: Vec::new(),
+                seconds: None,
             }],
         };
         let signed = bangtin_layouts::alerts::sign(&set, &key);

@@ -17,10 +17,12 @@
 //!
 //! Priority and approved normal bulletins never preempt an emergency and
 //! never light a display the schedule has off. They are shown in *bulletin
-//! rounds* ([`AlertSet::bulletins`]): each one full-screen for
-//! [`BULLETIN_TURN_SECONDS`], priority first; a round starts at once when a
-//! priority bulletin arrives or changes (the head of the programme), and
-//! otherwise [`BULLETIN_ROUND_SECONDS`] after the last one ended. Between
+//! rounds* ([`AlertSet::bulletins`]): each one full-screen for its turn
+//! ([`BoardAlert::turn_seconds`], [`BULLETIN_TURN_SECONDS`](bangtin_layouts::alerts::BULLETIN_TURN_SECONDS) unless the
+//! bulletin says), priority first; a round starts at once when a priority
+//! bulletin arrives or changes (the head of the programme), and otherwise
+//! [`AlertSet::round_every`] ([`BULLETIN_ROUND_SECONDS`]) after the last
+//! one ended. Between
 //! rounds the board shows its schedule; a bulletin cancelled during a round
 //! is skipped.
 
@@ -28,7 +30,7 @@ use super::alert_screen;
 use super::playlog::PlayLog;
 use super::{FromScreen, ShotKind, ShotRequest, ToScreen};
 use crate::scene::Scene;
-use bangtin_layouts::alerts::{AlertLevel, AlertSet, BULLETIN_ROUND_SECONDS, BULLETIN_TURN_SECONDS, BoardAlert};
+use bangtin_layouts::alerts::{AlertLevel, AlertSet, BULLETIN_ROUND_SECONDS, BoardAlert};
 use bangtin_layouts::show::Show;
 use bangtin_layouts::wire::{PlayEvent, PlayKind, ZoneNow};
 use bangtin_layouts::{ItemKind, Layout};
@@ -422,18 +424,27 @@ impl Director {
     /// [`BULLETIN_ROUND_SECONDS`] ago.
     fn update_round(&mut self, now: DateTime<Utc>) {
         let open = self.pairing.is_none() && self.installed.is_some() && self.scheduled(now) != ScreenKey::Off;
-        let present: Vec<(String, bool, u64)> = match (&self.alerts, open) {
+        let present: Vec<(String, bool, u64, i64)> = match (&self.alerts, open) {
             (Some(set), true) => set
                 .bulletins(now, self.tz())
                 .into_iter()
-                .map(|a| (a.id.clone(), a.level == AlertLevel::Priority, fingerprint(a)))
+                .map(|a| {
+                    (
+                        a.id.clone(),
+                        a.level == AlertLevel::Priority,
+                        fingerprint(a),
+                        a.turn_seconds(),
+                    )
+                })
                 .collect(),
             _ => Vec::new(),
         };
-        let turn = chrono::TimeDelta::seconds(BULLETIN_TURN_SECONDS);
+        let every = self.alerts.as_ref().map_or(BULLETIN_ROUND_SECONDS, |a| a.round_every());
         if let Some(r) = &mut self.round {
             while let Some(id) = r.ids.get(r.index) {
-                let here = present.iter().any(|(p, ..)| p == id);
+                let here = present.iter().find(|(p, ..)| p == id);
+                let turn = chrono::TimeDelta::seconds(here.map_or(0, |p| p.3));
+                let here = here.is_some();
                 if here && now < r.since + turn {
                     break;
                 }
@@ -452,10 +463,12 @@ impl Director {
             }
         }
         if self.round.is_none() && !present.is_empty() {
-            let news = present.iter().any(|(_, prio, fp)| *prio && !self.heralded.contains(fp));
+            let news = present
+                .iter()
+                .any(|(_, prio, fp, _)| *prio && !self.heralded.contains(fp));
             let due = self
                 .last_round
-                .is_none_or(|t| now - t >= chrono::TimeDelta::seconds(BULLETIN_ROUND_SECONDS));
+                .is_none_or(|t| now - t >= chrono::TimeDelta::seconds(every));
             if news || due {
                 self.heralded = present.iter().filter(|p| p.1).map(|p| p.2).collect();
                 self.round = Some(Round {
@@ -555,15 +568,12 @@ impl Director {
             *since + chrono::TimeDelta::seconds((done + 1) * ALERT_TURN_SECONDS)
         });
         // The round's next turn, or when the next round is due.
-        let round = match (&self.round, self.last_round) {
-            (Some(r), _) => Some(r.since + chrono::TimeDelta::seconds(BULLETIN_TURN_SECONDS)),
-            (None, Some(last))
-                if self
-                    .alerts
-                    .as_ref()
-                    .is_some_and(|a| !a.bulletins(now, self.tz()).is_empty()) =>
-            {
-                Some(last + chrono::TimeDelta::seconds(BULLETIN_ROUND_SECONDS))
+        let round = match (&self.round, self.last_round, &self.alerts) {
+            (Some(r), _, _) => self
+                .bulletin_at()
+                .map(|(a, _)| r.since + chrono::TimeDelta::seconds(a.turn_seconds())),
+            (None, Some(last), Some(set)) if !set.bulletins(now, self.tz()).is_empty() => {
+                Some(last + chrono::TimeDelta::seconds(set.round_every()))
             }
             _ => None,
         }
@@ -1039,12 +1049,14 @@ mod alert_tests {
             expires: expires.map(at),
             slots: Vec::new(),
             weekdays: Vec::new(),
+            seconds: None,
         }
     }
 
     fn set(version: u64, alerts: Vec<BoardAlert>) -> Arc<AlertSet> {
         Arc::new(AlertSet {
             schema: ALERTS_SCHEMA.into(),
+            round_seconds: None,
             board: "brd_1".into(),
             version,
             issued_at: at("2026-11-23T00:00:00Z"),
