@@ -13,10 +13,13 @@ pub mod bulletin;
 pub mod cap;
 pub mod config;
 pub mod error;
+pub mod feeds;
+pub mod fetch;
 pub mod fleet;
 pub mod live;
 pub mod media;
 pub mod model;
+pub mod reporting;
 pub mod shows;
 pub mod sources;
 pub mod state;
@@ -52,6 +55,8 @@ pub async fn serve(
         }
     });
     let live = tokio::spawn(live::run(state.clone()));
+    let feeds = tokio::spawn(feeds::run(state.clone()));
+    let reports = tokio::spawn(reporting::run(state.clone()));
     let s3 = state.clone();
     let shutdown = async move {
         shutdown.await;
@@ -63,9 +68,13 @@ pub async fn serve(
     let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     state.live.shut_down();
     janitor.abort();
+    feeds.abort();
+    reports.abort();
     // Wait for the tasks to drop their handles on the state, so the store
     // is closed (and its lock released) when this returns.
     let _ = janitor.await;
+    let _ = feeds.await;
+    let _ = reports.await;
     let _ = live.await;
     state.store.flush()?;
     Ok(r?)

@@ -44,6 +44,13 @@ pub struct SourceRecord {
     pub key: String,
     #[serde(default)]
     pub disabled: bool,
+    /// Where changed reports are pushed (http or https); none: the source
+    /// reads them itself (see `crate::reporting`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_url: Option<String>,
+    /// Seconds between pushes, 1–3600 (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_every_s: Option<u32>,
 }
 
 /// A source system as shown to administrators (never its key).
@@ -54,6 +61,10 @@ pub struct SourceView {
     pub units: Vec<String>,
     pub created: DateTime<Utc>,
     pub disabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_every_s: Option<u32>,
 }
 
 impl From<&SourceRecord> for SourceView {
@@ -64,6 +75,8 @@ impl From<&SourceRecord> for SourceView {
             units: r.units.clone(),
             created: r.created,
             disabled: r.disabled,
+            report_url: r.report_url.clone(),
+            report_every_s: r.report_every_s,
         }
     }
 }

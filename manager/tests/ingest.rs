@@ -512,3 +512,83 @@ async fn a_board_over_its_request_budget_still_gets_its_alerts() {
     assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
     s.stop().await;
 }
+
+/// A file server on 127.0.0.1 standing in for the source's media host.
+async fn media_host(files: Vec<(&'static str, Vec<u8>)>) -> String {
+    use axum::routing::get;
+    let mut app = axum::Router::new();
+    for (path, bytes) in files {
+        app = app.route(path, get(move || async move { bytes.clone() }));
+    }
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await });
+    format!("http://{addr}")
+}
+
+fn sha(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_by_url_is_fetched_and_checked_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, admin, src) = setup(dir.path()).await;
+    let (pic, other) = (common::png(64, 48, 1), common::png(64, 48, 2));
+    let host = media_host(vec![
+        ("/anh.png", pic.clone()),
+        ("/khac.png", other.clone()),
+        ("/chu.txt", b"khong phai anh".to_vec()),
+    ])
+    .await;
+    let stored = |h: &str| dir.path().join("media").join(&h[..2]).join(h).exists();
+    let with_items = |id: &str, items: Value| {
+        let mut b = sample_bulletin();
+        b["id"] = json!(id);
+        b["board"] = json!({ "items": items });
+        b
+    };
+    let image = |path: &str, h: &str| json!({ "type": "image", "url": format!("{host}{path}"), "sha256": h });
+
+    // The second file does not match its hash: refused, naming the item,
+    // and the first is not kept either.
+    let b = with_items(
+        "hai-anh",
+        json!([image("/anh.png", &sha(&pic)), image("/khac.png", &sha(b"another file"))]),
+    );
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["field"], "board.items[1].sha256", "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("không khớp"), "{v}");
+    assert!(!stored(&sha(&pic)), "nothing kept of a refused bulletin");
+    // Not found, and not a picture.
+    let b = with_items("khong-co", json!([image("/mat.png", &sha(&pic))]));
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("board.items[0].url")),
+        "{v}"
+    );
+    assert!(v["error"]["message"].as_str().unwrap().contains("404"), "{v}");
+    let b = with_items("chu", json!([image("/chu.txt", &sha(b"khong phai anh"))]));
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("board.items[0].url")),
+        "{v}"
+    );
+    assert!(queue(&admin, COMMUNE_A).await.is_empty(), "nothing stored: {v}");
+
+    // Both right: fetched, stored by hash, listed in the record.
+    let b = with_items(
+        "hai-anh",
+        json!([image("/anh.png", &sha(&pic)), image("/khac.png", &sha(&other))]),
+    );
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    assert!(stored(&sha(&pic)) && stored(&sha(&other)));
+    let q = queue(&admin, COMMUNE_A).await;
+    assert_eq!(q[0]["media"], json!([sha(&pic), sha(&other)]));
+    s.stop().await;
+}

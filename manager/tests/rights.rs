@@ -31,10 +31,15 @@ const OWN: &[&str] = &[
 const READ_ONLY_POSTS: &[&str] = &["POST /api/v1/layouts/validate"];
 
 /// Routes for source systems: only a source's signature opens them.
-const SOURCE_SIGNED: &[&str] = &["POST /api/v1/bulletins", "POST /api/v1/alerts"];
+const SOURCE_SIGNED: &[&str] = &[
+    "POST /api/v1/bulletins",
+    "POST /api/v1/alerts",
+    "GET /api/v1/bulletins/{bulletin}/report",
+    "GET /api/v1/alerts/{identifier}/report",
+];
 
 /// Reads only administrators may make.
-const ADMIN_READS: &[&str] = &["GET /api/v1/sources"];
+const ADMIN_READS: &[&str] = &["GET /api/v1/sources", "GET /api/v1/feeds"];
 
 struct Fixture {
     ids: BTreeMap<&'static str, String>,
@@ -101,6 +106,9 @@ impl Fixture {
             }
             ("POST", "/api/v1/units") => json!({"code": "99999", "name": "x", "timezone": "Asia/Ho_Chi_Minh"}),
             ("POST", "/api/v1/sources") => json!({"name": "x", "units": [COMMUNE_A]}),
+            ("POST", "/api/v1/feeds") => json!({
+                "source": "src_0", "url": "http://127.0.0.1:9/feed.xml", "targets": {"areas": [], "boards": []}
+            }),
             ("POST", "/api/v1/board/heartbeat") => json!({}),
             ("POST", "/api/v1/units/{unit}/bulletins/{source}/{id}/reject") => json!({"reason": "x"}),
             ("POST", _) => json!({}),

@@ -31,6 +31,13 @@ pub struct NewSource {
     pub name: String,
     /// Province or commune codes it may address.
     pub units: Vec<String>,
+    /// Where the manager pushes changed reports (http or https, signed
+    /// with the source's key); absent: none are pushed.
+    #[serde(default)]
+    pub report_url: Option<String>,
+    /// Seconds between pushes, 1–3600 (default 60).
+    #[serde(default)]
+    pub report_every_s: Option<u32>,
 }
 
 /// A registered source and its key — shown this once only.
@@ -62,6 +69,12 @@ pub async fn create_source(
             return Err(AppError::unprocessable(format!("không có đơn vị {u} (unknown unit)")).field("units"));
         }
     }
+    let report_url = n
+        .report_url
+        .as_deref()
+        .map(crate::reporting::check_report_url)
+        .transpose()?;
+    let report_every_s = n.report_every_s.map(crate::reporting::check_report_every).transpose()?;
     let mut raw = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     let key_b64 = base64::engine::general_purpose::STANDARD.encode(raw);
@@ -72,6 +85,8 @@ pub async fn create_source(
         created: now(),
         key: key_b64.clone(),
         disabled: false,
+        report_url,
+        report_every_s,
     };
     s.store.commit(vec![
         Op::put(sources::key_of(&rec.id), &rec),
@@ -132,6 +147,10 @@ pub struct BulletinRecord {
     /// with none.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub decisions: std::collections::BTreeMap<String, Decision>,
+    /// SHA-256 of every file it references (fetched and checked on
+    /// arrival, kept in the media store).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<String>,
 }
 
 /// An editor's decision on a normal bulletin for one commune.
@@ -264,6 +283,17 @@ pub async fn ingest_bulletin(
     check_targets(&*s.store, src, &areas, &b.targets.boards)?;
     let k = bulletin_key(&src.id, &b.id);
     let sha = sha_hex(body);
+    // Media by URL, fetched and checked before anything is stored (not
+    // under the ingest lock: emergencies must not wait for downloads).
+    // A version that will be refused below fetches nothing.
+    let media = crate::fetch::refs(&b);
+    let stale = s
+        .store
+        .get_json::<BulletinRecord>(&k)?
+        .is_some_and(|old| old.version >= b.version);
+    if !stale && !b.cancel {
+        crate::fetch::fetch_all(s, &media).await?;
+    }
     let _g = INGEST.lock().await;
     let previous = s.store.get_json::<BulletinRecord>(&k)?;
     if let Some(old) = previous.clone() {
@@ -327,6 +357,7 @@ pub async fn ingest_bulletin(
         sha256: sha,
         document: String::from_utf8_lossy(body).into_owned(),
         decisions: Default::default(),
+        media: media.iter().map(|m| m.sha256.clone()).collect(),
     };
     ops.push(Op::put(&k, &rec));
     ops.push(audit(
@@ -613,6 +644,7 @@ pub async fn own_alerts(
     let version = serde_json::from_str::<bangtin_layouts::alerts::AlertSet>(&signed.payload)
         .map_err(AppError::internal)?
         .version;
+    crate::reporting::fetched(&s, &b.board.id, version, &signed.payload, now());
     let etag = format!("\"{version}\"");
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());

@@ -6,11 +6,13 @@ pub mod account;
 mod approval;
 mod boards;
 mod content;
+mod feeds;
 pub mod ingest;
 mod layouts;
 mod live;
 mod playlog;
 mod ranges;
+mod reports;
 mod schedules;
 mod screens;
 
@@ -129,12 +131,18 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(screens::upload_screenshot))
         .routes(routes!(screens::get_screenshot))
         .routes(routes!(ingest::list_sources, ingest::create_source))
+        .routes(routes!(feeds::list_feeds, feeds::create_feed))
+        .routes(routes!(feeds::delete_feed))
         .routes(routes!(ingest::post_bulletin))
         .routes(routes!(ingest::post_alert))
         .routes(routes!(ingest::unit_bulletins))
         .routes(routes!(approval::approve))
         .routes(routes!(approval::reject))
         .routes(routes!(ingest::own_alerts))
+        .routes(routes!(reports::bulletin_report))
+        .routes(routes!(reports::alert_report))
+        .routes(routes!(reports::unit_reports))
+        .routes(routes!(reports::unit_stats))
         .split_for_parts()
 }
 

@@ -341,3 +341,81 @@ pub fn board_status(interval_s: u32, show_version: u64) -> Value {
         "display_on": true, "brightness": 80, "errors": []
     })
 }
+
+/// A random nonce for signed source requests.
+pub fn nonce() -> String {
+    use rand::Rng;
+    rand::thread_rng()
+        .sample_iter(&rand::distributions::Alphanumeric)
+        .take(24)
+        .map(char::from)
+        .collect()
+}
+
+/// A source system (HTTTN) an administrator registered; it signs every
+/// request with its key (`X-Bangtin-*` headers).
+pub struct SignedSource {
+    pub id: String,
+    pub key: Vec<u8>,
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl SignedSource {
+    /// Register a source through `POST /api/v1/sources` (`body`: name,
+    /// units, optionally report_url and report_every_s).
+    pub async fn register(s: &Server, admin: &Client, body: Value) -> SignedSource {
+        use base64::Engine;
+        let (st, v) = admin.post("/api/v1/sources", body).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        SignedSource {
+            id: v["source"]["id"].as_str().unwrap().to_string(),
+            key: base64::engine::general_purpose::STANDARD
+                .decode(v["key"].as_str().unwrap())
+                .unwrap(),
+            base: s.url.clone(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A signed request; `path` is signed exactly as given.
+    pub async fn send(&self, method: Method, path: &str, ctype: &str, body: &[u8]) -> (StatusCode, Value) {
+        use bangtin_manager::sources;
+        let ts = chrono::Utc::now().timestamp().to_string();
+        let n = nonce();
+        let sig = sources::sign(&self.key, &ts, &n, method.as_str(), path, body);
+        let mut r = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(sources::HEADER_SOURCE, &self.id)
+            .header(sources::HEADER_TIMESTAMP, &ts)
+            .header(sources::HEADER_NONCE, n)
+            .header(sources::HEADER_SIGNATURE, sig)
+            .body(body.to_vec());
+        if !ctype.is_empty() {
+            r = r.header("content-type", ctype);
+        }
+        let resp = r.send().await.unwrap();
+        let st = resp.status();
+        (st, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::GET, path, "", b"").await
+    }
+
+    pub async fn bulletin(&self, v: &Value) -> (StatusCode, Value) {
+        self.send(
+            Method::POST,
+            "/api/v1/bulletins",
+            "application/json",
+            v.to_string().as_bytes(),
+        )
+        .await
+    }
+
+    pub async fn alert(&self, xml: &str) -> (StatusCode, Value) {
+        self.send(Method::POST, "/api/v1/alerts", "application/cap+xml", xml.as_bytes())
+            .await
+    }
+}

@@ -1,0 +1,189 @@
+//! Media a bulletin references by URL (`board.items[].url`, `audio.url`):
+//! fetched by the manager when the bulletin arrives, checked against the
+//! SHA-256 the source gave, probed like an upload (a file boards could not
+//! decode is refused), and only then stored — all of a bulletin's files or
+//! none: a bulletin whose media cannot be fetched or does not match is
+//! refused with a 422 naming the item, and nothing of it is kept.
+//!
+//! Files already in the media store (same SHA-256) are not fetched again.
+//! Limits: http and https only, at most 3 redirects, 10 s to connect, 120 s
+//! per file, [`crate::config::Config::max_upload_bytes`] per file.
+
+use crate::bulletin::{Audio, BoardItem, Bulletin};
+use crate::error::AppError;
+use crate::media::probe;
+use crate::model::MediaKind;
+use crate::state::AppState;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+/// One file a bulletin references.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRef {
+    /// JSON path of the item, e.g. `board.items[2]`.
+    pub path: String,
+    pub url: String,
+    pub sha256: String,
+    pub kind: MediaKind,
+}
+
+/// Every file `b` references, with where it is in the document.
+pub fn refs(b: &Bulletin) -> Vec<MediaRef> {
+    let mut out: Vec<MediaRef> = b
+        .board
+        .items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, it)| match it {
+            BoardItem::Image { url, sha256, .. } => Some((i, url, sha256, MediaKind::Image)),
+            BoardItem::Video { url, sha256, .. } => Some((i, url, sha256, MediaKind::Video)),
+            BoardItem::Text { .. } | BoardItem::Ticker { .. } => None,
+        })
+        .map(|(i, url, sha, kind)| MediaRef {
+            path: format!("board.items[{i}]"),
+            url: url.clone(),
+            sha256: sha.to_ascii_lowercase(),
+            kind,
+        })
+        .collect();
+    if let Some(Audio {
+        url: Some(u),
+        sha256: Some(h),
+        ..
+    }) = &b.audio
+    {
+        out.push(MediaRef {
+            path: "audio".into(),
+            url: u.clone(),
+            sha256: h.to_ascii_lowercase(),
+            kind: MediaKind::Audio,
+        });
+    }
+    out
+}
+
+fn kind_vi(k: MediaKind) -> &'static str {
+    match k {
+        MediaKind::Image => "ảnh",
+        MediaKind::Video => "video",
+        MediaKind::Audio => "âm thanh",
+    }
+}
+
+fn unfetchable(r: &MediaRef, why: impl std::fmt::Display) -> AppError {
+    AppError::unprocessable(format!(
+        "không tải được tệp {}: {why} (could not fetch the media)",
+        r.url
+    ))
+    .field(format!("{}.url", r.path))
+}
+
+/// Download `r` into `tmp`, hashing as it comes; the hash must match.
+async fn download(s: &AppState, client: &reqwest::Client, r: &MediaRef, tmp: &PathBuf) -> Result<u64, AppError> {
+    let limit = s.cfg.max_upload_bytes;
+    let resp = client.get(&r.url).send().await.map_err(|e| unfetchable(r, e))?;
+    if !resp.status().is_success() {
+        return Err(unfetchable(r, format!("HTTP {}", resp.status().as_u16())));
+    }
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(AppError::too_large(limit).field(format!("{}.url", r.path)));
+    }
+    let mut f = tokio::fs::File::create(tmp).await.map_err(AppError::internal)?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut resp = resp;
+    while let Some(chunk) = resp.chunk().await.map_err(|e| unfetchable(r, e))? {
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(AppError::too_large(limit).field(format!("{}.url", r.path)));
+        }
+        hasher.update(&chunk);
+        f.write_all(&chunk).await.map_err(AppError::internal)?;
+    }
+    f.sync_all().await.map_err(AppError::internal)?;
+    let got = hex::encode(hasher.finalize());
+    if got != r.sha256 {
+        return Err(AppError::unprocessable(format!(
+            "tệp tại {} có SHA-256 {got}, không khớp {} đã khai (media hash mismatch)",
+            r.url, r.sha256
+        ))
+        .field(format!("{}.sha256", r.path)));
+    }
+    Ok(size)
+}
+
+/// Fetch, check and probe every file of `refs` not yet stored, then move
+/// them all into the media store. On any error nothing is stored.
+pub async fn fetch_all(s: &AppState, refs: &[MediaRef]) -> Result<(), AppError> {
+    let missing: Vec<&MediaRef> = refs
+        .iter()
+        .filter(|r| std::fs::metadata(s.media_path(&r.sha256)).is_err())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(120))
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .map_err(AppError::internal)?;
+    let mut fetched: Vec<(PathBuf, &MediaRef)> = Vec::new();
+    let mut result = Ok(());
+    for r in missing {
+        // Files are known by hash: one fetched is one for every item
+        // naming that hash.
+        if fetched.iter().any(|(_, f)| f.sha256 == r.sha256) {
+            continue;
+        }
+        let tmp = s.tmp_dir.join(format!("fetch-{}", s.store.next_id()?));
+        let got = download(s, &client, r, &tmp).await;
+        let got = match got {
+            Ok(_) => {
+                let t2 = tmp.clone();
+                tokio::task::spawn_blocking(move || probe(&t2))
+                    .await
+                    .map_err(AppError::internal)
+                    .and_then(|p| p)
+                    .map_err(|e| {
+                        AppError::unprocessable(format!("tệp tại {}: {} (media refused)", r.url, e.detail.message))
+                            .field(format!("{}.url", r.path))
+                    })
+                    .and_then(|p| {
+                        if p.kind == r.kind {
+                            Ok(())
+                        } else {
+                            Err(AppError::unprocessable(format!(
+                                "tệp tại {} là {}, không phải {} (media of another kind)",
+                                r.url,
+                                kind_vi(p.kind),
+                                kind_vi(r.kind)
+                            ))
+                            .field(format!("{}.url", r.path)))
+                        }
+                    })
+            }
+            Err(e) => Err(e),
+        };
+        fetched.push((tmp, r));
+        if let Err(e) = got {
+            result = Err(e);
+            break;
+        }
+    }
+    if result.is_ok() {
+        for (tmp, r) in &fetched {
+            let dest = s.media_path(&r.sha256);
+            if let Some(dir) = dest.parent() {
+                tokio::fs::create_dir_all(dir).await.map_err(AppError::internal)?;
+            }
+            tokio::fs::rename(tmp, &dest).await.map_err(AppError::internal)?;
+        }
+    }
+    for (tmp, _) in &fetched {
+        let _ = tokio::fs::remove_file(tmp).await;
+    }
+    result
+}
