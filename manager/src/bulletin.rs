@@ -774,7 +774,7 @@ fn ident(j: &J, path: &str, max: usize) -> R<String> {
 }
 
 /// A BCP-47-shaped tag: 2–3 letters, then subtags of 1–8 letters or digits.
-fn is_language_tag(s: &str) -> bool {
+pub(crate) fn is_language_tag(s: &str) -> bool {
     let mut parts = s.split('-');
     let primary_ok = parts
         .next()

@@ -678,7 +678,7 @@ fn read_feed(
         .language
         .as_deref()
         .map(str::trim)
-        .filter(|l| is_language_tag(l))
+        .filter(|l| crate::bulletin::is_language_tag(l))
         .unwrap_or("vi")
         .to_string();
     let seen = u32::try_from(feed.entries.len()).unwrap_or(u32::MAX);
@@ -1246,17 +1246,6 @@ fn echo(s: &str) -> String {
 
 fn echo_long(s: &str) -> String {
     truncate(s, 300)
-}
-
-/// A BCP-47-shaped tag, as bulletins require.
-fn is_language_tag(s: &str) -> bool {
-    let mut parts = s.split('-');
-    let primary_ok = parts
-        .next()
-        .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
-    primary_ok
-        && s.len() <= 35
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 #[cfg(test)]

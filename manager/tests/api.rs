@@ -9,24 +9,13 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-async fn editor(s: &Server, admin: &Client, name: &str, role: &str, unit: &str) -> Client {
-    let (st, v) = admin
-        .post(
-            "/api/v1/users",
-            json!({"username": name, "password": PASSWORD, "role": role, "units": [unit]}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    Client::token(s, name, PASSWORD).await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn officer_flow_from_upload_to_a_verified_show() {
     let dir = tempfile::tempdir().unwrap();
     seed(dir.path());
     let s = Server::start(dir.path(), |_| {}).await;
     let admin = Client::token(&s, "tinh", PASSWORD).await;
-    let a = editor(&s, &admin, "xa.dinhhoa", "editor", COMMUNE_A).await;
+    let a = user(&s, &admin, "xa.dinhhoa", "editor", COMMUNE_A).await;
 
     // Media: a picture and a video, probed and thumbnailed.
     let pic = png(640, 360, 7);
@@ -227,7 +216,7 @@ async fn bad_input_gets_a_4xx_with_a_reason_and_nothing_is_stored() {
     seed(dir.path());
     let s = Server::start(dir.path(), |c| c.max_upload_bytes = 200_000).await;
     let admin = Client::token(&s, "tinh", PASSWORD).await;
-    let a = editor(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
+    let a = user(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
     let reason = |v: &Value| v["error"]["message"].as_str().unwrap_or_default().to_string();
 
     // Uploads: too large, not a media file, a cut-off video.
@@ -366,7 +355,7 @@ async fn restart_keeps_everything() {
     seed(dir.path());
     let s = Server::start(dir.path(), |_| {}).await;
     let admin = Client::token(&s, "tinh", PASSWORD).await;
-    let a = editor(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
+    let a = user(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
     let (_, img) = a.upload(COMMUNE_A, "anh.png", png(64, 64, 1)).await;
     let sha = img["sha256"].as_str().unwrap().to_string();
     let toml = layout_toml(&sha, &sha).replace(

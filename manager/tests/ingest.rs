@@ -7,7 +7,7 @@
 mod common;
 
 use bangtin_manager::sources;
-use common::{COMMUNE_A, COMMUNE_B, Client, PASSWORD, PROVINCE, Server, seed};
+use common::{COMMUNE_A, COMMUNE_B, Client, PASSWORD, PROVINCE, Server, seed, user};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -359,18 +359,6 @@ async fn cap_alerts_update_and_cancel_through_references() {
     s.stop().await;
 }
 
-/// An editor of `unit`, by API token.
-async fn editor(s: &Server, admin: &Client, name: &str, unit: &str) -> Client {
-    let (st, v) = admin
-        .post(
-            "/api/v1/users",
-            json!({"username": name, "password": PASSWORD, "role": "editor", "units": [unit]}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    Client::token(s, name, PASSWORD).await
-}
-
 /// The alerts in the signed set a board fetches (none: empty).
 async fn board_alerts(board: &Client) -> Vec<Value> {
     let (st, v) = board.get("/api/v1/board/alerts").await;
@@ -386,8 +374,8 @@ async fn board_alerts(board: &Client) -> Vec<Value> {
 async fn normal_bulletins_reach_a_communes_boards_only_once_its_editor_approves() {
     let dir = tempfile::tempdir().unwrap();
     let (s, admin, src) = setup(dir.path()).await;
-    let xa_a = editor(&s, &admin, "xa.a", COMMUNE_A).await;
-    let xa_b = editor(&s, &admin, "xa.b", COMMUNE_B).await;
+    let xa_a = user(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
+    let xa_b = user(&s, &admin, "xa.b", "editor", COMMUNE_B).await;
     let (_, board_a, _) = common::pair(&s, &admin, COMMUNE_A, "Bảng chợ").await;
     let (_, board_b, _) = common::pair(&s, &admin, COMMUNE_B, "Bảng UBND").await;
     // To the whole province: it waits in both communes' queues.

@@ -71,17 +71,6 @@ fn board<'a>(report: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{id} in {report}"))
 }
 
-async fn editor(s: &Server, admin: &Client, name: &str, role: &str, unit: &str) -> Client {
-    let (st, v) = admin
-        .post(
-            "/api/v1/users",
-            json!({"username": name, "password": PASSWORD, "role": role, "units": [unit]}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    Client::token(s, name, PASSWORD).await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_learns_when_each_board_received_and_showed_its_bulletin() {
     let dir = tempfile::tempdir().unwrap();
@@ -204,8 +193,8 @@ async fn a_source_learns_when_each_board_received_and_showed_its_bulletin() {
     assert_eq!(board(&r, &b1)["state"], "waiting");
 
     // Officers: the same report, limited to their unit's boards.
-    let xa_a = editor(&s, &admin, "xa.a", "viewer", COMMUNE_A).await;
-    let xa_b = editor(&s, &admin, "xa.b", "editor", COMMUNE_B).await;
+    let xa_a = user(&s, &admin, "xa.a", "viewer", COMMUNE_A).await;
+    let xa_b = user(&s, &admin, "xa.b", "editor", COMMUNE_B).await;
     let q = format!("/api/v1/units/{COMMUNE_A}/reports?source={}&id=lu-quet-01", src.id);
     let (st, list) = xa_a.get(&q).await;
     assert_eq!(st, StatusCode::OK, "{list}");
@@ -566,12 +555,12 @@ async fn statistics_per_commune_in_json_and_csv() {
         );
     }
     // Scoped: another commune's officer learns nothing; a viewer reads.
-    let b = editor(&s, &admin, "xa.b", "editor", COMMUNE_B).await;
+    let b = user(&s, &admin, "xa.b", "editor", COMMUNE_B).await;
     assert_eq!(
         b.get(&format!("/api/v1/units/{COMMUNE_A}/stats")).await.0,
         StatusCode::NOT_FOUND
     );
-    let viewer = editor(&s, &admin, "xa.a", "viewer", COMMUNE_A).await;
+    let viewer = user(&s, &admin, "xa.a", "viewer", COMMUNE_A).await;
     let (st, v) = viewer.get(&format!("/api/v1/units/{COMMUNE_A}/stats?{q}")).await;
     assert_eq!(
         (st, &v["communes"][0]["airtime_seconds"]),

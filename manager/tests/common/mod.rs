@@ -304,6 +304,18 @@ speed = 48
     )
 }
 
+/// A new officer (`role` in `unit`, created by `admin`), signed in by API token.
+pub async fn user(s: &Server, admin: &Client, name: &str, role: &str, unit: &str) -> Client {
+    let (st, v) = admin
+        .post(
+            "/api/v1/users",
+            json!({"username": name, "password": PASSWORD, "role": role, "units": [unit]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    Client::token(s, name, PASSWORD).await
+}
+
 /// A board paired and claimed into `unit` by `officer`: its id and a client
 /// holding its credential (`bb_…`), and the manager key it pinned.
 pub async fn pair(s: &Server, officer: &Client, unit: &str, name: &str) -> (String, Client, String) {
