@@ -580,3 +580,73 @@ async fn media_by_url_is_fetched_and_checked_all_or_nothing() {
     assert_eq!(q[0]["media"], json!([sha(&pic), sha(&other)]));
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_can_be_disabled_changed_and_given_a_new_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, admin, mut src) = setup(dir.path()).await;
+    let path = format!("/api/v1/sources/{}", src.id);
+    let b = sample_bulletin();
+    // Disabled (a leaked key): everything it signs is refused.
+    let (st, v) = admin
+        .call(reqwest::Method::PATCH, &path, Some(json!({ "disabled": true })))
+        .await;
+    assert_eq!((st, v["disabled"].as_bool()), (StatusCode::OK, Some(true)), "{v}");
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
+    // A new key: the old one no longer signs, the new one does.
+    let (st, v) = admin.post(&format!("{path}/key"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    use base64::Engine;
+    let new_key = base64::engine::general_purpose::STANDARD
+        .decode(v["key"].as_str().unwrap())
+        .unwrap();
+    assert_ne!(new_key, src.key);
+    let (st, _) = admin
+        .call(reqwest::Method::PATCH, &path, Some(json!({ "disabled": false })))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "old key: {v}");
+    src.key = new_key;
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "new key: {v}");
+    // Units narrowed to commune B: commune A is out of its reach now.
+    let (st, v) = admin
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({ "units": [COMMUNE_B], "name": "HTTTN xã B" })),
+        )
+        .await;
+    assert_eq!((st, v["name"].as_str()), (StatusCode::OK, Some("HTTTN xã B")), "{v}");
+    let mut other = b.clone();
+    other["id"] = json!("khac");
+    let (st, v) = src.bulletin(&other).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    // Bad changes name their field; nothing changes.
+    for (body, field) in [
+        (json!({ "units": [] }), "units"),
+        (json!({ "units": ["99999"] }), "units"),
+        (json!({ "name": " " }), "name"),
+        (json!({ "report_url": "ftp://x.example/r" }), "report_url"),
+    ] {
+        let (st, v) = admin.call(reqwest::Method::PATCH, &path, Some(body.clone())).await;
+        assert_eq!(
+            (st, v["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}: {v}"
+        );
+    }
+    let (st, v) = admin
+        .call(
+            reqwest::Method::PATCH,
+            "/api/v1/sources/src_404",
+            Some(json!({ "name": "x" })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    let (_, list) = admin.get("/api/v1/sources").await;
+    assert_eq!(list[0]["units"], json!([COMMUNE_B]));
+    s.stop().await;
+}

@@ -96,7 +96,7 @@ impl Fixture {
             ("POST", "/api/v1/units/{unit}/boards/claim") => {
                 json!({"code": "ABCD-EFGH", "name": "x"})
             }
-            ("PATCH", "/api/v1/boards/{id}") => json!({"name": "x"}),
+            ("PATCH", "/api/v1/boards/{id}") | ("PATCH", "/api/v1/sources/{source}") => json!({"name": "x"}),
             ("POST", "/api/v1/boards/{id}/commands") => json!({"action": "reload"}),
             ("PUT", "/api/v1/boards/{id}/display") => json!({"off": [{"start": "22:00", "end": "05:00"}]}),
             ("POST", "/api/v1/board/playlog") => json!({"events": []}),
@@ -294,6 +294,8 @@ async fn every_route_refuses_other_communes_and_anonymous_callers() {
         "GET /api/v1/units/{unit}/bulletins",
         "POST /api/v1/units/{unit}/bulletins/{source}/{id}/approve",
         "POST /api/v1/units/{unit}/bulletins/{source}/{id}/reject",
+        "PATCH /api/v1/sources/{source}",
+        "POST /api/v1/sources/{source}/key",
     ] {
         assert!(
             seen.iter().any(|r| r == route),

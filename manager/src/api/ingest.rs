@@ -58,26 +58,15 @@ pub async fn create_source(
     AppJson(n): AppJson<NewSource>,
 ) -> ApiResult<(StatusCode, AppJson<CreatedSource>)> {
     who.admin()?;
-    if n.name.trim().is_empty() || n.name.chars().count() > 200 {
-        return Err(AppError::unprocessable("cần tên nguồn tin, tối đa 200 ký tự (name required)").field("name"));
-    }
-    if n.units.is_empty() {
-        return Err(AppError::unprocessable("cần ít nhất một đơn vị (at least one unit)").field("units"));
-    }
-    for u in &n.units {
-        if s.store.get(&key::unit(u))?.is_none() {
-            return Err(AppError::unprocessable(format!("không có đơn vị {u} (unknown unit)")).field("units"));
-        }
-    }
+    check_name(&n.name)?;
+    check_units(&*s.store, &n.units)?;
     let report_url = n
         .report_url
         .as_deref()
         .map(crate::reporting::check_report_url)
         .transpose()?;
     let report_every_s = n.report_every_s.map(crate::reporting::check_report_every).transpose()?;
-    let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
-    let key_b64 = base64::engine::general_purpose::STANDARD.encode(raw);
+    let key_b64 = new_key();
     let rec = SourceRecord {
         id: super::new_id(&*s.store, "src")?,
         name: n.name.trim().to_string(),
@@ -99,6 +88,123 @@ pub async fn create_source(
             key: key_b64,
         }),
     ))
+}
+
+fn check_name(name: &str) -> Result<(), AppError> {
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        return Err(AppError::unprocessable("cần tên nguồn tin, tối đa 200 ký tự (name required)").field("name"));
+    }
+    Ok(())
+}
+
+fn check_units(store: &dyn Store, units: &[String]) -> Result<(), AppError> {
+    if units.is_empty() {
+        return Err(AppError::unprocessable("cần ít nhất một đơn vị (at least one unit)").field("units"));
+    }
+    for u in units {
+        if store.get(&key::unit(u))?.is_none() {
+            return Err(AppError::unprocessable(format!("không có đơn vị {u} (unknown unit)")).field("units"));
+        }
+    }
+    Ok(())
+}
+
+/// A fresh 32-byte HMAC key, base64.
+fn new_key() -> String {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+/// Changes to a registered source; absent fields stay as they are.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourcePatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub units: Option<Vec<String>>,
+    /// true: everything it sends is refused (401) until set false again —
+    /// for a key that leaked or a system taken out of service.
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    /// New push address; "" stops pushing.
+    #[serde(default)]
+    pub report_url: Option<String>,
+    /// Seconds between pushes, 1–3600.
+    #[serde(default)]
+    pub report_every_s: Option<u32>,
+}
+
+fn load_source(store: &dyn Store, id: &str) -> Result<SourceRecord, AppError> {
+    store
+        .get_json::<SourceRecord>(&sources::key_of(id))?
+        .ok_or_else(|| AppError::not_found("nguồn tin (source)"))
+}
+
+/// Change a source (administrators): name, units, disabled, report push.
+#[utoipa::path(patch, path = "/api/v1/sources/{source}", tag = "ingest", request_body = SourcePatch,
+    params(("source" = String, Path, description = "Source id")),
+    responses((status = 200, body = SourceView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("session" = []), ("token" = [])))]
+pub async fn update_source(
+    State(s): State<Arc<AppState>>,
+    who: Officer,
+    crate::error::AppPath(id): crate::error::AppPath<String>,
+    AppJson(p): AppJson<SourcePatch>,
+) -> ApiResult<AppJson<SourceView>> {
+    who.admin()?;
+    let mut rec = load_source(&*s.store, &id)?;
+    if let Some(name) = &p.name {
+        check_name(name)?;
+        rec.name = name.trim().to_string();
+    }
+    if let Some(units) = p.units {
+        check_units(&*s.store, &units)?;
+        rec.units = units;
+    }
+    if let Some(d) = p.disabled {
+        rec.disabled = d;
+    }
+    match p.report_url.as_deref() {
+        Some("") => rec.report_url = None,
+        Some(u) => rec.report_url = Some(crate::reporting::check_report_url(u)?),
+        None => {}
+    }
+    if let Some(e) = p.report_every_s {
+        rec.report_every_s = Some(crate::reporting::check_report_every(e)?);
+    }
+    s.store.commit(vec![
+        Op::put(sources::key_of(&rec.id), &rec),
+        audit(&*s.store, &who.actor(), "source.update", &rec.id, None, None)?,
+    ])?;
+    Ok(AppJson(SourceView::from(&rec)))
+}
+
+/// Give a source a new key (administrators); the old one stops working at
+/// once. The new key is shown this once only.
+#[utoipa::path(post, path = "/api/v1/sources/{source}/key", tag = "ingest",
+    params(("source" = String, Path, description = "Source id")),
+    responses((status = 200, body = CreatedSource), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("session" = []), ("token" = [])))]
+pub async fn rotate_source_key(
+    State(s): State<Arc<AppState>>,
+    who: Officer,
+    crate::error::AppPath(id): crate::error::AppPath<String>,
+) -> ApiResult<AppJson<CreatedSource>> {
+    who.admin()?;
+    let mut rec = load_source(&*s.store, &id)?;
+    let key_b64 = new_key();
+    rec.key = key_b64.clone();
+    s.store.commit(vec![
+        Op::put(sources::key_of(&rec.id), &rec),
+        audit(&*s.store, &who.actor(), "source.rotate_key", &rec.id, None, None)?,
+    ])?;
+    Ok(AppJson(CreatedSource {
+        source: SourceView::from(&rec),
+        key: key_b64,
+    }))
 }
 
 /// Registered source systems (administrators; keys are never shown again).

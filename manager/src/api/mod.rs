@@ -131,6 +131,8 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(screens::upload_screenshot))
         .routes(routes!(screens::get_screenshot))
         .routes(routes!(ingest::list_sources, ingest::create_source))
+        .routes(routes!(ingest::update_source))
+        .routes(routes!(ingest::rotate_source_key))
         .routes(routes!(feeds::list_feeds, feeds::create_feed))
         .routes(routes!(feeds::delete_feed))
         .routes(routes!(ingest::post_bulletin))
