@@ -131,22 +131,9 @@ async fn every_route_refuses_other_communes_and_anonymous_callers() {
     seed(dir.path());
     let s = Server::start(dir.path(), |c| c.requests_per_second = 1000).await;
     let admin = Client::token(&s, "tinh", PASSWORD).await;
-    for (name, role, unit) in [
-        ("a.edit", "editor", COMMUNE_A),
-        ("a.view", "viewer", COMMUNE_A),
-        ("b.edit", "editor", COMMUNE_B),
-    ] {
-        let (st, v) = admin
-            .post(
-                "/api/v1/users",
-                json!({"username": name, "password": PASSWORD, "role": role, "units": [unit]}),
-            )
-            .await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
-    }
-    let a = Client::token(&s, "a.edit", PASSWORD).await;
-    let viewer = Client::token(&s, "a.view", PASSWORD).await;
-    let b = Client::token(&s, "b.edit", PASSWORD).await;
+    let a = user(&s, &admin, "a.edit", "editor", COMMUNE_A).await;
+    let viewer = user(&s, &admin, "a.view", "viewer", COMMUNE_A).await;
+    let b = user(&s, &admin, "b.edit", "editor", COMMUNE_B).await;
 
     // Commune A's things.
     let mut ids = BTreeMap::new();
