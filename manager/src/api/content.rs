@@ -36,6 +36,25 @@ fn check_sha(sha: &str) -> Result<(), AppError> {
     }
 }
 
+/// Bytes of a refused upload read and thrown away before answering, so that a
+/// client sending a little too much gets the 413 and its reason rather than a
+/// connection reset mid-send; bigger bodies are cut off with the connection.
+const DRAIN_BYTES: u64 = 8 << 20;
+
+/// Reads and discards up to [`DRAIN_BYTES`] of `body` (for at most 5 s).
+async fn drain(body: &mut Body) {
+    let mut seen = 0u64;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while seen < DRAIN_BYTES {
+            match body.frame().await {
+                Some(Ok(f)) => seen += f.data_ref().map_or(0, |d| d.len() as u64),
+                _ => break,
+            }
+        }
+    })
+    .await;
+}
+
 /// Upload a file (raw body, streamed). Stored once by SHA-256, probed and
 /// thumbnailed; refused with a reason if a board could not play it.
 #[utoipa::path(post, path = "/api/v1/units/{unit}/media", tag = "media",
@@ -67,6 +86,8 @@ pub async fn upload_media(
         .and_then(|v| v.parse::<u64>().ok())
         && len > limit
     {
+        let mut body = body;
+        drain(&mut body).await;
         return Err(AppError::too_large(limit));
     }
     // Stream to a temporary file, hashing as it comes.
@@ -82,6 +103,7 @@ pub async fn upload_media(
             if let Ok(data) = frame.into_data() {
                 size += data.len() as u64;
                 if size > limit {
+                    drain(&mut body).await;
                     return Err(AppError::too_large(limit));
                 }
                 hasher.update(&data);
