@@ -19,6 +19,8 @@ BANGTIN_APT_PACKAGES=(
   libswresample-dev libavfilter-dev libavdevice-dev
   # sound through ALSA (cpal)
   libasound2-dev
+  # loudspeakers: Vietnamese text-to-speech and Snapcast (tests run both)
+  espeak-ng snapserver snapclient
 )
 
 _bangtin_sudo() {

@@ -32,19 +32,46 @@ fn severity_rank(s: &str) -> u8 {
     }
 }
 
-fn covers(areas: &[String], board: &Board, province: Option<&str>) -> bool {
-    areas.iter().any(|a| *a == board.unit || Some(a.as_str()) == province)
+fn covers(areas: &[String], unit: &str, province: Option<&str>) -> bool {
+    areas.iter().any(|a| a == unit || Some(a.as_str()) == province)
+}
+
+/// What the loudspeakers read or play for an alert or bulletin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Speech {
+    /// Changes when the content changes (a new CAP message or bulletin
+    /// version): announcements are remembered under it.
+    pub key: String,
+    /// Text to read aloud (Vietnamese).
+    pub text: Option<String>,
+    /// SHA-256 of a sound file in the media store, played after the text.
+    pub sound: Option<String>,
+    /// Times read in one announcement (`schedule.repeats`, default 1; 2 for
+    /// emergencies).
+    pub repeats: u32,
 }
 
 /// The alerts in force or to come for `board` (expired ones left out).
 pub fn alerts_for(s: &AppState, board: &Board, now: DateTime<Utc>) -> crate::store::Result<Vec<BoardAlert>> {
-    let province = s
-        .store
-        .get_json::<Unit>(&key::unit(&board.unit))?
-        .and_then(|u| u.parent);
+    Ok(items_for(s, &board.unit, Some(&board.id), now)?
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect())
+}
+
+/// The alerts and bulletins in force or to come for a place in commune
+/// `unit` (a board, or with `board` `None` its loudspeakers), each with what
+/// the loudspeakers say for it, if anything. Expired ones are left out.
+pub fn items_for(
+    s: &AppState,
+    unit: &str,
+    board: Option<&str>,
+    now: DateTime<Utc>,
+) -> crate::store::Result<Vec<(BoardAlert, Option<Speech>)>> {
+    let province = s.store.get_json::<Unit>(&key::unit(unit))?.and_then(|u| u.parent);
     let mut out = Vec::new();
     for a in s.store.scan_json::<AlertRecord>("alert/")? {
-        if a.state != AlertState::Live || !covers(&a.areas, board, province.as_deref()) {
+        if a.state != AlertState::Live || !covers(&a.areas, unit, province.as_deref()) {
             continue;
         }
         if a.expires.is_some_and(|e| e.with_timezone(&Utc) <= now) {
@@ -56,7 +83,24 @@ pub fn alerts_for(s: &AppState, board: &Board, now: DateTime<Utc>) -> crate::sto
         let Some(info) = cap.board_info() else { continue };
         let headline = info.headline.clone().unwrap_or_else(|| info.event.clone());
         let instruction = info.instruction.clone().unwrap_or_default();
-        out.push(BoardAlert {
+        let spoken = [
+            info.event.as_str(),
+            headline.as_str(),
+            info.description.as_deref().unwrap_or_default(),
+            instruction.as_str(),
+        ]
+        .iter()
+        .map(|t| t.trim().trim_end_matches(['.', '!', ';']))
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(". ");
+        let speech = Speech {
+            key: format!("cap:{}:{}", a.sender, a.identifier),
+            text: Some(format!("{spoken}.")),
+            sound: None,
+            repeats: if a.emergency { 2 } else { 1 },
+        };
+        let alert = BoardAlert {
             id: format!("cap:{}", a.identifier),
             level: if a.emergency {
                 AlertLevel::Emergency
@@ -85,15 +129,16 @@ pub fn alerts_for(s: &AppState, board: &Board, now: DateTime<Utc>) -> crate::sto
             slots: Vec::new(),
             weekdays: Vec::new(),
             seconds: None,
-        });
+        };
+        out.push((alert, Some(speech)));
     }
-    let boards_of = |b: &BulletinRecord| b.boards.contains(&board.id);
+    let boards_of = |b: &BulletinRecord| board.is_some_and(|id| b.boards.iter().any(|x| x == id));
     for b in s.store.scan_json::<BulletinRecord>("bulletin/")? {
-        if !(covers(&b.areas, board, province.as_deref()) || boards_of(&b)) {
+        if !(covers(&b.areas, unit, province.as_deref()) || boards_of(&b)) {
             continue;
         }
         // Normal bulletins: only where the board's commune approved them.
-        let approved = b.decisions.get(&board.unit).filter(|d| d.approved);
+        let approved = b.decisions.get(unit).filter(|d| d.approved);
         let shown = match b.state {
             BulletinState::Live => true,
             BulletinState::Pending => approved.is_some(),
@@ -135,7 +180,16 @@ pub fn alerts_for(s: &AppState, board: &Board, now: DateTime<Utc>) -> crate::sto
                 ticker = t.clone();
             }
         }
-        out.push(BoardAlert {
+        let speech = doc.audio.as_ref().map(|a| Speech {
+            key: format!("bulletin:{}:{}:v{}", b.source, b.id, b.version),
+            text: a.tts.clone(),
+            sound: a.sha256.clone(),
+            repeats: doc
+                .schedule
+                .repeats
+                .unwrap_or(if level == AlertLevel::Emergency { 2 } else { 1 }),
+        });
+        let alert = BoardAlert {
             id: format!("bulletin:{}:{}", b.source, b.id),
             level,
             severity: match level {
@@ -161,9 +215,10 @@ pub fn alerts_for(s: &AppState, board: &Board, now: DateTime<Utc>) -> crate::sto
                 .collect(),
             weekdays: doc.schedule.weekdays.clone(),
             seconds: turn_seconds(&doc),
-        });
+        };
+        out.push((alert, speech));
     }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     Ok(out)
 }
 
@@ -220,7 +275,7 @@ pub fn boards_for(s: &AppState, areas: &[String], ids: &[String]) -> crate::stor
     let mut out = Vec::new();
     for b in boards {
         let province = s.store.get_json::<Unit>(&key::unit(&b.unit))?.and_then(|u| u.parent);
-        if covers(areas, &b, province.as_deref()) || ids.contains(&b.id) {
+        if covers(areas, &b.unit, province.as_deref()) || ids.contains(&b.id) {
             out.push(b);
         }
     }

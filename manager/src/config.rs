@@ -37,6 +37,9 @@ pub struct Config {
     /// Shortest polling interval an administrator may give a feed, seconds
     /// (tests lower it).
     pub min_feed_interval_s: u64,
+    /// Seconds between two announcements of the same emergency on the
+    /// loudspeakers while it lasts (at least 60).
+    pub speaker_emergency_repeat_s: u32,
 }
 
 impl Default for Config {
@@ -55,6 +58,7 @@ impl Default for Config {
             heartbeat_days: 7,
             bulletin_round_s: 300,
             min_feed_interval_s: 60,
+            speaker_emergency_repeat_s: 900,
         }
     }
 }
@@ -101,6 +105,7 @@ impl Config {
         env!(heartbeat_days, "BANGTIN_HEARTBEAT_DAYS");
         env!(bulletin_round_s, "BANGTIN_BULLETIN_ROUND_S");
         env!(min_feed_interval_s, "BANGTIN_MIN_FEED_INTERVAL_S");
+        env!(speaker_emergency_repeat_s, "BANGTIN_SPEAKER_EMERGENCY_REPEAT_S");
         Ok(())
     }
 }

@@ -22,6 +22,7 @@ pub mod model;
 pub mod reporting;
 pub mod shows;
 pub mod sources;
+pub mod speakers;
 pub mod state;
 pub mod store;
 
@@ -57,6 +58,7 @@ pub async fn serve(
     let live = tokio::spawn(live::run(state.clone()));
     let feeds = tokio::spawn(feeds::run(state.clone()));
     let reports = tokio::spawn(reporting::run(state.clone()));
+    let speakers = tokio::spawn(speakers::run(state.clone()));
     let s3 = state.clone();
     let shutdown = async move {
         shutdown.await;
@@ -70,11 +72,13 @@ pub async fn serve(
     janitor.abort();
     feeds.abort();
     reports.abort();
+    speakers.abort();
     // Wait for the tasks to drop their handles on the state, so the store
     // is closed (and its lock released) when this returns.
     let _ = janitor.await;
     let _ = feeds.await;
     let _ = reports.await;
+    let _ = speakers.await;
     let _ = live.await;
     state.store.flush()?;
     Ok(r?)

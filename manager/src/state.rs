@@ -136,6 +136,8 @@ pub struct AppState {
     pub writes: tokio::sync::Mutex<()>,
     /// Boards online: last beats, open event streams.
     pub live: crate::live::Live,
+    /// Loudspeaker zones: wake-up signal and status.
+    pub speakers: crate::speakers::Speakers,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -169,6 +171,7 @@ impl AppState {
             media_dir,
             tmp_dir,
             writes: tokio::sync::Mutex::new(()),
+            speakers: crate::speakers::Speakers::default(),
         })
     }
 

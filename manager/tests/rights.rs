@@ -62,6 +62,8 @@ impl Fixture {
                 "schedule"
             } else if p.starts_with("/api/v1/boards/") {
                 "board"
+            } else if p.starts_with("/api/v1/speakers/") {
+                "speaker"
             } else {
                 panic!("rights test does not know the id in {p}: extend it")
             };
@@ -110,6 +112,9 @@ impl Fixture {
                 "source": "src_0", "url": "http://127.0.0.1:9/feed.xml", "targets": {"areas": [], "boards": []}
             }),
             ("POST", "/api/v1/board/heartbeat") => json!({}),
+            ("POST", "/api/v1/units/{unit}/speakers") => {
+                json!({"name": "x", "control": "127.0.0.1:9", "audio": "127.0.0.1:9"})
+            }
             ("POST", "/api/v1/units/{unit}/bulletins/{source}/{id}/reject") => json!({"reason": "x"}),
             ("POST", _) => json!({}),
             _ => return None,
@@ -202,6 +207,14 @@ async fn every_route_refuses_other_communes_and_anonymous_callers() {
     let (_, toks) = a.get("/api/v1/tokens").await;
     ids.insert("token", toks[0]["id"].as_str().unwrap().to_string());
     ids.insert("bulletin", "ban-tin-1".to_string());
+    let (st, z) = admin
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/speakers"),
+            json!({"name": "Loa chợ", "control": "127.0.0.1:9", "audio": "127.0.0.1:9"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{z}");
+    ids.insert("speaker", z["id"].as_str().unwrap().to_string());
     let fx = Fixture { ids };
 
     let (_, doc) = anon.get("/api/openapi.json").await;
@@ -283,6 +296,9 @@ async fn every_route_refuses_other_communes_and_anonymous_callers() {
         "POST /api/v1/units/{unit}/bulletins/{source}/{id}/reject",
         "PATCH /api/v1/sources/{source}",
         "POST /api/v1/sources/{source}/key",
+        "GET /api/v1/units/{unit}/speakers",
+        "POST /api/v1/units/{unit}/speakers",
+        "DELETE /api/v1/speakers/{id}",
     ] {
         assert!(
             seen.iter().any(|r| r == route),

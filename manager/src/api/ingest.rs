@@ -767,6 +767,7 @@ pub async fn own_alerts(
 pub(crate) fn announce(s: &AppState, areas: &[String], boards: &[String]) -> Result<(), AppError> {
     let affected = crate::alerting::boards_for(s, areas, boards)?;
     let n = crate::alerting::refresh(s, &affected, now())?;
+    s.speakers.wake();
     if n > 0 {
         tracing::info!("cảnh báo gửi tới {n} bảng tin (alert sets pushed)");
     }

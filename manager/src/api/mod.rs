@@ -15,6 +15,7 @@ mod ranges;
 mod reports;
 mod schedules;
 mod screens;
+mod speakers;
 
 use crate::error::{AppError, ErrorBody};
 use crate::model::{AuditEntry, key};
@@ -140,6 +141,8 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(ingest::unit_bulletins))
         .routes(routes!(approval::approve))
         .routes(routes!(approval::reject))
+        .routes(routes!(speakers::list_speakers, speakers::create_speaker))
+        .routes(routes!(speakers::delete_speaker))
         .routes(routes!(ingest::own_alerts))
         .routes(routes!(reports::bulletin_report))
         .routes(routes!(reports::alert_report))

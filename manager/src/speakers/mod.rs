@@ -1,0 +1,425 @@
+//! Loudspeakers in the square: each commune's speaker zones are Snapcast
+//! servers the manager drives. For every alert or bulletin that has
+//! something to say — a CAP alert's text, a bulletin's `audio.tts` and/or
+//! `audio.url` sound file — and that is in force for the zone's commune
+//! (normal bulletins once its editor approved them), the manager reads the
+//! text with espeak-ng, decodes the file with FFmpeg, and streams the sound
+//! as PCM into the zone's Snapcast TCP source.
+//!
+//! When: an emergency at once, before anything else (an announcement in
+//! progress is cut), with an attention chime, the speakers unmuted at the
+//! zone's volume and put back afterwards; again every
+//! [`Config::speaker_emergency_repeat_s`](crate::config::Config) while it
+//! lasts. Priority and normal items once when they come into force and
+//! again at the start of each of their daily slots. An item cancelled or
+//! expired while being read is cut off. `schedule.repeats` is how many
+//! times one announcement reads it (default 1, emergencies 2). A zone that
+//! cannot be reached is retried every few seconds while the item lasts.
+
+pub mod normalise;
+pub mod snapcast;
+pub mod sound;
+
+use crate::alerting::Speech;
+use crate::model::{Unit, key};
+use crate::state::AppState;
+use crate::store::{Op, StoreExt};
+use bangtin_layouts::alerts::{AlertLevel, BoardAlert};
+use chrono::{DateTime, Duration as Span, NaiveTime, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::watch;
+use utoipa::ToSchema;
+
+/// A loudspeaker zone: one Snapcast server and the speakers it feeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SpeakerZone {
+    pub id: String,
+    /// The commune whose alerts and bulletins it announces.
+    pub unit: String,
+    pub name: String,
+    /// Snapcast JSON-RPC control port, `host:port` (usually port 1705).
+    pub control: String,
+    /// Snapcast TCP source in server mode, `host:port`, that takes 16-bit
+    /// stereo PCM at 48 kHz (`source = tcp://0.0.0.0:4953?name=bangtin&mode=server`).
+    pub audio: String,
+    /// That source's stream name on the server.
+    pub stream: String,
+    /// Loudness for emergencies, 0–100 %.
+    pub volume: u8,
+    /// The board standing beside it: bulletins sent to that board alone
+    /// are announced here too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub board: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn zone_key(id: &str) -> String {
+    format!("speaker/{id}")
+}
+
+/// Where a zone's announcements of one item are remembered.
+pub fn spoken_key(zone: &str, speech: &str) -> String {
+    format!("spoken/{zone}/{speech}")
+}
+
+/// How often a zone announced one item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Spoken {
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+    pub times: u32,
+}
+
+/// What a zone is doing, as last seen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct ZoneStatus {
+    /// The alert or bulletin being announced now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub playing: Option<String>,
+    /// Speakers (Snapcast clients) connected at the last announcement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clients: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_at: Option<DateTime<Utc>>,
+    /// Why the last try failed (cleared by the next success).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The speakers' shared state: a wake-up signal (a change to alerts,
+/// bulletins or zones) and each zone's status.
+#[derive(Debug)]
+pub struct Speakers {
+    wake: watch::Sender<u64>,
+    status: Mutex<HashMap<String, ZoneStatus>>,
+}
+
+impl Default for Speakers {
+    fn default() -> Self {
+        Speakers {
+            wake: watch::channel(0).0,
+            status: Mutex::default(),
+        }
+    }
+}
+
+impl Speakers {
+    /// Something changed: every zone looks again at what is due.
+    pub fn wake(&self) {
+        self.wake.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub fn status(&self, zone: &str) -> ZoneStatus {
+        self.status
+            .lock()
+            .map(|m| m.get(zone).cloned().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    fn update(&self, zone: &str, f: impl FnOnce(&mut ZoneStatus)) {
+        if let Ok(mut m) = self.status.lock() {
+            f(m.entry(zone.to_string()).or_default());
+        }
+    }
+}
+
+/// An announcement a zone owes.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub alert: BoardAlert,
+    pub speech: Speech,
+}
+
+/// The start of the daily slot of `a` that holds `now`, if it has slots.
+fn slot_start(a: &BoardAlert, now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+    let local = now.with_timezone(&tz);
+    let minute = (local.hour() * 60 + local.minute()) as u16;
+    let [start, _] = a.slots.iter().find(|[s, e]| (*s..*e).contains(&minute))?;
+    let t = NaiveTime::from_hms_opt(u32::from(*start) / 60, u32::from(*start) % 60, 0)?;
+    tz.from_local_datetime(&local.date_naive().and_time(t))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// What `zone` owes now, most urgent first: emergencies (most severe
+/// first), then priority, then normal items.
+pub fn due(s: &AppState, zone: &SpeakerZone, now: DateTime<Utc>) -> crate::store::Result<Vec<Due>> {
+    let tz: Tz = s
+        .store
+        .get_json::<Unit>(&key::unit(&zone.unit))?
+        .and_then(|u| u.timezone.parse().ok())
+        .or_else(|| s.cfg.timezone.parse().ok())
+        .unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
+    let every = Span::seconds(i64::from(s.cfg.speaker_emergency_repeat_s.max(60)));
+    let mut out = Vec::new();
+    for (alert, speech) in crate::alerting::items_for(s, &zone.unit, zone.board.as_deref(), now)? {
+        let Some(speech) = speech else { continue };
+        if !alert.shows_at(now, tz) {
+            continue;
+        }
+        let last = s
+            .store
+            .get_json::<Spoken>(&spoken_key(&zone.id, &speech.key))?
+            .map(|l| l.last);
+        let owed = match last {
+            None => true,
+            Some(l) if alert.level == AlertLevel::Emergency => now - l >= every,
+            Some(l) => slot_start(&alert, now, tz).is_some_and(|start| l < start),
+        };
+        if owed {
+            out.push(Due { alert, speech });
+        }
+    }
+    out.sort_by(|a, b| {
+        (b.alert.level, b.alert.severity, a.alert.starts, &a.alert.id).cmp(&(
+            a.alert.level,
+            a.alert.severity,
+            b.alert.starts,
+            &b.alert.id,
+        ))
+    });
+    Ok(out)
+}
+
+/// The sound of one announcement: chime (emergencies), then the text and
+/// the sound file, `repeats` times with pauses between.
+fn prepare(s: &AppState, d: &Due) -> anyhow::Result<Vec<i16>> {
+    let mut once = Vec::new();
+    if let Some(t) = &d.speech.text {
+        once.extend(sound::speak(t, &s.tmp_dir)?);
+    }
+    if let Some(sha) = &d.speech.sound {
+        if !once.is_empty() {
+            once.extend(sound::silence(0.5));
+        }
+        once.extend(sound::decode(&s.media_path(sha))?);
+    }
+    anyhow::ensure!(!once.is_empty(), "không có gì để phát (nothing to play)");
+    let mut out = Vec::new();
+    if d.alert.level == AlertLevel::Emergency {
+        out.extend(sound::chime());
+    }
+    for i in 0..d.speech.repeats.clamp(1, 10) {
+        if i > 0 {
+            out.extend(sound::silence(2.0));
+        }
+        out.extend_from_slice(&once);
+        if out.len() > (sound::MAX_SECONDS * sound::RATE) as usize * sound::CHANNELS {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// How far ahead of real time PCM is sent (Snapcast buffers it).
+const LEAD: Duration = Duration::from_millis(200);
+/// After the last sample is sent, how long before the speakers' volume is
+/// put back (Snapcast's own buffer still plays).
+const TAIL: Duration = Duration::from_millis(1500);
+/// 20 ms of PCM.
+const CHUNK: usize = (sound::RATE / 50) as usize * sound::CHANNELS;
+
+enum Outcome {
+    Done,
+    /// Cut short: cancelled, expired, or something more urgent came.
+    Cut,
+}
+
+/// Should `d`, being read, give way? Yes if it is no longer owed
+/// (cancelled, expired, out of its slot) or a more urgent item is.
+fn gives_way(s: &AppState, zone: &SpeakerZone, d: &Due) -> bool {
+    match due(s, zone, Utc::now()) {
+        Ok(list) => {
+            !list.iter().any(|x| x.speech.key == d.speech.key)
+                || list.first().is_some_and(|x| x.alert.level > d.alert.level)
+        }
+        Err(_) => false,
+    }
+}
+
+async fn stream(
+    s: &Arc<AppState>,
+    zone: &SpeakerZone,
+    d: &Due,
+    pcm: &[i16],
+    wake: &mut watch::Receiver<u64>,
+) -> anyhow::Result<Outcome> {
+    let mut sock = tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(&zone.audio))
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "nguồn âm thanh {}: quá giờ kết nối (audio source timed out)",
+                zone.audio
+            )
+        })?
+        .map_err(|e| anyhow::anyhow!("nguồn âm thanh {}: {e} (audio source)", zone.audio))?;
+    sock.set_nodelay(true)?;
+    let start = tokio::time::Instant::now();
+    let mut bytes = Vec::with_capacity(CHUNK * 2);
+    for (i, c) in pcm.chunks(CHUNK).enumerate() {
+        let at = start + Duration::from_millis(20 * i as u64);
+        tokio::time::sleep_until(at.checked_sub(LEAD).unwrap_or(at)).await;
+        bytes.clear();
+        bytes.extend(c.iter().flat_map(|v| v.to_le_bytes()));
+        sock.write_all(&bytes).await?;
+        // Look again on every change, and once a second for expiry.
+        if wake.has_changed().unwrap_or(false) || i % 50 == 49 {
+            wake.borrow_and_update();
+            let (s2, z2, d2) = (s.clone(), zone.clone(), d.clone());
+            if tokio::task::spawn_blocking(move || gives_way(&s2, &z2, &d2)).await? {
+                return Ok(Outcome::Cut);
+            }
+        }
+    }
+    sock.flush().await?;
+    tokio::time::sleep(LEAD).await;
+    Ok(Outcome::Done)
+}
+
+async fn announce(
+    s: &Arc<AppState>,
+    zone: &SpeakerZone,
+    d: &Due,
+    wake: &mut watch::Receiver<u64>,
+) -> anyhow::Result<Outcome> {
+    let (s2, d2) = (s.clone(), d.clone());
+    let pcm = tokio::task::spawn_blocking(move || prepare(&s2, &d2)).await??;
+    let mut ctl = snapcast::Control::connect(&zone.control).await?;
+    let groups = ctl.groups().await?;
+    s.speakers
+        .update(&zone.id, |st| st.clients = Some(snapcast::connected(&groups)));
+    let emergency = d.alert.level == AlertLevel::Emergency;
+    let saved = if emergency {
+        Some(snapcast::take_over(&mut ctl, &zone.stream, zone.volume).await?)
+    } else {
+        None
+    };
+    let outcome = stream(s, zone, d, &pcm, wake).await;
+    if let Some(saved) = saved {
+        if matches!(outcome, Ok(Outcome::Done)) {
+            tokio::time::sleep(TAIL).await;
+        }
+        // The control connection may have dropped during a long reading.
+        if snapcast::give_back(&mut ctl, &saved, &zone.stream).await.is_err() {
+            let mut again = snapcast::Control::connect(&zone.control).await?;
+            snapcast::give_back(&mut again, &saved, &zone.stream).await?;
+        }
+    }
+    outcome
+}
+
+fn remember(s: &AppState, zone: &SpeakerZone, d: &Due, now: DateTime<Utc>) -> crate::store::Result<()> {
+    let k = spoken_key(&zone.id, &d.speech.key);
+    let old = s.store.get_json::<Spoken>(&k)?;
+    let rec = Spoken {
+        first: old.as_ref().map_or(now, |o| o.first),
+        last: now,
+        times: old.map_or(0, |o| o.times) + 1,
+    };
+    s.store.commit(vec![Op::put(k, &rec)])
+}
+
+/// One zone, for as long as it exists unchanged.
+async fn zone_loop(s: Arc<AppState>, zone: SpeakerZone) {
+    let mut wake = s.speakers.wake.subscribe();
+    loop {
+        wake.borrow_and_update();
+        let (s2, z2) = (s.clone(), zone.clone());
+        let next = tokio::task::spawn_blocking(move || due(&s2, &z2, Utc::now()))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .and_then(|v| v.into_iter().next());
+        let Some(d) = next else {
+            tokio::select! {
+                _ = wake.changed() => {}
+                () = tokio::time::sleep(Duration::from_secs(20)) => {}
+            }
+            continue;
+        };
+        s.speakers.update(&zone.id, |st| st.playing = Some(d.alert.id.clone()));
+        let r = announce(&s, &zone, &d, &mut wake).await;
+        s.speakers.update(&zone.id, |st| st.playing = None);
+        match r {
+            Ok(Outcome::Done) => {
+                let now = Utc::now();
+                let (s2, z2, d2) = (s.clone(), zone.clone(), d.clone());
+                let stored = tokio::task::spawn_blocking(move || remember(&s2, &z2, &d2, now)).await;
+                if !matches!(stored, Ok(Ok(()))) {
+                    tracing::warn!(
+                        "không ghi được lần phát loa {} (could not record announcement)",
+                        zone.id
+                    );
+                }
+                s.speakers.update(&zone.id, |st| {
+                    st.last = Some(d.alert.id.clone());
+                    st.last_at = Some(now);
+                    st.error = None;
+                });
+                tracing::info!("loa {} đã phát {} (announced)", zone.id, d.alert.id);
+            }
+            Ok(Outcome::Cut) => {
+                tracing::info!("loa {}: ngắt {} (announcement cut short)", zone.id, d.alert.id);
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "loa {} không phát được {}: {e:#} (announcement failed)",
+                    zone.id,
+                    d.alert.id
+                );
+                s.speakers.update(&zone.id, |st| st.error = Some(format!("{e:#}")));
+                tokio::select! {
+                    _ = wake.changed() => {}
+                    () = tokio::time::sleep(Duration::from_secs(5)) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Announce on every zone; zones added, changed or removed are picked up
+/// on every wake-up and every 30 s. The zones run inside this one task, so
+/// aborting it stops them all at once.
+pub async fn run(s: Arc<AppState>) {
+    use futures_util::StreamExt;
+    use futures_util::future::{AbortHandle, Abortable};
+    let mut zones_running: HashMap<String, (SpeakerZone, AbortHandle)> = HashMap::new();
+    let mut running = futures_util::stream::FuturesUnordered::new();
+    let mut wake = s.speakers.wake.subscribe();
+    let mut look = true;
+    loop {
+        if look {
+            wake.borrow_and_update();
+            let s2 = s.clone();
+            let zones = tokio::task::spawn_blocking(move || s2.store.scan_json::<SpeakerZone>("speaker/")).await;
+            if let Ok(Ok(zones)) = zones {
+                zones_running.retain(|_, (z, h)| {
+                    let keep = zones.contains(z);
+                    if !keep {
+                        h.abort();
+                    }
+                    keep
+                });
+                for z in zones {
+                    if !zones_running.contains_key(&z.id) {
+                        let (h, reg) = AbortHandle::new_pair();
+                        running.push(Abortable::new(Box::pin(zone_loop(s.clone(), z.clone())), reg));
+                        zones_running.insert(z.id.clone(), (z, h));
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            _ = wake.changed() => look = true,
+            () = tokio::time::sleep(Duration::from_secs(30)) => look = true,
+            Some(_) = running.next(), if !running.is_empty() => look = false,
+        }
+    }
+}

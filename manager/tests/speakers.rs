@@ -1,0 +1,339 @@
+//! Loudspeakers, for real: two Snapcast servers (one per commune) on
+//! 127.0.0.1, each with a snapclient writing what it plays to a file; the
+//! manager reads alerts and bulletins with espeak-ng and streams them in.
+//! An emergency is heard at once at full volume on its commune's speakers
+//! only (and the speakers' own volume is given back after), a normal
+//! bulletin only once the commune's editor approved it, and a cancelled
+//! emergency stops mid-sentence.
+
+mod common;
+
+use common::{COMMUNE_A, COMMUNE_B, Client, PASSWORD, PROVINCE, Server, SignedSource, seed, user};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A Snapcast server with one client playing into a file.
+struct Snap {
+    server: Child,
+    client: Child,
+    control: u16,
+    audio: u16,
+    out: PathBuf,
+}
+
+impl Drop for Snap {
+    fn drop(&mut self) {
+        for c in [&mut self.client, &mut self.server] {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Snap {
+    fn start(dir: &Path, name: &str) -> Snap {
+        let dir = dir.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (stream, control, audio) = (free_port(), free_port(), free_port());
+        let conf = dir.join("snapserver.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "[server]\ndatadir = {d}\n[http]\nenabled = false\n[tcp]\nbind_to_address = 127.0.0.1\nport = {control}\n\
+                 [stream]\nbind_to_address = 127.0.0.1\nport = {stream}\n\
+                 source = tcp://127.0.0.1:{audio}?name=bangtin&mode=server\nbuffer = 400\n[logging]\nsink = null\n",
+                d = dir.display()
+            ),
+        )
+        .unwrap();
+        let server = Command::new("snapserver")
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("snapserver (xtask/setup.sh installs it)");
+        let out = dir.join("played.raw");
+        let mut snap = Snap {
+            server,
+            client: Command::new("true").spawn().unwrap(),
+            control,
+            audio,
+            out: out.clone(),
+        };
+        let t = Instant::now();
+        while TcpStream::connect(("127.0.0.1", control)).is_err() {
+            assert!(t.elapsed() < Duration::from_secs(10), "snapserver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        snap.client = Command::new("snapclient")
+            .args(["-h", "127.0.0.1", "-p", &stream.to_string(), "--hostID", name])
+            .arg("--player")
+            .arg(format!("file:filename={}", out.display()))
+            .args(["--logsink", "null"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("snapclient");
+        while snap
+            .clients()
+            .iter()
+            .all(|c| !c["connected"].as_bool().unwrap_or(false))
+        {
+            assert!(t.elapsed() < Duration::from_secs(10), "snapclient did not connect");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        snap
+    }
+
+    fn rpc(&self, method: &str, params: Value) -> Value {
+        let mut s = TcpStream::connect(("127.0.0.1", self.control)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        writeln!(
+            s,
+            "{}\r",
+            json!({"id": 7, "jsonrpc": "2.0", "method": method, "params": params})
+        )
+        .unwrap();
+        let mut r = BufReader::new(s);
+        loop {
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+            if v["id"] == 7 {
+                return v["result"].clone();
+            }
+        }
+    }
+
+    fn clients(&self) -> Vec<Value> {
+        self.rpc("Server.GetStatus", json!({}))["server"]["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|g| g["clients"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    fn volume(&self) -> Value {
+        self.clients()[0]["config"]["volume"].clone()
+    }
+
+    /// Bytes the client has played so far.
+    fn played(&self) -> u64 {
+        std::fs::metadata(&self.out).map_or(0, |m| m.len())
+    }
+
+    /// Loud frames (|sample| > 1000) played after byte `from`.
+    fn loud_frames(&self, from: u64) -> Vec<usize> {
+        let b = std::fs::read(&self.out).unwrap_or_default();
+        let from = (from as usize).min(b.len()) & !3;
+        b[from..]
+            .chunks_exact(4)
+            .enumerate()
+            .filter(|(_, f)| i16::from_le_bytes([f[0], f[1]]).unsigned_abs() > 1000)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Seconds of loud sound played after byte `from`.
+    fn loud_since(&self, from: u64) -> f64 {
+        self.loud_frames(from).len() as f64 / 48_000.0
+    }
+
+    /// Seconds from the first to the last loud sound after byte `from`.
+    fn span_since(&self, from: u64) -> f64 {
+        let f = self.loud_frames(from);
+        f.last().map_or(0.0, |l| (l - f[0]) as f64 / 48_000.0)
+    }
+}
+
+async fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) -> Duration {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < Duration::from_secs(secs), "waited {secs} s for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    t.elapsed()
+}
+
+async fn zones(c: &Client, unit: &str) -> Vec<Value> {
+    let (st, v) = c.get(&format!("/api/v1/units/{unit}/speakers")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v.as_array().unwrap().clone()
+}
+
+/// Times `zone` finished announcing `item` (a key prefix).
+async fn times(c: &Client, unit: &str, item: &str) -> u64 {
+    zones(c, unit).await[0]["spoken"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["item"].as_str().unwrap().starts_with(item))
+        .map(|s| s["times"].as_u64().unwrap())
+        .sum()
+}
+
+fn bulletin(id: &str, priority: &str, unit: &str, tts: &str) -> Value {
+    json!({
+        "schema": "bangtin.bulletin/1", "id": id, "version": 1,
+        "source": { "system": "HTTTN tỉnh Thái Nguyên" },
+        "priority": priority, "language": "vi", "title": "Thông báo",
+        "board": { "items": [ { "type": "text", "headline": "Thông báo", "body": tts } ] },
+        "audio": { "tts": tts },
+        "targets": { "areas": [ { "level": "commune", "code": unit } ] }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loudspeakers_announce_emergencies_at_once_and_bulletins_once_approved() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path());
+    let s = Server::start(dir.path(), |_| {}).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let xa_a = user(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
+    let xa_b = user(&s, &admin, "xa.b", "editor", COMMUNE_B).await;
+    let src = SignedSource::register(&s, &admin, json!({"name": "HTTTN", "units": [PROVINCE]})).await;
+    let snap_a = Snap::start(dir.path(), "loa-a");
+    let snap_b = Snap::start(dir.path(), "loa-b");
+
+    // Only administrators attach speakers; bad addresses are named.
+    let zone = |snap: &Snap| {
+        json!({"name": "Loa chợ", "control": format!("127.0.0.1:{}", snap.control),
+               "audio": format!("127.0.0.1:{}", snap.audio), "volume": 90})
+    };
+    let path_a = format!("/api/v1/units/{COMMUNE_A}/speakers");
+    let (st, _) = xa_a.post(&path_a, zone(&snap_a)).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    for (field, bad) in [("control", "loa-cho"), ("audio", "127.0.0.1:0"), ("volume", "101")] {
+        let mut z = zone(&snap_a);
+        z[field] = if field == "volume" { json!(101) } else { json!(bad) };
+        let (st, v) = admin.post(&path_a, z).await;
+        assert_eq!(
+            (st, v["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{v}"
+        );
+    }
+    let (st, v) = admin.post(&path_a, zone(&snap_a)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = admin
+        .post(&format!("/api/v1/units/{COMMUNE_B}/speakers"), zone(&snap_b))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, _) = xa_b.get(&path_a).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "commune B is told nothing of A's speakers");
+
+    // The speakers were left muted at 20 %: an emergency unmutes them at
+    // the zone's 90 %, is heard within a second, and they are put back.
+    snap_a.rpc(
+        "Client.SetVolume",
+        json!({"id": "loa-a", "volume": {"muted": true, "percent": 20}}),
+    );
+    let (a0, b0) = (snap_a.played(), snap_b.played());
+    let text = "Khẩn cấp: lũ quét tại xã Định Hóa lúc 22h ngày 6/12. Người dân di chuyển ngay đến nơi an toàn.";
+    let sent = Instant::now();
+    let (st, v) = src.bulletin(&bulletin("lu-quet", "emergency", COMMUNE_A, text)).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    wait_for("the emergency on commune A's speakers", 10, || {
+        snap_a.loud_since(a0) > 0.05
+    })
+    .await;
+    let heard = sent.elapsed();
+    println!(
+        "khẩn cấp → loa: {} ms (ingest to sound at the speaker)",
+        heard.as_millis()
+    );
+    assert_eq!(snap_a.volume(), json!({"muted": false, "percent": 90}));
+    wait_for("the emergency to be read (twice) to the end", 60, || {
+        snap_a.volume() == json!({"muted": true, "percent": 20})
+    })
+    .await;
+    assert_eq!(times(&admin, COMMUNE_A, "bulletin:").await, 1);
+    // Chime (0.9 s of tones, 0.4 s pause), then the text twice with 2 s
+    // between: as long as the same text read here, twice, plus 3.3 s.
+    let once = bangtin_manager::speakers::sound::speak(text, dir.path()).unwrap().len() as f64 / 96_000.0;
+    let (span, loud) = (snap_a.span_since(a0), snap_a.loud_since(a0));
+    println!("khẩn cấp: {span:.1} s from first to last sound ({once:.1} s the text once), {loud:.1} s loud");
+    assert!(
+        (span - (2.0 * once + 3.3)).abs() < 1.0 && loud > 2.0,
+        "chime and the text twice: {span} s, {loud} s loud"
+    );
+    assert_eq!(snap_b.loud_since(b0), 0.0, "commune B's speakers stay silent");
+    let z = &zones(&xa_a, COMMUNE_A).await[0];
+    assert_eq!(z["status"]["clients"], 1, "{z}");
+    assert!(z["status"]["error"].is_null(), "{z}");
+
+    // A normal bulletin: silent until commune B's editor approves it.
+    let b1 = snap_b.played();
+    let (st, v) = src
+        .bulletin(&bulletin(
+            "tiem-chung",
+            "normal",
+            COMMUNE_B,
+            "Trạm y tế xã tiêm chủng cho trẻ dưới 5 tuổi lúc 7h30 thứ Bảy.",
+        ))
+        .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(snap_b.loud_since(b1), 0.0, "not before approval");
+    let (st, v) = xa_b
+        .post(
+            &format!("/api/v1/units/{COMMUNE_B}/bulletins/{}/tiem-chung/approve", src.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    wait_for("the approved bulletin on commune B's speakers", 10, || {
+        snap_b.loud_since(b1) > 0.05
+    })
+    .await;
+    let t = Instant::now();
+    while times(&xa_b, COMMUNE_B, "bulletin:").await == 0 {
+        assert!(t.elapsed() < Duration::from_secs(30), "bulletin never finished");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Not an emergency: the speakers' own volume was left alone.
+    assert_eq!(snap_b.volume()["percent"], 100);
+
+    // A long emergency cancelled mid-sentence stops within a second or so.
+    let long = text.repeat(4);
+    let mut b = bulletin("lu-quet-2", "emergency", COMMUNE_A, &long);
+    b["schedule"] = json!({"repeats": 3});
+    let a1 = snap_a.played();
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    wait_for("the second emergency", 10, || snap_a.loud_since(a1) > 2.0).await;
+    let mut cancel = bulletin("lu-quet-2", "emergency", COMMUNE_A, &long);
+    cancel["version"] = json!(2);
+    cancel["cancel"] = json!(true);
+    let (st, v) = src.bulletin(&cancel).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    let cut = snap_a.played();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let after = snap_a.loud_since(cut);
+    assert!(after < 1.5, "{after} s of sound after the cancel");
+    assert_eq!(
+        times(&admin, COMMUNE_A, &format!("bulletin:{}:lu-quet-2", src.id)).await,
+        0,
+        "a cut announcement is not counted as made"
+    );
+    wait_for("the speakers' volume given back after the cut", 10, || {
+        snap_a.volume() == json!({"muted": true, "percent": 20})
+    })
+    .await;
+    s.stop().await;
+}
