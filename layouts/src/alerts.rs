@@ -94,6 +94,46 @@ pub struct BoardAlert {
     /// [`BULLETIN_TURN_SECONDS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds: Option<u32>,
+    /// Pictures and videos of a bulletin, shown beside its text once the
+    /// board has them (fetched like a show's media, by hash).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<AlertMedia>,
+}
+
+/// Picture or video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertMediaKind {
+    Image,
+    Video,
+}
+
+/// A picture or video of a bulletin, as the board fetches it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertMedia {
+    pub kind: AlertMediaKind,
+    pub sha256: String,
+    pub size: u64,
+    pub mime: String,
+    /// How long a picture stays before the next one, seconds (videos play
+    /// through); absent: [`ALERT_PICTURE_SECONDS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+}
+
+/// A bulletin picture's default time on screen.
+pub const ALERT_PICTURE_SECONDS: f64 = 10.0;
+
+impl AlertMedia {
+    /// The file as a show's media, for the board's download and cache.
+    pub fn as_show_media(&self) -> crate::show::ShowMedia {
+        crate::show::ShowMedia {
+            sha256: self.sha256.clone(),
+            size: self.size,
+            mime: self.mime.clone(),
+        }
+    }
 }
 
 impl BoardAlert {
@@ -121,6 +161,17 @@ impl BoardAlert {
 }
 
 impl AlertSet {
+    /// Every file its alerts show, once each.
+    pub fn media(&self) -> Vec<crate::show::ShowMedia> {
+        let mut out: Vec<crate::show::ShowMedia> = Vec::new();
+        for m in self.alerts.iter().flat_map(|a| a.media.iter()) {
+            if !out.iter().any(|o| o.sha256 == m.sha256) {
+                out.push(m.as_show_media());
+            }
+        }
+        out
+    }
+
     /// Seconds between bulletin rounds (at least a minute).
     pub fn round_every(&self) -> i64 {
         self.round_seconds.map_or(BULLETIN_ROUND_SECONDS, i64::from).max(60)
@@ -225,6 +276,7 @@ mod tests {
             slots: Vec::new(),
             weekdays: Vec::new(),
             seconds: None,
+            media: Vec::new(),
         }
     }
 

@@ -12,7 +12,7 @@ use crate::api::ingest::{AlertRecord, AlertState, BulletinRecord, BulletinState}
 use crate::model::{Board, Unit, key};
 use crate::state::AppState;
 use crate::store::{Op, StoreExt};
-use bangtin_layouts::alerts::{ALERTS_SCHEMA, AlertLevel, AlertSet, BoardAlert};
+use bangtin_layouts::alerts::{ALERTS_SCHEMA, AlertLevel, AlertMedia, AlertMediaKind, AlertSet, BoardAlert};
 use bangtin_layouts::show::SignedShow;
 use bangtin_layouts::wire::Push;
 use chrono::{DateTime, Utc};
@@ -129,6 +129,7 @@ pub fn items_for(
             slots: Vec::new(),
             weekdays: Vec::new(),
             seconds: None,
+            media: Vec::new(),
         };
         out.push((alert, Some(speech)));
     }
@@ -189,6 +190,35 @@ pub fn items_for(
                 .repeats
                 .unwrap_or(if level == AlertLevel::Emergency { 2 } else { 1 }),
         });
+        let media = doc
+            .board
+            .items
+            .iter()
+            .filter_map(|it| {
+                let (kind, sha, seconds) = match it {
+                    crate::bulletin::BoardItem::Image {
+                        sha256, duration_sec, ..
+                    } => (AlertMediaKind::Image, sha256, *duration_sec),
+                    crate::bulletin::BoardItem::Video {
+                        sha256, duration_sec, ..
+                    } => (AlertMediaKind::Video, sha256, *duration_sec),
+                    _ => return None,
+                };
+                // Fetched and checked when the bulletin arrived.
+                let path = s.media_path(sha);
+                let size = std::fs::metadata(&path).ok()?.len();
+                let mut head = [0u8; 8192];
+                let n = std::io::Read::read(&mut std::fs::File::open(&path).ok()?, &mut head).ok()?;
+                let mime = crate::media::sniff(&head[..n]).map_or("application/octet-stream", |(m, _)| m);
+                Some(AlertMedia {
+                    kind,
+                    sha256: sha.clone(),
+                    size,
+                    mime: mime.to_string(),
+                    seconds,
+                })
+            })
+            .collect();
         let alert = BoardAlert {
             id: format!("bulletin:{}:{}", b.source, b.id),
             level,
@@ -215,6 +245,7 @@ pub fn items_for(
                 .collect(),
             weekdays: doc.schedule.weekdays.clone(),
             seconds: turn_seconds(&doc),
+            media,
         };
         out.push((alert, speech));
     }

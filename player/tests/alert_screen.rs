@@ -76,6 +76,7 @@ fn alert(risk: Option<u8>) -> BoardAlert {
         slots: Vec::new(),
         weekdays: Vec::new(),
         seconds: None,
+        media: Vec::new(),
     }
 }
 
@@ -119,7 +120,7 @@ fn band_in_the_risk_colour_and_a_headline_at_every_size_and_level() {
             let a = alert(risk);
             let (band_hex, _) = risk.and_then(risk_colour).unwrap_or(DEFAULT_COLOURS);
             let band = colour(band_hex);
-            let layout = alert_screen::layout(size, &a, DEFAULT_TZ, (0, 1), None);
+            let layout = alert_screen::layout(size, &a, DEFAULT_TZ, (0, 1), None, alert_screen::Media::none());
             let l = layout.clone();
             let img = render(
                 layout,
@@ -185,7 +186,7 @@ fn a_long_vietnamese_description_shrinks_and_stays_inside_its_zone() {
         let mut a = alert(Some(4));
         a.description = sentence.repeat(4);
         assert!(a.description.chars().count() > 1000);
-        let layout = alert_screen::layout(size, &a, DEFAULT_TZ, (0, 1), None);
+        let layout = alert_screen::layout(size, &a, DEFAULT_TZ, (0, 1), None, alert_screen::Media::none());
         let l = layout.clone();
         let img = render(layout, &format!("alert-long-{}x{}", size[0], size[1]));
         let d = rect(&l, DESCRIPTION_ZONE);
@@ -257,4 +258,68 @@ fn proof_of_play_and_status_name_the_alert() {
         assert!((e.started - now).num_milliseconds().abs() <= 300, "{e:?}");
     }
     assert!((events[1].at - now - TimeDelta::seconds(42)).num_milliseconds().abs() <= 1);
+}
+
+#[test]
+fn a_bulletins_picture_shows_beside_its_text_once_the_file_is_there() {
+    use bangtin_layouts::alerts::{AlertMedia, AlertMediaKind};
+    use sha2::{Digest, Sha256};
+    // A plain green picture, stored by hash as the board's cache keeps it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(320, 240, image::Rgb([20, 200, 60]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let sha = hex::encode(Sha256::digest(&png));
+    std::fs::write(dir.path().join(&sha), &png).unwrap();
+    let mut a = alert(Some(2));
+    a.level = AlertLevel::Normal;
+    a.media = vec![AlertMedia {
+        kind: AlertMediaKind::Image,
+        sha256: sha.clone(),
+        size: png.len() as u64,
+        mime: "image/png".into(),
+        seconds: None,
+    }];
+    let green = |p: &image::Rgba<u8>| p[1] > 150 && p[0] < 80 && p[2] < 110;
+    for size in SIZES {
+        let ready = [sha.clone()];
+        let media = alert_screen::Media {
+            dir: dir.path(),
+            ready: &ready,
+        };
+        let l = alert_screen::layout(size, &a, DEFAULT_TZ, (0, 1), None, media);
+        let img = render(l.clone(), &format!("alert-picture-{}x{}", size[0], size[1]));
+        let whole = Rect::new(0, 0, size[0], size[1]);
+        let (lit, all) = count(&img, whole, green);
+        if size[1] < 360 {
+            // LED boards: no room, no picture.
+            assert!(l.zones.iter().all(|z| z.id != alert_screen::MEDIA_ZONE));
+            assert_eq!(lit, 0, "{size:?}");
+            continue;
+        }
+        // The picture zone is the right part of the middle rows (portrait:
+        // their lower part); the headline and paragraphs keep clear of it.
+        let m = rect(&l, alert_screen::MEDIA_ZONE);
+        assert_eq!(m.right(), i64::from(size[0]), "{size:?}");
+        for z in [HEADLINE_ZONE, DESCRIPTION_ZONE, INSTRUCTION_ZONE] {
+            let t = rect(&l, z);
+            let apart = t.right() <= i64::from(m.x) || t.bottom() <= i64::from(m.y);
+            assert!(apart, "{size:?}: {z} {t:?} overlaps the picture {m:?}");
+        }
+        let (in_zone, zone_all) = count(&img, m, green);
+        assert!(
+            in_zone * 10 > zone_all * 3,
+            "{size:?}: {in_zone}/{zone_all} green in the picture zone"
+        );
+        assert!(lit - in_zone < all / 1000, "{size:?}: green outside the picture zone");
+        // Without the file (not downloaded yet): the same screen, no zone.
+        let l = alert_screen::layout(size, &a, DEFAULT_TZ, (0, 1), None, alert_screen::Media::none());
+        assert!(l.zones.iter().all(|z| z.id != alert_screen::MEDIA_ZONE));
+        assert_eq!(
+            rect(&l, HEADLINE_ZONE).w,
+            size[0],
+            "{size:?}: full width without a picture"
+        );
+    }
 }

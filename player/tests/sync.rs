@@ -41,6 +41,36 @@ async fn reschedule(c: &Client, sched: &str, layout: &str) {
     assert_eq!(st, StatusCode::OK, "{v}");
 }
 
+/// A plain green PNG and its SHA-256.
+fn green_png() -> (Vec<u8>, String) {
+    use sha2::{Digest, Sha256};
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(320, 240, image::Rgb([20, 200, 60]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let sha = hex::encode(Sha256::digest(&png));
+    (png, sha)
+}
+
+/// A source system's file server on 127.0.0.1: every request gets `body`.
+fn serve_forever(body: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/anh/mat-nuoc.png", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = c.write_all(head.as_bytes()).and_then(|()| c.write_all(&body));
+        }
+    });
+    url
+}
+
 /// The full screenshot the board uploaded in answer to command `cmd`.
 async fn full_screenshot(c: &Client, board: &str, cmd: &str) -> image::RgbaImage {
     let png = until("the screenshot", Duration::from_secs(15), || async {
@@ -726,18 +756,45 @@ async fn emergencies_preempt_and_end_on_cancel_and_expiry_bulletins_take_rounds_
     wait_for("the schedule back after the round", scheduled.clone()).await;
 
     // A priority bulletin opens a round at once, at its head; the normal
-    // one follows, then the schedule.
+    // one follows, then the schedule. Its picture (fetched by the manager
+    // from the source's server, then by the board) shows beside its text.
+    let (picture, sha) = green_png();
+    let picture_bytes = picture.clone();
+    let url = serve_forever(picture);
+    let mut b: Value = serde_json::from_str(&bulletin("mat-nuoc", "priority", "Lịch cắt nước ngày mai")).unwrap();
+    b["board"]["items"] = json!([
+        { "type": "text", "body": "Lịch cắt nước ngày mai", "durationSec": 8 },
+        { "type": "image", "url": url, "sha256": sha }
+    ]);
     let (st, v) = source_post(
         &s.url,
         &sid,
         &key,
         "/api/v1/bulletins",
         "application/json",
-        &bulletin("mat-nuoc", "priority", "Lịch cắt nước ngày mai"),
+        &b.to_string(),
     )
     .await;
     assert_eq!((st, v["state"].as_str()), (StatusCode::ACCEPTED, Some("live")), "{v}");
     wait_for("the priority bulletin first", format!("alert:bulletin:{sid}:mat-nuoc")).await;
+    // The board fetched the picture by hash and rebuilt the bulletin's
+    // screen with it (this 384×192 LED board has no room to draw it: the
+    // drawing is tested in alert_screen.rs at wall-screen sizes).
+    let cached = board_dir.join("data").join("media").join(&sha);
+    until("the picture in the board's cache", Duration::from_secs(10), || {
+        let ok = std::fs::read(&cached).is_ok_and(|b| b == picture_bytes);
+        async move { ok.then_some(()) }
+    })
+    .await;
+    until(
+        "the bulletin's screen rebuilt with its picture",
+        Duration::from_secs(10),
+        || {
+            let ok = p.said(&format!("media: [\"{sha}\"]"));
+            async move { ok.then_some(()) }
+        },
+    )
+    .await;
     wait_for("then the normal one", normal).await;
     wait_for("then the schedule", scheduled.clone()).await;
 

@@ -503,8 +503,9 @@ pub async fn own_show(State(s): State<Arc<AppState>>, b: BoardAuth, headers: Hea
     Ok(r)
 }
 
-/// For boards: a media file their current show lists. `Range: bytes=N-`
-/// (or `N-M`, `-N`) answers 206 with that part, so a cut download resumes.
+/// For boards: a media file their current show or alert set lists.
+/// `Range: bytes=N-` (or `N-M`, `-N`) answers 206 with that part, so a cut
+/// download resumes.
 #[utoipa::path(get, path = "/api/v1/board/media/{sha256}", tag = "board", params(("sha256" = String, Path)),
     responses((status = 200, content_type = "application/octet-stream"),
         (status = 206, content_type = "application/octet-stream", description = "the range asked for"),
@@ -516,13 +517,17 @@ pub async fn own_media(
     AppPath(sha): AppPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let signed: SignedShow = s
-        .store
-        .get_json(&key::show(&b.board.id))?
-        .ok_or_else(|| AppError::not_found("tệp"))?;
-    let show: Show = serde_json::from_str(&signed.payload).map_err(AppError::internal)?;
-    let m = show
-        .media
+    let mut listed = Vec::new();
+    if let Some(signed) = s.store.get_json::<SignedShow>(&key::show(&b.board.id))? {
+        let show: Show = serde_json::from_str(&signed.payload).map_err(AppError::internal)?;
+        listed.extend(show.media);
+    }
+    if let Some(signed) = s.store.get_json::<SignedShow>(&crate::alerting::set_key(&b.board.id))? {
+        let set: bangtin_layouts::alerts::AlertSet =
+            serde_json::from_str(&signed.payload).map_err(AppError::internal)?;
+        listed.extend(set.media());
+    }
+    let m = listed
         .iter()
         .find(|m| m.sha256 == sha)
         .ok_or_else(|| AppError::not_found("tệp"))?;

@@ -83,6 +83,8 @@ struct Link {
     alerts_now: Notify,
     /// No play log upload before this (the manager answered 429).
     playlog_after: Mutex<Option<tokio::time::Instant>>,
+    /// Held while alert pictures and videos download (one run at a time).
+    alert_media: tokio::sync::Mutex<()>,
 }
 
 impl Link {
@@ -173,6 +175,7 @@ impl Agent {
             alerts_announced: AtomicU64::new(0),
             alerts_now: Notify::new(),
             playlog_after: Mutex::new(None),
+            alert_media: tokio::sync::Mutex::new(()),
         });
         tokio::spawn(alerts_task(link.clone()));
         tokio::spawn(sync_task(link.clone()));
@@ -547,6 +550,8 @@ async fn alerts_task(link: Arc<Link>) {
             match fetch_alerts(&link).await {
                 Ok(()) => {
                     attempt = 0;
+                    // Pictures and videos follow; the texts are on screen.
+                    tokio::spawn(alert_media(link.clone()));
                     break;
                 }
                 Err(e) => {
@@ -566,6 +571,26 @@ async fn alerts_task(link: Arc<Link>) {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Download the pictures and videos of the kept alert set that are not
+/// cached yet, telling the screen as each arrives. A failed file is tried
+/// again at the next alert fetch (a push, a reconnection).
+async fn alert_media(link: Arc<Link>) {
+    let _one = link.alert_media.lock().await;
+    let Some((_, set)) = link.cache.alerts(&link.key, &link.board_id) else {
+        return;
+    };
+    for m in set.media() {
+        if link.cache.has(&m) {
+            continue;
+        }
+        let url = link.url(&format!("/api/v1/board/media/{}", m.sha256));
+        match download(&link.http, &url, &link.credential, &link.cache, &m).await {
+            Ok(()) => link.send(ToScreen::AlertMedia),
+            Err(e) => link.error(format!("tải ảnh/video của cảnh báo {}: {e:#} (alert media)", m.sha256)),
         }
     }
 }
@@ -713,10 +738,16 @@ async fn sync_once(link: &Link) -> Result<()> {
     }
     link.send(ToScreen::Show(Arc::new(inst)));
     // Media of the show on screen until the switch stays; older goes.
+    let alert_media = link
+        .cache
+        .alerts(&link.key, &link.board_id)
+        .map(|(_, set)| set.media())
+        .unwrap_or_default();
     let keep: HashSet<String> = show
         .media
         .iter()
         .chain(old.iter().flat_map(|o| o.media.iter()))
+        .chain(alert_media.iter())
         .map(|m| m.sha256.clone())
         .collect();
     let n = link.cache.collect_garbage(&keep);

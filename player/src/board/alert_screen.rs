@@ -26,11 +26,16 @@
 //! - [`TICKER_ZONE`]: the alert's ticker (or headline and instruction) on a
 //!   band of the risk colour.
 //!
+//! A bulletin's pictures and videos, once the board has their files, take
+//! the right 44 % of the middle rows ([`MEDIA_ZONE`], pictures fitted on
+//! black, one after the other, videos muted — the loudspeakers speak); the
+//! headline and paragraphs keep the left part.
+//!
 //! Every text shrinks to fit its zone. Boards under 480×360 (LED) have no
-//! room for paragraphs: they show the band, the headline and the ticker,
-//! which then also carries the validity.
+//! room for paragraphs or pictures: they show the band, the headline and
+//! the ticker, which then also carries the validity.
 
-use bangtin_layouts::alerts::{AlertLevel, BoardAlert, risk_colour};
+use bangtin_layouts::alerts::{ALERT_PICTURE_SECONDS, AlertLevel, AlertMediaKind, BoardAlert, risk_colour};
 use bangtin_layouts::raw::{Padding, RawBoard, RawItem, RawLayout, RawZone};
 use bangtin_layouts::time::{date_vi, time_vi};
 use bangtin_layouts::validate::MAX_TEXT_CHARS;
@@ -45,6 +50,25 @@ pub const DESCRIPTION_ZONE: &str = "noi_dung";
 pub const INSTRUCTION_ZONE: &str = "huong_dan";
 pub const FOOTER_ZONE: &str = "nguon";
 pub const TICKER_ZONE: &str = "chu_chay";
+pub const MEDIA_ZONE: &str = "hinh_anh";
+
+/// Where the board's media files are, and which of the alert's are there.
+#[derive(Debug, Clone, Copy)]
+pub struct Media<'a> {
+    pub dir: &'a Path,
+    /// SHA-256 of the alert's files that are complete on disk.
+    pub ready: &'a [String],
+}
+
+impl Media<'_> {
+    /// No pictures (files not there yet, or none).
+    pub fn none() -> Media<'static> {
+        Media {
+            dir: Path::new("."),
+            ready: &[],
+        }
+    }
+}
 
 /// Band and text colour of an alert whose risk level is not known.
 pub const DEFAULT_COLOURS: (&str, &str) = ("#c62828", "#ffffff");
@@ -161,12 +185,13 @@ pub fn layout(
     tz: Tz,
     turn: (usize, usize),
     since: Option<DateTime<Utc>>,
+    media: Media<'_>,
 ) -> Layout {
     let size = size.map(|s| s.clamp(MIN_BOARD_SIDE, MAX_BOARD_SIDE));
     let mut raw = if size[0] < 480 || size[1] < 360 {
         small(size, alert, tz, turn)
     } else {
-        large(size, alert, tz, turn)
+        large(size, alert, tz, turn, media.ready)
     };
     if let Some(t) = since {
         let from = t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
@@ -174,7 +199,7 @@ pub fn layout(
             it.valid_from = Some(from.clone());
         }
     }
-    match bangtin_layouts::validate(&raw, Path::new(".")) {
+    match bangtin_layouts::validate(&raw, media.dir) {
         Ok(l) => l,
         Err(problems) => {
             tracing::error!(
@@ -370,14 +395,69 @@ fn small(size: [u32; 2], alert: &BoardAlert, tz: Tz, turn: (usize, usize)) -> Ra
 }
 
 /// Wall screens, landscape or portrait: every part of the alert.
-fn large(size: [u32; 2], alert: &BoardAlert, tz: Tz, turn: (usize, usize)) -> RawLayout {
-    let [w, h] = size;
-    let (wf, hf) = (f64::from(w), f64::from(h));
+/// The picture zone: the alert's files that are on disk, in its order.
+fn media_zone(alert: &BoardAlert, ready: &[String], rect: [u32; 4]) -> Option<RawZone> {
+    let items: Vec<RawItem> = alert
+        .media
+        .iter()
+        .filter(|m| ready.contains(&m.sha256))
+        .map(|m| {
+            let src = Some(format!("sha256:{}", m.sha256));
+            match m.kind {
+                AlertMediaKind::Image => RawItem {
+                    kind: Some("image".into()),
+                    src,
+                    fit: Some("fit".into()),
+                    duration: Some(m.seconds.unwrap_or(ALERT_PICTURE_SECONDS).clamp(1.0, 3600.0)),
+                    ..RawItem::default()
+                },
+                AlertMediaKind::Video => RawItem {
+                    kind: Some("video".into()),
+                    src,
+                    fit: Some("fit".into()),
+                    mute: Some(true),
+                    duration: m.seconds.map(|s| s.clamp(1.0, 3600.0)),
+                    ..RawItem::default()
+                },
+            }
+        })
+        .collect();
+    if items.is_empty() {
+        return None;
+    }
+    let mut z = zone(MEDIA_ZONE, rect, Some("#000000"), text());
+    z.items = items;
+    Some(z)
+}
+
+fn large(size: [u32; 2], alert: &BoardAlert, tz: Tz, turn: (usize, usize), ready: &[String]) -> RawLayout {
+    let [full_w, h] = size;
+    let (full_wf, hf) = (f64::from(full_w), f64::from(h));
     // Bands scale with the shorter side, so a portrait screen keeps them slim.
-    let hh = (hf * 0.15).min(wf * 0.16).round() as u32;
-    let th = (hf * 0.11).min(wf * 0.12).round() as u32;
-    let fh = (hf * 0.07).min(wf * 0.075).round() as u32;
+    let hh = (hf * 0.15).min(full_wf * 0.16).round() as u32;
+    let th = (hf * 0.11).min(full_wf * 0.12).round() as u32;
+    let fh = (hf * 0.07).min(full_wf * 0.075).round() as u32;
     let mid = h - hh - th - fh;
+    // Pictures take the right part of the middle rows on a landscape
+    // screen, their lower part on a portrait one; texts the rest.
+    let portrait = h > full_w;
+    let (text_w, text_h) = if portrait {
+        (full_w, (f64::from(mid) * 0.55).round() as u32)
+    } else {
+        ((full_wf * 0.56).round() as u32, mid)
+    };
+    let media_rect = if portrait {
+        [0, hh + text_h, full_w, mid - text_h]
+    } else {
+        [text_w, hh, full_w - text_w, mid]
+    };
+    let media = media_zone(alert, ready, media_rect);
+    let (w, mid_text) = if media.is_some() {
+        (text_w, text_h)
+    } else {
+        (full_w, mid)
+    };
+    let wf = f64::from(w);
     let description = clean(&alert.description);
     let instruction = instruction(alert).map(|s| clean(&s));
     let mut weights = vec![3];
@@ -387,11 +467,11 @@ fn large(size: [u32; 2], alert: &BoardAlert, tz: Tz, turn: (usize, usize)) -> Ra
     if instruction.is_some() {
         weights.push(3);
     }
-    let heights = split(mid, &weights);
-    let mut zones = vec![header(alert, turn, [0, 0, w, hh], w)];
+    let heights = split(mid_text, &weights);
+    let mut zones = vec![header(alert, turn, [0, 0, full_w, hh], full_w)];
     let mut y = hh;
     let mut heights = heights.into_iter();
-    let lh = heights.next().unwrap_or(mid);
+    let lh = heights.next().unwrap_or(mid_text);
     zones.push(headline_zone(
         alert,
         [0, y, w, lh],
@@ -400,7 +480,7 @@ fn large(size: [u32; 2], alert: &BoardAlert, tz: Tz, turn: (usize, usize)) -> Ra
     ));
     y += lh;
     // Description and instruction start at the same size.
-    let para = px((f64::from(mid) * 0.065).min(wf * 0.045));
+    let para = px((f64::from(mid_text) * 0.065).min(wf * 0.045));
     let paragraph = |id: &str, body: String, colour: &str, bold: bool, zh: u32, y: u32| {
         zone(
             id,
@@ -442,10 +522,12 @@ fn large(size: [u32; 2], alert: &BoardAlert, tz: Tz, turn: (usize, usize)) -> Ra
     } else {
         format!("{sender}   •   {}", valid_until_vi(alert.expires, tz))
     };
-    let footer_size = px((f64::from(fh) * 0.42).min(wf * 0.025));
+    let footer_size = px((f64::from(fh) * 0.42).min(full_wf * 0.025));
+    // Below the picture, when it takes the lower middle.
+    let y = y.max(hh + mid);
     zones.push(zone(
         FOOTER_ZONE,
-        [0, y, w, fh],
+        [0, y, full_w, fh],
         None,
         RawItem {
             body: Some(clean(&footer)),
@@ -455,12 +537,13 @@ fn large(size: [u32; 2], alert: &BoardAlert, tz: Tz, turn: (usize, usize)) -> Ra
             wrap: Some(false),
             align: Some("center".into()),
             valign: Some("middle".into()),
-            padding: pad(fh, w, 0.1),
+            padding: pad(fh, full_w, 0.1),
             ..text()
         },
     ));
-    y += fh;
-    zones.push(ticker(alert, ticker_text(alert), [0, y, w, h - y], w));
+    let y = y + fh;
+    zones.push(ticker(alert, ticker_text(alert), [0, y, full_w, h - y], full_w));
+    zones.extend(media);
     RawLayout {
         board: Some(board(size, BACKGROUND, tz)),
         zones,
@@ -491,6 +574,7 @@ mod tests {
             slots: Vec::new(),
             weekdays: Vec::new(),
             seconds: None,
+            media: Vec::new(),
         }
     }
 
@@ -511,7 +595,7 @@ mod tests {
         ] {
             for risk in [None, Some(1), Some(5), Some(9)] {
                 for turn in [(0, 1), (1, 3)] {
-                    let l = layout(size, &alert(risk), DEFAULT_TZ, turn, None);
+                    let l = layout(size, &alert(risk), DEFAULT_TZ, turn, None, Media::none());
                     assert_eq!([l.board.width, l.board.height], size);
                     let full = Rect::new(0, 0, size[0], size[1]);
                     assert_eq!(tiles(&l), full.area(), "{size:?}: zones cover the board once");
@@ -525,7 +609,7 @@ mod tests {
         bare.description.clear();
         bare.instruction.clear();
         bare.headline.clear();
-        let l = layout([1920, 1080], &bare, DEFAULT_TZ, (0, 1), None);
+        let l = layout([1920, 1080], &bare, DEFAULT_TZ, (0, 1), None, Media::none());
         assert!(l.zone(DESCRIPTION_ZONE).is_none() && l.zone(INSTRUCTION_ZONE).is_none());
         let ItemKind::Text { title, .. } = &l.zone(HEADLINE_ZONE).unwrap().items[0].kind else {
             panic!("headline is text")
@@ -553,7 +637,7 @@ mod tests {
             header_detail(&a, (0, 2)).as_deref(),
             Some("Cấp độ rủi ro: 4   •   Cảnh báo 1/2")
         );
-        let l = layout([1920, 1080], &a, DEFAULT_TZ, (0, 1), None);
+        let l = layout([1920, 1080], &a, DEFAULT_TZ, (0, 1), None, Media::none());
         assert!(l.zone(HEADER_ZONE).is_some());
     }
 
@@ -573,7 +657,7 @@ mod tests {
         );
         assert_eq!(Some(colours(&a)), risk_colour(4));
         assert_eq!(colours(&alert(None)), DEFAULT_COLOURS);
-        let l = layout([1920, 1080], &a, DEFAULT_TZ, (0, 1), Some(Utc::now()));
+        let l = layout([1920, 1080], &a, DEFAULT_TZ, (0, 1), Some(Utc::now()), Media::none());
         let ItemKind::Text { body, .. } = &l.zone(FOOTER_ZONE).unwrap().items[0].kind else {
             panic!("footer is text")
         };

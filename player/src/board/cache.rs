@@ -312,6 +312,7 @@ mod tests {
                 slots: Vec::new(),
                 weekdays: Vec::new(),
                 seconds: None,
+                media: Vec::new(),
             }],
         };
         let signed = bangtin_layouts::alerts::sign(&set, &key);

@@ -123,11 +123,14 @@ pub enum ScreenKey {
     /// `fingerprint` changes when the alert's content does (an update);
     /// `turn` is (index from 0, count) of the emergencies taking turns or
     /// of the bulletins of the round.
+    /// `media`: its pictures and videos already on disk (a file arriving
+    /// rebuilds the screen with it).
     Alert {
         id: String,
         level: AlertLevel,
         fingerprint: u64,
         turn: (usize, usize),
+        media: Vec<String>,
     },
 }
 
@@ -237,6 +240,11 @@ pub struct Director {
     /// Fingerprints of the priority bulletins a round has already opened
     /// with: a new or changed one starts a round at once.
     heralded: std::collections::HashSet<u64>,
+    /// Where the board keeps media files (alert pictures and videos are
+    /// looked for there).
+    media_dir: Option<std::path::PathBuf>,
+    /// Alert media files on disk, complete.
+    ready: std::collections::HashSet<String>,
 }
 
 /// A bulletin round: the bulletins it shows (fixed when it starts), the one
@@ -288,6 +296,29 @@ impl Director {
             round: None,
             last_round: None,
             heralded: Default::default(),
+            media_dir: None,
+            ready: Default::default(),
+        }
+    }
+
+    /// Where cached media files are: alert pictures and videos are shown
+    /// once their file is there.
+    pub fn with_media_dir(mut self, dir: std::path::PathBuf) -> Director {
+        self.media_dir = Some(dir);
+        self.refresh_ready();
+        self
+    }
+
+    /// Look again which alert media files are complete on disk.
+    fn refresh_ready(&mut self) {
+        self.ready.clear();
+        let (Some(dir), Some(set)) = (&self.media_dir, &self.alerts) else {
+            return;
+        };
+        for m in set.alerts.iter().flat_map(|a| a.media.iter()) {
+            if std::fs::metadata(dir.join(&m.sha256)).is_ok_and(|md| md.len() == m.size) {
+                self.ready.insert(m.sha256.clone());
+            }
         }
     }
 
@@ -295,6 +326,7 @@ impl Director {
     /// emergency still in force shows at once).
     pub fn with_alerts(mut self, set: Arc<AlertSet>) -> Director {
         self.alerts = Some(set);
+        self.refresh_ready();
         self
     }
 
@@ -340,8 +372,10 @@ impl Director {
                             s.emergencies(now).len()
                         );
                         self.alerts = Some(s);
+                        self.refresh_ready();
                     }
                 }
+                ToScreen::AlertMedia => self.refresh_ready(),
                 ToScreen::Reload => self.force_rebuild = true,
                 ToScreen::Restart => self.restart = true,
             }
@@ -398,6 +432,12 @@ impl Director {
                 level: alert.level,
                 fingerprint: fingerprint(alert),
                 turn,
+                media: alert
+                    .media
+                    .iter()
+                    .filter(|m| self.ready.contains(&m.sha256))
+                    .map(|m| m.sha256.clone())
+                    .collect(),
             };
         }
         self.scheduled(now)
@@ -596,7 +636,7 @@ impl Director {
 
     fn layout_for(&self, key: &ScreenKey, now: DateTime<Utc>) -> Layout {
         match key {
-            ScreenKey::Alert { id, turn, .. } => {
+            ScreenKey::Alert { id, turn, media, .. } => {
                 let tz = self.tz();
                 match self.alerts.as_ref().and_then(|s| s.alerts.iter().find(|a| &a.id == id)) {
                     // Margin: the render loop's scene clock may read a
@@ -607,6 +647,10 @@ impl Director {
                         tz,
                         *turn,
                         Some(now - chrono::TimeDelta::milliseconds(250)),
+                        alert_screen::Media {
+                            dir: self.media_dir.as_deref().unwrap_or(Path::new(".")),
+                            ready: media,
+                        },
                     ),
                     None => screens::standby(self.size, &self.name),
                 }
@@ -1050,6 +1094,7 @@ mod alert_tests {
             slots: Vec::new(),
             weekdays: Vec::new(),
             seconds: None,
+            media: Vec::new(),
         }
     }
 

@@ -30,6 +30,8 @@ pub enum ToScreen {
     Show(Arc<director::Installed>),
     /// A new verified alert set for this board (emergencies preempt the show).
     Alerts(Arc<bangtin_layouts::alerts::AlertSet>),
+    /// A picture or video of an alert finished downloading.
+    AlertMedia,
     Shot(ShotRequest),
     /// Rebuild the screen from the show.
     Reload,

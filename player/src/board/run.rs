@@ -104,7 +104,8 @@ pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<()> {
     let wake: Waker = Arc::new(move || b2.ring());
 
     // Offline first: whatever complete show is cached plays at once.
-    let mut director = Director::new(to_rx, from_tx, shared.clone(), playlog.clone(), o.size);
+    let mut director =
+        Director::new(to_rx, from_tx, shared.clone(), playlog.clone(), o.size).with_media_dir(cache.media_dir());
     let mut installed = 0;
     let mut alerts = 0;
     if let Some(key) = cfg.manager_key.as_deref().and_then(bangtin_layouts::show::key_from_b64)
