@@ -98,7 +98,7 @@ pub fn decode(path: &Path) -> anyhow::Result<Vec<i16>> {
                     RATE,
                 )?),
             };
-            let mut o = ff::frame::Audio::empty();
+            let mut o = out_frame(frame.samples(), frame.rate());
             rs.run(&frame, &mut o)?;
             push(&o, out);
             anyhow::ensure!(out.len() <= limit, "âm thanh dài quá {MAX_SECONDS} s (sound too long)");
@@ -114,13 +114,31 @@ pub fn decode(path: &Path) -> anyhow::Result<Vec<i16>> {
     take(&mut dec, &mut out)?;
     // What the resampler still holds (its filter delay).
     if let Some(rs) = &mut resampler {
-        let mut o = ff::frame::Audio::empty();
-        while rs.flush(&mut o).is_ok() && o.samples() > 0 {
+        loop {
+            let mut o = out_frame(4096, RATE);
+            if rs.flush(&mut o).is_err() || o.samples() == 0 {
+                break;
+            }
             push(&o, &mut out);
         }
     }
     anyhow::ensure!(!out.is_empty(), "không giải mã được âm thanh nào (no sound decoded)");
     Ok(out)
+}
+
+/// An output frame with room for all that `samples` input samples at
+/// `rate` become at [`RATE`]. (Given an empty frame, the resampler makes
+/// one only as long as its input, and going up in rate the rest would pile
+/// up inside it and be lost.)
+fn out_frame(samples: usize, rate: u32) -> ff::frame::Audio {
+    let room = samples * RATE as usize / rate.max(1) as usize + 1024;
+    let mut o = ff::frame::Audio::new(
+        ff::format::Sample::I16(ff::format::sample::Type::Packed),
+        room,
+        ff::ChannelLayout::STEREO,
+    );
+    o.set_rate(RATE);
+    o
 }
 
 fn push(frame: &ff::frame::Audio, out: &mut Vec<i16>) {
@@ -175,6 +193,33 @@ mod tests {
         assert!(loud > long.len() / 10, "speech, not silence: {loud} of {}", long.len());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no WAV left behind");
         assert!(speak(" \n ", dir.path()).is_err());
+    }
+
+    #[test]
+    fn a_sound_file_keeps_its_length_whatever_its_rate() {
+        let dir = tempfile::tempdir().unwrap();
+        for rate in ["16000", "22050", "44100", "48000"] {
+            let p = dir.path().join(format!("tone-{rate}.wav"));
+            let ok = Command::new("ffmpeg")
+                .args([
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "sine=frequency=440:duration=2",
+                ])
+                .args(["-ar", rate, "-ac", "1"])
+                .arg(&p)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok);
+            let pcm = decode(&p).unwrap();
+            let secs = pcm.len() as f64 / f64::from(RATE) / CHANNELS as f64;
+            assert!((secs - 2.0).abs() < 0.02, "{rate} Hz: {secs} s instead of 2 s");
+        }
     }
 
     #[test]
