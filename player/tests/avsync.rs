@@ -88,7 +88,8 @@ fn flash_beep_clip(dir: &Path, seconds: u32) -> PathBuf {
         .args(["-hide_banner", "-nostats", "-loglevel", "error", "-y"])
         .args(["-f", "lavfi", "-i", &video, "-f", "lavfi", "-i", &audio])
         .args(["-c:v", "libx264", "-preset", "ultrafast", "-qp", "10", "-g", "25"])
-        .args(["-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-shortest"])
+        // 44.1 kHz, as most clips are: the board resamples it to its 48 kHz.
+        .args(["-c:a", "aac", "-b:a", "192k", "-ar", "44100", "-shortest"])
         .arg(&out)
         .stdin(Stdio::null())
         .output()

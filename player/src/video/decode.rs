@@ -417,7 +417,17 @@ impl Sound {
             let Some(rs) = &mut self.resampler else {
                 return Flow::Go;
             };
-            let mut out = ff::frame::Audio::empty();
+            // Room for all the input becomes at the output rate: given an
+            // empty frame the resampler makes one only as long as its
+            // input, and going up in rate (44.1 → 48 kHz) the rest would
+            // pile up inside it and be lost.
+            let room = frame.samples() * self.rate as usize / frame.rate().max(1) as usize + 1024;
+            let mut out = ff::frame::Audio::new(
+                ff::format::Sample::F32(ff::format::sample::Type::Packed),
+                room,
+                ff::ChannelLayout::STEREO,
+            );
+            out.set_rate(self.rate);
             if rs.run(&frame, &mut out).is_err() {
                 continue;
             }
