@@ -66,6 +66,10 @@ pub struct BoardStatus {
     /// Problems since the last beat (each once), in Vietnamese.
     #[serde(default)]
     pub errors: Vec<String>,
+    /// SHA-256 of the alert set's pictures and videos complete in the
+    /// board's cache (the manager reports bulletins' `media_ready` from it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alert_media: Vec<String>,
 }
 
 /// One zone's current item.

@@ -236,6 +236,7 @@ fn beat_body() -> Arc<Vec<u8>> {
         display_on: true,
         brightness: 100,
         errors: vec![],
+        alert_media: Vec::new(),
     };
     Arc::new(serde_json::to_vec(&status).expect("status serialises"))
 }

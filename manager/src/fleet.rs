@@ -313,6 +313,7 @@ fn status(ctx: &Ctx, rng: &mut StdRng, boot: DateTime<Utc>, at: Instant) -> Boar
         display_on: true,
         brightness: 100,
         errors: vec![],
+        alert_media: Vec::new(),
     }
 }
 

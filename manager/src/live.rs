@@ -358,8 +358,14 @@ pub fn compact(mut s: BoardStatus) -> BoardStatus {
     for e in &mut s.errors {
         cut(e, 160);
     }
+    s.alert_media.truncate(MAX_ALERT_MEDIA);
+    s.alert_media
+        .retain(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
     s
 }
+
+/// Most alert media hashes a heartbeat's record keeps.
+pub const MAX_ALERT_MEDIA: usize = 100;
 
 /// Mark silent boards offline and record the transitions.
 pub fn sweep(state: &AppState, now: DateTime<Utc>) {

@@ -156,6 +156,41 @@ fn fetch_key(board: &str, version: u64) -> String {
 fn recv_key(item: &str, board: &str) -> String {
     format!("rpt/recv/{item}/{board}")
 }
+fn media_key(board: &str, sha: &str) -> String {
+    format!("rpt/media/{board}/{sha}")
+}
+
+/// The changes recording when `board` first reported each of `shas` (its
+/// alert media) complete in its cache.
+pub fn media_on_board(
+    store: &dyn Store,
+    board: &str,
+    shas: &[String],
+    at: DateTime<Utc>,
+) -> crate::store::Result<Vec<Op>> {
+    let mut ops = Vec::new();
+    for sha in shas {
+        let k = media_key(board, sha);
+        if store.get(&k)?.is_none() {
+            ops.push(Op::put(k, &at));
+        }
+    }
+    Ok(ops)
+}
+
+/// When every file of `shas` was on `board` (the last one's first report),
+/// if they all are.
+fn media_ready_at(store: &dyn Store, board: &str, shas: &[String]) -> crate::store::Result<Option<DateTime<Utc>>> {
+    let mut last: Option<DateTime<Utc>> = None;
+    for sha in shas {
+        match get_lenient::<DateTime<Utc>>(store, &media_key(board, sha))? {
+            Some(t) => last = max_opt(last, Some(t)),
+            None => return Ok(None),
+        }
+    }
+    Ok(last)
+}
+
 fn play_key(item: &str, board: &str) -> String {
     format!("rpt/play/{item}/{board}")
 }
@@ -470,6 +505,8 @@ pub struct Item {
     pub valid_from: Option<DateTime<Utc>>,
     pub valid_to: Option<DateTime<Utc>>,
     pub has_media: bool,
+    /// SHA-256 of its pictures and videos (what boards download).
+    pub board_media: Vec<String>,
     pub areas: Vec<String>,
     pub boards: Vec<String>,
     /// Off the boards for good: `cancelled`, `superseded`, `updated`.
@@ -516,6 +553,20 @@ impl Item {
                 .and_then(|d| d.schedule.valid_to)
                 .map(|t| t.with_timezone(&Utc)),
             has_media: doc.as_ref().is_some_and(|d| !d.media().is_empty()),
+            board_media: doc
+                .as_ref()
+                .map(|d| {
+                    d.board
+                        .items
+                        .iter()
+                        .filter_map(|it| match it {
+                            crate::bulletin::BoardItem::Image { sha256, .. }
+                            | crate::bulletin::BoardItem::Video { sha256, .. } => Some(sha256.clone()),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
             areas: r.areas.clone(),
             boards: r.boards.clone(),
             withdrawn,
@@ -548,6 +599,7 @@ impl Item {
                 .map(|t| t.with_timezone(&Utc)),
             valid_to: r.expires.map(|t| t.with_timezone(&Utc)),
             has_media: false,
+            board_media: Vec::new(),
             areas: r.areas.clone(),
             boards: Vec::new(),
             withdrawn: match r.state {
@@ -749,6 +801,7 @@ fn board_report(
     item: &Item,
     board: &Board,
     receipt: Option<Receipt>,
+    media_at: Option<DateTime<Utc>>,
     plays: Option<PlayAgg>,
     beat: Option<Beat>,
     now: DateTime<Utc>,
@@ -844,7 +897,16 @@ fn board_report(
         received: receipt.as_ref().map(|r| r.first),
         received_version: receipt.as_ref().filter(|_| bulletin).map(|r| r.version),
         version_received: receipt.as_ref().filter(|_| bulletin).map(|r| r.version_at),
-        media_ready: receipt.as_ref().filter(|_| !item.has_media).map(|r| r.first),
+        // Pictures and videos: when the last was in the board's cache
+        // (its heartbeats say); a sound file is the speakers', not the
+        // board's.
+        media_ready: receipt.as_ref().and_then(|r| {
+            if item.board_media.is_empty() {
+                Some(r.first)
+            } else {
+                media_at.map(|t| t.max(r.first))
+            }
+        }),
         shown,
         reason: why,
     }
@@ -880,7 +942,12 @@ pub fn build(
         let receipt = get_lenient::<Receipt>(store, &recv_key(&h, &b.id))?;
         let plays = get_lenient::<PlayAgg>(store, &play_key(&h, &b.id))?;
         micros += plays.as_ref().map_or(0, |p| p.micros);
-        let r = board_report(item, b, receipt, plays, live.get(&b.id), now);
+        let media_at = if item.board_media.is_empty() {
+            None
+        } else {
+            media_ready_at(store, &b.id, &item.board_media)?
+        };
+        let r = board_report(item, b, receipt, media_at, plays, live.get(&b.id), now);
         sum.targeted += 1;
         sum.received += usize::from(r.received.is_some());
         sum.media_ready += usize::from(r.media_ready.is_some());

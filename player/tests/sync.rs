@@ -795,6 +795,17 @@ async fn emergencies_preempt_and_end_on_cancel_and_expiry_bulletins_take_rounds_
         },
     )
     .await;
+    // The board's next heartbeat tells the manager: the report says so.
+    let report = format!("/api/v1/units/{COMMUNE_A}/reports?source={sid}&id=mat-nuoc");
+    let ready = until("media_ready in the bulletin's report", Duration::from_secs(10), || {
+        let (admin, report) = (admin.clone(), report.clone());
+        async move {
+            let (_, v) = admin.get(&report).await;
+            v[0]["boards"][0]["media_ready"].as_str().map(str::to_string)
+        }
+    })
+    .await;
+    assert!(ready.starts_with("20"), "{ready}");
     wait_for("then the normal one", normal).await;
     wait_for("then the schedule", scheduled.clone()).await;
 

@@ -56,6 +56,12 @@ pub async fn heartbeat(
             &Transition { at, online: true },
         ));
     }
+    ops.extend(crate::reporting::media_on_board(
+        &*s.store,
+        id,
+        &status.alert_media,
+        at,
+    )?);
     ops.push(Op::put(key::beat_history(id, micros(at)), &value));
     ops.push(Op::put(key::heartbeat(id), &LastBeat { at, status: value }));
     // Frequent and replaceable: applied without waiting for the disk.

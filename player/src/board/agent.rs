@@ -325,6 +325,17 @@ impl Agent {
             display_on: st.display_on,
             brightness: st.brightness,
             errors,
+            alert_media: link
+                .cache
+                .alerts(&link.key, &link.board_id)
+                .map(|(_, set)| {
+                    set.media()
+                        .into_iter()
+                        .filter(|m| link.cache.has(m))
+                        .map(|m| m.sha256)
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
         let r = link
             .auth(link.http.post(link.url("/api/v1/board/heartbeat")))
@@ -589,7 +600,11 @@ async fn alert_media(link: Arc<Link>) {
         }
         let url = link.url(&format!("/api/v1/board/media/{}", m.sha256));
         match download(&link.http, &url, &link.credential, &link.cache, &m).await {
-            Ok(()) => link.send(ToScreen::AlertMedia),
+            Ok(()) => {
+                link.send(ToScreen::AlertMedia);
+                // The manager reports it ready from the next heartbeat.
+                link.beat_now.notify_one();
+            }
             Err(e) => link.error(format!("tải ảnh/video của cảnh báo {}: {e:#} (alert media)", m.sha256)),
         }
     }
