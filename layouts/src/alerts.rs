@@ -98,6 +98,10 @@ pub struct BoardAlert {
     /// board has them (fetched like a show's media, by hash).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<AlertMedia>,
+    /// Bulletins: in how many rounds it is shown per daily slot (per day
+    /// without slots); absent: every round while it is in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<u32>,
 }
 
 /// Picture or video.
@@ -144,6 +148,19 @@ impl BoardAlert {
 
     pub fn in_force(&self, now: DateTime<Utc>) -> bool {
         self.starts <= now && self.expires.is_none_or(|e| now < e)
+    }
+
+    /// Which showing period `now` falls in for `repeats`: the local date
+    /// and the start of the daily slot holding `now` (the date alone
+    /// without slots).
+    pub fn occurrence(&self, now: DateTime<Utc>, tz: Tz) -> String {
+        let local = now.with_timezone(&tz);
+        let minute = (local.hour() * 60 + local.minute()) as u16;
+        let slot = self.slots.iter().find(|[s, e]| (*s..*e).contains(&minute));
+        match slot {
+            Some([s, _]) => format!("{} {s}", local.date_naive()),
+            None => local.date_naive().to_string(),
+        }
     }
 
     /// In force and inside its weekdays and daily windows at `now` in the
@@ -277,6 +294,7 @@ mod tests {
             weekdays: Vec::new(),
             seconds: None,
             media: Vec::new(),
+            repeats: None,
         }
     }
 

@@ -130,6 +130,7 @@ pub fn items_for(
             weekdays: Vec::new(),
             seconds: None,
             media: Vec::new(),
+            repeats: None,
         };
         out.push((alert, Some(speech)));
     }
@@ -246,6 +247,7 @@ pub fn items_for(
             weekdays: doc.schedule.weekdays.clone(),
             seconds: turn_seconds(&doc),
             media,
+            repeats: doc.schedule.repeats,
         };
         out.push((alert, speech));
     }

@@ -77,6 +77,7 @@ fn alert(risk: Option<u8>) -> BoardAlert {
         weekdays: Vec::new(),
         seconds: None,
         media: Vec::new(),
+        repeats: None,
     }
 }
 

@@ -575,6 +575,7 @@ mod tests {
             weekdays: Vec::new(),
             seconds: None,
             media: Vec::new(),
+            repeats: None,
         }
     }
 

@@ -313,6 +313,7 @@ mod tests {
                 weekdays: Vec::new(),
                 seconds: None,
                 media: Vec::new(),
+                repeats: None,
             }],
         };
         let signed = bangtin_layouts::alerts::sign(&set, &key);

@@ -245,6 +245,9 @@ pub struct Director {
     media_dir: Option<std::path::PathBuf>,
     /// Alert media files on disk, complete.
     ready: std::collections::HashSet<String>,
+    /// Rounds each bulletin (by fingerprint) was in, per showing period
+    /// (see `BoardAlert::occurrence`), for `repeats`.
+    rounds_in: HashMap<(u64, String), u32>,
 }
 
 /// A bulletin round: the bulletins it shows (fixed when it starts), the one
@@ -298,6 +301,7 @@ impl Director {
             heralded: Default::default(),
             media_dir: None,
             ready: Default::default(),
+            rounds_in: HashMap::new(),
         }
     }
 
@@ -464,10 +468,20 @@ impl Director {
     /// [`BULLETIN_ROUND_SECONDS`] ago.
     fn update_round(&mut self, now: DateTime<Utc>) {
         let open = self.pairing.is_none() && self.installed.is_some() && self.scheduled(now) != ScreenKey::Off;
+        let tz = self.tz();
+        // Bulletins whose `repeats` are used up for this period sit out.
+        let spent = |a: &BoardAlert| {
+            a.repeats.is_some_and(|n| {
+                self.rounds_in
+                    .get(&(fingerprint(a), a.occurrence(now, tz)))
+                    .is_some_and(|done| *done >= n)
+            })
+        };
         let present: Vec<(String, bool, u64, i64)> = match (&self.alerts, open) {
             (Some(set), true) => set
-                .bulletins(now, self.tz())
+                .bulletins(now, tz)
                 .into_iter()
+                .filter(|a| !spent(a))
                 .map(|a| {
                     (
                         a.id.clone(),
@@ -511,6 +525,18 @@ impl Director {
                 .is_none_or(|t| now - t >= chrono::TimeDelta::seconds(every));
             if news || due {
                 self.heralded = present.iter().filter(|p| p.1).map(|p| p.2).collect();
+                if let Some(set) = &self.alerts {
+                    // Count this round for each of its bulletins; forget
+                    // counts of bulletins no longer in the set.
+                    let live: std::collections::HashSet<u64> = set.alerts.iter().map(fingerprint).collect();
+                    self.rounds_in.retain(|(fp, _), _| live.contains(fp));
+                    for a in set.alerts.iter().filter(|a| present.iter().any(|p| p.0 == a.id)) {
+                        *self
+                            .rounds_in
+                            .entry((fingerprint(a), a.occurrence(now, tz)))
+                            .or_default() += 1;
+                    }
+                }
                 self.round = Some(Round {
                     ids: present.into_iter().map(|p| p.0).collect(),
                     index: 0,
@@ -1095,6 +1121,7 @@ mod alert_tests {
             weekdays: Vec::new(),
             seconds: None,
             media: Vec::new(),
+            repeats: None,
         }
     }
 
@@ -1165,6 +1192,40 @@ mod alert_tests {
             event: "Thông báo".into(),
             ..alert(id, level, u8::from(level == AlertLevel::Priority), starts, None)
         }
+    }
+
+    #[test]
+    fn repeats_limit_a_bulletins_rounds_per_slot_and_per_day() {
+        let mut b = board();
+        let s = |t: &str| at(t);
+        // 10:00 local; "twice" goes in 2 rounds a day, "slot" in 1 per slot
+        // (09:00–11:00 and 14:00–16:00), "always" in every round.
+        let twice = BoardAlert {
+            repeats: Some(2),
+            ..bulletin("twice", AlertLevel::Normal, "2026-11-23T01:00:00Z")
+        };
+        let slot = BoardAlert {
+            repeats: Some(1),
+            slots: vec![[540, 660], [840, 960]],
+            ..bulletin("slot", AlertLevel::Normal, "2026-11-23T01:30:00Z")
+        };
+        let always = bulletin("always", AlertLevel::Normal, "2026-11-23T00:00:00Z");
+        b.alerts(set(1, vec![twice, slot, always]));
+        let round = |b: &mut Board, t: &str| {
+            let mut ids = Vec::new();
+            let mut when = s(t);
+            while let Some((id, _)) = alert_id(&b.screen(when)) {
+                ids.push(id.to_string());
+                when += chrono::TimeDelta::seconds(15);
+            }
+            ids
+        };
+        assert_eq!(round(&mut b, "2026-11-23T03:00:00Z"), ["slot", "twice", "always"]);
+        assert_eq!(round(&mut b, "2026-11-23T03:05:45Z"), ["twice", "always"]);
+        assert_eq!(round(&mut b, "2026-11-23T03:11:15Z"), ["always"]);
+        // The afternoon slot: "slot" once more; the next day, "twice" again.
+        assert_eq!(round(&mut b, "2026-11-23T07:00:00Z"), ["slot", "always"]);
+        assert_eq!(round(&mut b, "2026-11-24T02:00:00Z"), ["slot", "twice", "always"]);
     }
 
     #[test]
