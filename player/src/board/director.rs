@@ -1216,7 +1216,7 @@ mod alert_tests {
             let mut when = s(t);
             while let Some((id, _)) = alert_id(&b.screen(when)) {
                 ids.push(id.to_string());
-                when += chrono::TimeDelta::seconds(15);
+                when += TimeDelta::seconds(15);
             }
             ids
         };
