@@ -95,7 +95,7 @@ pub fn items_for(
         .collect::<Vec<_>>()
         .join(". ");
         let speech = Speech {
-            key: format!("cap:{}:{}", a.sender, a.identifier),
+            key: format!("cap:{}", a.identifier),
             text: Some(format!("{spoken}.")),
             sound: None,
             repeats: if a.emergency { 2 } else { 1 },

@@ -453,7 +453,12 @@ impl World {
 
     /// Is `board` inside unit `code` (the commune itself, or its province)?
     pub fn within(&self, board: &Board, code: &str) -> bool {
-        board.unit == code || self.province_of(&board.unit) == Some(code)
+        self.unit_within(&board.unit, code)
+    }
+
+    /// Is commune `unit` unit `code` itself, or in province `code`?
+    pub fn unit_within(&self, unit: &str, code: &str) -> bool {
+        unit == code || self.province_of(unit) == Some(code)
     }
 
     /// Does `item` concern unit `code`: its areas name the unit, the unit's
@@ -763,7 +768,66 @@ pub struct Report {
     pub summary: Summary,
     /// Targeted boards, by commune then id.
     pub boards: Vec<BoardReport>,
+    /// Loudspeaker zones of the targeted communes that announced it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub speakers: Vec<SpeakerReport>,
     pub generated_at: DateTime<Utc>,
+}
+
+/// How often a loudspeaker zone announced an item (all its versions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SpeakerReport {
+    pub zone: String,
+    pub name: String,
+    pub unit: String,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+    pub times: u32,
+}
+
+/// The announcements of `item` by zones whose commune `unit_scope` lets
+/// through and that the item targets.
+fn spoken(
+    store: &dyn Store,
+    world: &World,
+    item: &Item,
+    unit_scope: &dyn Fn(&str) -> bool,
+) -> crate::store::Result<Vec<SpeakerReport>> {
+    let mut out = Vec::new();
+    for z in store.scan_json::<crate::speakers::SpeakerZone>("speaker/")? {
+        let targeted = item.areas.iter().any(|a| world.unit_within(&z.unit, a))
+            || z.board.as_ref().is_some_and(|b| item.boards.contains(b));
+        if !targeted || !unit_scope(&z.unit) {
+            continue;
+        }
+        // A bulletin's versions are announced apiece; a CAP message once.
+        let prefix = match item.kind {
+            ItemKind::Bulletin => crate::speakers::spoken_key(&z.id, &format!("{}:v", item.alert_id())),
+            ItemKind::Alert => crate::speakers::spoken_key(&z.id, &item.alert_id()),
+        };
+        let mut acc: Option<SpeakerReport> = None;
+        for (k, v) in store.scan(&prefix)? {
+            if item.kind == ItemKind::Alert && k != prefix {
+                continue;
+            }
+            let Ok(sp) = serde_json::from_slice::<crate::speakers::Spoken>(&v) else {
+                continue;
+            };
+            let r = acc.get_or_insert_with(|| SpeakerReport {
+                zone: z.id.clone(),
+                name: z.name.clone(),
+                unit: z.unit.clone(),
+                first: sp.first,
+                last: sp.last,
+                times: 0,
+            });
+            r.first = r.first.min(sp.first);
+            r.last = r.last.max(sp.last);
+            r.times += sp.times;
+        }
+        out.extend(acc);
+    }
+    Ok(out)
 }
 
 fn round3(x: f64) -> f64 {
@@ -921,6 +985,7 @@ pub fn build(
     world: &World,
     item: &Item,
     scope: &dyn Fn(&Board) -> bool,
+    unit_scope: &dyn Fn(&str) -> bool,
     folded: &mut HashSet<String>,
     now: DateTime<Utc>,
 ) -> crate::store::Result<Report> {
@@ -981,6 +1046,7 @@ pub fn build(
         has_media: item.has_media,
         summary: sum,
         boards,
+        speakers: spoken(store, world, item, unit_scope)?,
         generated_at: now,
     })
 }
@@ -1401,7 +1467,7 @@ fn round(
             out.settled.push(r.clone());
             continue;
         };
-        let report = build(store, &s.live, &world, &item, &|_| true, &mut folded, now)?;
+        let report = build(store, &s.live, &world, &item, &|_| true, &|_| true, &mut folded, now)?;
         let hash = report_hash(&report);
         let sk = sent_key(&src.id, &item_hash(&item.alert_id()));
         let old = get_lenient::<Sent>(store, &sk)?;
@@ -1789,6 +1855,7 @@ mod tests {
                 };
                 boards
             ],
+            speakers: Vec::new(),
             generated_at: now,
         };
         let sent = || Sent {

@@ -333,6 +333,20 @@ async fn loudspeakers_announce_emergencies_at_once_and_bulletins_once_approved()
     })
     .await;
     assert_eq!(times(&admin, COMMUNE_A, "bulletin:").await, 1);
+    // The source's report says where it was announced: commune A's zone,
+    // once; so does commune A's officers' report.
+    let (st, r) = src.get("/api/v1/bulletins/lu-quet/report").await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let sp = r["speakers"].as_array().unwrap();
+    assert_eq!(sp.len(), 1, "{r}");
+    assert_eq!((&sp[0]["unit"], &sp[0]["times"]), (&json!(COMMUNE_A), &json!(1)), "{r}");
+    let (_, ra) = xa_a
+        .get(&format!(
+            "/api/v1/units/{COMMUNE_A}/reports?source={}&id=lu-quet",
+            src.id
+        ))
+        .await;
+    assert_eq!(ra[0]["speakers"], r["speakers"], "{ra}");
     // Chime (0.9 s of tones, 0.4 s pause), then the text twice with 2 s
     // between: as long as the same text read here, twice, plus 3.3 s.
     let once = bangtin_manager::speakers::sound::speak(text, dir.path()).unwrap().len() as f64 / 96_000.0;
@@ -459,7 +473,7 @@ async fn cap_emergencies_and_sound_files_by_url_are_heard_but_cap_tests_are_not(
     .await;
     wait_recorded(&admin, COMMUNE_A, "cap:", 40).await;
     wait_recorded(&admin, COMMUNE_B, "cap:", 10).await;
-    let key = "cap:htttn@thainguyen.example:VN-TN-BAO-001";
+    let key = "cap:VN-TN-BAO-001";
     for unit in [COMMUNE_A, COMMUNE_B] {
         let z = &zones(&admin, unit).await[0];
         let caps: Vec<_> = z["spoken"]
@@ -471,6 +485,16 @@ async fn cap_emergencies_and_sound_files_by_url_are_heard_but_cap_tests_are_not(
             .collect();
         assert_eq!(caps, [(key, 1)], "{unit}: the Actual alert once, the Test never: {z}");
     }
+    // The source's report lists both communes' zones.
+    let (st, r) = src.get("/api/v1/alerts/VN-TN-BAO-001/report").await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let units: Vec<_> = r["speakers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| z["unit"].clone())
+        .collect();
+    assert_eq!(units, [json!(COMMUNE_A), json!(COMMUNE_B)], "{r}");
     assert_eq!(
         snap_a.volume(),
         json!({"muted": false, "percent": 100}),

@@ -56,6 +56,7 @@ async fn whole_report(s: &Arc<AppState>, item: Item) -> Result<Report, AppError>
             &world,
             &item,
             &|_| true,
+            &|_| true,
             &mut folded,
             now(),
         )?)
@@ -202,11 +203,21 @@ pub async fn unit_reports(
         items.sort_by_key(|b| std::cmp::Reverse(b.received_at));
         items.truncate(limit);
         let keep = |b: &Board| world.within(b, &code);
+        let keep_unit = |u: &str| world.unit_within(u, &code);
         let t = now();
         let mut folded = std::collections::HashSet::new();
         let mut out = Vec::with_capacity(items.len());
         for i in &items {
-            out.push(reporting::build(store, &s.live, &world, i, &keep, &mut folded, t)?);
+            out.push(reporting::build(
+                store,
+                &s.live,
+                &world,
+                i,
+                &keep,
+                &keep_unit,
+                &mut folded,
+                t,
+            )?);
         }
         Ok(out)
     })
