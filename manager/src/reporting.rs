@@ -774,6 +774,35 @@ pub struct Report {
     pub generated_at: DateTime<Utc>,
 }
 
+/// What a report covers: boards and (for loudspeaker zones) communes.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    pub boards: &'a dyn Fn(&Board) -> bool,
+    pub units: &'a dyn Fn(&str) -> bool,
+}
+
+impl std::fmt::Debug for Scope<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Scope")
+    }
+}
+
+impl Scope<'static> {
+    /// Everything the item targets (sources' reports and pushes).
+    pub fn all() -> Scope<'static> {
+        fn any_board(_: &Board) -> bool {
+            true
+        }
+        fn any_unit(_: &str) -> bool {
+            true
+        }
+        Scope {
+            boards: &any_board,
+            units: &any_unit,
+        }
+    }
+}
+
 /// How often a loudspeaker zone announced an item (all its versions).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SpeakerReport {
@@ -984,11 +1013,14 @@ pub fn build(
     live: &Live,
     world: &World,
     item: &Item,
-    scope: &dyn Fn(&Board) -> bool,
-    unit_scope: &dyn Fn(&str) -> bool,
+    scope: Scope<'_>,
     folded: &mut HashSet<String>,
     now: DateTime<Utc>,
 ) -> crate::store::Result<Report> {
+    let Scope {
+        boards: scope,
+        units: unit_scope,
+    } = scope;
     let mut targeted = if item.not_live {
         Vec::new()
     } else {
@@ -1467,7 +1499,7 @@ fn round(
             out.settled.push(r.clone());
             continue;
         };
-        let report = build(store, &s.live, &world, &item, &|_| true, &|_| true, &mut folded, now)?;
+        let report = build(store, &s.live, &world, &item, Scope::all(), &mut folded, now)?;
         let hash = report_hash(&report);
         let sk = sent_key(&src.id, &item_hash(&item.alert_id()));
         let old = get_lenient::<Sent>(store, &sk)?;

@@ -55,8 +55,7 @@ async fn whole_report(s: &Arc<AppState>, item: Item) -> Result<Report, AppError>
             &s.live,
             &world,
             &item,
-            &|_| true,
-            &|_| true,
+            reporting::Scope::all(),
             &mut folded,
             now(),
         )?)
@@ -208,16 +207,11 @@ pub async fn unit_reports(
         let mut folded = std::collections::HashSet::new();
         let mut out = Vec::with_capacity(items.len());
         for i in &items {
-            out.push(reporting::build(
-                store,
-                &s.live,
-                &world,
-                i,
-                &keep,
-                &keep_unit,
-                &mut folded,
-                t,
-            )?);
+            let scope = reporting::Scope {
+                boards: &keep,
+                units: &keep_unit,
+            };
+            out.push(reporting::build(store, &s.live, &world, i, scope, &mut folded, t)?);
         }
         Ok(out)
     })
