@@ -273,7 +273,10 @@ fn turn_seconds(doc: &crate::bulletin::Bulletin) -> Option<u32> {
 /// Recompile the sets of `boards`; store, sign and push those that changed.
 /// Returns how many changed.
 pub fn refresh(s: &AppState, boards: &[Board], now: DateTime<Utc>) -> crate::store::Result<usize> {
-    let mut changed = 0;
+    // All boards' sets in one batch, made durable once (one fsync, not one
+    // per board), then announced together.
+    let mut ops = Vec::new();
+    let mut pushes = Vec::new();
     for b in boards {
         let alerts = alerts_for(s, b, now)?;
         let old: Option<SignedShow> = s.store.get_json(&set_key(&b.id))?;
@@ -295,11 +298,17 @@ pub fn refresh(s: &AppState, boards: &[Board], now: DateTime<Utc>) -> crate::sto
             round_seconds,
         };
         let signed = bangtin_layouts::alerts::sign(&set, &s.key.0);
-        s.store.commit(vec![Op::put(set_key(&b.id), &signed)])?;
-        s.live.hub.push(&b.id, &Push::Alerts { version: set.version });
-        changed += 1;
+        ops.push(Op::put(set_key(&b.id), &signed));
+        pushes.push((b.id.as_str(), set.version));
     }
-    Ok(changed)
+    if ops.is_empty() {
+        return Ok(0);
+    }
+    s.store.commit(ops)?;
+    for (id, version) in &pushes {
+        s.live.hub.push(id, &Push::Alerts { version: *version });
+    }
+    Ok(pushes.len())
 }
 
 /// Boards covered by `areas` (commune or province codes) or named in `ids`.
