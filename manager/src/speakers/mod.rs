@@ -289,10 +289,12 @@ async fn announce(
     d: &Due,
     wake: &mut watch::Receiver<u64>,
 ) -> anyhow::Result<Outcome> {
-    let (s2, d2) = (s.clone(), d.clone());
-    let pcm = tokio::task::spawn_blocking(move || prepare(&s2, &d2)).await??;
+    // Reach the zone first: an unreachable one is retried every few
+    // seconds, and should not cost a text-to-speech run each time.
     let mut ctl = snapcast::Control::connect(&zone.control).await?;
     let groups = ctl.groups().await?;
+    let (s2, d2) = (s.clone(), d.clone());
+    let pcm = tokio::task::spawn_blocking(move || prepare(&s2, &d2)).await??;
     s.speakers
         .update(&zone.id, |st| st.clients = Some(snapcast::connected(&groups)));
     let emergency = d.alert.level == AlertLevel::Emergency;
