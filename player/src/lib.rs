@@ -16,6 +16,7 @@ pub mod kiosk;
 pub mod render;
 pub mod scene;
 pub mod slide;
+pub mod soak;
 pub mod video;
 pub mod x11shm;
 

@@ -6,7 +6,7 @@
 use anyhow::Result;
 use bangtin_layouts::{LayoutError, load_layout};
 use bangtin_player::{
-    At, BadInput, FrameRequest, Gpu, bench, bench_video, kiosk, media_preview_layout, parse_geometry, parse_size,
+    At, BadInput, FrameRequest, Gpu, bench, bench_video, kiosk, media_preview_layout, parse_geometry, parse_size, soak,
 };
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
@@ -44,6 +44,8 @@ enum Cmd {
     Bench(bench::BenchArgs),
     /// Đo tốc độ giải mã và vẽ video, so với ffmpeg (video throughput vs FFmpeg)
     BenchVideo(bench_video::BenchVideoArgs),
+    /// Chạy lâu và đo bộ nhớ theo thời gian (soak: memory over hours of playback)
+    Soak(soak::SoakArgs),
 }
 
 #[derive(Args, Debug)]
@@ -155,6 +157,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Cmd::Check { layout } => check(&layout),
         Cmd::Bench(a) => bench::run(a),
         Cmd::BenchVideo(a) => bench_video::run(a),
+        Cmd::Soak(a) => soak::run(a),
     }
 }
 

@@ -565,7 +565,6 @@ fn play(plan: &SessionPlan, ctl: &Ctl, tx: &SyncSender<Msg>) -> Result<(), Strin
             let t = base + (media - plan.start);
             (media >= plan.start - 0.5 && t < pass_end).then_some(t)
         };
-        let mut packet = ff::Packet::empty();
         let mut frame = ff::frame::Video::empty();
         let mut eof = false;
         let mut pass_over = false;
@@ -574,15 +573,16 @@ fn play(plan: &SessionPlan, ctl: &Ctl, tx: &SyncSender<Msg>) -> Result<(), Strin
                 continue 'seek;
             }
             if !eof {
-                match packet.read(&mut ictx) {
-                    Ok(()) => {}
+                let packet = match super::read_packet(&mut ictx) {
+                    Ok(p) => Some(p),
                     Err(ff::Error::Eof) => {
                         eof = true;
                         let _ = dec.send_eof();
+                        None
                     }
                     Err(e) => return Err(format!("video {name} hỏng giữa chừng: {e} (read error)")),
-                }
-                if !eof {
+                };
+                if let Some(packet) = packet {
                     if let Some(s) = &mut sound
                         && packet.stream() == s.index
                     {

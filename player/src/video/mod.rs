@@ -160,6 +160,22 @@ pub fn init() {
     });
 }
 
+/// The next packet of `ictx`, in a packet of its own.
+///
+/// Never read into a packet that still holds one: FFmpeg 5.1's
+/// `av_read_frame` (Debian 12's) overwrites the packet without releasing
+/// the buffer it held, and ffmpeg-next's `Packet::read` does not release it
+/// either (rust-ffmpeg issue #260). Reusing one `Packet` leaked every
+/// packet read — a looping clip grew the board by its file size on each
+/// pass (≈ 20 MiB a minute for a 720p clip) and every probe by the whole
+/// file. A fresh packet is dropped (`av_packet_unref`) when the caller is
+/// done with it.
+pub fn read_packet(ictx: &mut ff::format::context::Input) -> Result<ff::Packet, ff::Error> {
+    let mut packet = ff::Packet::empty();
+    packet.read(ictx)?;
+    Ok(packet)
+}
+
 /// The colour matrix and range of a decoded picture. Files that do not
 /// say follow the usual convention: HD and larger are BT.709, SD BT.601.
 fn colour_of(pic: &ff::frame::Video) -> (Matrix, bool) {

@@ -95,10 +95,9 @@ pub fn probe(path: &Path) -> Result<Info, String> {
     let mut first: Option<f64> = None;
     let mut last_end = 0.0f64;
     let mut frame = ff::frame::Video::empty();
-    let mut packet = ff::Packet::empty();
     loop {
-        match packet.read(&mut ictx) {
-            Ok(()) => {}
+        let packet = match super::read_packet(&mut ictx) {
+            Ok(p) => p,
             Err(ff::Error::Eof) => break,
             Err(e) => {
                 if got {
@@ -108,7 +107,7 @@ pub fn probe(path: &Path) -> Result<Info, String> {
                 }
                 break;
             }
-        }
+        };
         if packet.stream() != vi {
             continue;
         }

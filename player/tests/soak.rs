@@ -1,0 +1,134 @@
+//! Memory over long playback (issue #11): a board that plays video for
+//! days must not grow. Each case runs `bangtin-player soak --fast` — board
+//! time advanced one frame per frame drawn, every picture decoded — in a
+//! process of its own, so its resident and proportional sizes are the
+//! board's alone, and checks the growth after the warm-up.
+//!
+//! The clips are 1280×720 H.264 at about 7 Mbit/s, a second long: each
+//! pass reads ≈ 0.85 MB of packets. Reading every packet into one reused
+//! `ffmpeg::Packet` leaked each of them (FFmpeg 5.1's `av_read_frame`
+//! overwrites the packet without releasing it), ≈ 40 MiB over these runs;
+//! the bound below is a few MiB.
+
+#[path = "support/clips.rs"]
+mod clips;
+
+use std::path::Path;
+use std::process::Command;
+
+/// Growth allowed after the warm-up, MiB (allocator and driver noise).
+const BOUND_MIB: f64 = 6.0;
+
+fn clip(dir: &Path) {
+    clips::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=1280x720:rate=25",
+        "-t",
+        "1",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-pix_fmt",
+        "yuv420p",
+        "-b:v",
+        "8M",
+        "-an",
+        dir.join("clip.mp4").to_str().unwrap(),
+    ]);
+}
+
+/// Run a soak and return its summary (the `summary {json}` line). One at
+/// a time: two players share library pages, and one ending would raise
+/// the other's proportional size.
+fn soak(layout: &Path, args: &[&str]) -> serde_json::Value {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let out = Command::new(env!("CARGO_BIN_EXE_bangtin-player"))
+        .arg("soak")
+        .arg("--layout")
+        .arg(layout)
+        .args(["--fast", "--sample", "5"])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("bangtin-player runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "soak failed: {}", out.status);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("summary "))
+        .expect("a summary line");
+    serde_json::from_str(line).expect("summary is JSON")
+}
+
+/// The last third of the samples after the warm-up against the first.
+fn growth_mib(s: &serde_json::Value, what: &str) -> f64 {
+    s[format!("{what}_end_mib")].as_f64().unwrap() - s[format!("{what}_warm_mib")].as_f64().unwrap()
+}
+
+fn assert_flat(s: &serde_json::Value) {
+    for what in ["rss", "pss"] {
+        let g = growth_mib(s, what);
+        assert!(
+            g < BOUND_MIB,
+            "{what} grew {g:.1} MiB after the warm-up (bound {BOUND_MIB} MiB): {s}"
+        );
+    }
+}
+
+const BOARD: &str = "[board]\nname = \"soak\"\nwidth = 480\nheight = 270\nbackground = \"#000000\"\n\n";
+
+#[test]
+fn a_looping_clip_plays_sixty_passes_without_growing() {
+    let dir = tempfile::tempdir().unwrap();
+    clip(dir.path());
+    let layout = dir.path().join("loop.toml");
+    std::fs::write(
+        &layout,
+        format!(
+            "{BOARD}[[zone]]\nid = \"video\"\nx = 0\ny = 0\nwidth = 480\nheight = 270\n\n\
+             [[zone.item]]\ntype = \"video\"\nsrc = \"clip.mp4\"\nloop = true\nmute = true\n"
+        ),
+    )
+    .unwrap();
+    let s = soak(&layout, &["--seconds", "70", "--warmup", "10"]);
+    assert_eq!(s["frames"].as_u64(), Some(70 * 25), "{s}");
+    assert_flat(&s);
+}
+
+#[test]
+fn alert_screens_interrupting_a_video_do_not_grow_the_board() {
+    // Every switch is a new scene, as on a board: the clip is probed and
+    // its decoder started again, the alert screen's text shaped anew.
+    let dir = tempfile::tempdir().unwrap();
+    clip(dir.path());
+    let layout = dir.path().join("alerts.toml");
+    std::fs::write(
+        &layout,
+        format!(
+            "{BOARD}[[zone]]\nid = \"video\"\nx = 0\ny = 0\nwidth = 480\nheight = 216\n\n\
+             [[zone.item]]\ntype = \"video\"\nsrc = \"clip.mp4\"\nloop = true\nmute = true\n\n\
+             [[zone]]\nid = \"chu-chay\"\nx = 0\ny = 216\nwidth = 480\nheight = 54\n\n\
+             [[zone.item]]\ntype = \"ticker\"\ntext = \"Lịch tiêm chủng mở rộng tháng 12 — Trạm Y tế xã\"\n"
+        ),
+    )
+    .unwrap();
+    let s = soak(
+        &layout,
+        &[
+            "--seconds",
+            "120",
+            "--warmup",
+            "15",
+            "--alert-every",
+            "5",
+            "--alert-for",
+            "2",
+        ],
+    );
+    assert_flat(&s);
+}
