@@ -189,6 +189,30 @@ pub fn write_png(img: &RgbaImage, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Large blocks (≥ 256 KiB: decoded pictures, video frames, readbacks)
+/// are mapped and unmapped on their own instead of carved from the heap.
+///
+/// glibc's default threshold moves up to the size of the largest block
+/// freed (up to 32 MiB), after which every picture-sized block comes from
+/// the heaps of the threads that touched it, and a board that changes
+/// screens — new scenes, new decoder threads, each with its own heap —
+/// keeps the holes: RSS wandered between 240 and 310 MiB with a slope of
+/// +63 MiB/h over 30 board minutes of show changes and alerts
+/// (`bangtin-player soak`, scenario f of `xtask/soak.sh`), and stays at
+/// 170–190 MiB with no slope with the threshold fixed. Setting it also
+/// turns glibc's dynamic adjustment off. FFmpeg allocates through the
+/// same malloc, so its buffers follow the rule too. Call once, first
+/// thing in `main`.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets glibc's malloc parameters; called before
+    // any other thread exists.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
 /// Seconds as a TimeDelta (for schedulers).
 pub fn secs(s: f64) -> TimeDelta {
     TimeDelta::microseconds((s * 1e6) as i64)

@@ -122,6 +122,7 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
+    bangtin_player::tune_allocator();
     init_logging();
     let cli = match Cli::try_parse() {
         Ok(c) => c,

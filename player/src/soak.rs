@@ -51,6 +51,12 @@ pub struct SoakArgs {
     /// Khung hình mỗi giây thời gian bảng (frames per second of board time)
     #[arg(long, default_value_t = 25.0)]
     pub fps: f64,
+    /// Bố cục tiếp theo, luân phiên với --layout (more layouts, cycled: show changes)
+    #[arg(long, value_name = "FILE", conflicts_with = "window")]
+    pub then: Vec<PathBuf>,
+    /// Đổi sang bố cục kế tiếp mỗi … giây (switch to the next layout every SECONDS)
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub switch_every: f64,
     /// Màn hình cảnh báo khẩn cấp chen vào mỗi … giây (an alert screen every SECONDS)
     #[arg(long, value_name = "SECONDS", conflicts_with = "window")]
     pub alert_every: Option<f64>,
@@ -224,23 +230,50 @@ impl Recorder {
     }
 }
 
-/// The emergency the alert scenario interrupts the board with.
-fn sample_alert(now: DateTime<Utc>) -> BoardAlert {
+/// The `k`-th emergency of the alert scenario: each one different (risk
+/// level and so colours, event, wording, length and so text size), so
+/// the glyph atlas and the screens' textures meet new text every time.
+fn sample_alert(now: DateTime<Utc>, k: u64) -> BoardAlert {
+    const EVENTS: [&str; 5] = [
+        "Bão số 3",
+        "Lũ quét",
+        "Sạt lở đất",
+        "Cháy rừng cấp V",
+        "Dịch sốt xuất huyết",
+    ];
+    const PLACES: [&str; 4] = [
+        "xã Định Hóa, xóm Nà Mỵ",
+        "bản Khuổi Hẻo và bản Nà Tấu",
+        "thôn Thượng, thôn Hạ dọc suối Nậm Mu",
+        "phường Quyết Thắng — tổ 1 đến tổ 12",
+    ];
+    let event = EVENTS[(k % 5) as usize];
+    let place = PLACES[(k % 4) as usize];
+    let words = "người dân không ra khỏi nhà, không đi qua ngầm tràn, theo dõi loa truyền thanh";
+    let headline = format!(
+        "{event} ({k}): {place} — {}",
+        &words[..words
+            .char_indices()
+            .nth(20 + (k as usize * 7) % 50)
+            .map_or(words.len(), |(i, _)| i)]
+    );
     BoardAlert {
-        id: "soak/bao-so-3".into(),
+        id: format!("soak/{k}"),
         level: AlertLevel::Emergency,
-        severity: 4,
-        risk_level: Some(4),
-        event: "Bão số 3".into(),
-        headline: "Bão số 3 đổ bộ, gió giật cấp 12: người dân không ra khỏi nhà".into(),
-        description: "Hồi 14 giờ, tâm bão cách bờ biển Quảng Ninh – Hải Phòng khoảng 60 km. \
-                      Mưa rất to 200–350 mm, nguy cơ lũ quét và sạt lở đất ở vùng núi."
-            .into(),
+        severity: 3 + (k % 2) as u8,
+        risk_level: Some(1 + (k % 5) as u8),
+        event: event.into(),
+        headline,
+        description: format!(
+            "Hồi {} giờ {:02}, mưa rất to 200–350 mm ở {place}; nguy cơ lũ quét và sạt lở đất ở vùng núi.",
+            k % 24,
+            (k * 7) % 60
+        ),
         instruction: "Chằng chống nhà cửa; tránh xa sông suối; gọi 112 khi cần cứu nạn.".into(),
-        ticker: "KHẨN CẤP — Bão số 3: không ra khỏi nhà, không đi qua ngầm tràn".into(),
+        ticker: format!("KHẨN CẤP — {event}: {words} • {place}"),
         sender: "Ban Chỉ huy PCTT và TKCN tỉnh".into(),
         starts: now,
-        expires: Some(now + chrono::TimeDelta::hours(6)),
+        expires: Some(now + chrono::TimeDelta::hours(1 + (k % 12) as i64)),
         slots: Vec::new(),
         weekdays: Vec::new(),
         seconds: None,
@@ -261,12 +294,24 @@ fn alert_on(t: f64, every: Option<f64>, dur: f64) -> bool {
 }
 
 pub fn run(a: SoakArgs) -> Result<()> {
-    if !(a.seconds > 0.0 && a.sample > 0.0 && a.fps > 0.0 && a.warmup >= 0.0) {
+    if !(a.seconds > 0.0 && a.sample > 0.0 && a.fps > 0.0 && a.switch_every > 0.0 && a.warmup >= 0.0) {
         bail!(crate::BadInput(
-            "--seconds, --sample, --fps phải dương, --warmup không âm (must be positive)".into()
+            "--seconds, --sample, --fps, --switch-every phải dương, --warmup không âm (must be positive)".into()
         ));
     }
     let layout = load_layout(&a.layout)?;
+    let mut layouts = vec![layout.clone()];
+    for p in &a.then {
+        layouts.push(load_layout(p)?);
+    }
+    if layouts
+        .iter()
+        .any(|l| [l.board.width, l.board.height] != [layout.board.width, layout.board.height])
+    {
+        bail!(crate::BadInput(
+            "--then: các bố cục phải cùng kích thước bảng (same board size)".into()
+        ));
+    }
     println!(
         "# bangtin-player soak — {} — {} s of board time, {}, sample every {} s, warm-up {} s{}",
         a.layout.display(),
@@ -283,12 +328,17 @@ pub fn run(a: SoakArgs) -> Result<()> {
         a.alert_every
             .map(|e| format!(", alert screen every {e} s for {} s", a.alert_for))
             .unwrap_or_default()
+            + &if a.then.is_empty() {
+                String::new()
+            } else {
+                format!(", {} layouts in turn every {} s", a.then.len() + 1, a.switch_every)
+            }
     );
     let started = Instant::now();
     let (samples, frames) = if a.window {
         window(&a, layout)?
     } else {
-        headless(&a, layout)?
+        headless(&a, layouts)?
     };
     let s = summarise(&samples, a.warmup, frames, started.elapsed().as_secs_f64());
     println!(
@@ -321,7 +371,8 @@ pub fn run(a: SoakArgs) -> Result<()> {
 }
 
 /// Headless: the renderer and scenes of the board, real time or accelerated.
-fn headless(a: &SoakArgs, layout: Layout) -> Result<(Vec<Sample>, u64)> {
+fn headless(a: &SoakArgs, layouts: Vec<Layout>) -> Result<(Vec<Sample>, u64)> {
+    let layout = layouts[0].clone();
     let gpu = Arc::new(Gpu::new(None)?);
     println!("# GPU: {}", gpu.describe());
     let mut h = Headless::new(gpu);
@@ -338,7 +389,8 @@ fn headless(a: &SoakArgs, layout: Layout) -> Result<(Vec<Sample>, u64)> {
     for e in scene.errors() {
         eprintln!("{e}");
     }
-    let mut showing_alert = false;
+    let mut showing = (false, 0usize);
+    let mut alerts = 0u64;
     let mut rec = Recorder::new(a.csv.as_ref())?;
     let mono0 = Instant::now();
     let dt = 1.0 / a.fps;
@@ -359,23 +411,23 @@ fn headless(a: &SoakArgs, layout: Layout) -> Result<(Vec<Sample>, u64)> {
             break;
         }
         let alert = alert_on(t, a.alert_every, a.alert_for);
-        if alert != showing_alert {
+        let which = if layouts.len() > 1 {
+            (t / a.switch_every).floor() as usize % layouts.len()
+        } else {
+            0
+        };
+        if (alert, which) != showing {
             // As the director does: each screen is a scene of its own.
             let now = anchor + crate::secs(t);
             let l = if alert {
-                alert_screen::layout(
-                    size,
-                    &sample_alert(now),
-                    tz,
-                    (1, 1),
-                    Some(now),
-                    alert_screen::Media::none(),
-                )
+                alerts += 1;
+                let al = sample_alert(now, alerts);
+                alert_screen::layout(size, &al, tz, (1, 1), Some(now), alert_screen::Media::none())
             } else {
-                layout.clone()
+                layouts[which].clone()
             };
             scene = new_scene(l, &mut h);
-            showing_alert = alert;
+            showing = (alert, which);
         }
         if !a.fast {
             scene.at = Some(mono0 + Duration::from_secs_f64(t));
