@@ -21,6 +21,7 @@ pub mod media;
 pub mod model;
 pub mod reporting;
 pub mod shows;
+pub mod soak;
 pub mod sources;
 pub mod speakers;
 pub mod state;
@@ -52,6 +53,12 @@ pub async fn serve(
                 tokio::task::spawn_blocking(move || sources::prune_nonces(&*s.store, chrono::Utc::now())).await;
             if let Ok(Err(e)) = pruned {
                 tracing::warn!("không dọn được nonce cũ: {e} (nonce pruning failed)");
+            }
+            let s = s2.clone();
+            let pruned =
+                tokio::task::spawn_blocking(move || api::account::prune_sessions(&*s.store, chrono::Utc::now())).await;
+            if let Ok(Err(e)) = pruned {
+                tracing::warn!("không dọn được phiên hết hạn: {e} (session pruning failed)");
             }
         }
     });

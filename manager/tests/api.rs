@@ -403,3 +403,67 @@ async fn restart_keeps_everything() {
     );
     s.stop().await;
 }
+
+/// The audit log is read newest first, a page at a time: `limit` and
+/// `before` walk all of it, in order, also across the store pages the
+/// server reads (500 entries), and a commune editor sees only entries of
+/// communes they may read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_pages_newest_first_across_store_pages() {
+    use bangtin_manager::model::{AuditEntry, key};
+    use bangtin_manager::store::{Op, StoreExt};
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path());
+    {
+        let state = bangtin_manager::AppState::open(bangtin_manager::Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Default::default()
+        })
+        .unwrap();
+        let ops: Vec<Op> = (0..1300u64)
+            .map(|i| {
+                let seq = 1_000_000 + i;
+                Op::put(
+                    key::audit(seq),
+                    &AuditEntry {
+                        seq,
+                        at: chrono::Utc::now(),
+                        actor: "usr_test".into(),
+                        action: "test.entry".into(),
+                        target: format!("t{i}"),
+                        unit: Some(if i % 3 == 0 { COMMUNE_A } else { COMMUNE_B }.into()),
+                        detail: None,
+                    },
+                )
+            })
+            .collect();
+        state.store.commit(ops).unwrap();
+    }
+    let s = Server::start(dir.path(), |_| {}).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let ed = user(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
+    let ours = |v: &Value| -> Vec<u64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "test.entry")
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect()
+    };
+    let (st, first) = admin.get("/api/v1/audit?limit=1000").await;
+    assert_eq!(st, StatusCode::OK, "{first}");
+    assert_eq!(first.as_array().unwrap().len(), 1000);
+    let mut seen = ours(&first);
+    let before = first.as_array().unwrap().last().unwrap()["seq"].as_u64().unwrap();
+    let (_, rest) = admin.get(&format!("/api/v1/audit?limit=1000&before={before}")).await;
+    seen.extend(ours(&rest));
+    let want: Vec<u64> = (0..1300u64).rev().map(|i| 1_000_000 + i).collect();
+    assert_eq!(seen, want, "every entry once, newest first");
+    // Entries of commune A only, 100 of them: more than one store page read.
+    let (_, mine) = ed.get("/api/v1/audit?limit=100&before=1001300").await;
+    let got = ours(&mine);
+    assert_eq!(got.len(), 100);
+    assert!(got.iter().all(|seq| (seq - 1_000_000) % 3 == 0), "{got:?}");
+    assert_eq!(got[0], 1_001_299, "1299 is a multiple of 3: the newest entry of commune A");
+    s.stop().await;
+}

@@ -7,11 +7,11 @@ use crate::auth::{
 use crate::error::{ApiResult, AppError, AppJson, AppPath, AppQuery, ErrorBody};
 use crate::model::{ApiToken, AuditEntry, Role, Session, Unit, User, UserView, key};
 use crate::state::AppState;
-use crate::store::{Op, StoreExt};
+use crate::store::{Op, Store, StoreExt, prefix_end};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
@@ -462,14 +462,74 @@ pub async fn audit_log(
     who: Officer,
     AppQuery(q): AppQuery<AuditQuery>,
 ) -> ApiResult<AppJson<Vec<AuditEntry>>> {
-    let all: Vec<AuditEntry> = s.store.scan_json("audit/")?;
     let limit = q.limit.unwrap_or(100).min(1000);
-    let visible: Vec<AuditEntry> = all
-        .into_iter()
-        .rev()
-        .filter(|e| q.before.is_none_or(|b| e.seq < b))
-        .filter(|e| who.is_admin() || e.unit.as_deref().is_some_and(|u| who.can_read(u)))
-        .take(limit)
-        .collect();
+    // Newest first, a page at a time: the log only grows, and a listing
+    // must not read all of it (it did, into memory, on every call).
+    let mut end = q.before.map_or_else(|| prefix_end("audit/"), key::audit);
+    let mut visible = Vec::new();
+    while visible.len() < limit {
+        let page = s.store.range("audit/", &end, AUDIT_PAGE, true)?;
+        let Some((last, _)) = page.last() else { break };
+        let full = page.len() == AUDIT_PAGE;
+        end = last.clone();
+        visible.extend(
+            page.iter()
+                .filter_map(|(_, v)| serde_json::from_slice::<AuditEntry>(v).ok())
+                .filter(|e| who.is_admin() || e.unit.as_deref().is_some_and(|u| who.can_read(u)))
+                .take(limit - visible.len()),
+        );
+        if !full {
+            break;
+        }
+    }
     Ok(AppJson(visible))
+}
+
+/// Audit entries read from the store at a time.
+const AUDIT_PAGE: usize = 500;
+
+/// Remove sessions past their expiry (a session is deleted at sign-out;
+/// without this, every session never signed out of stayed for good).
+pub fn prune_sessions(store: &dyn Store, now: DateTime<Utc>) -> crate::store::Result<usize> {
+    let stale: Vec<Op> = store
+        .scan("session/")?
+        .into_iter()
+        .filter(|(_, v)| serde_json::from_slice::<Session>(v).map_or(true, |s| s.expires_at < now))
+        .map(|(k, _)| Op::Del(k))
+        .collect();
+    let n = stale.len();
+    if n > 0 {
+        store.apply(stale)?;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SledStore;
+
+    #[test]
+    fn expired_sessions_are_pruned_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let now = chrono::Utc::now();
+        let session = |h: i64| Session {
+            user_id: "usr_1".into(),
+            csrf: "c".into(),
+            created_at: now - Duration::hours(13),
+            expires_at: now + Duration::hours(h),
+        };
+        store
+            .commit(vec![
+                Op::put(key::session("old"), &session(-1)),
+                Op::put(key::session("live"), &session(1)),
+                Op::Put(key::session("torn"), b"{".to_vec()),
+            ])
+            .unwrap();
+        assert_eq!(prune_sessions(&store, now).unwrap(), 2);
+        let left: Vec<String> = store.scan("session/").unwrap().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(left, vec![key::session("live")]);
+        assert_eq!(prune_sessions(&store, now).unwrap(), 0);
+    }
 }
