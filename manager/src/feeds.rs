@@ -91,6 +91,11 @@ pub struct NewFeed {
     /// (0: none is). Default 7.
     #[serde(default = "default_max_age")]
     pub max_age_days: u32,
+    /// Each entry stays in force this many days after it was published
+    /// (or first read, when the feed gives no date), 1–365. Default 7.
+    #[serde(default = "default_keep_days")]
+    #[schema(minimum = 1, maximum = 365)]
+    pub keep_days: u32,
 }
 
 fn default_interval() -> u64 {
@@ -100,6 +105,17 @@ fn default_interval() -> u64 {
 fn default_max_age() -> u32 {
     7
 }
+
+/// A feed has no way to say when an entry stops being news, and one polled
+/// for months would otherwise keep every entry it ever had in force: every
+/// board's alert set, bulletin rounds and loudspeaker list growing without
+/// end (measured with `bangtin-manager soak`).
+fn default_keep_days() -> u32 {
+    7
+}
+
+/// Longest `keep_days`.
+pub const MAX_KEEP_DAYS: u32 = 365;
 
 /// What the poller knows of a feed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -136,6 +152,9 @@ pub struct FeedRecord {
     pub priority: Priority,
     pub category: Option<String>,
     pub max_age_days: u32,
+    /// Days each entry stays in force (feeds stored before it existed: 7).
+    #[serde(default = "default_keep_days")]
+    pub keep_days: u32,
     pub created: DateTime<Utc>,
     /// Who created it (`user:<name>`).
     pub created_by: String,
@@ -210,6 +229,15 @@ pub fn check_new(s: &AppState, n: NewFeed, id: String, by: String, now: DateTime
             "tối đa 3650 ngày; 0 là không giới hạn (at most 3650 days; 0 means no limit)",
         ));
     }
+    if !(1..=MAX_KEEP_DAYS).contains(&n.keep_days) {
+        return Err(invalid(
+            "keep_days",
+            format!(
+                "mỗi tin giữ từ 1 đến {MAX_KEEP_DAYS} ngày, nhận {} (keep_days must be between 1 and {MAX_KEEP_DAYS})",
+                n.keep_days
+            ),
+        ));
+    }
     check_targets(&*s.store, &src, &n.targets)?;
     let dup = s
         .store
@@ -231,6 +259,7 @@ pub fn check_new(s: &AppState, n: NewFeed, id: String, by: String, now: DateTime
         priority,
         category,
         max_age_days: n.max_age_days,
+        keep_days: n.keep_days,
         created: now,
         created_by: by,
         status: FeedStatus::default(),
@@ -246,7 +275,7 @@ pub fn check_new(s: &AppState, n: NewFeed, id: String, by: String, now: DateTime
         author: None,
         published: Some(now),
     };
-    let doc = render(&rec, &src, "vi", &probe, 1);
+    let doc = render(&rec, &src, "vi", &probe, 1, now);
     if let Err(e) = bulletin::parse(&doc) {
         let field = match e.path.as_str() {
             p if p.starts_with("targets") => p.to_string(),
@@ -766,9 +795,17 @@ async fn take(
 ) -> Result<bool, AppError> {
     let id = bulletin_id(&feed.url, &e.raw_id);
     let existing = s.store.get_json::<BulletinRecord>(&bulletin_key(&src.id, &id))?;
+    // An entry without a date is in force from when it was first read:
+    // that instant travels in the stored document, so a re-poll renders
+    // the same bytes.
+    let first_seen = existing
+        .as_ref()
+        .and_then(|old| bulletin::parse(old.document.as_bytes()).ok())
+        .and_then(|b| b.schedule.valid_from)
+        .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
     let version = match &existing {
         Some(old) => {
-            let same = render(feed, src, language, e, old.version);
+            let same = render(feed, src, language, e, old.version, first_seen);
             if hex::encode(Sha256::digest(&same)) == old.sha256 {
                 return Ok(false);
             }
@@ -776,7 +813,7 @@ async fn take(
         }
         None => 1,
     };
-    let doc = render(feed, src, language, e, version);
+    let doc = render(feed, src, language, e, version, first_seen);
     let (_, accepted) = ingest_bulletin(s, src, &doc).await?;
     Ok(!accepted.duplicate)
 }
@@ -814,8 +851,19 @@ pub fn bulletin_id(feed_url: &str, raw_id: &str) -> String {
 }
 
 /// The `bangtin.bulletin/1` document of an entry. Deterministic: the same
-/// entry, feed and version always give the same bytes.
-fn render(feed: &FeedRecord, src: &SourceRecord, language: &str, e: &Entry, version: u64) -> Vec<u8> {
+/// entry, feed, version and `first_seen` always give the same bytes. In
+/// force from its publication (or `first_seen`) for the feed's
+/// `keep_days`.
+fn render(
+    feed: &FeedRecord,
+    src: &SourceRecord,
+    language: &str,
+    e: &Entry,
+    version: u64,
+    first_seen: DateTime<Utc>,
+) -> Vec<u8> {
+    let from = e.published.unwrap_or(first_seen).with_timezone(&vietnam());
+    let to = from + chrono::Duration::days(i64::from(feed.keep_days.clamp(1, MAX_KEEP_DAYS)));
     let title = e
         .title
         .clone()
@@ -864,7 +912,8 @@ fn render(feed: &FeedRecord, src: &SourceRecord, language: &str, e: &Entry, vers
             boards: feed.targets.boards.clone(),
         },
         schedule: Schedule {
-            valid_from: e.published.map(|p| p.with_timezone(&vietnam())),
+            valid_from: Some(from),
+            valid_to: Some(to),
             ..Schedule::default()
         },
         supersedes: None,
@@ -1330,16 +1379,26 @@ mod tests {
             priority: Priority::Normal,
             category: None,
             max_age_days: 7,
+            keep_days: 7,
             created: now,
             created_by: "user:x".into(),
             status: FeedStatus::default(),
         };
-        let doc = render(&feed, &src, &lang, e, 3);
-        assert_eq!(doc, render(&feed, &src, &lang, e, 3), "deterministic");
+        let doc = render(&feed, &src, &lang, e, 3, now);
+        assert_eq!(doc, render(&feed, &src, &lang, e, 3, now), "deterministic");
         let b = bulletin::parse(&doc).unwrap();
         assert_eq!(b.version, 3);
         assert_eq!(b.category.as_deref(), Some("y tế"));
         assert_eq!(b.schedule.valid_from.unwrap().to_rfc3339(), "2026-06-01T08:00:00+07:00");
+        // In force for the feed's keep_days, from its date…
+        assert_eq!(b.schedule.valid_to.unwrap().to_rfc3339(), "2026-06-08T08:00:00+07:00");
+        // …or, undated, from when it was first read.
+        let undated = bulletin::parse(&render(&feed, &src, &lang, &entries[1], 1, now)).unwrap();
+        assert_eq!(undated.schedule.valid_from.unwrap().to_utc(), now);
+        assert_eq!(
+            undated.schedule.valid_to.unwrap().to_utc(),
+            now + chrono::Duration::days(7)
+        );
         // Too old for a 7-day window.
         let later = now + chrono::Duration::days(30);
         let (_, entries, _) = read_feed(rss.as_bytes(), "https://ubnd.vn/rss", 7, later).unwrap();

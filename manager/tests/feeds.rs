@@ -303,6 +303,11 @@ async fn rss_atom_and_json_entries_become_pending_bulletins() {
         d["schedule"]["validFrom"].as_str().unwrap().ends_with("+07:00"),
         "valid from the entry's publication: {d}"
     );
+    // …and in force for the feed's keep_days (7), never for good: a feed
+    // polled for months must not keep every entry it ever had on the boards.
+    let from = chrono::DateTime::parse_from_rfc3339(d["schedule"]["validFrom"].as_str().unwrap()).unwrap();
+    let to = chrono::DateTime::parse_from_rfc3339(d["schedule"]["validTo"].as_str().unwrap()).unwrap();
+    assert_eq!(to - from, chrono::Duration::days(7), "{d}");
     // An item without guid is known by its link.
     let b = by_title(&q, "Thông báo cắt điện");
     assert!(b["id"].as_str().unwrap().starts_with("dinhhoa.example-tin-2-"), "{b}");
@@ -606,6 +611,8 @@ async fn feed_configuration_is_checked_and_for_administrators_only() {
         (with(json!({"targets": {}})), "targets", "ít nhất một"),
         (with(json!({"priority": "gấp"})), "priority", "không hợp lệ"),
         (with(json!({"category": "x".repeat(101)})), "category", "100 ký tự"),
+        (with(json!({"keep_days": 0})), "keep_days", "từ 1 đến 365"),
+        (with(json!({"keep_days": 366})), "keep_days", "từ 1 đến 365"),
     ] {
         let (st, v) = admin.post("/api/v1/feeds", body.clone()).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
@@ -632,6 +639,7 @@ async fn feed_configuration_is_checked_and_for_administrators_only() {
     let id = v["id"].as_str().unwrap().to_string();
     assert_eq!(v["interval_s"], 300);
     assert_eq!(v["max_age_days"], 7);
+    assert_eq!(v["keep_days"], 7);
     let (st, v) = admin.post("/api/v1/feeds", good()).await;
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"]["field"], "url");
