@@ -40,6 +40,9 @@ pub struct Config {
     /// Seconds between two announcements of the same emergency on the
     /// loudspeakers while it lasts (at least 60).
     pub speaker_emergency_repeat_s: u32,
+    /// Memory the store may use to cache its pages, MiB (sled's cache;
+    /// the manager's memory levels off near this plus ≈ 60 MiB).
+    pub store_cache_mib: u64,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
             bulletin_round_s: 300,
             min_feed_interval_s: 60,
             speaker_emergency_repeat_s: 900,
+            store_cache_mib: crate::store::DEFAULT_CACHE_MIB,
         }
     }
 }
@@ -106,6 +110,7 @@ impl Config {
         env!(bulletin_round_s, "BANGTIN_BULLETIN_ROUND_S");
         env!(min_feed_interval_s, "BANGTIN_MIN_FEED_INTERVAL_S");
         env!(speaker_emergency_repeat_s, "BANGTIN_SPEAKER_EMERGENCY_REPEAT_S");
+        env!(store_cache_mib, "BANGTIN_STORE_CACHE_MIB");
         Ok(())
     }
 }

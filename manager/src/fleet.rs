@@ -95,7 +95,7 @@ impl Default for FleetArgs {
 }
 
 /// The layout every simulated board shows: clock, notice, ticker.
-const LAYOUT: &str = r##"[board]
+pub(crate) const LAYOUT: &str = r##"[board]
 width = 1920
 height = 1080
 [[zone]]

@@ -48,6 +48,8 @@ enum Cmd {
     Bench(bangtin_manager::bench::BenchArgs),
     /// Mô phỏng cả đội bảng tin gửi nhịp tim, hỏi chương trình, gửi nhật ký phát (simulate a fleet of boards)
     Fleet(bangtin_manager::fleet::FleetArgs),
+    /// Chạy lâu mọi việc nền của máy chủ và đo bộ nhớ, đĩa theo thời gian (soak: memory and disk over time)
+    Soak(bangtin_manager::soak::SoakArgs),
     /// Kiểm tra tệp bố cục như bảng tin sẽ kiểm tra (validate layouts as boards do)
     CheckLayout {
         #[arg(required = true)]
@@ -132,6 +134,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Fleet(a) => {
             bangtin_manager::fleet::run(a.clone())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Soak(a) => {
+            bangtin_manager::soak::run(a.clone())?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::CheckLayout { files } => {

@@ -151,7 +151,7 @@ impl AppState {
     pub fn open(cfg: Config) -> anyhow::Result<AppState> {
         let dir = &cfg.data_dir;
         std::fs::create_dir_all(dir).with_context(|| format!("không tạo được {}", dir.display()))?;
-        let store = crate::store::SledStore::open(&dir.join("db"))
+        let store = crate::store::SledStore::open_with_cache(&dir.join("db"), cfg.store_cache_mib)
             .with_context(|| format!("không mở được kho dữ liệu trong {}", dir.display()))?;
         let media_dir = dir.join("media");
         let tmp_dir = dir.join("tmp");

@@ -129,10 +129,21 @@ fn be(e: sled::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// sled's page cache unless the configuration says otherwise
+/// (`store_cache_mib`). sled's own default is 1 GiB, which a manager
+/// reaches by filling it with history it rarely reads again.
+pub const DEFAULT_CACHE_MIB: u64 = 64;
+
 impl SledStore {
     pub fn open(dir: &Path) -> Result<SledStore> {
+        Self::open_with_cache(dir, DEFAULT_CACHE_MIB)
+    }
+
+    /// Open with at most `cache_mib` MiB of cached pages (at least 1).
+    pub fn open_with_cache(dir: &Path, cache_mib: u64) -> Result<SledStore> {
         let db = sled::Config::new()
             .path(dir)
+            .cache_capacity(cache_mib.max(1) * 1024 * 1024)
             .mode(sled::Mode::HighThroughput)
             .flush_every_ms(Some(500))
             .open()
