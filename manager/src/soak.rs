@@ -18,8 +18,8 @@
 //!   `--alert-every` seconds and cancels it half a period later (alert sets
 //!   compiled, signed, stored and pushed to every board);
 //! - **feeds**: the manager polls an RSS feed served here every
-//!   `--feed-every` seconds; each poll finds a new entry (priority: it
-//!   goes to the boards' alert sets);
+//!   `--feed-every` seconds; every `--feed-new-every` polls it has a new
+//!   entry (priority: it goes to the boards' alert sets for a day);
 //! - **loudspeakers**, when `snapserver` and `snapclient` are installed: a
 //!   Snapcast zone on loopback announces every emergency (espeak-ng).
 //!
@@ -77,6 +77,9 @@ pub struct SoakArgs {
     /// Máy chủ đọc nguồn tin RSS mỗi … giây (the feed is polled every SECONDS)
     #[arg(long, default_value_t = 10)]
     pub feed_every: u64,
+    /// Nguồn tin có tin mới sau mỗi … lần đọc (the feed gains an entry every N polls)
+    #[arg(long, default_value_t = 30)]
+    pub feed_new_every: u64,
     /// Bảng không giữ luồng sự kiện (boards hold no event stream)
     #[arg(long)]
     pub no_streams: bool,
@@ -110,6 +113,8 @@ struct Sample {
     t: f64,
     rss_kib: u64,
     pss_kib: u64,
+    /// Pages of the manager alone (not moved by other programs).
+    uss_kib: u64,
     disk_kib: u64,
 }
 
@@ -131,7 +136,7 @@ fn mib(k: u64) -> f64 {
     k as f64 / 1024.0
 }
 
-fn read_mem(pid: u32) -> Option<(u64, u64)> {
+fn read_mem(pid: u32) -> Option<(u64, u64, u64)> {
     let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
     let field = |name: &str| -> Option<u64> {
         rollup
@@ -142,7 +147,8 @@ fn read_mem(pid: u32) -> Option<(u64, u64)> {
             .parse()
             .ok()
     };
-    Some((field("Rss:")?, field("Pss:")?))
+    let uss = field("Private_Clean:").unwrap_or(0) + field("Private_Dirty:").unwrap_or(0);
+    Some((field("Rss:")?, field("Pss:")?, uss))
 }
 
 /// The manager as a child process, with extra environment.
@@ -302,8 +308,9 @@ fn cap(id: &str, cancel_of: Option<&str>, k: u64) -> String {
     )
 }
 
-/// An RSS feed whose newest entry changes with every request.
-async fn feed_server(listener: tokio::net::TcpListener, polls: Arc<AtomicU64>) {
+/// An RSS feed of 20 entries that gains a new one every `new_every`
+/// requests.
+async fn feed_server(listener: tokio::net::TcpListener, polls: Arc<AtomicU64>, new_every: u64) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     loop {
         let Ok((mut s, _)) = listener.accept().await else {
@@ -313,7 +320,7 @@ async fn feed_server(listener: tokio::net::TcpListener, polls: Arc<AtomicU64>) {
         tokio::spawn(async move {
             let mut buf = [0u8; 4096];
             let _ = s.read(&mut buf).await;
-            let n = polls.fetch_add(1, Ordering::Relaxed);
+            let n = polls.fetch_add(1, Ordering::Relaxed) / new_every.max(1);
             let now = chrono::Utc::now();
             let items: String = (n.saturating_sub(19)..=n)
                 .rev()
@@ -345,6 +352,8 @@ async fn feed_server(listener: tokio::net::TcpListener, polls: Arc<AtomicU64>) {
 struct Sim {
     url: String,
     http: reqwest::Client,
+    /// For event streams: no overall timeout (they stay open).
+    streams: reqwest::Client,
     creds: Vec<String>,
     a: SoakArgs,
     t0: Instant,
@@ -483,7 +492,7 @@ async fn stream(sim: Arc<Sim>, i: usize) {
         let hold = Duration::from_secs_f64(rng.gen_range(every * 0.5..every * 1.5));
         let until = (Instant::now() + hold).min(sim.end);
         let r = sim
-            .http
+            .streams
             .get(format!("{}/api/v1/board/events", sim.url))
             .bearer_auth(&sim.creds[i])
             .send()
@@ -746,7 +755,7 @@ fn run_in(exe: &Path, a: &SoakArgs, dir: &Path) -> Result<()> {
     let mut csv = match &a.csv {
         Some(p) => {
             let mut f = std::fs::File::create(p).with_context(|| format!("{}", p.display()))?;
-            writeln!(f, "t_s,rss_kib,pss_kib,disk_kib")?;
+            writeln!(f, "t_s,rss_kib,pss_kib,uss_kib,disk_kib")?;
             Some(f)
         }
         None => None,
@@ -774,14 +783,15 @@ fn run_in(exe: &Path, a: &SoakArgs, dir: &Path) -> Result<()> {
         if a.feed_every > 0 {
             let feed_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let feed_url = format!("http://{}/rss.xml", feed_listener.local_addr()?);
-            tokio::spawn(feed_server(feed_listener, polls.clone()));
+            tokio::spawn(feed_server(feed_listener, polls.clone(), a.feed_new_every));
             admin_post(
                 &http,
                 &url,
                 &token,
                 "/api/v1/feeds",
                 serde_json::json!({"source": source, "url": feed_url, "interval_s": a.feed_every,
-                    "targets": {"areas": [BENCH_UNIT]}, "priority": "priority", "max_age_days": 0}),
+                    "targets": {"areas": [BENCH_UNIT]}, "priority": "priority", "max_age_days": 0,
+                    "keep_days": 1}),
             )
             .await?;
         }
@@ -800,6 +810,10 @@ fn run_in(exe: &Path, a: &SoakArgs, dir: &Path) -> Result<()> {
         let sim = Arc::new(Sim {
             url: url.clone(),
             http: http.clone(),
+            streams: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .pool_max_idle_per_host(0)
+                .build()?,
             creds,
             a: a.clone(),
             t0,
@@ -827,21 +841,23 @@ fn run_in(exe: &Path, a: &SoakArgs, dir: &Path) -> Result<()> {
                 break;
             }
             tokio::time::sleep_until(at.into()).await;
-            let (rss, pss) = read_mem(pid).context("the manager is gone")?;
+            let (rss, pss, uss) = read_mem(pid).context("the manager is gone")?;
             let s = Sample {
                 t: t0.elapsed().as_secs_f64(),
                 rss_kib: rss,
                 pss_kib: pss,
+                uss_kib: uss,
                 disk_kib: disk_kib(&data),
             };
             let c = &sim.counts;
             let (threads, fds) = threads_fds(pid);
             println!(
-                "t={:>6.0} s  RSS {:>6.1} MiB  PSS {:>6.1} MiB  data {:>7.1} MiB  threads {threads} files {fds} \
+                "t={:>6.0} s  RSS {:>6.1} MiB  PSS {:>6.1} MiB  USS {:>6.1} MiB  data {:>7.1} MiB  threads {threads} files {fds} \
                  | beats {} streams {} pushes {} alert sets {} commands {} alerts {} feed polls {} errors {}",
                 s.t,
                 mib(s.rss_kib),
                 mib(s.pss_kib),
+                mib(s.uss_kib),
                 mib(s.disk_kib),
                 c.beats.load(Ordering::Relaxed),
                 c.streams.load(Ordering::Relaxed),
@@ -853,7 +869,7 @@ fn run_in(exe: &Path, a: &SoakArgs, dir: &Path) -> Result<()> {
                 c.errors.load(Ordering::Relaxed) + c.beat_errors.load(Ordering::Relaxed),
             );
             if let Some(f) = &mut csv {
-                writeln!(f, "{:.0},{},{},{}", s.t, s.rss_kib, s.pss_kib, s.disk_kib)?;
+                writeln!(f, "{:.0},{},{},{},{}", s.t, s.rss_kib, s.pss_kib, s.uss_kib, s.disk_kib)?;
                 f.flush()?;
             }
             samples.push(s);
@@ -888,20 +904,23 @@ fn run_in(exe: &Path, a: &SoakArgs, dir: &Path) -> Result<()> {
     let warm = a.warmup as f64;
     let (r0, r1, rg) = growth(&samples, warm, |s| s.rss_kib);
     let (p0, p1, pg) = growth(&samples, warm, |s| s.pss_kib);
+    let (u0, u1, ug) = growth(&samples, warm, |s| s.uss_kib);
     let after: Vec<&Sample> = samples.iter().filter(|s| s.t >= warm).collect();
     let disk_rate = match (after.first(), after.last()) {
         (Some(f), Some(l)) if l.t > f.t => (mib(l.disk_kib) - mib(f.disk_kib)) / (l.t - f.t) * 3600.0,
         _ => 0.0,
     };
     println!(
-        "# RSS {r0:.1} → {r1:.1} MiB ({rg:+.2} %), PSS {p0:.1} → {p1:.1} MiB ({pg:+.2} %) after warm-up; \
+        "# RSS {r0:.1} → {r1:.1} MiB ({rg:+.2} %), PSS {p0:.1} → {p1:.1} MiB ({pg:+.2} %), \
+         USS {u0:.1} → {u1:.1} MiB ({ug:+.2} %) after warm-up; \
          data directory {disk_rate:+.1} MiB/h ({:+.2} GiB/day)",
         disk_rate * 24.0 / 1024.0
     );
     println!(
         "summary {}",
         serde_json::json!({"rss_warm_mib": r0, "rss_end_mib": r1, "rss_growth_pct": rg,
-            "pss_warm_mib": p0, "pss_end_mib": p1, "pss_growth_pct": pg, "disk_mib_per_hour": disk_rate,
+            "pss_warm_mib": p0, "pss_end_mib": p1, "pss_growth_pct": pg,
+            "uss_warm_mib": u0, "uss_end_mib": u1, "uss_growth_pct": ug, "disk_mib_per_hour": disk_rate,
             "samples": samples.len()})
     );
     Ok(())

@@ -17,7 +17,10 @@
 //! samples against the mean of the first third, in per cent — a leak
 //! raises the late samples, while a sample that happens to fall on a
 //! screen change (two scenes alive for a moment) averages out. The peak
-//! and a least-squares slope (MiB per hour) are reported beside it.
+//! and a least-squares slope (MiB per hour) are reported beside it. USS
+//! (pages of this process alone) is reported too: PSS shares library
+//! pages among every process that maps them, so it moves when another
+//! program starts or stops beside the board.
 
 use crate::board::alert_screen;
 use crate::kiosk::{self, PresentMode};
@@ -84,10 +87,13 @@ pub struct Sample {
     pub t: f64,
     pub rss_kib: u64,
     pub pss_kib: u64,
+    /// Pages of this process alone (private clean + dirty): unlike PSS,
+    /// not moved by other programs mapping the same libraries.
+    pub uss_kib: u64,
 }
 
-/// Resident and proportional set size of this process, KiB.
-pub fn memory() -> Result<(u64, u64)> {
+/// Resident, proportional and unique set size of this process, KiB.
+pub fn memory() -> Result<(u64, u64, u64)> {
     fn field(text: &str, name: &str) -> Option<u64> {
         text.lines()
             .find_map(|l| l.strip_prefix(name))
@@ -97,7 +103,8 @@ pub fn memory() -> Result<(u64, u64)> {
     let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").context("/proc/self/smaps_rollup")?;
     let rss = field(&status, "VmRSS:").context("VmRSS missing")?;
     let pss = field(&rollup, "Pss:").context("Pss missing")?;
-    Ok((rss, pss))
+    let uss = field(&rollup, "Private_Clean:").unwrap_or(0) + field(&rollup, "Private_Dirty:").unwrap_or(0);
+    Ok((rss, pss, uss))
 }
 
 /// What a soak found.
@@ -120,6 +127,9 @@ pub struct Summary {
     pub pss_max_mib: f64,
     pub pss_growth_pct: f64,
     pub pss_slope_mib_per_hour: f64,
+    pub uss_warm_mib: f64,
+    pub uss_end_mib: f64,
+    pub uss_growth_pct: f64,
 }
 
 fn mib(kib: u64) -> f64 {
@@ -164,6 +174,7 @@ pub fn summarise(samples: &[Sample], warmup: f64, frames: u64, wall: f64) -> Sum
     };
     let r = pick(|s| s.rss_kib);
     let p = pick(|s| s.pss_kib);
+    let u = pick(|s| s.uss_kib);
     Summary {
         board_seconds: samples.last().map_or(0.0, |s| s.t),
         wall_seconds: wall,
@@ -180,6 +191,9 @@ pub fn summarise(samples: &[Sample], warmup: f64, frames: u64, wall: f64) -> Sum
         pss_max_mib: p.2,
         pss_growth_pct: p.3,
         pss_slope_mib_per_hour: p.4,
+        uss_warm_mib: u.0,
+        uss_end_mib: u.1,
+        uss_growth_pct: u.3,
     }
 }
 
@@ -197,7 +211,7 @@ impl Recorder {
                     std::fs::create_dir_all(d).with_context(|| format!("không tạo được {}", d.display()))?;
                 }
                 let mut f = std::fs::File::create(p).with_context(|| format!("không ghi được {}", p.display()))?;
-                writeln!(f, "board_s,rss_kib,pss_kib")?;
+                writeln!(f, "board_s,rss_kib,pss_kib,uss_kib")?;
                 Some(f)
             }
             None => None,
@@ -209,20 +223,22 @@ impl Recorder {
     }
 
     fn take(&mut self, t: f64) -> Result<()> {
-        let (rss, pss) = memory()?;
+        let (rss, pss, uss) = memory()?;
         let s = Sample {
             t,
             rss_kib: rss,
             pss_kib: pss,
+            uss_kib: uss,
         };
         println!(
-            "t={:>7.0} s  RSS {:>7.1} MiB  PSS {:>7.1} MiB",
+            "t={:>7.0} s  RSS {:>7.1} MiB  PSS {:>7.1} MiB  USS {:>7.1} MiB",
             s.t,
             mib(s.rss_kib),
-            mib(s.pss_kib)
+            mib(s.pss_kib),
+            mib(s.uss_kib)
         );
         if let Some(f) = &mut self.csv {
-            writeln!(f, "{:.1},{},{}", s.t, s.rss_kib, s.pss_kib)?;
+            writeln!(f, "{:.1},{},{},{}", s.t, s.rss_kib, s.pss_kib, s.uss_kib)?;
             f.flush()?;
         }
         self.samples.push(s);
@@ -343,7 +359,8 @@ pub fn run(a: SoakArgs) -> Result<()> {
     let s = summarise(&samples, a.warmup, frames, started.elapsed().as_secs_f64());
     println!(
         "# RSS {:.1} → {:.1} MiB (max {:.1}): {:+.2} % after warm-up, {:+.2} MiB/h; \
-         PSS {:.1} → {:.1} MiB (max {:.1}): {:+.2} %, {:+.2} MiB/h; {} frames in {:.0} s",
+         PSS {:.1} → {:.1} MiB (max {:.1}): {:+.2} %, {:+.2} MiB/h; USS {:.1} → {:.1} MiB: {:+.2} %; \
+         {} frames in {:.0} s",
         s.rss_warm_mib,
         s.rss_end_mib,
         s.rss_max_mib,
@@ -354,6 +371,9 @@ pub fn run(a: SoakArgs) -> Result<()> {
         s.pss_max_mib,
         s.pss_growth_pct,
         s.pss_slope_mib_per_hour,
+        s.uss_warm_mib,
+        s.uss_end_mib,
+        s.uss_growth_pct,
         s.frames,
         s.wall_seconds
     );
@@ -380,12 +400,16 @@ fn headless(a: &SoakArgs, layouts: Vec<Layout>) -> Result<(Vec<Sample>, u64)> {
     let view = View::identity(size[0], size[1]);
     let anchor = Utc::now();
     let tz = layout.board.timezone;
-    let new_scene = |l: Layout, h: &mut Headless| {
-        let mut s = Scene::new(l, anchor, &mut h.renderer, 1.0);
+    // Each scene's playlists start when it goes on screen, so every visit
+    // of a layout plays the same content (samples taken at the same point
+    // of a cycle of screens see the same thing).
+    let new_scene = |l: Layout, h: &mut Headless, from: f64| {
+        let mut s = Scene::new(l, anchor + crate::secs(from), &mut h.renderer, 1.0);
         s.live = !a.fast;
         s
     };
-    let mut scene = new_scene(layout.clone(), &mut h);
+    let mut scene = new_scene(layout.clone(), &mut h, 0.0);
+    let mut scene_from = 0.0;
     for e in scene.errors() {
         eprintln!("{e}");
     }
@@ -426,13 +450,14 @@ fn headless(a: &SoakArgs, layouts: Vec<Layout>) -> Result<(Vec<Sample>, u64)> {
             } else {
                 layouts[which].clone()
             };
-            scene = new_scene(l, &mut h);
+            scene = new_scene(l, &mut h, t);
+            scene_from = t;
             showing = (alert, which);
         }
         if !a.fast {
             scene.at = Some(mono0 + Duration::from_secs_f64(t));
         }
-        h.update(&mut scene, t, view);
+        h.update(&mut scene, t - scene_from, view);
         // Read the frame back once a second, as a board does for its
         // remote screenshots and live PNG.
         if t - last_read >= 1.0 {
@@ -515,6 +540,7 @@ mod tests {
             t,
             rss_kib: rss,
             pss_kib: rss / 2,
+            uss_kib: rss / 3,
         }
     }
 
@@ -558,7 +584,8 @@ mod tests {
 
     #[test]
     fn memory_reads_this_process() {
-        let (rss, pss) = memory().unwrap();
+        let (rss, pss, uss) = memory().unwrap();
         assert!(rss > 1024 && pss > 512 && pss <= rss + 1024, "{rss} {pss}");
+        assert!(uss > 0 && uss <= pss, "{uss} {pss}");
     }
 }
