@@ -464,6 +464,9 @@ async fn the_audit_log_pages_newest_first_across_store_pages() {
     let got = ours(&mine);
     assert_eq!(got.len(), 100);
     assert!(got.iter().all(|seq| (seq - 1_000_000) % 3 == 0), "{got:?}");
-    assert_eq!(got[0], 1_001_299, "1299 is a multiple of 3: the newest entry of commune A");
+    assert_eq!(
+        got[0], 1_001_299,
+        "1299 is a multiple of 3: the newest entry of commune A"
+    );
     s.stop().await;
 }
