@@ -97,6 +97,7 @@ impl Scene {
     /// Prepare every item (decode pictures, shape text) for drawing at
     /// `scale` target pixels per board pixel.
     pub fn new(layout: Layout, anchor: DateTime<Utc>, r: &mut Renderer, scale: f32) -> Scene {
+        r.text.trim_atlas();
         let board = RectF::new(0.0, 0.0, layout.board.width as f32, layout.board.height as f32);
         let background = layout
             .board

@@ -429,6 +429,11 @@ fn headless(a: &SoakArgs, layouts: Vec<Layout>) -> Result<(Vec<Sample>, u64)> {
         };
         if t >= next_sample {
             rec.take(t)?;
+            let [w, ah] = h.renderer.text.atlas_size();
+            println!(
+                "           glyph atlas {w}×{ah}, {} glyphs",
+                h.renderer.text.atlas_glyphs()
+            );
             next_sample += a.sample;
         }
         if t >= a.seconds {

@@ -132,3 +132,37 @@ fn alert_screens_interrupting_a_video_do_not_grow_the_board() {
     );
     assert_flat(&s);
 }
+
+/// The glyph atlas is a cache that only grew (every alert screen shrinks
+/// its text to sizes of its own): a grown one is dropped when the next
+/// scene is prepared, and the same text renders the same, pixel for pixel,
+/// from the atlas built again.
+#[test]
+fn a_grown_glyph_atlas_is_dropped_at_the_next_scene_and_text_renders_the_same() {
+    use bangtin_player::{Gpu, Headless, Scene, View};
+    let letters = "aáàảãạ ăắằẳẵặ âấầẩẫậ eéèẻẽẹ êếềểễệ iíìỉĩị oóòỏõọ ôốồổỗộ ơớờởỡợ uúùủũụ ưứừửữự yýỳỷỹỵ đ";
+    // Four full-board zones on top of each other, the alphabet wrapped at
+    // four large sizes: ≈ 2 M texels of glyphs, more than the 1024×1024 kept.
+    let mut zones = String::new();
+    for (i, size) in [70, 100, 130, 160].iter().enumerate() {
+        zones += &format!(
+            "[[zone]]\nid = \"z{i}\"\nx = 0\ny = 0\nwidth = 1920\nheight = 1080\n\n\
+             [[zone.item]]\ntype = \"text\"\nbody = \"{} {letters}\"\nsize = {size}\nmin_size = {size}\n\n",
+            letters.to_uppercase()
+        );
+    }
+    let toml = format!("[board]\nname = \"atlas\"\nwidth = 1920\nheight = 1080\n\n{zones}");
+    let layout = bangtin_layouts::parse_layout(&toml, Path::new("atlas.toml"), Path::new(".")).unwrap();
+    let gpu = std::sync::Arc::new(Gpu::new(None).expect("a GPU adapter (lavapipe)"));
+    let mut h = Headless::new(gpu);
+    let view = View::identity(1920, 1080);
+    let anchor = chrono::Utc::now();
+    let mut first = Scene::new(layout.clone(), anchor, &mut h.renderer, 1.0);
+    let before = h.frame(&mut first, 1.0, view).unwrap();
+    let grown = h.renderer.text.atlas_size();
+    assert!(grown[1] > 1024, "the atlas grew past what is kept: {grown:?}");
+    let mut second = Scene::new(layout, anchor, &mut h.renderer, 1.0);
+    assert_eq!(h.renderer.text.atlas_size(), [0, 0], "dropped for the new scene");
+    let after = h.frame(&mut second, 1.0, view).unwrap();
+    assert!(before == after, "the same frame from a rebuilt atlas");
+}

@@ -94,6 +94,8 @@ struct Atlas {
 /// so a board with a few hundred glyphs holds 1–2 MB, not 4.
 const ATLAS_W: u32 = 1024;
 const ATLAS_START_H: u32 = 256;
+/// An atlas taller than this (4 MiB) is dropped at the next scene.
+const ATLAS_KEEP_H: u32 = 1024;
 /// Room between glyphs so filtering never reads a neighbour.
 const PAD: u32 = 1;
 
@@ -175,6 +177,25 @@ impl TextSystem {
     /// Glyphs in the atlas (for tests and diagnostics).
     pub fn atlas_glyphs(&self) -> usize {
         self.atlas.as_ref().map_or(0, |a| a.glyphs.len())
+    }
+
+    /// Let go of a grown atlas (called when a new scene is prepared): the
+    /// glyphs are rasterised again as they are next drawn. Without this
+    /// the atlas only grew — every alert screen shrinks its text to its
+    /// own sizes, and each size is a new set of glyphs — until its 16 MiB
+    /// cap (`bangtin-player soak`: +8 MiB after 45 board minutes of show
+    /// changes and alerts). Quads are made from the atlas each frame, so
+    /// nothing keeps positions in the old one.
+    pub fn trim_atlas(&mut self) {
+        if self.atlas.as_ref().is_some_and(|a| a.h > ATLAS_KEEP_H) {
+            tracing::debug!("bỏ atlas chữ lớn khi đổi màn hình (glyph atlas dropped)");
+            self.atlas = None;
+        }
+    }
+
+    /// Width and height of the atlas texture, texels (for diagnostics).
+    pub fn atlas_size(&self) -> [u32; 2] {
+        self.atlas.as_ref().map_or([0, 0], |a| [a.w, a.h])
     }
 
     fn new_atlas(gpu: &Gpu, quads: &QuadPipeline, w: u32, h: u32) -> Atlas {
