@@ -8,9 +8,9 @@
 //! when they reconnect; expiry is applied by the board itself from the
 //! times in the set, so an alert ends on time even without network.
 
-use crate::api::ingest::{AlertRecord, AlertState, BulletinRecord, BulletinState};
 use crate::model::{Board, Unit, key};
-use crate::state::AppState;
+use crate::records::{AlertRecord, AlertState, BulletinRecord, BulletinState};
+use crate::shared::Shared;
 use crate::store::{Op, StoreExt};
 use bangtin_layouts::alerts::{ALERTS_SCHEMA, AlertLevel, AlertMedia, AlertMediaKind, AlertSet, BoardAlert};
 use bangtin_layouts::show::SignedShow;
@@ -52,7 +52,7 @@ pub struct Speech {
 }
 
 /// The alerts in force or to come for `board` (expired ones left out).
-pub fn alerts_for(s: &AppState, board: &Board, now: DateTime<Utc>) -> crate::store::Result<Vec<BoardAlert>> {
+pub fn alerts_for(s: &Shared, board: &Board, now: DateTime<Utc>) -> crate::store::Result<Vec<BoardAlert>> {
     Ok(items_for(s, &board.unit, Some(&board.id), now)?
         .into_iter()
         .map(|(a, _)| a)
@@ -63,7 +63,7 @@ pub fn alerts_for(s: &AppState, board: &Board, now: DateTime<Utc>) -> crate::sto
 /// `unit` (a board, or with `board` `None` its loudspeakers), each with what
 /// the loudspeakers say for it, if anything. Expired ones are left out.
 pub fn items_for(
-    s: &AppState,
+    s: &Shared,
     unit: &str,
     board: Option<&str>,
     now: DateTime<Utc>,
@@ -272,7 +272,7 @@ fn turn_seconds(doc: &crate::bulletin::Bulletin) -> Option<u32> {
 
 /// Recompile the sets of `boards`; store, sign and push those that changed.
 /// Returns how many changed.
-pub fn refresh(s: &AppState, boards: &[Board], now: DateTime<Utc>) -> crate::store::Result<usize> {
+pub fn refresh(s: &Shared, boards: &[Board], now: DateTime<Utc>) -> crate::store::Result<usize> {
     // All boards' sets in one batch, made durable once (one fsync, not one
     // per board), then announced together.
     let mut ops = Vec::new();
@@ -312,7 +312,7 @@ pub fn refresh(s: &AppState, boards: &[Board], now: DateTime<Utc>) -> crate::sto
 }
 
 /// Boards covered by `areas` (commune or province codes) or named in `ids`.
-pub fn boards_for(s: &AppState, areas: &[String], ids: &[String]) -> crate::store::Result<Vec<Board>> {
+pub fn boards_for(s: &Shared, areas: &[String], ids: &[String]) -> crate::store::Result<Vec<Board>> {
     let boards: Vec<Board> = s.store.scan_json("board/")?;
     let mut out = Vec::new();
     for b in boards {

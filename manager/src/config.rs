@@ -31,7 +31,7 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Days of heartbeat history and online/offline transitions kept.
     pub heartbeat_days: u32,
-    /// Seconds between two bulletin rounds on a board (see README,
+    /// Seconds between two bulletin rounds on a board (see docs/source-system.md,
     /// "Bulletins on the board").
     pub bulletin_round_s: u32,
     /// Shortest polling interval an administrator may give a feed, seconds

@@ -2,7 +2,7 @@
 //! administrator attaches a feed URL to a registered source; a background
 //! task polls it at its interval and turns every entry into a
 //! `bangtin.bulletin/1` document that goes through exactly the same ingest
-//! path as `POST /api/v1/bulletins` ([`crate::api::ingest::ingest_bulletin`]),
+//! path as `POST /api/v1/bulletins` ([`crate::ingest::bulletin`]),
 //! so the same targets, version and duplicate rules hold.
 //!
 //! Each entry's document is rendered deterministically from the entry and
@@ -18,14 +18,14 @@
 //! status (Vietnamese reason, English in parentheses) and tried again at
 //! the next interval.
 
-use crate::api::ingest::{BulletinRecord, bulletin_key, ingest_bulletin};
 use crate::bulletin::{
     self, AreaLevel, AreaTarget, BoardContent, BoardItem, Bulletin, Priority, Schedule, Source, Targets,
 };
 use crate::error::AppError;
 use crate::model::{Board, Unit, key};
+use crate::records::{BulletinRecord, bulletin_key};
+use crate::shared::Shared;
 use crate::sources::{self, SourceRecord};
-use crate::state::AppState;
 use crate::store::{Op, Store, StoreExt};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
@@ -176,7 +176,7 @@ fn invalid(field: &str, m: impl Into<String>) -> AppError {
 
 /// Check a new feed against the store and the configuration; on success
 /// the record to store (status empty). Every refusal names its field.
-pub fn check_new(s: &AppState, n: NewFeed, id: String, by: String, now: DateTime<Utc>) -> Result<FeedRecord, AppError> {
+pub fn check_new(s: &Shared, n: NewFeed, id: String, by: String, now: DateTime<Utc>) -> Result<FeedRecord, AppError> {
     let src: SourceRecord = s.store.get_json(&sources::key_of(&n.source))?.ok_or_else(|| {
         invalid(
             "source",
@@ -405,7 +405,7 @@ fn check_targets(store: &dyn Store, src: &SourceRecord, t: &FeedTargets) -> Resu
 
 /// The poller: started with the server, runs until aborted. Each due feed
 /// is polled in its own task, never two polls of one feed at once.
-pub async fn run(s: Arc<AppState>) {
+pub async fn run(s: Arc<Shared>) {
     let client = match reqwest::Client::builder()
         .timeout(FETCH_TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
@@ -476,7 +476,7 @@ struct Polled {
 }
 
 /// Poll one feed now and record the outcome in its status.
-pub async fn poll_one(s: &Arc<AppState>, client: &reqwest::Client, feed: FeedRecord) {
+pub async fn poll_one(s: &Arc<Shared>, client: &reqwest::Client, feed: FeedRecord) {
     let started = Utc::now();
     let outcome = fetch_and_take(s, client, &feed).await;
     if let Err(e) = &outcome {
@@ -532,7 +532,7 @@ pub async fn poll_one(s: &Arc<AppState>, client: &reqwest::Client, feed: FeedRec
     }
 }
 
-async fn fetch_and_take(s: &Arc<AppState>, client: &reqwest::Client, feed: &FeedRecord) -> Result<Polled, String> {
+async fn fetch_and_take(s: &Arc<Shared>, client: &reqwest::Client, feed: &FeedRecord) -> Result<Polled, String> {
     let src = s
         .store
         .get_json::<SourceRecord>(&sources::key_of(&feed.source))
@@ -787,7 +787,7 @@ fn is_html(subtype: &str) -> bool {
 /// stored are a duplicate (nothing to do), anything else goes in as the
 /// next version. `Ok(true)` when a bulletin or version was taken.
 async fn take(
-    s: &Arc<AppState>,
+    s: &Arc<Shared>,
     feed: &FeedRecord,
     src: &SourceRecord,
     language: &str,
@@ -814,7 +814,7 @@ async fn take(
         None => 1,
     };
     let doc = render(feed, src, language, e, version, first_seen);
-    let (_, accepted) = ingest_bulletin(s, src, &doc).await?;
+    let accepted = crate::ingest::bulletin(s, src, &doc).await?;
     Ok(!accepted.duplicate)
 }
 

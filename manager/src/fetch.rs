@@ -10,14 +10,37 @@
 //! per file, [`crate::config::Config::max_upload_bytes`] per file.
 
 use crate::bulletin::{Audio, BoardItem, Bulletin};
-use crate::error::AppError;
 use crate::media::probe;
 use crate::model::MediaKind;
-use crate::state::AppState;
+use crate::shared::Shared;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
+
+/// Why a bulletin's media was not taken. Each names the JSON path of the
+/// field at fault (`board.items[2].url`); the HTTP side maps them to
+/// 413, 422 and 500.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// Larger than the manager takes.
+    #[error("tệp lớn hơn {limit} byte (media too large)")]
+    TooLarge { field: String, limit: u64 },
+    /// Unreachable, not the declared file, or not media a board can play.
+    #[error("{reason}")]
+    Refused { field: String, reason: String },
+    /// The manager's own disk or store failed.
+    #[error("{0}")]
+    Internal(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl FetchError {
+    fn internal(e: impl std::fmt::Display) -> Self {
+        FetchError::Internal(e.to_string())
+    }
+}
 
 /// One file a bulletin references.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,51 +95,58 @@ fn kind_vi(k: MediaKind) -> &'static str {
     }
 }
 
-fn unfetchable(r: &MediaRef, why: impl std::fmt::Display) -> AppError {
-    AppError::unprocessable(format!(
-        "không tải được tệp {}: {why} (could not fetch the media)",
-        r.url
-    ))
-    .field(format!("{}.url", r.path))
+fn unfetchable(r: &MediaRef, why: impl std::fmt::Display) -> FetchError {
+    FetchError::Refused {
+        field: format!("{}.url", r.path),
+        reason: format!("không tải được tệp {}: {why} (could not fetch the media)", r.url),
+    }
 }
 
 /// Download `r` into `tmp`, hashing as it comes; the hash must match.
-async fn download(s: &AppState, client: &reqwest::Client, r: &MediaRef, tmp: &PathBuf) -> Result<u64, AppError> {
+async fn download(s: &Shared, client: &reqwest::Client, r: &MediaRef, tmp: &PathBuf) -> Result<u64, FetchError> {
     let limit = s.cfg.max_upload_bytes;
     let resp = client.get(&r.url).send().await.map_err(|e| unfetchable(r, e))?;
     if !resp.status().is_success() {
         return Err(unfetchable(r, format!("HTTP {}", resp.status().as_u16())));
     }
     if resp.content_length().is_some_and(|n| n > limit) {
-        return Err(AppError::too_large(limit).field(format!("{}.url", r.path)));
+        return Err(FetchError::TooLarge {
+            field: format!("{}.url", r.path),
+            limit,
+        });
     }
-    let mut f = tokio::fs::File::create(tmp).await.map_err(AppError::internal)?;
+    let mut f = tokio::fs::File::create(tmp).await.map_err(FetchError::internal)?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut resp = resp;
     while let Some(chunk) = resp.chunk().await.map_err(|e| unfetchable(r, e))? {
         size += chunk.len() as u64;
         if size > limit {
-            return Err(AppError::too_large(limit).field(format!("{}.url", r.path)));
+            return Err(FetchError::TooLarge {
+                field: format!("{}.url", r.path),
+                limit,
+            });
         }
         hasher.update(&chunk);
-        f.write_all(&chunk).await.map_err(AppError::internal)?;
+        f.write_all(&chunk).await.map_err(FetchError::internal)?;
     }
-    f.sync_all().await.map_err(AppError::internal)?;
+    f.sync_all().await.map_err(FetchError::internal)?;
     let got = hex::encode(hasher.finalize());
     if got != r.sha256 {
-        return Err(AppError::unprocessable(format!(
-            "tệp tại {} có SHA-256 {got}, không khớp {} đã khai (media hash mismatch)",
-            r.url, r.sha256
-        ))
-        .field(format!("{}.sha256", r.path)));
+        return Err(FetchError::Refused {
+            field: format!("{}.sha256", r.path),
+            reason: format!(
+                "tệp tại {} có SHA-256 {got}, không khớp {} đã khai (media hash mismatch)",
+                r.url, r.sha256
+            ),
+        });
     }
     Ok(size)
 }
 
 /// Fetch, check and probe every file of `refs` not yet stored, then move
 /// them all into the media store. On any error nothing is stored.
-pub async fn fetch_all(s: &AppState, refs: &[MediaRef]) -> Result<(), AppError> {
+pub async fn fetch_all(s: &Shared, refs: &[MediaRef]) -> Result<(), FetchError> {
     let missing: Vec<&MediaRef> = refs
         .iter()
         .filter(|r| std::fs::metadata(s.media_path(&r.sha256)).is_err())
@@ -129,7 +159,7 @@ pub async fn fetch_all(s: &AppState, refs: &[MediaRef]) -> Result<(), AppError> 
         .timeout(Duration::from_secs(120))
         .redirect(reqwest::redirect::Policy::limited(3))
         .build()
-        .map_err(AppError::internal)?;
+        .map_err(FetchError::internal)?;
     let mut fetched: Vec<(PathBuf, &MediaRef)> = Vec::new();
     let mut result = Ok(());
     for r in missing {
@@ -145,23 +175,26 @@ pub async fn fetch_all(s: &AppState, refs: &[MediaRef]) -> Result<(), AppError> 
                 let t2 = tmp.clone();
                 tokio::task::spawn_blocking(move || probe(&t2))
                     .await
-                    .map_err(AppError::internal)
-                    .and_then(|p| p)
-                    .map_err(|e| {
-                        AppError::unprocessable(format!("tệp tại {}: {} (media refused)", r.url, e.detail.message))
-                            .field(format!("{}.url", r.path))
+                    .map_err(FetchError::internal)
+                    .and_then(|p| {
+                        p.map_err(|e| FetchError::Refused {
+                            field: format!("{}.url", r.path),
+                            reason: format!("tệp tại {}: {} (media refused)", r.url, e.detail.message),
+                        })
                     })
                     .and_then(|p| {
                         if p.kind == r.kind {
                             Ok(())
                         } else {
-                            Err(AppError::unprocessable(format!(
-                                "tệp tại {} là {}, không phải {} (media of another kind)",
-                                r.url,
-                                kind_vi(p.kind),
-                                kind_vi(r.kind)
-                            ))
-                            .field(format!("{}.url", r.path)))
+                            Err(FetchError::Refused {
+                                field: format!("{}.url", r.path),
+                                reason: format!(
+                                    "tệp tại {} là {}, không phải {} (media of another kind)",
+                                    r.url,
+                                    kind_vi(p.kind),
+                                    kind_vi(r.kind)
+                                ),
+                            })
                         }
                     })
             }
@@ -177,9 +210,9 @@ pub async fn fetch_all(s: &AppState, refs: &[MediaRef]) -> Result<(), AppError> 
         for (tmp, r) in &fetched {
             let dest = s.media_path(&r.sha256);
             if let Some(dir) = dest.parent() {
-                tokio::fs::create_dir_all(dir).await.map_err(AppError::internal)?;
+                tokio::fs::create_dir_all(dir).await.map_err(FetchError::internal)?;
             }
-            tokio::fs::rename(tmp, &dest).await.map_err(AppError::internal)?;
+            tokio::fs::rename(tmp, &dest).await.map_err(FetchError::internal)?;
         }
     }
     for (tmp, _) in &fetched {

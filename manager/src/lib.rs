@@ -7,6 +7,7 @@
 
 pub mod alerting;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod bulletin;
@@ -16,10 +17,13 @@ pub mod error;
 pub mod feeds;
 pub mod fetch;
 pub mod fleet;
+pub mod ingest;
 pub mod live;
 pub mod media;
 pub mod model;
+pub mod records;
 pub mod reporting;
+pub mod shared;
 pub mod shows;
 pub mod soak;
 pub mod sources;
@@ -62,10 +66,14 @@ pub async fn serve(
             }
         }
     });
-    let live = tokio::spawn(live::run(state.clone()));
-    let feeds = tokio::spawn(feeds::run(state.clone()));
-    let reports = tokio::spawn(reporting::run(state.clone()));
-    let speakers = tokio::spawn(speakers::run(state.clone()));
+    let live = tokio::spawn(live::run(
+        state.store.clone(),
+        state.live.clone(),
+        state.cfg.heartbeat_days,
+    ));
+    let feeds = tokio::spawn(feeds::run(state.shared.clone()));
+    let reports = tokio::spawn(reporting::run(state.shared.clone()));
+    let speakers = tokio::spawn(speakers::run(state.shared.clone(), state.speakers.clone()));
     let s3 = state.clone();
     let shutdown = async move {
         shutdown.await;

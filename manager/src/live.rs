@@ -5,7 +5,6 @@
 //! heartbeat history every hour.
 
 use crate::model::key;
-use crate::state::AppState;
 use crate::store::{Op, Store, StoreExt, prefix_end};
 use bangtin_layouts::wire::{BoardStatus, Command, DEFAULT_HEARTBEAT_SECONDS, MISSED_BEATS_OFFLINE, Push};
 use chrono::{DateTime, Duration, Utc};
@@ -368,8 +367,8 @@ pub fn compact(mut s: BoardStatus) -> BoardStatus {
 pub const MAX_ALERT_MEDIA: usize = 100;
 
 /// Mark silent boards offline and record the transitions.
-pub fn sweep(state: &AppState, now: DateTime<Utc>) {
-    let gone = state.live.sweep(now);
+pub fn sweep(store: &dyn Store, live: &Live, now: DateTime<Utc>) {
+    let gone = live.sweep(now);
     if gone.is_empty() {
         return;
     }
@@ -382,19 +381,20 @@ pub fn sweep(state: &AppState, now: DateTime<Utc>) {
             )
         })
         .collect();
-    if let Err(e) = state.store.apply(ops) {
+    if let Err(e) = store.apply(ops) {
         tracing::error!("không ghi được bảng tin mất kết nối (cannot record offline boards): {e}");
     }
     tracing::info!("{} bảng tin mất kết nối (boards went offline)", gone.len());
 }
 
 /// Delete history older than the retention, history beyond
-/// [`HISTORY_CAP`] per board, and stale commands. Blocking.
-pub fn prune(state: &AppState, now: DateTime<Utc>) -> crate::store::Result<()> {
-    let days = state.cfg.heartbeat_days.max(1);
+/// [`HISTORY_CAP`] per board, and stale commands; history is kept for
+/// `days` days. Blocking.
+pub fn prune(store: &dyn Store, live: &Live, days: u32, now: DateTime<Utc>) -> crate::store::Result<()> {
+    let days = days.max(1);
     let cut = micros(now - Duration::days(i64::from(days)));
     let hours = {
-        let mut last = lock(&state.live.last_prune);
+        let mut last = lock(&live.last_prune);
         let h = last.elapsed().as_secs_f64() / 3600.0;
         *last = std::time::Instant::now();
         h
@@ -402,9 +402,8 @@ pub fn prune(state: &AppState, now: DateTime<Utc>) -> crate::store::Result<()> {
     // Only a board writing faster than the cap allows over the retention
     // can be over it: look at those only (a reverse scan of the cap).
     let fast = (HISTORY_CAP as f64 / f64::from(days * 24) * hours.max(1.0)) as u32;
-    let store = &*state.store;
-    for (board, written) in state.live.take_written() {
-        if state.live.stopping() {
+    for (board, written) in live.take_written() {
+        if live.stopping() {
             return Ok(());
         }
         for coll in ["hbh", "boardevent"] {
@@ -437,9 +436,10 @@ pub fn prune(state: &AppState, now: DateTime<Utc>) -> crate::store::Result<()> {
     Ok(())
 }
 
-/// The background work, until [`Live::shut_down`].
-pub async fn run(state: Arc<AppState>) {
-    let mut stop = state.live.stop.subscribe();
+/// The background work, until [`Live::shut_down`]: sweeps for silent
+/// boards, prunes history older than `heartbeat_days`.
+pub async fn run(store: Arc<dyn Store>, live: Arc<Live>, heartbeat_days: u32) {
+    let mut stop = live.stop.subscribe();
     if *stop.borrow_and_update() {
         return;
     }
@@ -450,11 +450,11 @@ pub async fn run(state: Arc<AppState>) {
     loop {
         tokio::select! {
             _ = stop.changed() => return,
-            _ = sweep_tick.tick() => sweep(&state, Utc::now()),
+            _ = sweep_tick.tick() => sweep(&*store, &live, Utc::now()),
             _ = prune_tick.tick() => {
-                let s = state.clone();
+                let (store, live) = (store.clone(), live.clone());
                 // Stops between boards when the server stops.
-                match tokio::task::spawn_blocking(move || prune(&s, Utc::now())).await {
+                match tokio::task::spawn_blocking(move || prune(&*store, &live, heartbeat_days, Utc::now())).await {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => tracing::error!("dọn lịch sử nhịp lỗi (history pruning failed): {e}"),
                     Err(e) => tracing::error!("dọn lịch sử nhịp lỗi (history pruning failed): {e}"),

@@ -26,12 +26,12 @@
 //!
 //! `{item}` is the first 32 hex digits of SHA-256 of the board alert id.
 
-use crate::api::ingest::{AlertRecord, AlertState, BulletinRecord, BulletinState, Decision, bulletin_key};
 use crate::error::AppError;
 use crate::live::{Beat, Live, Transition};
 use crate::model::{AuditEntry, Board, Unit};
+use crate::records::{AlertRecord, AlertState, BulletinRecord, BulletinState, Decision, bulletin_key};
+use crate::shared::Shared;
 use crate::sources::SourceRecord;
-use crate::state::AppState;
 use crate::store::{Op, Store, StoreExt, prefix_end};
 use bangtin_layouts::alerts::AlertSet;
 use bangtin_layouts::time::{DEFAULT_TZ, local_midnight, local_to_utc};
@@ -224,7 +224,7 @@ fn get_lenient<T: DeserializeOwned>(store: &dyn Store, k: &str) -> crate::store:
 /// sent now, or the board answered 304 for it. The first time, each item
 /// of the set gets its receipt. Never fails the board's request: a problem
 /// is logged.
-pub fn fetched(s: &AppState, board: &str, version: u64, payload: &str, now: DateTime<Utc>) {
+pub fn fetched(s: &Shared, board: &str, version: u64, payload: &str, now: DateTime<Utc>) {
     if let Err(e) = record_fetch(&*s.store, board, version, payload, now) {
         tracing::warn!(
             "không ghi được việc bảng tin {board} nhận bộ cảnh báo {version}: {e} (fetch not recorded for reports)"
@@ -1461,12 +1461,7 @@ struct Round {
 
 /// Build the reports of `items` of `src` and keep those that changed since
 /// the last push. Blocking.
-fn round(
-    s: &AppState,
-    src: &SourceRecord,
-    items: &BTreeSet<ItemRef>,
-    now: DateTime<Utc>,
-) -> crate::store::Result<Round> {
+fn round(s: &Shared, src: &SourceRecord, items: &BTreeSet<ItemRef>, now: DateTime<Utc>) -> crate::store::Result<Round> {
     let store = &*s.store;
     let world = World::load(store, &s.cfg.timezone)?;
     let alerts: Vec<AlertRecord> = if items.iter().any(|i| matches!(i, ItemRef::Alert(_))) {
@@ -1588,7 +1583,7 @@ struct Due {
     failures: u32,
 }
 
-fn fold_all(s: &AppState) -> crate::store::Result<()> {
+fn fold_all(s: &Shared) -> crate::store::Result<()> {
     let world = World::load(&*s.store, &s.cfg.timezone)?;
     for b in &world.boards {
         fold_board(&*s.store, &b.id, world.tz(&b.unit))?;
@@ -1598,7 +1593,7 @@ fn fold_all(s: &AppState) -> crate::store::Result<()> {
 
 /// Drop fetch records older than [`FETCH_KEEP_DAYS`], and the per-board
 /// records of removed boards (their proof of play is gone with them).
-fn clean(s: &AppState, now: DateTime<Utc>) -> crate::store::Result<()> {
+fn clean(s: &Shared, now: DateTime<Utc>) -> crate::store::Result<()> {
     let store = &*s.store;
     let cut = now - Duration::days(FETCH_KEEP_DAYS);
     let old: Vec<Op> = store
@@ -1624,8 +1619,8 @@ fn clean(s: &AppState, now: DateTime<Utc>) -> crate::store::Result<()> {
 }
 
 async fn blocking<T: Send + 'static>(
-    s: &Arc<AppState>,
-    f: impl FnOnce(&AppState) -> crate::store::Result<T> + Send + 'static,
+    s: &Arc<Shared>,
+    f: impl FnOnce(&Shared) -> crate::store::Result<T> + Send + 'static,
 ) -> Result<T, String> {
     let s = s.clone();
     match tokio::task::spawn_blocking(move || f(&s)).await {
@@ -1639,7 +1634,7 @@ async fn blocking<T: Send + 'static>(
 /// every minute, clean up hourly, and push changed reports to each source
 /// with a `report_url` every `report_every_s` (failures back off, doubling
 /// up to an hour). Runs until aborted.
-pub async fn run(s: Arc<AppState>) {
+pub async fn run(s: Arc<Shared>) {
     let http = match reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(20))
         .redirect(reqwest::redirect::Policy::none())

@@ -4,7 +4,7 @@
 
 use crate::error::{AppError, Problem};
 use crate::model::{Board, LayoutRecord, Media, ScheduleRecord, Target, Unit, key};
-use crate::state::AppState;
+use crate::shared::Shared;
 use crate::store::StoreExt;
 use bangtin_layouts::schedule::{Layer, compile};
 use bangtin_layouts::show::{SHOW_SCHEMA, Show, ShowMedia};
@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Schedules that apply to `board`, with their specificity.
-pub fn schedules_for(state: &AppState, board: &Board) -> Result<Vec<(ScheduleRecord, u8)>, AppError> {
+pub fn schedules_for(state: &Shared, board: &Board) -> Result<Vec<(ScheduleRecord, u8)>, AppError> {
     let all: Vec<ScheduleRecord> = state.store.scan_json("schedule/")?;
     Ok(all
         .into_iter()
@@ -41,7 +41,7 @@ pub fn layout_media(layout: &bangtin_layouts::raw::RawLayout) -> BTreeSet<String
 }
 
 /// The show `board` should play from `now` on (unsigned).
-pub fn compile_show(state: &AppState, board: &Board, now: DateTime<Utc>) -> Result<Show, AppError> {
+pub fn compile_show(state: &Shared, board: &Board, now: DateTime<Utc>) -> Result<Show, AppError> {
     let unit: Unit = state
         .store
         .get_json(&key::unit(&board.unit))?
@@ -116,7 +116,7 @@ pub fn compile_show(state: &AppState, board: &Board, now: DateTime<Utc>) -> Resu
 }
 
 /// Does any published show use media `sha`?
-pub fn media_in_use(state: &AppState, sha: &str) -> Result<Vec<String>, AppError> {
+pub fn media_in_use(state: &Shared, sha: &str) -> Result<Vec<String>, AppError> {
     let shows: Vec<bangtin_layouts::show::SignedShow> = state.store.scan_json("show/")?;
     Ok(shows
         .iter()

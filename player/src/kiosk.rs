@@ -145,18 +145,28 @@ pub fn run_headless(layout: Layout, opts: &Options) -> Result<()> {
     }
 }
 
+/// How a run of the board ended without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The window was closed or `--run-for` ran out.
+    Stopped,
+    /// The manager asked for a restart; the screen in front of the board
+    /// was recorded as interrupted. The caller (`main`) restarts.
+    Restart,
+}
+
 /// Windowed `run`.
 pub fn run_window(layout: Layout, opts: Options) -> Result<()> {
-    run_app(Some(layout), None, opts)
+    run_app(Some(layout), None, opts).map(|_| ())
 }
 
 /// Windowed `run` of a board driven by its manager: the director picks
 /// the screen.
-pub fn run_window_managed(director: Director, opts: Options) -> Result<()> {
+pub fn run_window_managed(director: Director, opts: Options) -> Result<Ended> {
     run_app(None, Some(director), opts)
 }
 
-fn run_app(layout: Option<Layout>, director: Option<Director>, opts: Options) -> Result<()> {
+fn run_app(layout: Option<Layout>, director: Option<Director>, opts: Options) -> Result<Ended> {
     let event_loop = EventLoop::new().context("không mở được vòng lặp sự kiện cửa sổ (no event loop)")?;
     let mut app = App {
         layout,
@@ -171,7 +181,8 @@ fn run_app(layout: Option<Layout>, director: Option<Director>, opts: Options) ->
         .context("vòng lặp sự kiện dừng bất thường (event loop failed)")?;
     match app.error {
         Some(e) => Err(e),
-        None => Ok(()),
+        None if app.state.as_ref().is_some_and(|s| s.restart) => Ok(Ended::Restart),
+        None => Ok(Ended::Stopped),
     }
 }
 
@@ -213,6 +224,8 @@ struct Running {
     first_frame_logged: bool,
     director: Option<Director>,
     format: wgpu::TextureFormat,
+    /// The director asked for a restart: the event loop ends.
+    restart: bool,
 }
 
 fn window_id_x11(window: &Window) -> Option<u32> {
@@ -360,6 +373,7 @@ impl App {
             frame_interval: Duration::from_secs_f64(1.0 / fps),
             stats: FrameStats::default(),
             first_frame_logged: false,
+            restart: false,
             director,
             format,
         })
@@ -401,6 +415,8 @@ impl ApplicationHandler for App {
         if let Err(e) = result {
             self.error = Some(e);
             el.exit();
+        } else if s.restart {
+            el.exit();
         }
     }
 
@@ -421,6 +437,7 @@ impl ApplicationHandler for App {
             return;
         }
         match s.frame(self.started) {
+            Ok(_) if s.restart => el.exit(),
             Ok(next) => el.set_control_flow(ControlFlow::WaitUntil(next)),
             Err(e) => {
                 self.error = Some(e);
@@ -570,9 +587,9 @@ impl Running {
                     Err(e) => d.error(format!("không chụp được màn hình: {e:#} (screenshot)")),
                 }
             }
-            if d.restart_requested() {
+            if d.restart_requested() && !self.restart {
                 d.interrupt(&self.scene, t);
-                crate::board::run::restart();
+                self.restart = true;
             }
             self.director = Some(d);
         }

@@ -311,7 +311,7 @@ fn run_board(a: RunArgs) -> Result<()> {
     use bangtin_player::board::{config, run};
     let size = parse_size(&a.size).map_err(|e| bad(format!("--size {e}")))?;
     let opts = kiosk_options(&a)?;
-    run::run(
+    let ended = run::run(
         run::BoardOptions {
             manager: a.manager,
             config_dir: a.config_dir.unwrap_or_else(config::default_config_dir),
@@ -322,5 +322,21 @@ fn run_board(a: RunArgs) -> Result<()> {
             headless: a.headless,
         },
         opts,
-    )
+    )?;
+    match ended {
+        kiosk::Ended::Restart => restart(),
+        kiosk::Ended::Stopped => Ok(()),
+    }
+}
+
+/// Replace this process with a fresh copy of itself (same arguments): a
+/// restart the manager asked for, after the board recorded what it was
+/// showing as interrupted.
+fn restart() -> ! {
+    use std::os::unix::process::CommandExt;
+    tracing::info!("khởi động lại trình phát theo lệnh từ máy chủ (restarting)");
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
+    let err = std::process::Command::new(exe).args(std::env::args_os().skip(1)).exec();
+    tracing::error!("không khởi động lại được: {err} (restart failed)");
+    std::process::exit(1);
 }

@@ -7,11 +7,12 @@
 //! (rejecting an approved one takes it off the boards); a new version from
 //! the source starts with no decisions.
 
-use super::ingest::{BulletinEdits, BulletinRecord, BulletinState, Decision, INGEST, announce, bulletin_key};
 use super::{audit, now};
 use crate::auth::Officer;
 use crate::error::{ApiResult, AppError, AppJson, AppPath, ErrorBody};
+use crate::ingest::{INGEST, announce};
 use crate::model::{Board, Unit, key};
+use crate::records::{BulletinEdits, BulletinRecord, BulletinState, Decision, bulletin_key};
 use crate::state::AppState;
 use crate::store::{Op, Store, StoreExt};
 use axum::extract::State;

@@ -3,14 +3,16 @@
 //! 1.2 alerts, each request signed with the source's own key (see
 //! [`crate::sources`]). What is accepted is stored whole, once per id and
 //! version; what is refused gets a 4xx naming the field and the reason and
-//! leaves nothing behind.
+//! leaves nothing behind. The rules are [`crate::ingest`]'s; these
+//! handlers check the signature and content type, call them and map
+//! their refusals.
 
 use super::{CREATED, audit, now};
 use crate::auth::Officer;
-use crate::bulletin::{self, Bulletin, Priority};
-use crate::cap::{self, CapAlert, MsgType};
 use crate::error::{ApiResult, AppError, AppJson, ErrorBody};
+use crate::ingest::{self, Accepted};
 use crate::model::{Unit, key};
+use crate::records::BulletinRecord;
 use crate::sources::{self, SourceRecord, SourceView};
 use crate::state::AppState;
 use crate::store::{Op, Store, StoreExt};
@@ -18,10 +20,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use base64::Engine;
-use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
@@ -217,140 +217,7 @@ pub async fn list_sources(State(s): State<Arc<AppState>>, who: Officer) -> ApiRe
     Ok(AppJson(all.iter().map(SourceView::from).collect()))
 }
 
-/// Where a bulletin stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BulletinState {
-    /// A normal bulletin waiting for an editor of its commune.
-    Pending,
-    /// Approved, or priority/emergency (no approval needed): to be shown.
-    Live,
-    Rejected,
-    Cancelled,
-    /// A newer version or another bulletin replaced it.
-    Superseded,
-}
-
-/// A bulletin as stored.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct BulletinRecord {
-    pub source: String,
-    pub id: String,
-    pub version: u64,
-    pub priority: String,
-    pub state: BulletinState,
-    pub title: String,
-    /// Administrative codes and board ids it targets.
-    pub areas: Vec<String>,
-    pub boards: Vec<String>,
-    pub received: DateTime<Utc>,
-    /// SHA-256 of the document as received.
-    pub sha256: String,
-    /// The document as received.
-    pub document: String,
-    /// Normal bulletins: each targeted commune's editor's decision, by
-    /// commune code (absent: still waiting there). A new version starts
-    /// with none.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub decisions: std::collections::BTreeMap<String, Decision>,
-    /// SHA-256 of every file it references (fetched and checked on
-    /// arrival, kept in the media store).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub media: Vec<String>,
-}
-
-/// An editor's decision on a normal bulletin for one commune.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Decision {
-    pub approved: bool,
-    /// Who decided (`user:<name>`).
-    pub by: String,
-    pub at: DateTime<Utc>,
-    /// Why it was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// What the editor changed before approving (shown instead of the
-    /// source's text on that commune's boards).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub edits: Option<BulletinEdits>,
-}
-
-/// Texts an editor may change when approving; absent fields keep the
-/// source's.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BulletinEdits {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
-    /// The main text on the board.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticker: Option<String>,
-}
-
-/// What an ingest request did.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Accepted {
-    pub id: String,
-    pub version: u64,
-    pub state: String,
-    /// The same id and version was already accepted: nothing changed.
-    pub duplicate: bool,
-}
-
-pub(crate) fn bulletin_key(source: &str, id: &str) -> String {
-    format!("bulletin/{source}/{id}")
-}
-
-fn sha_hex(b: &[u8]) -> String {
-    hex::encode(Sha256::digest(b))
-}
-
-/// Every target must be a unit we know and inside the source's units; every
-/// board id must exist there too.
-fn check_targets(store: &dyn Store, src: &SourceRecord, areas: &[String], boards: &[String]) -> Result<(), AppError> {
-    let parent_of = |c: &str| {
-        store
-            .get_json::<Unit>(&key::unit(c))
-            .ok()
-            .flatten()
-            .and_then(|u| u.parent)
-    };
-    let unknown: Vec<&String> = areas
-        .iter()
-        .filter(|c| store.get(&key::unit(c)).ok().flatten().is_none())
-        .collect();
-    if !unknown.is_empty() {
-        return Err(AppError::unprocessable(format!(
-            "không có đơn vị hành chính mã {unknown:?} (unknown target codes)"
-        ))
-        .field("targets.areas"));
-    }
-    if let Some(c) = areas.iter().find(|c| !sources::covers(&src.units, c, parent_of)) {
-        return Err(AppError::forbidden(format!(
-            "nguồn tin không được gửi tới đơn vị {c} (target outside the source's units)"
-        ))
-        .field("targets.areas"));
-    }
-    for b in boards {
-        let board: Option<crate::model::Board> = store.get_json(&key::board(b))?;
-        match board {
-            Some(bd) if sources::covers(&src.units, &bd.unit, parent_of) => {}
-            _ => {
-                return Err(AppError::unprocessable(format!(
-                    "không có bảng tin {b} trong đơn vị của nguồn (unknown board)"
-                ))
-                .field("targets.boards"));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Send a bulletin (source systems; signed, see the README). Normal
+/// Send a bulletin (source systems; signed, see docs/source-system.md). Normal
 /// bulletins wait for an editor of each targeted commune; priority and
 /// emergency ones go live at once. The same id and version sent again is
 /// accepted once; a lower version is refused.
@@ -368,137 +235,18 @@ pub async fn post_bulletin(
 ) -> ApiResult<(StatusCode, AppJson<Accepted>)> {
     let src = sources::verify(&*s.store, &headers, "POST", uri.path(), &body, now())?;
     content_type(&headers, &["application/json"])?;
-    let (status, accepted) = ingest_bulletin(&s, &src, &body).await?;
-    Ok((status, AppJson(accepted)))
+    accepted(ingest::bulletin(&s, &src, &body).await?)
 }
 
-/// Take in one `bangtin.bulletin/1` document from source `src` (already
-/// authenticated): validate, check targets, apply the version rules, store
-/// and announce. Shared by the HTTP endpoint and the feed poller. Returns
-/// 202 for a new version, 200 for a duplicate.
-pub async fn ingest_bulletin(
-    s: &Arc<AppState>,
-    src: &SourceRecord,
-    body: &[u8],
-) -> Result<(StatusCode, Accepted), AppError> {
-    if body.len() > bulletin::MAX_BYTES {
-        return Err(AppError::too_large(bulletin::MAX_BYTES as u64));
-    }
-    let b: Bulletin = bulletin::parse(body).map_err(|e| AppError::unprocessable(e.reason.clone()).field(e.path))?;
-    let areas: Vec<String> = b.area_codes().into_iter().map(str::to_string).collect();
-    check_targets(&*s.store, src, &areas, &b.targets.boards)?;
-    let k = bulletin_key(&src.id, &b.id);
-    let sha = sha_hex(body);
-    // Media by URL, fetched and checked before anything is stored (not
-    // under the ingest lock: emergencies must not wait for downloads).
-    // A version that will be refused below fetches nothing.
-    let media = crate::fetch::refs(&b);
-    let stale = s
-        .store
-        .get_json::<BulletinRecord>(&k)?
-        .is_some_and(|old| old.version >= b.version);
-    if !stale && !b.cancel {
-        crate::fetch::fetch_all(s, &media).await?;
-    }
-    let _g = INGEST.lock().await;
-    let previous = s.store.get_json::<BulletinRecord>(&k)?;
-    if let Some(old) = previous.clone() {
-        if old.version == b.version {
-            if old.sha256 == sha {
-                return Ok((
-                    StatusCode::OK,
-                    Accepted {
-                        id: old.id,
-                        version: old.version,
-                        state: state_name(old.state),
-                        duplicate: true,
-                    },
-                ));
-            }
-            return Err(AppError::conflict(format!(
-                "phiên bản {} của bản tin {} đã nhận với nội dung khác; hãy tăng version (same version, different content)",
-                b.version, b.id
-            ))
-            .field("version"));
-        }
-        if old.version > b.version {
-            return Err(AppError::conflict(format!(
-                "đã có phiên bản {} mới hơn của bản tin {} (a newer version exists)",
-                old.version, b.id
-            ))
-            .field("version"));
-        }
-    }
-    let state = if b.cancel {
-        BulletinState::Cancelled
+/// 202 for what was taken, 200 for a duplicate.
+fn accepted(a: Accepted) -> ApiResult<(StatusCode, AppJson<Accepted>)> {
+    let status = if a.duplicate {
+        StatusCode::OK
     } else {
-        match b.priority {
-            Priority::Normal => BulletinState::Pending,
-            Priority::Priority | Priority::Emergency => BulletinState::Live,
-        }
+        StatusCode::ACCEPTED
     };
-    let mut ops = Vec::new();
-    if let Some(other) = &b.supersedes {
-        let ok = bulletin_key(&src.id, other);
-        if let Some(mut o) = s.store.get_json::<BulletinRecord>(&ok)? {
-            o.state = BulletinState::Superseded;
-            ops.push(Op::put(ok, &o));
-        }
-    }
-    // A cancel may name no targets: it withdraws the bulletin wherever it went.
-    let (areas, boards) = match &previous {
-        Some(p) if b.cancel && areas.is_empty() && b.targets.boards.is_empty() => (p.areas.clone(), p.boards.clone()),
-        _ => (areas, b.targets.boards.clone()),
-    };
-    let rec = BulletinRecord {
-        source: src.id.clone(),
-        id: b.id.clone(),
-        version: b.version,
-        priority: priority_name(b.priority).to_string(),
-        state,
-        title: b.title.clone(),
-        areas,
-        boards,
-        received: now(),
-        sha256: sha,
-        document: String::from_utf8_lossy(body).into_owned(),
-        decisions: Default::default(),
-        media: media.iter().map(|m| m.sha256.clone()).collect(),
-    };
-    ops.push(Op::put(&k, &rec));
-    ops.push(audit(
-        &*s.store,
-        &format!("source:{}", src.id),
-        "bulletin.receive",
-        &b.id,
-        None,
-        None,
-    )?);
-    s.store.commit(ops)?;
-    if b.priority != Priority::Normal || b.cancel || b.supersedes.is_some() || previous.is_some() {
-        // Where it was shown before (an earlier version may have targeted
-        // other places) and where it goes now.
-        let mut areas = rec.areas.clone();
-        let mut boards = rec.boards.clone();
-        if let Some(p) = &previous {
-            areas.extend(p.areas.iter().cloned());
-            boards.extend(p.boards.iter().cloned());
-        }
-        announce(s, &areas, &boards)?;
-    }
-    Ok((
-        StatusCode::ACCEPTED,
-        Accepted {
-            id: rec.id,
-            version: rec.version,
-            state: state_name(state),
-            duplicate: false,
-        },
-    ))
+    Ok((status, AppJson(a)))
 }
-
-/// Serialises read-check-write of ingest records within this manager.
-pub(crate) static INGEST: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn content_type(h: &HeaderMap, allowed: &[&str]) -> Result<(), AppError> {
     let ct = h
@@ -520,56 +268,6 @@ fn content_type(h: &HeaderMap, allowed: &[&str]) -> Result<(), AppError> {
     }
 }
 
-fn priority_name(p: Priority) -> &'static str {
-    match p {
-        Priority::Normal => "normal",
-        Priority::Priority => "priority",
-        Priority::Emergency => "emergency",
-    }
-}
-
-fn state_name<T: Serialize>(s: T) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// Where an alert stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertState {
-    /// Actual and in force.
-    Live,
-    /// Test, Exercise, System or Draft: kept and previewable, never shown.
-    NotLive,
-    /// Replaced by an Update.
-    Updated,
-    Cancelled,
-}
-
-/// A CAP alert as stored.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AlertRecord {
-    pub source: String,
-    pub identifier: String,
-    pub sender: String,
-    pub sent: DateTime<chrono::FixedOffset>,
-    pub msg_type: String,
-    pub state: AlertState,
-    pub emergency: bool,
-    pub risk_level: Option<u8>,
-    pub headline: Option<String>,
-    pub areas: Vec<String>,
-    pub expires: Option<DateTime<chrono::FixedOffset>>,
-    pub received: DateTime<Utc>,
-    pub document: String,
-}
-
-fn alert_key(sender: &str, identifier: &str) -> String {
-    format!("alert/{}", sha_hex(format!("{sender},{identifier}").as_bytes()))
-}
-
 /// Send a CAP 1.2 alert (source systems; signed). Only `status=Actual`
 /// goes live; Test and Exercise are kept. Update and Cancel act on the
 /// alerts their `references` name. Urgency Immediate with severity
@@ -588,110 +286,7 @@ pub async fn post_alert(
 ) -> ApiResult<(StatusCode, AppJson<Accepted>)> {
     let src = sources::verify(&*s.store, &headers, "POST", uri.path(), &body, now())?;
     content_type(&headers, &["application/cap+xml", "application/xml", "text/xml"])?;
-    if body.len() > cap::MAX_BYTES {
-        return Err(AppError::too_large(cap::MAX_BYTES as u64));
-    }
-    let a: CapAlert = cap::parse(&body).map_err(|e| AppError::unprocessable(e.reason.clone()).field(e.path))?;
-    let areas = a.area_codes();
-    check_targets(&*s.store, &src, &areas, &[])?;
-    let k = alert_key(&a.sender, &a.identifier);
-    let sha = sha_hex(&body);
-    let _g = INGEST.lock().await;
-    if let Some(old) = s.store.get_json::<AlertRecord>(&k)? {
-        if sha_hex(old.document.as_bytes()) == sha {
-            return Ok((
-                StatusCode::OK,
-                AppJson(Accepted {
-                    id: old.identifier,
-                    version: 1,
-                    state: state_name(old.state),
-                    duplicate: true,
-                }),
-            ));
-        }
-        return Err(AppError::conflict(format!(
-            "cảnh báo {} của {} đã nhận với nội dung khác; CAP đổi nội dung bằng msgType Update (identifier reused)",
-            a.identifier, a.sender
-        ))
-        .field("identifier"));
-    }
-    let mut ops = Vec::new();
-    if matches!(a.msg_type, MsgType::Update | MsgType::Cancel) {
-        let mut found = 0;
-        for r in &a.references {
-            let rk = alert_key(&r.sender, &r.identifier);
-            if let Some(mut o) = s.store.get_json::<AlertRecord>(&rk)? {
-                if o.source != src.id {
-                    return Err(AppError::forbidden(format!(
-                        "cảnh báo {} do nguồn khác gửi (referenced alert belongs to another source)",
-                        r.identifier
-                    ))
-                    .field("references"));
-                }
-                o.state = if a.msg_type == MsgType::Cancel {
-                    AlertState::Cancelled
-                } else {
-                    AlertState::Updated
-                };
-                ops.push(Op::put(rk, &o));
-                found += 1;
-            }
-        }
-        if found == 0 {
-            return Err(AppError::unprocessable(
-                "references không trỏ tới cảnh báo nào đã nhận (no referenced alert was received)",
-            )
-            .field("references"));
-        }
-    }
-    let info = a.board_info();
-    let state = match (a.goes_live(), a.msg_type) {
-        (_, MsgType::Cancel) => AlertState::Cancelled,
-        (true, _) => AlertState::Live,
-        (false, _) => AlertState::NotLive,
-    };
-    let rec = AlertRecord {
-        source: src.id.clone(),
-        identifier: a.identifier.clone(),
-        sender: a.sender.clone(),
-        sent: a.sent,
-        msg_type: state_name(a.msg_type),
-        state,
-        emergency: a.is_emergency(),
-        risk_level: a.risk_level(),
-        headline: info.and_then(|i| i.headline.clone()),
-        areas,
-        expires: a.expires(),
-        received: now(),
-        document: String::from_utf8_lossy(&body).into_owned(),
-    };
-    ops.push(Op::put(&k, &rec));
-    ops.push(audit(
-        &*s.store,
-        &format!("source:{}", src.id),
-        "alert.receive",
-        &a.identifier,
-        None,
-        None,
-    )?);
-    s.store.commit(ops)?;
-    // Cancelled and updated alerts may cover other areas than this one.
-    let mut areas = rec.areas.clone();
-    for r in &a.references {
-        if let Some(o) = s.store.get_json::<AlertRecord>(&alert_key(&r.sender, &r.identifier))? {
-            areas.extend(o.areas);
-        }
-    }
-    announce(&s, &areas, &[])?;
-    Ok((
-        StatusCode::ACCEPTED,
-        AppJson(Accepted {
-            id: rec.identifier,
-            version: 1,
-            state: state_name(state),
-            duplicate: false,
-        }),
-    ))
+    accepted(ingest::alert(&s, &src, &body).await?)
 }
 
 /// Bulletins addressed to a unit (its own code, its province's, or one of
@@ -761,15 +356,4 @@ pub async fn own_alerts(
         axum::http::HeaderValue::from_str(&etag).map_err(AppError::internal)?,
     );
     Ok(r)
-}
-
-/// Recompile and push the alert sets of the boards `areas`/`boards` cover.
-pub(crate) fn announce(s: &AppState, areas: &[String], boards: &[String]) -> Result<(), AppError> {
-    let affected = crate::alerting::boards_for(s, areas, boards)?;
-    let n = crate::alerting::refresh(s, &affected, now())?;
-    s.speakers.wake();
-    if n > 0 {
-        tracing::info!("cảnh báo gửi tới {n} bảng tin (alert sets pushed)");
-    }
-    Ok(())
 }

@@ -12,15 +12,14 @@ mod layouts;
 mod live;
 mod playlog;
 mod ranges;
+mod refusals;
 mod reports;
 mod schedules;
 mod screens;
 mod speakers;
 
 use crate::error::{AppError, ErrorBody};
-use crate::model::{AuditEntry, key};
 use crate::state::AppState;
-use crate::store::{Op, Store};
 use axum::Router;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -179,33 +178,6 @@ pub(crate) fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
-/// A fresh id with a type prefix: `lay_12`, `brd_40`, …
-pub(crate) fn new_id(store: &dyn Store, prefix: &str) -> Result<String, AppError> {
-    Ok(format!("{prefix}_{}", store.next_id()?))
-}
-
-/// The audit record of a change, to go in the change's own batch.
-pub(crate) fn audit(
-    store: &dyn Store,
-    actor: &str,
-    action: &str,
-    target: &str,
-    unit: Option<&str>,
-    detail: Option<serde_json::Value>,
-) -> Result<Op, AppError> {
-    let seq = store.next_id()?;
-    Ok(Op::put(
-        key::audit(seq),
-        &AuditEntry {
-            seq,
-            at: now(),
-            actor: actor.to_string(),
-            action: action.to_string(),
-            target: target.to_string(),
-            unit: unit.map(str::to_string),
-            detail,
-        },
-    ))
-}
+pub(crate) use crate::audit::{audit, new_id};
 
 pub(crate) const CREATED: StatusCode = StatusCode::CREATED;

@@ -11,10 +11,10 @@
 //!   `GET /api/v1/units/{unit}/stats` — figures per commune over a period.
 
 use super::now;
-use crate::api::ingest::{AlertRecord, BulletinRecord, bulletin_key};
 use crate::auth::Officer;
 use crate::error::{ApiResult, AppError, AppJson, AppPath, AppQuery, ErrorBody};
 use crate::model::{Board, Unit, key};
+use crate::records::{AlertRecord, BulletinRecord, bulletin_key};
 use crate::reporting::{self, Item, ItemKind, Report, Stats, World};
 use crate::sources;
 use crate::state::AppState;

@@ -171,7 +171,7 @@ pub async fn create_speaker(
         Op::put(zone_key(&zone.id), &zone),
         audit(&*s.store, &who.actor(), "speaker.create", &zone.id, Some(&unit), None)?,
     ])?;
-    s.speakers.wake();
+    s.wake_speakers();
     Ok((CREATED, AppJson(zone)))
 }
 
@@ -196,6 +196,6 @@ pub async fn delete_speaker(
         ops.push(Op::del(k));
     }
     s.store.commit(ops)?;
-    s.speakers.wake();
+    s.wake_speakers();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -22,7 +22,7 @@ pub mod sound;
 
 use crate::alerting::Speech;
 use crate::model::{Unit, key};
-use crate::state::AppState;
+use crate::shared::Shared;
 use crate::store::{Op, StoreExt};
 use bangtin_layouts::alerts::{AlertLevel, BoardAlert};
 use chrono::{DateTime, Duration as Span, NaiveTime, TimeZone, Timelike, Utc};
@@ -93,29 +93,14 @@ pub struct ZoneStatus {
     pub error: Option<String>,
 }
 
-/// The speakers' shared state: a wake-up signal (a change to alerts,
-/// bulletins or zones) and each zone's status.
-#[derive(Debug)]
+/// Each loudspeaker zone's status (the wake-up signal — a change to
+/// alerts, bulletins or zones — is [`Shared::speakers_wake`]).
+#[derive(Debug, Default)]
 pub struct Speakers {
-    wake: watch::Sender<u64>,
     status: Mutex<HashMap<String, ZoneStatus>>,
 }
 
-impl Default for Speakers {
-    fn default() -> Self {
-        Speakers {
-            wake: watch::channel(0).0,
-            status: Mutex::default(),
-        }
-    }
-}
-
 impl Speakers {
-    /// Something changed: every zone looks again at what is due.
-    pub fn wake(&self) {
-        self.wake.send_modify(|n| *n = n.wrapping_add(1));
-    }
-
     pub fn status(&self, zone: &str) -> ZoneStatus {
         self.status
             .lock()
@@ -150,7 +135,7 @@ fn slot_start(a: &BoardAlert, now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc
 
 /// What `zone` owes now, most urgent first: emergencies (most severe
 /// first), then priority, then normal items.
-pub fn due(s: &AppState, zone: &SpeakerZone, now: DateTime<Utc>) -> crate::store::Result<Vec<Due>> {
+pub fn due(s: &Shared, zone: &SpeakerZone, now: DateTime<Utc>) -> crate::store::Result<Vec<Due>> {
     let tz: Tz = s
         .store
         .get_json::<Unit>(&key::unit(&zone.unit))?
@@ -190,7 +175,7 @@ pub fn due(s: &AppState, zone: &SpeakerZone, now: DateTime<Utc>) -> crate::store
 
 /// The sound of one announcement: chime (emergencies), then the text and
 /// the sound file, `repeats` times with pauses between.
-fn prepare(s: &AppState, d: &Due) -> anyhow::Result<Vec<i16>> {
+fn prepare(s: &Shared, d: &Due) -> anyhow::Result<Vec<i16>> {
     let mut once = Vec::new();
     if let Some(t) = &d.speech.text {
         once.extend(sound::speak(t, &s.tmp_dir)?);
@@ -234,7 +219,7 @@ enum Outcome {
 
 /// Should `d`, being read, give way? Yes if it is no longer owed
 /// (cancelled, expired, out of its slot) or a more urgent item is.
-fn gives_way(s: &AppState, zone: &SpeakerZone, d: &Due) -> bool {
+fn gives_way(s: &Shared, zone: &SpeakerZone, d: &Due) -> bool {
     match due(s, zone, Utc::now()) {
         Ok(list) => {
             !list.iter().any(|x| x.speech.key == d.speech.key)
@@ -245,7 +230,7 @@ fn gives_way(s: &AppState, zone: &SpeakerZone, d: &Due) -> bool {
 }
 
 async fn stream(
-    s: &Arc<AppState>,
+    s: &Arc<Shared>,
     zone: &SpeakerZone,
     d: &Due,
     pcm: &[i16],
@@ -284,7 +269,8 @@ async fn stream(
 }
 
 async fn announce(
-    s: &Arc<AppState>,
+    s: &Arc<Shared>,
+    st: &Speakers,
     zone: &SpeakerZone,
     d: &Due,
     wake: &mut watch::Receiver<u64>,
@@ -295,8 +281,7 @@ async fn announce(
     let groups = ctl.groups().await?;
     let (s2, d2) = (s.clone(), d.clone());
     let pcm = tokio::task::spawn_blocking(move || prepare(&s2, &d2)).await??;
-    s.speakers
-        .update(&zone.id, |st| st.clients = Some(snapcast::connected(&groups)));
+    st.update(&zone.id, |z| z.clients = Some(snapcast::connected(&groups)));
     let emergency = d.alert.level == AlertLevel::Emergency;
     let saved = if emergency {
         Some(snapcast::take_over(&mut ctl, &zone.stream, zone.volume).await?)
@@ -317,7 +302,7 @@ async fn announce(
     outcome
 }
 
-fn remember(s: &AppState, zone: &SpeakerZone, d: &Due, now: DateTime<Utc>) -> crate::store::Result<()> {
+fn remember(s: &Shared, zone: &SpeakerZone, d: &Due, now: DateTime<Utc>) -> crate::store::Result<()> {
     let k = spoken_key(&zone.id, &d.speech.key);
     let old = s.store.get_json::<Spoken>(&k)?;
     let rec = Spoken {
@@ -329,8 +314,8 @@ fn remember(s: &AppState, zone: &SpeakerZone, d: &Due, now: DateTime<Utc>) -> cr
 }
 
 /// One zone, for as long as it exists unchanged.
-async fn zone_loop(s: Arc<AppState>, zone: SpeakerZone) {
-    let mut wake = s.speakers.wake.subscribe();
+async fn zone_loop(s: Arc<Shared>, st: Arc<Speakers>, zone: SpeakerZone) {
+    let mut wake = s.speakers_wake.subscribe();
     loop {
         wake.borrow_and_update();
         let (s2, z2) = (s.clone(), zone.clone());
@@ -346,9 +331,9 @@ async fn zone_loop(s: Arc<AppState>, zone: SpeakerZone) {
             }
             continue;
         };
-        s.speakers.update(&zone.id, |st| st.playing = Some(d.alert.id.clone()));
-        let r = announce(&s, &zone, &d, &mut wake).await;
-        s.speakers.update(&zone.id, |st| st.playing = None);
+        st.update(&zone.id, |z| z.playing = Some(d.alert.id.clone()));
+        let r = announce(&s, &st, &zone, &d, &mut wake).await;
+        st.update(&zone.id, |z| z.playing = None);
         match r {
             Ok(Outcome::Done) => {
                 let now = Utc::now();
@@ -360,10 +345,10 @@ async fn zone_loop(s: Arc<AppState>, zone: SpeakerZone) {
                         zone.id
                     );
                 }
-                s.speakers.update(&zone.id, |st| {
-                    st.last = Some(d.alert.id.clone());
-                    st.last_at = Some(now);
-                    st.error = None;
+                st.update(&zone.id, |z| {
+                    z.last = Some(d.alert.id.clone());
+                    z.last_at = Some(now);
+                    z.error = None;
                 });
                 tracing::info!("loa {} đã phát {} (announced)", zone.id, d.alert.id);
             }
@@ -376,7 +361,7 @@ async fn zone_loop(s: Arc<AppState>, zone: SpeakerZone) {
                     zone.id,
                     d.alert.id
                 );
-                s.speakers.update(&zone.id, |st| st.error = Some(format!("{e:#}")));
+                st.update(&zone.id, |z| z.error = Some(format!("{e:#}")));
                 tokio::select! {
                     _ = wake.changed() => {}
                     () = tokio::time::sleep(Duration::from_secs(5)) => {}
@@ -389,12 +374,12 @@ async fn zone_loop(s: Arc<AppState>, zone: SpeakerZone) {
 /// Announce on every zone; zones added, changed or removed are picked up
 /// on every wake-up and every 30 s. The zones run inside this one task, so
 /// aborting it stops them all at once.
-pub async fn run(s: Arc<AppState>) {
+pub async fn run(s: Arc<Shared>, st: Arc<Speakers>) {
     use futures_util::StreamExt;
     use futures_util::future::{AbortHandle, Abortable};
     let mut zones_running: HashMap<String, (SpeakerZone, AbortHandle)> = HashMap::new();
     let mut running = futures_util::stream::FuturesUnordered::new();
-    let mut wake = s.speakers.wake.subscribe();
+    let mut wake = s.speakers_wake.subscribe();
     let mut look = true;
     loop {
         if look {
@@ -412,7 +397,10 @@ pub async fn run(s: Arc<AppState>) {
                 for z in zones {
                     if !zones_running.contains_key(&z.id) {
                         let (h, reg) = AbortHandle::new_pair();
-                        running.push(Abortable::new(Box::pin(zone_loop(s.clone(), z.clone())), reg));
+                        running.push(Abortable::new(
+                            Box::pin(zone_loop(s.clone(), st.clone(), z.clone())),
+                            reg,
+                        ));
                         zones_running.insert(z.id.clone(), (z, h));
                     }
                 }

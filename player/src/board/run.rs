@@ -6,7 +6,7 @@ use super::config::BoardConfig;
 use super::director::{Director, Installed, Shared};
 use super::playlog::PlayLog;
 use super::{ToScreen, Waker};
-use crate::kiosk;
+use crate::kiosk::{self, Ended};
 use crate::{BadInput, Gpu, Headless, Scene, View};
 use anyhow::{Context, Result};
 use bangtin_layouts::time::local_midnight;
@@ -51,7 +51,9 @@ impl Bell {
     }
 }
 
-pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<()> {
+/// Run the board until it stops or its manager asks for a restart, which
+/// the caller carries out.
+pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<Ended> {
     let mut cfg = match (BoardConfig::load(&o.config_dir)?, &o.manager) {
         (None, None) => {
             return Err(BadInput(format!(
@@ -162,7 +164,7 @@ pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<()> {
 
 /// The board without a display: frames rendered offscreen at the board's
 /// size, so heartbeats, proof of play and screenshots work the same.
-fn run_headless(mut d: Director, bell: &Bell, opts: &kiosk::Options) -> Result<()> {
+fn run_headless(mut d: Director, bell: &Bell, opts: &kiosk::Options) -> Result<Ended> {
     let gpu = Arc::new(Gpu::new(None)?);
     tracing::info!("GPU: {}", gpu.describe());
     let mut h = Headless::new(gpu);
@@ -224,11 +226,11 @@ fn run_headless(mut d: Director, bell: &Bell, opts: &kiosk::Options) -> Result<(
         }
         if d.restart_requested() {
             d.interrupt(s, t);
-            restart();
+            return Ok(Ended::Restart);
         }
         if opts.run_for.is_some_and(|r| started.elapsed().as_secs_f64() >= r) {
             d.interrupt(s, s.t_of(Utc::now()));
-            return Ok(());
+            return Ok(Ended::Stopped);
         }
         // Sleep until the next frame is due, a scheduled change, or the
         // agent rings.
@@ -240,14 +242,4 @@ fn run_headless(mut d: Director, bell: &Bell, opts: &kiosk::Options) -> Result<(
         }
         bell.wait(wait);
     }
-}
-
-/// Replace this process with a fresh copy of itself (same arguments).
-pub fn restart() -> ! {
-    use std::os::unix::process::CommandExt;
-    tracing::info!("khởi động lại trình phát theo lệnh từ máy chủ (restarting)");
-    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
-    let err = std::process::Command::new(exe).args(std::env::args_os().skip(1)).exec();
-    tracing::error!("không khởi động lại được: {err} (restart failed)");
-    std::process::exit(1);
 }

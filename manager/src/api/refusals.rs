@@ -1,0 +1,33 @@
+//! The domain's refusals as HTTP answers, in this one place: each domain
+//! module returns its own error enum, and handlers turn them into
+//! [`AppError`] with `?`.
+
+use crate::error::AppError;
+
+/// Refusals of [`crate::ingest`]: 413, 422, 403, 409 and 500.
+impl From<crate::ingest::IngestError> for AppError {
+    fn from(e: crate::ingest::IngestError) -> Self {
+        use crate::ingest::IngestError as E;
+        match e {
+            E::TooLarge(limit) => AppError::too_large(limit),
+            E::Invalid { field, reason } => AppError::unprocessable(reason).field(field),
+            E::Forbidden { field, reason } => AppError::forbidden(reason).field(field),
+            E::Conflict { field, reason } => AppError::conflict(reason).field(field),
+            E::Fetch(f) => f.into(),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Refusals of [`crate::fetch`]: 413, 422 and 500.
+impl From<crate::fetch::FetchError> for AppError {
+    fn from(e: crate::fetch::FetchError) -> Self {
+        use crate::fetch::FetchError as E;
+        match e {
+            E::TooLarge { field, limit } => AppError::too_large(limit).field(field),
+            E::Refused { field, reason } => AppError::unprocessable(reason).field(field),
+            E::Internal(m) => AppError::internal(m),
+            E::Store(s) => s.into(),
+        }
+    }
+}

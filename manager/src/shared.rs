@@ -1,0 +1,127 @@
+//! What the manager's domain and its background tasks share: the
+//! configuration, the store, the show-signing key, the data directories,
+//! the boards online and the loudspeakers' wake-up signal. Request
+//! handlers reach it through [`crate::state::AppState`]; background tasks
+//! (liveness, loudspeakers, feeds, reports) get it, or the parts of it
+//! they need, and nothing of HTTP.
+
+use crate::config::Config;
+use crate::live::Live;
+use crate::store::Store;
+use anyhow::Context;
+use ed25519_dalek::SigningKey;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// The manager's ed25519 key. Its Debug output never shows the secret.
+pub struct ShowKey(pub SigningKey);
+
+impl std::fmt::Debug for ShowKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ShowKey(public {}, secret [redacted])",
+            bangtin_layouts::show::key_to_b64(&self.0.verifying_key())
+        )
+    }
+}
+
+/// Load the signing key from `dir/show-signing.key`, creating it (mode
+/// 0600) on first start.
+pub fn load_or_create_key(dir: &Path) -> anyhow::Result<ShowKey> {
+    use std::io::Write;
+    let path = dir.join("show-signing.key");
+    if let Ok(bytes) = std::fs::read(&path) {
+        let b: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("{} hỏng: cần đúng 32 byte (corrupt key file)", path.display()))?;
+        return Ok(ShowKey(SigningKey::from_bytes(&b)));
+    }
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(&path)
+        .with_context(|| format!("không tạo được {}", path.display()))?;
+    f.write_all(&key.to_bytes())?;
+    f.sync_all()?;
+    tracing::info!(
+        "đã tạo khóa ký chương trình mới {} (new show signing key)",
+        path.display()
+    );
+    Ok(ShowKey(key))
+}
+
+#[derive(Debug)]
+pub struct Shared {
+    pub cfg: Config,
+    pub store: Arc<dyn Store>,
+    pub key: ShowKey,
+    pub media_dir: PathBuf,
+    pub tmp_dir: PathBuf,
+    /// Boards online: last beats, open event streams.
+    pub live: Arc<Live>,
+    /// Rung when alerts, bulletins or zones change: every loudspeaker
+    /// zone looks again at what is due.
+    pub speakers_wake: watch::Sender<u64>,
+}
+
+impl std::fmt::Debug for dyn Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+impl Shared {
+    /// Open the data directory: store, media folders, signing key, the
+    /// boards' last beats.
+    pub fn open(cfg: Config) -> anyhow::Result<Shared> {
+        let dir = &cfg.data_dir;
+        std::fs::create_dir_all(dir).with_context(|| format!("không tạo được {}", dir.display()))?;
+        let store = crate::store::SledStore::open_with_cache(&dir.join("db"), cfg.store_cache_mib)
+            .with_context(|| format!("không mở được kho dữ liệu trong {}", dir.display()))?;
+        let media_dir = dir.join("media");
+        let tmp_dir = dir.join("tmp");
+        std::fs::create_dir_all(&media_dir)?;
+        std::fs::create_dir_all(dir.join("thumbs"))?;
+        std::fs::create_dir_all(&tmp_dir)?;
+        std::fs::create_dir_all(dir.join("screens"))?;
+        let key = load_or_create_key(dir)?;
+        let live = Live::load(&store, chrono::Utc::now())
+            .with_context(|| format!("không đọc được nhịp của bảng tin trong {}", dir.display()))?;
+        Ok(Shared {
+            live: Arc::new(live),
+            cfg,
+            store: Arc::new(store),
+            key,
+            media_dir,
+            tmp_dir,
+            speakers_wake: watch::channel(0).0,
+        })
+    }
+
+    /// Something changed that loudspeakers may announce.
+    pub fn wake_speakers(&self) {
+        self.speakers_wake.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub fn media_path(&self, sha: &str) -> PathBuf {
+        self.media_dir.join(&sha[..2]).join(sha)
+    }
+
+    pub fn thumb_path(&self, sha: &str) -> PathBuf {
+        self.cfg.data_dir.join("thumbs").join(format!("{sha}.jpg"))
+    }
+
+    /// Where a board's latest screenshots are kept.
+    pub fn screens_dir(&self, board: &str) -> PathBuf {
+        self.cfg.data_dir.join("screens").join(board)
+    }
+
+    pub fn public_key_b64(&self) -> String {
+        bangtin_layouts::show::key_to_b64(&self.key.0.verifying_key())
+    }
+}
