@@ -15,7 +15,7 @@ mod ranges;
 mod refusals;
 mod reports;
 mod schedules;
-mod screens;
+mod screenshots;
 mod speakers;
 
 use crate::error::{AppError, ErrorBody};
@@ -128,8 +128,8 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(live::put_display))
         .routes(routes!(playlog::upload_playlog))
         .routes(routes!(playlog::playlog_report))
-        .routes(routes!(screens::upload_screenshot))
-        .routes(routes!(screens::get_screenshot))
+        .routes(routes!(screenshots::upload_screenshot))
+        .routes(routes!(screenshots::get_screenshot))
         .routes(routes!(ingest::list_sources, ingest::create_source))
         .routes(routes!(ingest::update_source))
         .routes(routes!(ingest::rotate_source_key))
