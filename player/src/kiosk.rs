@@ -9,9 +9,9 @@
 //! swapchain with vsync. Without a display the same frames are written as
 //! PNG files.
 
-use crate::board::director::Director;
 use crate::gpu::Gpu;
 use crate::headless::{Headless, Target};
+use crate::program::Program;
 use crate::render::{Clip, RectF, Renderer, View};
 use crate::scene::Scene;
 use crate::scene::Sliding;
@@ -98,50 +98,93 @@ pub struct FrameStats {
     pub busy: Duration,
 }
 
-/// Headless `run`: render the live board to `out_dir/latest.png` every
-/// `every` seconds, for machines without a display (demos, CI, previews).
-pub fn run_headless(layout: Layout, opts: &Options) -> Result<()> {
+/// Headless `run`: the board rendered offscreen at its size, the live
+/// frame written to `out_dir/latest.png` every `every` seconds and at once
+/// when the screen changes — for machines without a display (demos, CI,
+/// previews, managed boards with no screen attached), so heartbeats, proof
+/// of play and screenshots work the same. Between frames it sleeps with
+/// `wait` (a managed board's agent can cut it short).
+pub fn run_headless(program: &mut dyn Program, opts: &Options, wait: &dyn Fn(Duration)) -> Result<Ended> {
     let gpu = Arc::new(Gpu::new(None)?);
     tracing::info!("GPU: {}", gpu.describe());
     let mut h = Headless::new(gpu);
-    let size = [layout.board.width, layout.board.height];
-    let view = View::identity(size[0], size[1]);
-    let mut anchor = anchor_now(&layout);
-    let mut scene = Scene::new(layout, anchor, &mut h.renderer, 1.0);
-    let mut clock = SceneClock::new(anchor);
     std::fs::create_dir_all(&opts.out_dir)
         .with_context(|| format!("không tạo được thư mục {}", opts.out_dir.display()))?;
     let latest = opts.out_dir.join("latest.png");
-    let shown = std::fs::canonicalize(&opts.out_dir)
-        .unwrap_or(opts.out_dir.clone())
-        .join("latest.png");
     println!(
         "Đang chạy không màn hình; ảnh trực tiếp của bảng tin (live frame, every {} s): {}",
         opts.every,
-        shown.display()
+        std::fs::canonicalize(&opts.out_dir)
+            .unwrap_or(opts.out_dir.clone())
+            .join("latest.png")
+            .display()
     );
     let started = Instant::now();
-    let mut n = 0u64;
+    let mut scene: Option<Scene> = None;
+    let mut last_png: Option<Instant> = None;
+    let mut last_dim = -1.0f32;
+    let mut frames = 0u64;
     loop {
-        let now = Instant::now();
-        let midnight = anchor_now(&scene.layout);
-        if midnight != anchor {
-            anchor = midnight;
-            scene.reanchor(anchor);
-            clock = SceneClock::new(anchor);
+        let now = Utc::now();
+        if let Some(layout) = program.tick(now, scene.as_ref().map(|s| (s, s.t_of(now)))) {
+            let anchor = local_midnight(now, layout.board.timezone);
+            let s = Scene::new(layout, anchor, &mut h.renderer, 1.0);
+            for e in s.errors() {
+                program.error(e.clone());
+            }
+            scene = Some(s);
+            last_dim = -1.0;
+            // A new screen (an emergency above all) is written out at once.
+            last_png = None;
         }
+        let Some(s) = scene.as_mut() else {
+            wait(Duration::from_millis(100));
+            continue;
+        };
+        let midnight = local_midnight(now, s.layout.board.timezone);
+        if midnight != s.anchor {
+            s.reanchor(midnight);
+        }
+        let dim = program.dim(now);
+        let t = s.t_of(now);
+        let view = View::identity(s.size()[0], s.size()[1]);
+        s.dim = dim;
         // Only what changed since the last frame is redrawn.
-        let img = h.next_frame(&mut scene, clock.t(now), view)?;
-        crate::write_png(&img, &latest)?;
-        n += 1;
-        if n == 1 {
+        let img = if dim != last_dim {
+            last_dim = dim;
+            h.frame(s, t, view)?
+        } else {
+            h.next_frame(s, t, view)?
+        };
+        frames += 1;
+        if frames == 1 {
             tracing::info!("khung hình đầu tiên sau {:?} (first frame)", started.elapsed());
         }
-        if opts.run_for.is_some_and(|s| started.elapsed().as_secs_f64() >= s) {
-            return Ok(());
+        program.observe(s, t, true, false);
+        for e in s.take_failures() {
+            program.error(e);
         }
-        let next = now + Duration::from_secs_f64(opts.every);
-        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        program.screenshots(&mut || Ok(img.clone()));
+        if last_png.is_none_or(|l| l.elapsed().as_secs_f64() >= opts.every * 0.99) {
+            crate::write_png(&img, &latest)?;
+            last_png = Some(Instant::now());
+        }
+        if program.restart_requested() {
+            program.interrupt(s, t);
+            return Ok(Ended::Restart);
+        }
+        if opts.run_for.is_some_and(|r| started.elapsed().as_secs_f64() >= r) {
+            program.interrupt(s, s.t_of(Utc::now()));
+            return Ok(Ended::Stopped);
+        }
+        // Sleep until the next frame is due or a scheduled change.
+        let mut pause = Duration::from_secs_f64(opts.every);
+        if let Some(next) = program.next_change(now)
+            && let Ok(d) = (next - Utc::now()).to_std()
+        {
+            pause = pause.min(d + Duration::from_millis(5));
+        }
+        wait(pause);
     }
 }
 
@@ -155,22 +198,11 @@ pub enum Ended {
     Restart,
 }
 
-/// Windowed `run`.
-pub fn run_window(layout: Layout, opts: Options) -> Result<()> {
-    run_app(Some(layout), None, opts).map(|_| ())
-}
-
-/// Windowed `run` of a board driven by its manager: the director picks
-/// the screen.
-pub fn run_window_managed(director: Director, opts: Options) -> Result<Ended> {
-    run_app(None, Some(director), opts)
-}
-
-fn run_app(layout: Option<Layout>, director: Option<Director>, opts: Options) -> Result<Ended> {
+/// Windowed `run`: `program` picks the screen.
+pub fn run_window(program: Box<dyn Program>, opts: Options) -> Result<Ended> {
     let event_loop = EventLoop::new().context("không mở được vòng lặp sự kiện cửa sổ (no event loop)")?;
     let mut app = App {
-        layout,
-        director,
+        program: Some(program),
         opts,
         state: None,
         error: None,
@@ -187,8 +219,8 @@ fn run_app(layout: Option<Layout>, director: Option<Director>, opts: Options) ->
 }
 
 struct App {
-    layout: Option<Layout>,
-    director: Option<Director>,
+    /// Until the window exists; then the running state holds it.
+    program: Option<Box<dyn Program>>,
     opts: Options,
     state: Option<Running>,
     error: Option<anyhow::Error>,
@@ -222,9 +254,10 @@ struct Running {
     frame_interval: Duration,
     stats: FrameStats,
     first_frame_logged: bool,
-    director: Option<Director>,
+    /// Taken out while it is asked (the kiosk lends itself to it).
+    program: Option<Box<dyn Program>>,
     format: wgpu::TextureFormat,
-    /// The director asked for a restart: the event loop ends.
+    /// The program asked for a restart: the event loop ends.
     restart: bool,
 }
 
@@ -239,15 +272,10 @@ fn window_id_x11(window: &Window) -> Option<u32> {
 
 impl App {
     fn start(&mut self, el: &ActiveEventLoop) -> Result<Running> {
-        let mut director = self.director.take();
-        let layout = match (self.layout.take(), director.as_mut()) {
-            (Some(l), _) => l,
-            (None, Some(d)) => d
-                .tick(Utc::now(), None)
-                .map(|(l, _)| l)
-                .ok_or_else(|| anyhow!("no first screen"))?,
-            (None, None) => return Err(anyhow!("started twice")),
-        };
+        let mut program = self.program.take().ok_or_else(|| anyhow!("started twice"))?;
+        let layout = program
+            .tick(Utc::now(), None)
+            .ok_or_else(|| anyhow!("no first screen"))?;
         let mut attrs = Window::default_attributes()
             .with_title(format!("Bangtin — {}", layout.board.name))
             .with_decorations(false)
@@ -374,7 +402,7 @@ impl App {
             stats: FrameStats::default(),
             first_frame_logged: false,
             restart: false,
-            director,
+            program: Some(program),
             format,
         })
     }
@@ -496,9 +524,9 @@ impl Running {
             slides.clear();
             targets.clear();
         }
-        if let Some(d) = &self.director {
+        if let Some(p) = &self.program {
             for e in self.scene.errors() {
-                d.error(e.clone());
+                p.error(e.clone());
             }
         }
     }
@@ -520,18 +548,21 @@ impl Running {
     /// Draw what is due and return when to wake up next.
     fn frame(&mut self, started: Instant) -> Result<Instant> {
         let now = Instant::now();
-        if let Some(mut d) = self.director.take() {
+        if let Some(mut p) = self.program.take() {
             let wall = Utc::now();
-            let r = d.tick(wall, Some((&self.scene, self.clock.t(now))));
-            if let Some((layout, _)) = r {
+            let r = p.tick(wall, Some((&self.scene, self.clock.t(now))));
+            // Back before switching: the new scene's errors go to it.
+            self.program = Some(p);
+            if let Some(layout) = r {
                 self.switch(layout);
             }
-            let dim = d.dim(wall);
-            if dim != self.scene.dim {
-                self.scene.dim = dim;
-                self.full_redraw = true;
+            if let Some(p) = self.program.as_mut() {
+                let dim = p.dim(wall);
+                if dim != self.scene.dim {
+                    self.scene.dim = dim;
+                    self.full_redraw = true;
+                }
             }
-            self.director = Some(d);
         }
         let midnight = anchor_now(&self.scene.layout);
         if midnight != self.anchor {
@@ -576,22 +607,17 @@ impl Running {
             }
         }
         self.full_redraw = false;
-        if let Some(mut d) = self.director.take() {
-            d.observe(&self.scene, t, drawing, late && activity.iter().any(|a| a.animating));
+        if let Some(mut p) = self.program.take() {
+            p.observe(&self.scene, t, drawing, late && activity.iter().any(|a| a.animating));
             for e in self.scene.take_failures() {
-                d.error(e);
+                p.error(e);
             }
-            for shot in d.take_shots() {
-                match self.snapshot(t) {
-                    Ok(img) => d.deliver(shot, &img),
-                    Err(e) => d.error(format!("không chụp được màn hình: {e:#} (screenshot)")),
-                }
-            }
-            if d.restart_requested() && !self.restart {
-                d.interrupt(&self.scene, t);
+            p.screenshots(&mut || self.snapshot(t));
+            if p.restart_requested() && !self.restart {
+                p.interrupt(&self.scene, t);
                 self.restart = true;
             }
-            self.director = Some(d);
+            self.program = Some(p);
         }
         let animating = activity.iter().any(|a| a.animating);
         let next = if animating {
@@ -605,12 +631,9 @@ impl Running {
             }
         };
         // Wake at least every few seconds to notice midnight and deadlines;
-        // a managed board looks at its mailbox five times a second.
-        let max_sleep = if self.director.is_some() {
-            Duration::from_millis(200)
-        } else {
-            Duration::from_secs(5)
-        };
+        // the program says how often it must be asked (a managed board: five
+        // times a second, for its mailbox).
+        let max_sleep = self.program.as_ref().map_or(Duration::from_secs(5), |p| p.wake_every());
         Ok(next.min(now + max_sleep))
     }
 

@@ -282,9 +282,14 @@ fn run(a: RunArgs) -> Result<()> {
         if !a.headless {
             tracing::info!("không có màn hình (no DISPLAY): chạy không màn hình, ghi ảnh PNG");
         }
-        return kiosk::run_headless(layout, &opts);
+        return kiosk::run_headless(
+            &mut bangtin_player::program::Fixed::new(layout),
+            &opts,
+            &std::thread::sleep,
+        )
+        .map(|_| ());
     }
-    kiosk::run_window(layout, opts)
+    kiosk::run_window(Box::new(bangtin_player::program::Fixed::new(layout)), opts).map(|_| ())
 }
 
 /// Window, frame-rate and headless options shared by both kinds of `run`.

@@ -521,7 +521,7 @@ fn window(a: &SoakArgs, layout: Layout) -> Result<(Vec<Sample>, u64)> {
         out_dir: std::env::temp_dir(),
         every: 1.0,
     };
-    let result = kiosk::run_window(layout, opts);
+    let result = kiosk::run_window(Box::new(crate::program::Fixed::new(layout)), opts).map(|_| ());
     {
         // The last sample, at the end of the run.
         let mut r = rec.lock().unwrap_or_else(|e| e.into_inner());

@@ -1027,6 +1027,52 @@ pub mod screens {
     }
 }
 
+/// The managed board as the kiosk's program: the director picks the
+/// screen (show, alerts, bulletin rounds, built-in screens), dims it by
+/// the display plan and answers the manager's screenshot requests.
+impl crate::program::Program for Director {
+    fn tick(&mut self, now: DateTime<Utc>, shown: Option<(&Scene, f64)>) -> Option<Layout> {
+        Director::tick(self, now, shown).map(|(layout, _)| layout)
+    }
+
+    fn dim(&mut self, now: DateTime<Utc>) -> f32 {
+        Director::dim(self, now)
+    }
+
+    fn next_change(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        Director::next_change(self, now)
+    }
+
+    fn wake_every(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(200)
+    }
+
+    fn observe(&mut self, scene: &Scene, t: f64, drawn: bool, late: bool) {
+        Director::observe(self, scene, t, drawn, late);
+    }
+
+    fn error(&self, msg: String) {
+        Director::error(self, msg);
+    }
+
+    fn screenshots(&mut self, take: &mut dyn FnMut() -> anyhow::Result<RgbaImage>) {
+        for shot in self.take_shots() {
+            match take() {
+                Ok(img) => self.deliver(shot, &img),
+                Err(e) => Director::error(self, format!("không chụp được màn hình: {e:#} (screenshot)")),
+            }
+        }
+    }
+
+    fn restart_requested(&self) -> bool {
+        Director::restart_requested(self)
+    }
+
+    fn interrupt(&mut self, scene: &Scene, t: f64) {
+        Director::interrupt(self, scene, t);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

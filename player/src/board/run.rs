@@ -6,10 +6,9 @@ use super::config::BoardConfig;
 use super::director::{Director, Installed, Shared};
 use super::playlog::PlayLog;
 use super::{ToScreen, Waker};
+use crate::BadInput;
 use crate::kiosk::{self, Ended};
-use crate::{BadInput, Gpu, Headless, Scene, View};
 use anyhow::{Context, Result};
-use bangtin_layouts::time::local_midnight;
 use chrono::Utc;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
@@ -157,89 +156,8 @@ pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<Ended> {
 
     let has_display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     if o.headless || !has_display {
-        return run_headless(director, &bell, &kopts);
+        let mut director = director;
+        return kiosk::run_headless(&mut director, &kopts, &|d| bell.wait(d));
     }
-    kiosk::run_window_managed(director, kopts)
-}
-
-/// The board without a display: frames rendered offscreen at the board's
-/// size, so heartbeats, proof of play and screenshots work the same.
-fn run_headless(mut d: Director, bell: &Bell, opts: &kiosk::Options) -> Result<Ended> {
-    let gpu = Arc::new(Gpu::new(None)?);
-    tracing::info!("GPU: {}", gpu.describe());
-    let mut h = Headless::new(gpu);
-    std::fs::create_dir_all(&opts.out_dir)
-        .with_context(|| format!("không tạo được thư mục {}", opts.out_dir.display()))?;
-    let latest = opts.out_dir.join("latest.png");
-    println!(
-        "Đang chạy không màn hình; ảnh trực tiếp của bảng tin (live frame): {}",
-        std::fs::canonicalize(&opts.out_dir)
-            .unwrap_or(opts.out_dir.clone())
-            .join("latest.png")
-            .display()
-    );
-    let started = Instant::now();
-    let mut scene: Option<Scene> = None;
-    let mut last_png: Option<Instant> = None;
-    let mut last_dim = -1.0f32;
-    loop {
-        let now = Utc::now();
-        if let Some((layout, _key)) = d.tick(now, scene.as_ref().map(|s| (s, s.t_of(now)))) {
-            let anchor = local_midnight(now, layout.board.timezone);
-            let s = Scene::new(layout, anchor, &mut h.renderer, 1.0);
-            for e in s.errors() {
-                d.error(e.clone());
-            }
-            scene = Some(s);
-            last_dim = -1.0;
-            // A new screen (an emergency above all) is written out at once.
-            last_png = None;
-        }
-        let Some(s) = scene.as_mut() else {
-            bell.wait(Duration::from_millis(100));
-            continue;
-        };
-        let midnight = local_midnight(now, s.layout.board.timezone);
-        if midnight != s.anchor {
-            s.reanchor(midnight);
-        }
-        let dim = d.dim(now);
-        let t = s.t_of(now);
-        let view = View::identity(s.size()[0], s.size()[1]);
-        s.dim = dim;
-        let img = if dim != last_dim {
-            last_dim = dim;
-            h.frame(s, t, view)?
-        } else {
-            h.next_frame(s, t, view)?
-        };
-        d.observe(s, t, true, false);
-        for e in s.take_failures() {
-            d.error(e);
-        }
-        for shot in d.take_shots() {
-            d.deliver(shot, &img);
-        }
-        if last_png.is_none_or(|l| l.elapsed().as_secs_f64() >= opts.every * 0.99) {
-            crate::write_png(&img, &latest)?;
-            last_png = Some(Instant::now());
-        }
-        if d.restart_requested() {
-            d.interrupt(s, t);
-            return Ok(Ended::Restart);
-        }
-        if opts.run_for.is_some_and(|r| started.elapsed().as_secs_f64() >= r) {
-            d.interrupt(s, s.t_of(Utc::now()));
-            return Ok(Ended::Stopped);
-        }
-        // Sleep until the next frame is due, a scheduled change, or the
-        // agent rings.
-        let mut wait = Duration::from_secs_f64(opts.every);
-        if let Some(next) = d.next_change(now)
-            && let Ok(d) = (next - Utc::now()).to_std()
-        {
-            wait = wait.min(d + Duration::from_millis(5));
-        }
-        bell.wait(wait);
-    }
+    kiosk::run_window(Box::new(director), kopts)
 }

@@ -3,7 +3,7 @@
 //!
 //! Why not glyphon's text pipeline: on a board without a GPU every pipeline
 //! is compiled to machine code by LLVM at startup, and glyphon's cost 86 ms
-//! of the ~300 ms a cold start takes (measured, README "Performance"). Glyphs
+//! of the ~300 ms a cold start takes (measured, docs/player.md "How it draws"). Glyphs
 //! in an RGBA atlas go through the one quad shader instead, in the same draw
 //! stream as pictures and fills, so z-order and crossfades need nothing
 //! special.
