@@ -1,61 +1,19 @@
 //! Who is asking: officers (session cookie or API token) and boards (their
 //! credential), with their rights and request-rate limits.
 
+use crate::accounts::secret_hash;
 use crate::error::AppError;
 use crate::model::{Board, Role, Session, User, key};
 use crate::state::AppState;
 use crate::store::StoreExt;
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use chrono::Utc;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 pub const SESSION_COOKIE: &str = "bangtin_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-pub const MIN_PASSWORD_CHARS: usize = 10;
-
-/// argon2id with the crate's defaults (19 MiB, 2 passes).
-pub fn hash_password(pw: &str) -> Result<String, AppError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(pw.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(AppError::internal)
-}
-
-pub fn verify_password(pw: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
-}
-
-/// A new random secret with a type prefix (`bt_` API token, `bb_` board
-/// credential, none for sessions).
-pub fn new_secret(prefix: &str) -> String {
-    let mut b = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    format!("{prefix}{}", B64URL.encode(b))
-}
-
-/// Secrets are stored only as hashes.
-pub fn secret_hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-pub fn check_password_policy(pw: &str) -> Result<(), AppError> {
-    if pw.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AppError::unprocessable(format!(
-            "mật khẩu cần ít nhất {MIN_PASSWORD_CHARS} ký tự (password too short)"
-        ))
-        .field("password"));
-    }
-    Ok(())
-}
 
 /// An authenticated officer.
 #[derive(Debug, Clone)]
@@ -244,27 +202,5 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
                 .map_or_else(|| "local".to_string(), |c| c.0.ip().to_string()),
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_hash_with_argon2id_and_verify() {
-        let h = hash_password("mật khẩu rất dài 2026").unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("mật khẩu rất dài 2026", &h));
-        assert!(!verify_password("mật khẩu rất dài 2027", &h));
-        assert!(!verify_password("x", "not a hash"));
-    }
-
-    #[test]
-    fn secrets_are_random_and_hashed() {
-        let a = new_secret("bt_");
-        assert!(a.starts_with("bt_") && a.len() > 40);
-        assert_ne!(a, new_secret("bt_"));
-        assert_eq!(secret_hash(&a).len(), 64);
     }
 }

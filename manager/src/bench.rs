@@ -7,8 +7,8 @@
 //! scheduled time, so a stalled server cannot hide its queue (no
 //! coordinated omission).
 
-use crate::api::account::{NewUser, create_unit_record, create_user_record};
-use crate::auth::{new_secret, secret_hash};
+use crate::accounts::{NewUser, create_unit, create_user};
+use crate::accounts::{new_secret, secret_hash};
 use crate::model::{Board, Role, Unit, key};
 use crate::store::Op;
 use crate::{AppState, Config};
@@ -76,9 +76,9 @@ pub(crate) fn populate(dir: &std::path::Path, n: u32, layout: &str) -> Result<Ve
         parent: None,
         timezone: "Asia/Ho_Chi_Minh".into(),
     };
-    create_unit_record(&state, "bench", &unit).map_err(|e| anyhow::anyhow!(e.detail.message))?;
-    create_user_record(
-        &state,
+    create_unit(&*state.store, "bench", &unit)?;
+    create_user(
+        &*state.store,
         "bench",
         NewUser {
             username: BENCH_USER.into(),
@@ -87,8 +87,7 @@ pub(crate) fn populate(dir: &std::path::Path, n: u32, layout: &str) -> Result<Ve
             role: Role::Admin,
             units: vec![],
         },
-    )
-    .map_err(|e| anyhow::anyhow!(e.detail.message))?;
+    )?;
     let raw =
         bangtin_layouts::parse_raw(layout, std::path::Path::new("bench.toml")).map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = chrono::Utc::now();

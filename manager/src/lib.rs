@@ -5,6 +5,7 @@
 // utoipa and axum derive macros expand to fully qualified paths.
 #![allow(unused_qualifications)]
 
+pub mod accounts;
 pub mod alerting;
 pub mod api;
 pub mod audit;
@@ -60,7 +61,7 @@ pub async fn serve(
             }
             let s = s2.clone();
             let pruned =
-                tokio::task::spawn_blocking(move || api::account::prune_sessions(&*s.store, chrono::Utc::now())).await;
+                tokio::task::spawn_blocking(move || accounts::prune_sessions(&*s.store, chrono::Utc::now())).await;
             if let Ok(Err(e)) = pruned {
                 tracing::warn!("không dọn được phiên hết hạn: {e} (session pruning failed)");
             }

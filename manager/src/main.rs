@@ -3,7 +3,7 @@
 //! Exit status: 0 ok, 2 bad input, 1 other failure.
 
 use anyhow::{Context, Result};
-use bangtin_manager::api::account::{NewUser, create_unit_record, create_user_record};
+use bangtin_manager::accounts::{AccountError, NewUser, create_unit, create_user};
 use bangtin_manager::model::{Role, Unit, User, UserView};
 use bangtin_manager::store::StoreExt;
 use bangtin_manager::{AppState, Config};
@@ -188,14 +188,19 @@ fn serve(cfg: Config) -> Result<()> {
 
 fn admin(cfg: Config, cmd: &AdminCmd) -> Result<ExitCode> {
     let state = AppState::open(cfg).context("mở dữ liệu (is the server running? stop it first)")?;
-    let report = |r: Result<(), bangtin_manager::error::AppError>| -> ExitCode {
+    let report = |r: Result<(), AccountError>| -> ExitCode {
         match r {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
+                let (message, field) = match e {
+                    AccountError::Invalid { field, reason } | AccountError::Conflict { field, reason } => {
+                        (reason, Some(field))
+                    }
+                    other => (other.to_string(), None),
+                };
                 eprintln!(
-                    "lỗi (error): {}{}",
-                    e.detail.message,
-                    e.detail.field.map(|f| format!(" [trường {f}]")).unwrap_or_default()
+                    "lỗi (error): {message}{}",
+                    field.map(|f| format!(" [trường {f}]")).unwrap_or_default()
                 );
                 ExitCode::from(2)
             }
@@ -214,7 +219,7 @@ fn admin(cfg: Config, cmd: &AdminCmd) -> Result<ExitCode> {
                 parent: parent.clone(),
                 timezone: timezone.clone(),
             };
-            let r = create_unit_record(&state, "cli", &u);
+            let r = create_unit(&*state.store, "cli", &u);
             if r.is_ok() {
                 println!("đã tạo đơn vị {code} (unit created)");
             }
@@ -234,8 +239,8 @@ fn admin(cfg: Config, cmd: &AdminCmd) -> Result<ExitCode> {
                 "editor" => Role::Editor,
                 _ => Role::Viewer,
             };
-            let r = create_user_record(
-                &state,
+            let r = create_user(
+                &*state.store,
                 "cli",
                 NewUser {
                     username: username.clone(),

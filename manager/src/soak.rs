@@ -595,7 +595,7 @@ async fn admin_post(
 async fn source_post(sim: &Sim, source: &str, key: &[u8], body: &str) -> Result<()> {
     use crate::sources;
     let ts = chrono::Utc::now().timestamp().to_string();
-    let nonce = crate::auth::new_secret("n");
+    let nonce = crate::accounts::new_secret("n");
     let path = "/api/v1/alerts";
     let sig = sources::sign(key, &ts, &nonce, "POST", path, body.as_bytes());
     let r = sim

@@ -1,17 +1,19 @@
 //! Sign-in, accounts, API tokens, administrative units and the audit log.
 
 use super::{CREATED, audit, new_id, now};
-use crate::auth::{
-    ClientIp, Officer, SESSION_COOKIE, check_password_policy, hash_password, new_secret, secret_hash, verify_password,
+use crate::accounts::{
+    self as accounts, NewUser, check_password_policy, check_units, hash_password, new_secret, secret_hash,
+    verify_password,
 };
+use crate::auth::{ClientIp, Officer, SESSION_COOKIE};
 use crate::error::{ApiResult, AppError, AppJson, AppPath, AppQuery, ErrorBody};
 use crate::model::{ApiToken, AuditEntry, Role, Session, Unit, User, UserView, key};
 use crate::state::AppState;
-use crate::store::{Op, Store, StoreExt, prefix_end};
+use crate::store::{Op, StoreExt, prefix_end};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
@@ -128,88 +130,6 @@ pub async fn me(who: Officer) -> AppJson<UserView> {
     AppJson(UserView::from(&who.user))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    pub username: String,
-    #[serde(default)]
-    pub display_name: String,
-    /// At least 10 characters.
-    pub password: String,
-    pub role: Role,
-    #[serde(default)]
-    pub units: Vec<String>,
-}
-
-fn check_username(name: &str) -> Result<(), AppError> {
-    let ok = (3..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::unprocessable(
-            "tên đăng nhập 3–64 ký tự: chữ, số, . _ - @ (user name: 3–64 of letters, digits, . _ - @)",
-        )
-        .field("username"))
-    }
-}
-
-fn check_units(s: &AppState, role: Role, units: &[String]) -> Result<(), AppError> {
-    if role != Role::Admin && units.is_empty() {
-        return Err(AppError::unprocessable(
-            "tài khoản biên tập/xem phải thuộc ít nhất một đơn vị (editors and viewers need a unit)",
-        )
-        .field("units"));
-    }
-    for u in units {
-        if s.store.get(&key::unit(u))?.is_none() {
-            return Err(AppError::unprocessable(format!("không có đơn vị mã {u} (unknown unit code)")).field("units"));
-        }
-    }
-    Ok(())
-}
-
-/// Create a user, in code for the CLI and through the API.
-pub fn create_user_record(s: &AppState, actor: &str, n: NewUser) -> ApiResult<User> {
-    check_username(&n.username)?;
-    check_password_policy(&n.password)?;
-    check_units(s, n.role, &n.units)?;
-    if s.store.get(&key::username(&n.username))?.is_some() {
-        return Err(
-            AppError::conflict(format!("tên đăng nhập {} đã có (user name taken)", n.username)).field("username"),
-        );
-    }
-    let user = User {
-        id: new_id(&*s.store, "usr")?,
-        display_name: if n.display_name.is_empty() {
-            n.username.clone()
-        } else {
-            n.display_name
-        },
-        username: n.username,
-        password_hash: hash_password(&n.password)?,
-        role: n.role,
-        units: n.units,
-        disabled: false,
-        created_at: now(),
-    };
-    s.store.commit(vec![
-        Op::put(key::user(&user.id), &user),
-        Op::put(key::username(&user.username), &user.id),
-        audit(
-            &*s.store,
-            actor,
-            "user.create",
-            &user.id,
-            None,
-            Some(serde_json::json!({"username": user.username, "role": user.role, "units": user.units})),
-        )?,
-    ])?;
-    Ok(user)
-}
-
 /// Accounts (administrators).
 #[utoipa::path(get, path = "/api/v1/users", tag = "account",
     responses((status = 200, body = [UserView]), (status = 403, body = ErrorBody)), security(("session" = []), ("token" = [])))]
@@ -232,7 +152,7 @@ pub async fn create_user(
     let _w = s.writes.lock().await;
     let actor = who.actor();
     let s2 = s.clone();
-    let user = tokio::task::spawn_blocking(move || create_user_record(&s2, &actor, n))
+    let user = tokio::task::spawn_blocking(move || accounts::create_user(&*s2.store, &actor, n))
         .await
         .map_err(AppError::internal)??;
     Ok((CREATED, AppJson(UserView::from(&user))))
@@ -284,7 +204,7 @@ pub async fn update_user(
     if let Some(units) = p.units {
         u.units = units;
     }
-    check_units(&s, u.role, &u.units)?;
+    check_units(&*s.store, u.role, &u.units)?;
     if let Some(d) = p.disabled {
         u.disabled = d;
     }
@@ -409,39 +329,8 @@ pub async fn create_unit(
     AppJson(u): AppJson<Unit>,
 ) -> ApiResult<(StatusCode, AppJson<Unit>)> {
     who.admin()?;
-    create_unit_record(&s, &who.actor(), &u)?;
+    accounts::create_unit(&*s.store, &who.actor(), &u)?;
     Ok((CREATED, AppJson(u)))
-}
-
-/// Create a unit (CLI and API).
-pub fn create_unit_record(s: &AppState, actor: &str, u: &Unit) -> ApiResult<()> {
-    if u.code.is_empty() || u.code.len() > 16 || !u.code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(
-            AppError::unprocessable("mã đơn vị là dãy số chính thức, 1–16 chữ số (official numeric code)")
-                .field("code"),
-        );
-    }
-    if u.name.trim().is_empty() {
-        return Err(AppError::unprocessable("cần tên đơn vị (name required)").field("name"));
-    }
-    if u.timezone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(
-            AppError::unprocessable(format!("múi giờ {:?} không có (unknown time zone)", u.timezone)).field("timezone"),
-        );
-    }
-    if let Some(p) = &u.parent
-        && s.store.get(&key::unit(p))?.is_none()
-    {
-        return Err(AppError::unprocessable(format!("không có đơn vị cha {p} (unknown parent)")).field("parent"));
-    }
-    if s.store.get(&key::unit(&u.code))?.is_some() {
-        return Err(AppError::conflict(format!("đơn vị {} đã có (unit exists)", u.code)).field("code"));
-    }
-    s.store.commit(vec![
-        Op::put(key::unit(&u.code), u),
-        audit(&*s.store, actor, "unit.create", &u.code, Some(&u.code), None)?,
-    ])?;
-    Ok(())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -487,49 +376,3 @@ pub async fn audit_log(
 
 /// Audit entries read from the store at a time.
 const AUDIT_PAGE: usize = 500;
-
-/// Remove sessions past their expiry (a session is deleted at sign-out;
-/// without this, every session never signed out of stayed for good).
-pub fn prune_sessions(store: &dyn Store, now: DateTime<Utc>) -> crate::store::Result<usize> {
-    let stale: Vec<Op> = store
-        .scan("session/")?
-        .into_iter()
-        .filter(|(_, v)| serde_json::from_slice::<Session>(v).map_or(true, |s| s.expires_at < now))
-        .map(|(k, _)| Op::Del(k))
-        .collect();
-    let n = stale.len();
-    if n > 0 {
-        store.apply(stale)?;
-    }
-    Ok(n)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::SledStore;
-
-    #[test]
-    fn expired_sessions_are_pruned_and_live_ones_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
-        let now = chrono::Utc::now();
-        let session = |h: i64| Session {
-            user_id: "usr_1".into(),
-            csrf: "c".into(),
-            created_at: now - Duration::hours(13),
-            expires_at: now + Duration::hours(h),
-        };
-        store
-            .commit(vec![
-                Op::put(key::session("old"), &session(-1)),
-                Op::put(key::session("live"), &session(1)),
-                Op::Put(key::session("torn"), b"{".to_vec()),
-            ])
-            .unwrap();
-        assert_eq!(prune_sessions(&store, now).unwrap(), 2);
-        let left: Vec<String> = store.scan("session/").unwrap().into_iter().map(|(k, _)| k).collect();
-        assert_eq!(left, vec![key::session("live")]);
-        assert_eq!(prune_sessions(&store, now).unwrap(), 0);
-    }
-}

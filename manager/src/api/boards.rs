@@ -2,7 +2,8 @@
 //! and the routes boards themselves call.
 
 use super::{CREATED, audit, new_id, now};
-use crate::auth::{BoardAuth, ClientIp, Officer, new_secret, secret_hash};
+use crate::accounts::{new_secret, secret_hash};
+use crate::auth::{BoardAuth, ClientIp, Officer};
 use crate::error::{ApiResult, AppError, AppJson, AppPath, ErrorBody};
 use crate::model::{Board, Claimed, Group, Pairing, key};
 use crate::state::AppState;

@@ -31,3 +31,16 @@ impl From<crate::fetch::FetchError> for AppError {
         }
     }
 }
+
+/// Refusals of [`crate::accounts`]: 422, 409 and 500.
+impl From<crate::accounts::AccountError> for AppError {
+    fn from(e: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError as E;
+        match e {
+            E::Invalid { field, reason } => AppError::unprocessable(reason).field(field),
+            E::Conflict { field, reason } => AppError::conflict(reason).field(field),
+            E::Internal(m) => AppError::internal(m),
+            E::Store(s) => s.into(),
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! client for it.
 #![allow(dead_code)]
 
-use bangtin_manager::api::account::{NewUser, create_unit_record, create_user_record};
+use bangtin_manager::accounts::{NewUser, create_unit, create_user};
 use bangtin_manager::model::{Role, Unit};
 use bangtin_manager::{AppState, Config};
 use reqwest::{Method, StatusCode};
@@ -91,8 +91,8 @@ pub fn seed(data: &Path) {
         (COMMUNE_A, "Xã Định Hóa", Some(PROVINCE)),
         (COMMUNE_B, "Xã Phú Đình", Some(PROVINCE)),
     ] {
-        create_unit_record(
-            &state,
+        create_unit(
+            &*state.store,
             "test",
             &Unit {
                 code: code.into(),
@@ -103,8 +103,8 @@ pub fn seed(data: &Path) {
         )
         .unwrap();
     }
-    create_user_record(
-        &state,
+    create_user(
+        &*state.store,
         "test",
         NewUser {
             username: "tinh".into(),
