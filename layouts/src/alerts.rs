@@ -11,7 +11,7 @@
 //! Signed like the show (same key, same envelope): a board never shows an
 //! alert it cannot verify came from its manager.
 
-use crate::show::{ShowError, SignedShow};
+use crate::show::{ShowError, Signed};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use chrono_tz::Tz;
 use ed25519_dalek::{SigningKey, VerifyingKey};
@@ -258,11 +258,11 @@ pub fn risk_colour(level: u8) -> Option<(&'static str, &'static str)> {
     }
 }
 
-pub fn sign(set: &AlertSet, key: &SigningKey) -> SignedShow {
+pub fn sign(set: &AlertSet, key: &SigningKey) -> Signed {
     crate::show::sign_json(set, key)
 }
 
-pub fn verify(signed: &SignedShow, pinned: &VerifyingKey) -> Result<AlertSet, ShowError> {
+pub fn verify(signed: &Signed, pinned: &VerifyingKey) -> Result<AlertSet, ShowError> {
     let set: AlertSet = crate::show::verify_json(signed, pinned)?;
     if set.schema != ALERTS_SCHEMA {
         return Err(ShowError::Schema(set.schema));

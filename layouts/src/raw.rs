@@ -57,7 +57,7 @@ pub struct RawZone {
 }
 
 /// `[[zone.item]]`: one entry of a zone's playlist. Which fields apply
-/// depends on `type`; see the README's layout reference.
+/// depends on `type`; see docs/layouts.md.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawItem {

@@ -48,11 +48,13 @@ pub struct ShowMedia {
     pub mime: String,
 }
 
-/// A show as it travels: the payload bytes and their signature.
+/// A signed document as it travels — a show (`bangtin.show/1`) or a
+/// board's alert set (`bangtin.alerts/1`): the payload bytes and their
+/// signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SignedShow {
-    /// The JSON of a [`Show`], exactly as signed.
+pub struct Signed {
+    /// The JSON of a [`Show`] or an alert set, exactly as signed.
     pub payload: String,
     /// ed25519 signature of `payload`'s bytes, base64.
     pub signature: String,
@@ -86,15 +88,15 @@ pub fn key_from_b64(s: &str) -> Option<VerifyingKey> {
 }
 
 /// Serialise and sign a show.
-pub fn sign(show: &Show, key: &SigningKey) -> SignedShow {
+pub fn sign(show: &Show, key: &SigningKey) -> Signed {
     sign_json(show, key)
 }
 
 /// Sign any document the way shows are signed (see [`crate::alerts`]).
-pub fn sign_json<T: Serialize>(doc: &T, key: &SigningKey) -> SignedShow {
+pub fn sign_json<T: Serialize>(doc: &T, key: &SigningKey) -> Signed {
     let payload = serde_json::to_string(doc).expect("signed documents always serialise");
     let sig = key.sign(payload.as_bytes());
-    SignedShow {
+    Signed {
         payload,
         signature: B64.encode(sig.to_bytes()),
         key: key_to_b64(&key.verifying_key()),
@@ -102,7 +104,7 @@ pub fn sign_json<T: Serialize>(doc: &T, key: &SigningKey) -> SignedShow {
 }
 
 /// Verify any signed document with the pinned key, then parse it.
-pub fn verify_json<T: serde::de::DeserializeOwned>(signed: &SignedShow, pinned: &VerifyingKey) -> Result<T, ShowError> {
+pub fn verify_json<T: serde::de::DeserializeOwned>(signed: &Signed, pinned: &VerifyingKey) -> Result<T, ShowError> {
     let bytes: [u8; 64] = B64
         .decode(signed.signature.trim())
         .ok()
@@ -116,7 +118,7 @@ pub fn verify_json<T: serde::de::DeserializeOwned>(signed: &SignedShow, pinned: 
 
 /// Verify with the pinned key, then parse. Nothing of an unverified payload
 /// is ever parsed.
-pub fn verify(signed: &SignedShow, pinned: &VerifyingKey) -> Result<Show, ShowError> {
+pub fn verify(signed: &Signed, pinned: &VerifyingKey) -> Result<Show, ShowError> {
     let show: Show = verify_json(signed, pinned)?;
     if show.schema != SHOW_SCHEMA {
         return Err(ShowError::Schema(show.schema));
@@ -157,14 +159,14 @@ mod tests {
         assert_eq!(verify(&s, &other.verifying_key()), Err(ShowError::BadSignature));
         // The envelope's own key is not trusted: re-signing with another key
         // and putting that key in the envelope still fails.
-        let forged = SignedShow {
+        let forged = Signed {
             key: key_to_b64(&other.verifying_key()),
             ..sign(&show(), &other)
         };
         assert_eq!(verify(&forged, &key.verifying_key()), Err(ShowError::BadSignature));
     }
 
-    fn show_with_time(s: &SignedShow) -> Show {
+    fn show_with_time(s: &Signed) -> Show {
         serde_json::from_str(&s.payload).unwrap()
     }
 
@@ -172,12 +174,12 @@ mod tests {
     fn any_tampering_is_refused() {
         let key = SigningKey::from_bytes(&[7u8; 32]);
         let s = sign(&show(), &key);
-        let tampered = SignedShow {
+        let tampered = Signed {
             payload: s.payload.replace("\"version\":3", "\"version\":4"),
             ..s.clone()
         };
         assert_eq!(verify(&tampered, &key.verifying_key()), Err(ShowError::BadSignature));
-        let bad_sig = SignedShow {
+        let bad_sig = Signed {
             signature: "not base64!".into(),
             ..s
         };

@@ -13,7 +13,7 @@ use crate::records::{AlertRecord, AlertState, BulletinRecord, BulletinState};
 use crate::shared::Shared;
 use crate::store::{Op, StoreExt};
 use bangtin_layouts::alerts::{ALERTS_SCHEMA, AlertLevel, AlertMedia, AlertMediaKind, AlertSet, BoardAlert};
-use bangtin_layouts::show::SignedShow;
+use bangtin_layouts::show::Signed;
 use bangtin_layouts::wire::Push;
 use chrono::{DateTime, Utc};
 
@@ -279,7 +279,7 @@ pub fn refresh(s: &Shared, boards: &[Board], now: DateTime<Utc>) -> crate::store
     let mut pushes = Vec::new();
     for b in boards {
         let alerts = alerts_for(s, b, now)?;
-        let old: Option<SignedShow> = s.store.get_json(&set_key(&b.id))?;
+        let old: Option<Signed> = s.store.get_json(&set_key(&b.id))?;
         let old: Option<AlertSet> = old.and_then(|o| serde_json::from_str(&o.payload).ok());
         let round_seconds = Some(s.cfg.bulletin_round_s);
         if old

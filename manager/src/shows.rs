@@ -117,7 +117,7 @@ pub fn compile_show(state: &Shared, board: &Board, now: DateTime<Utc>) -> Result
 
 /// Does any published show use media `sha`?
 pub fn media_in_use(state: &Shared, sha: &str) -> Result<Vec<String>, AppError> {
-    let shows: Vec<bangtin_layouts::show::SignedShow> = state.store.scan_json("show/")?;
+    let shows: Vec<bangtin_layouts::show::Signed> = state.store.scan_json("show/")?;
     Ok(shows
         .iter()
         .filter_map(|s| serde_json::from_str::<Show>(&s.payload).ok())

@@ -3,7 +3,7 @@
 
 mod common;
 
-use bangtin_layouts::show::{SignedShow, key_from_b64, verify};
+use bangtin_layouts::show::{Signed, key_from_b64, verify};
 use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -108,7 +108,7 @@ async fn officer_flow_from_upload_to_a_verified_show() {
     assert_eq!(p["version"], 1);
     let (st, signed) = me.get("/api/v1/board/show").await;
     assert_eq!(st, StatusCode::OK);
-    let signed: SignedShow = serde_json::from_value(signed).unwrap();
+    let signed: Signed = serde_json::from_value(signed).unwrap();
     let show = verify(&signed, &pinned).expect("the show verifies with the pinned key");
     assert_eq!(show.board, bid);
     assert_eq!(show.version, 1);

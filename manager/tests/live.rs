@@ -4,7 +4,7 @@
 
 mod common;
 
-use bangtin_layouts::show::{SignedShow, key_from_b64, verify};
+use bangtin_layouts::show::{Signed, key_from_b64, verify};
 use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -298,7 +298,7 @@ async fn publishes_and_commands_reach_a_connected_board_at_once() {
     assert!(t.elapsed() < Duration::from_secs(1));
     let (st, signed) = me.get("/api/v1/board/show").await;
     assert_eq!(st, StatusCode::OK);
-    let show = verify(&serde_json::from_value::<SignedShow>(signed).unwrap(), &pinned).unwrap();
+    let show = verify(&serde_json::from_value::<Signed>(signed).unwrap(), &pinned).unwrap();
     assert_eq!(
         (show.version, serde_json::to_value(&show.display).unwrap()),
         (3, plan.clone())

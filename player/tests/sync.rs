@@ -13,7 +13,7 @@ mod common;
 #[path = "support/xvfb.rs"]
 mod xvfb;
 
-use bangtin_layouts::show::SignedShow;
+use bangtin_layouts::show::Signed;
 use boards::*;
 use common::*;
 use reqwest::{Method, StatusCode};
@@ -418,7 +418,7 @@ async fn manager_at(data: &Path, addr: &str) -> (tokio::sync::oneshot::Sender<()
 
 fn stored_version(data: &Path) -> Option<u64> {
     let t = std::fs::read_to_string(data.join("show/current.json")).ok()?;
-    let s: SignedShow = serde_json::from_str(&t).ok()?;
+    let s: Signed = serde_json::from_str(&t).ok()?;
     let v: Value = serde_json::from_str(&s.payload).ok()?;
     v["version"].as_u64()
 }
@@ -506,7 +506,7 @@ async fn a_board_survives_kill_9_outages_and_tampering() {
         let state = open_state(&data).await;
         use bangtin_manager::store::StoreExt;
         let key = format!("show/{board}");
-        let mut signed: SignedShow = state.store.get_json(&key).unwrap().unwrap();
+        let mut signed: Signed = state.store.get_json(&key).unwrap().unwrap();
         signed.payload = signed
             .payload
             .replace("\"version\":2", "\"version\":9")

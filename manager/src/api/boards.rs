@@ -11,7 +11,7 @@ use crate::store::{Op, StoreExt};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bangtin_layouts::show::{Show, SignedShow};
+use bangtin_layouts::show::{Show, Signed};
 use bangtin_layouts::wire::Push;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -472,7 +472,7 @@ pub async fn board_show(
     State(s): State<Arc<AppState>>,
     who: Officer,
     AppPath(id): AppPath<String>,
-) -> ApiResult<AppJson<SignedShow>> {
+) -> ApiResult<AppJson<Signed>> {
     load(&s, &who, &id)?;
     Ok(AppJson(
         s.store
@@ -519,11 +519,11 @@ pub async fn own_media(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let mut listed = Vec::new();
-    if let Some(signed) = s.store.get_json::<SignedShow>(&key::show(&b.board.id))? {
+    if let Some(signed) = s.store.get_json::<Signed>(&key::show(&b.board.id))? {
         let show: Show = serde_json::from_str(&signed.payload).map_err(AppError::internal)?;
         listed.extend(show.media);
     }
-    if let Some(signed) = s.store.get_json::<SignedShow>(&crate::alerting::set_key(&b.board.id))? {
+    if let Some(signed) = s.store.get_json::<Signed>(&crate::alerting::set_key(&b.board.id))? {
         let set: bangtin_layouts::alerts::AlertSet =
             serde_json::from_str(&signed.payload).map_err(AppError::internal)?;
         listed.extend(set.media());

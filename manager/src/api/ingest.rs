@@ -338,7 +338,7 @@ pub async fn own_alerts(
     crate::alerting::refresh(&s, std::slice::from_ref(&b.board), now())?;
     let Some(signed) = s
         .store
-        .get_json::<bangtin_layouts::show::SignedShow>(&crate::alerting::set_key(&b.board.id))?
+        .get_json::<bangtin_layouts::show::Signed>(&crate::alerting::set_key(&b.board.id))?
     else {
         return Err(AppError::not_found("cảnh báo (no alerts issued for this board)"));
     };

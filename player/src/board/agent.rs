@@ -20,7 +20,7 @@ use super::playlog::PlayLog;
 use super::{FromScreen, ShotKind, ShotRequest, ToScreen, Waker};
 use anyhow::{Context, Result, anyhow, bail};
 use bangtin_layouts::alerts::AlertSet;
-use bangtin_layouts::show::{Show, ShowMedia, SignedShow, key_from_b64, verify};
+use bangtin_layouts::show::{Show, ShowMedia, Signed, key_from_b64, verify};
 use bangtin_layouts::wire::{
     Action, BoardStatus, Command, HeartbeatReply, MAX_PLAYLOG_BATCH, PlaylogAck, PlaylogBatch, Push,
 };
@@ -643,7 +643,7 @@ async fn fetch_alerts(link: &Link) -> Result<()> {
         s if !s.is_success() => bail!("máy chủ trả lời {s}"),
         _ => {}
     }
-    let signed: SignedShow = r
+    let signed: Signed = r
         .json()
         .await
         .context("bộ cảnh báo không đọc được (unreadable alert set)")?;
@@ -715,7 +715,7 @@ async fn sync_once(link: &Link) -> Result<()> {
         s if !s.is_success() => bail!("máy chủ trả lời {s}"),
         _ => {}
     }
-    let signed: SignedShow = r
+    let signed: Signed = r
         .json()
         .await
         .context("chương trình không đọc được (unreadable show)")?;

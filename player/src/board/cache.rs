@@ -19,7 +19,7 @@
 
 use anyhow::{Context, Result};
 use bangtin_layouts::alerts::AlertSet;
-use bangtin_layouts::show::{Show, ShowMedia, SignedShow, verify};
+use bangtin_layouts::show::{Show, ShowMedia, Signed, verify};
 use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -73,16 +73,16 @@ impl Cache {
     }
 
     /// Keep a verified signed alert set (atomically, synced).
-    pub fn install_alerts(&self, signed: &SignedShow) -> Result<()> {
+    pub fn install_alerts(&self, signed: &Signed) -> Result<()> {
         let bytes = serde_json::to_vec(signed).context("không tuần tự hóa được bộ cảnh báo")?;
         write_atomic(&self.alerts_path(), &bytes, 0o644)
     }
 
     /// The kept alert set, verified again with the pinned key and checked
     /// to be for `board`. None if there is none or it is refused.
-    pub fn alerts(&self, key: &VerifyingKey, board: &str) -> Option<(SignedShow, AlertSet)> {
+    pub fn alerts(&self, key: &VerifyingKey, board: &str) -> Option<(Signed, AlertSet)> {
         let text = std::fs::read_to_string(self.alerts_path()).ok()?;
-        let signed: SignedShow = match serde_json::from_str(&text) {
+        let signed: Signed = match serde_json::from_str(&text) {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!("bộ cảnh báo đã lưu hỏng, bỏ qua: {e} (stored alert set unreadable)");
@@ -118,9 +118,9 @@ impl Cache {
     /// The installed show, verified again with the pinned key (the disk is
     /// not trusted more than the network). None if there is none or it
     /// does not verify.
-    pub fn current(&self, key: &VerifyingKey) -> Option<(SignedShow, Show)> {
+    pub fn current(&self, key: &VerifyingKey) -> Option<(Signed, Show)> {
         let text = std::fs::read_to_string(self.current_path()).ok()?;
-        let signed: SignedShow = match serde_json::from_str(&text) {
+        let signed: Signed = match serde_json::from_str(&text) {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!("chương trình đã lưu hỏng, bỏ qua: {e} (stored show unreadable)");
@@ -137,7 +137,7 @@ impl Cache {
     }
 
     /// Make `signed` the current show. Every file it names must be cached.
-    pub fn install(&self, signed: &SignedShow, show: &Show) -> Result<()> {
+    pub fn install(&self, signed: &Signed, show: &Show) -> Result<()> {
         if let Some(m) = self.missing(show).first() {
             anyhow::bail!("thiếu tệp {} (media missing; not installing)", m.sha256);
         }
