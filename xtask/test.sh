@@ -8,8 +8,10 @@ source xtask/setup.sh
 bangtin_setup
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
+echo "==> docs: every link resolves (xtask/doclinks.py)"
+python3 xtask/doclinks.py
 echo "==> cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "==> cargo test"
+echo "==> cargo test (includes tests/tests/module_cycles.rs: no import cycle between modules)"
 cargo test --workspace --locked --no-fail-fast
 echo "==> mọi kiểm thử đều đạt (all tests passed)"
