@@ -14,9 +14,7 @@
 //! still pass). Method and path are signed too: a request signed for one
 //! endpoint cannot be replayed at another.
 
-use crate::error::AppError;
 use crate::store::{Op, Store, StoreExt};
-use axum::http::HeaderMap;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -103,42 +101,61 @@ pub fn sign(key: &[u8], timestamp: &str, nonce: &str, method: &str, path: &str, 
     hex::encode(mac.finalize().into_bytes())
 }
 
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Result<&'a str, AppError> {
-    h.get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| AppError::unauthorized_because(format!("thiếu tiêu đề {name} (missing header)")))
+/// A source's signed request, as the HTTP side read it: the four
+/// signature headers (empty when absent), the method, the path and the body.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedRequest<'a> {
+    pub source: &'a str,
+    pub timestamp: &'a str,
+    pub nonce: &'a str,
+    pub signature: &'a str,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub body: &'a [u8],
+}
+
+/// Why a source's request was not taken as theirs (HTTP 401), or the
+/// manager's own failure.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Internal(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+fn unauthorized(m: impl Into<String>) -> SourceError {
+    SourceError::Unauthorized(m.into())
 }
 
 /// Serialises nonce check-and-record within this process (one manager).
 static NONCES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Check a source's signed request; the nonce is recorded on success.
-pub fn verify(
-    store: &dyn Store,
-    headers: &HeaderMap,
-    method: &str,
-    path: &str,
-    body: &[u8],
-    now: DateTime<Utc>,
-) -> Result<SourceRecord, AppError> {
-    let id = header(headers, HEADER_SOURCE)?;
-    let ts = header(headers, HEADER_TIMESTAMP)?;
-    let nonce = header(headers, HEADER_NONCE)?;
-    let sig = header(headers, HEADER_SIGNATURE)?;
+pub fn verify(store: &dyn Store, r: SignedRequest<'_>, now: DateTime<Utc>) -> Result<SourceRecord, SourceError> {
+    for (name, v) in [
+        (HEADER_SOURCE, r.source),
+        (HEADER_TIMESTAMP, r.timestamp),
+        (HEADER_NONCE, r.nonce),
+        (HEADER_SIGNATURE, r.signature),
+    ] {
+        if v.is_empty() {
+            return Err(unauthorized(format!("thiếu tiêu đề {name} (missing header)")));
+        }
+    }
+    let (id, ts, nonce, sig) = (r.source, r.timestamp, r.nonce, r.signature);
     let src: SourceRecord = store
         .get_json(&key_of(id))?
         .filter(|s: &SourceRecord| !s.disabled)
-        .ok_or_else(|| {
-            AppError::unauthorized_because("nguồn tin không có hoặc đã bị khóa (unknown or disabled source)")
-        })?;
-    let t: i64 = ts.parse().map_err(|_| {
-        AppError::unauthorized_because(format!("{HEADER_TIMESTAMP} phải là số giây Unix (Unix seconds)"))
-    })?;
+        .ok_or_else(|| unauthorized("nguồn tin không có hoặc đã bị khóa (unknown or disabled source)"))?;
+    let t: i64 = ts
+        .parse()
+        .map_err(|_| unauthorized(format!("{HEADER_TIMESTAMP} phải là số giây Unix (Unix seconds)")))?;
     let skew = now.timestamp() - t;
     if skew.abs() > MAX_SKEW_S {
-        return Err(AppError::unauthorized_because(format!(
+        return Err(unauthorized(format!(
             "thời điểm ký lệch {skew} s so với máy chủ, quá ±{MAX_SKEW_S} s (stale or future timestamp)"
         )));
     }
@@ -147,25 +164,23 @@ pub fn verify(
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
-        return Err(AppError::unauthorized_because(format!(
+        return Err(unauthorized(format!(
             "{HEADER_NONCE}: 16–64 ký tự A–Z a–z 0–9 _ - (bad nonce)"
         )));
     }
     let key = base64::engine::general_purpose::STANDARD
         .decode(&src.key)
-        .map_err(AppError::internal)?;
+        .map_err(|e| SourceError::Internal(e.to_string()))?;
     let got = hex::decode(sig).unwrap_or_default();
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).map_err(AppError::internal)?;
-    mac.update(&signing_input(ts, nonce, method, path, body));
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).map_err(|e| SourceError::Internal(e.to_string()))?;
+    mac.update(&signing_input(ts, nonce, r.method, r.path, r.body));
     if mac.verify_slice(&got).is_err() {
-        return Err(AppError::unauthorized_because("chữ ký không đúng (bad signature)"));
+        return Err(unauthorized("chữ ký không đúng (bad signature)"));
     }
     let _g = NONCES.lock().unwrap_or_else(|e| e.into_inner());
     let nk = nonce_key(&src.id, nonce);
     if store.get(&nk)?.is_some() {
-        return Err(AppError::unauthorized_because(
-            "nonce đã dùng: yêu cầu bị gửi lại (replayed request)",
-        ));
+        return Err(unauthorized("nonce đã dùng: yêu cầu bị gửi lại (replayed request)"));
     }
     store.commit(vec![Op::put(nk, &t)])?;
     Ok(src)

@@ -233,7 +233,7 @@ pub async fn post_bulletin(
     uri: Uri,
     body: Bytes,
 ) -> ApiResult<(StatusCode, AppJson<Accepted>)> {
-    let src = sources::verify(&*s.store, &headers, "POST", uri.path(), &body, now())?;
+    let src = super::signed_source(&*s.store, &headers, "POST", uri.path(), &body)?;
     content_type(&headers, &["application/json"])?;
     accepted(ingest::bulletin(&s, &src, &body).await?)
 }
@@ -284,7 +284,7 @@ pub async fn post_alert(
     uri: Uri,
     body: Bytes,
 ) -> ApiResult<(StatusCode, AppJson<Accepted>)> {
-    let src = sources::verify(&*s.store, &headers, "POST", uri.path(), &body, now())?;
+    let src = super::signed_source(&*s.store, &headers, "POST", uri.path(), &body)?;
     content_type(&headers, &["application/cap+xml", "application/xml", "text/xml"])?;
     accepted(ingest::alert(&s, &src, &body).await?)
 }

@@ -180,4 +180,27 @@ pub(crate) fn now() -> DateTime<Utc> {
 
 pub(crate) use crate::audit::{audit, new_id};
 
+/// The source system behind a signed request (`X-Bangtin-*` headers), or
+/// 401 naming what is wrong.
+pub(crate) fn signed_source(
+    store: &dyn crate::store::Store,
+    headers: &axum::http::HeaderMap,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<crate::sources::SourceRecord, AppError> {
+    use crate::sources::{HEADER_NONCE, HEADER_SIGNATURE, HEADER_SOURCE, HEADER_TIMESTAMP, SignedRequest};
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map_or("", str::trim);
+    let r = SignedRequest {
+        source: h(HEADER_SOURCE),
+        timestamp: h(HEADER_TIMESTAMP),
+        nonce: h(HEADER_NONCE),
+        signature: h(HEADER_SIGNATURE),
+        method,
+        path,
+        body,
+    };
+    Ok(crate::sources::verify(store, r, now())?)
+}
+
 pub(crate) const CREATED: StatusCode = StatusCode::CREATED;

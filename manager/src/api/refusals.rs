@@ -44,3 +44,15 @@ impl From<crate::accounts::AccountError> for AppError {
         }
     }
 }
+
+/// Refusals of [`crate::sources`]: 401 naming what is wrong, or 500.
+impl From<crate::sources::SourceError> for AppError {
+    fn from(e: crate::sources::SourceError) -> Self {
+        use crate::sources::SourceError as E;
+        match e {
+            E::Unauthorized(m) => AppError::unauthorized_because(m),
+            E::Internal(m) => AppError::internal(m),
+            E::Store(s) => s.into(),
+        }
+    }
+}

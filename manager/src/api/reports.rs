@@ -16,7 +16,6 @@ use crate::error::{ApiResult, AppError, AppJson, AppPath, AppQuery, ErrorBody};
 use crate::model::{Board, Unit, key};
 use crate::records::{AlertRecord, BulletinRecord, bulletin_key};
 use crate::reporting::{self, Item, ItemKind, Report, Stats, World};
-use crate::sources;
 use crate::state::AppState;
 use crate::store::StoreExt;
 use axum::extract::State;
@@ -77,7 +76,7 @@ pub async fn bulletin_report(
     uri: Uri,
     AppPath(id): AppPath<String>,
 ) -> ApiResult<AppJson<Report>> {
-    let src = sources::verify(&*s.store, &headers, "GET", uri.path(), b"", now())?;
+    let src = super::signed_source(&*s.store, &headers, "GET", uri.path(), b"")?;
     let rec: BulletinRecord = s
         .store
         .get_json(&bulletin_key(&src.id, &id))?
@@ -97,7 +96,7 @@ pub async fn alert_report(
     uri: Uri,
     AppPath(identifier): AppPath<String>,
 ) -> ApiResult<AppJson<Report>> {
-    let src = sources::verify(&*s.store, &headers, "GET", uri.path(), b"", now())?;
+    let src = super::signed_source(&*s.store, &headers, "GET", uri.path(), b"")?;
     let rec: AlertRecord = reporting::find_alert(&*s.store, &src.id, &identifier)?
         .ok_or_else(|| AppError::not_found("cảnh báo (alert)"))?;
     Ok(AppJson(whole_report(&s, Item::from_alert(&rec)).await?))
