@@ -21,7 +21,6 @@
 use crate::bulletin::{
     self, AreaLevel, AreaTarget, BoardContent, BoardItem, Bulletin, Priority, Schedule, Source, Targets,
 };
-use crate::error::AppError;
 use crate::model::{Board, Unit, key};
 use crate::records::{BulletinRecord, bulletin_key};
 use crate::shared::Shared;
@@ -170,13 +169,43 @@ pub fn key_of(id: &str) -> String {
 /// against an administrator's delete), so a deleted feed stays deleted.
 pub(crate) static FEED_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn invalid(field: &str, m: impl Into<String>) -> AppError {
-    AppError::unprocessable(m).field(field)
+/// Why a feed was refused: the field at fault and why (HTTP 422), the same
+/// URL twice for a source (409), or the store.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    #[error("{field}: {reason}")]
+    Conflict { field: String, reason: String },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+fn invalid(field: &str, m: impl Into<String>) -> FeedError {
+    FeedError::Invalid {
+        field: field.to_string(),
+        reason: m.into(),
+    }
+}
+
+/// An entry's refusal as the feed's status shows it: the reason, then the
+/// field of the bulletin it was turned into.
+fn describe(e: &crate::ingest::IngestError) -> String {
+    use crate::fetch::FetchError;
+    use crate::ingest::IngestError as E;
+    match e {
+        E::Invalid { field, reason }
+        | E::Forbidden { field, reason }
+        | E::Conflict { field, reason }
+        | E::Fetch(FetchError::Refused { field, reason }) => format!("{reason} [trường {field}]"),
+        E::Fetch(FetchError::TooLarge { field, .. }) => format!("{e} [trường {field}]"),
+        other => other.to_string(),
+    }
 }
 
 /// Check a new feed against the store and the configuration; on success
 /// the record to store (status empty). Every refusal names its field.
-pub fn check_new(s: &Shared, n: NewFeed, id: String, by: String, now: DateTime<Utc>) -> Result<FeedRecord, AppError> {
+pub fn check_new(s: &Shared, n: NewFeed, id: String, by: String, now: DateTime<Utc>) -> Result<FeedRecord, FeedError> {
     let src: SourceRecord = s.store.get_json(&sources::key_of(&n.source))?.ok_or_else(|| {
         invalid(
             "source",
@@ -245,10 +274,10 @@ pub fn check_new(s: &Shared, n: NewFeed, id: String, by: String, now: DateTime<U
         .into_iter()
         .any(|f| f.source == src.id && f.url == url);
     if dup {
-        return Err(AppError::conflict(
-            "nguồn tin này đã có feed với URL này (this source already has a feed with this URL)",
-        )
-        .field("url"));
+        return Err(FeedError::Conflict {
+            field: "url".into(),
+            reason: "nguồn tin này đã có feed với URL này (this source already has a feed with this URL)".into(),
+        });
     }
     let rec = FeedRecord {
         id,
@@ -287,7 +316,7 @@ pub fn check_new(s: &Shared, n: NewFeed, id: String, by: String, now: DateTime<U
     Ok(rec)
 }
 
-fn check_url(raw: &str) -> Result<String, AppError> {
+fn check_url(raw: &str) -> Result<String, FeedError> {
     let raw = raw.trim();
     if raw.is_empty() || raw.chars().count() > bulletin::MAX_URL_CHARS {
         return Err(invalid(
@@ -323,7 +352,7 @@ fn check_url(raw: &str) -> Result<String, AppError> {
 
 /// The same rules as ingest: known units and boards, inside the source's
 /// units; at least one target.
-fn check_targets(store: &dyn Store, src: &SourceRecord, t: &FeedTargets) -> Result<(), AppError> {
+fn check_targets(store: &dyn Store, src: &SourceRecord, t: &FeedTargets) -> Result<(), FeedError> {
     if t.areas.is_empty() && t.boards.is_empty() {
         return Err(invalid(
             "targets",
@@ -567,10 +596,9 @@ async fn fetch_and_take(s: &Arc<Shared>, client: &reqwest::Client, feed: &FeedRe
             Ok(true) => p.taken += 1,
             Ok(false) => {}
             Err(err) => p.entry_errors.push(format!(
-                "mục \"{}\": {}{} (entry refused)",
+                "mục \"{}\": {} (entry refused)",
                 echo(&e.raw_id),
-                err.detail.message,
-                err.detail.field.map(|f| format!(" [trường {f}]")).unwrap_or_default()
+                describe(&err)
             )),
         }
     }
@@ -792,7 +820,7 @@ async fn take(
     src: &SourceRecord,
     language: &str,
     e: &Entry,
-) -> Result<bool, AppError> {
+) -> Result<bool, crate::ingest::IngestError> {
     let id = bulletin_id(&feed.url, &e.raw_id);
     let existing = s.store.get_json::<BulletinRecord>(&bulletin_key(&src.id, &id))?;
     // An entry without a date is in force from when it was first read:

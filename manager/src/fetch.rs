@@ -179,7 +179,7 @@ pub async fn fetch_all(s: &Shared, refs: &[MediaRef]) -> Result<(), FetchError> 
                     .and_then(|p| {
                         p.map_err(|e| FetchError::Refused {
                             field: format!("{}.url", r.path),
-                            reason: format!("tệp tại {}: {} (media refused)", r.url, e.detail.message),
+                            reason: format!("tệp tại {}: {e} (media refused)", r.url),
                         })
                     })
                     .and_then(|p| {

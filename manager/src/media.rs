@@ -2,7 +2,6 @@
 //! told by content (never the file name), probed and thumbnailed. A file a
 //! board could not decode is refused at upload, with the reason.
 
-use crate::error::AppError;
 use crate::model::MediaKind;
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageReader, RgbImage};
@@ -27,8 +26,24 @@ pub struct Probe {
     pub thumbnail: Option<RgbImage>,
 }
 
-fn refuse(msg: impl Into<String>) -> AppError {
-    AppError::unsupported(msg)
+/// Why a file was not taken as media: not something a board can show or
+/// play (HTTP 415, naming what was found), or the manager's own failure.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl MediaError {
+    fn internal(e: impl std::fmt::Display) -> Self {
+        MediaError::Internal(e.to_string())
+    }
+}
+
+fn refuse(msg: impl Into<String>) -> MediaError {
+    MediaError::Refused(msg.into())
 }
 
 /// Tell the type from the first bytes of the file.
@@ -44,12 +59,12 @@ pub fn sniff(head: &[u8]) -> Option<(&'static str, MediaKind)> {
 }
 
 /// Probe a stored upload. Blocking (decodes): call from a blocking task.
-pub fn probe(path: &Path) -> Result<Probe, AppError> {
+pub fn probe(path: &Path) -> Result<Probe, MediaError> {
     let mut head = vec![0u8; 8192];
     let n = {
         use std::io::Read;
-        let mut f = std::fs::File::open(path).map_err(AppError::internal)?;
-        f.read(&mut head).map_err(AppError::internal)?
+        let mut f = std::fs::File::open(path).map_err(MediaError::internal)?;
+        f.read(&mut head).map_err(MediaError::internal)?
     };
     if n == 0 {
         return Err(refuse("tệp rỗng (empty file)"));
@@ -67,16 +82,16 @@ fn thumb(img: &DynamicImage) -> RgbImage {
     img.resize(THUMB.0, THUMB.1, FilterType::Triangle).into_rgb8()
 }
 
-fn probe_picture(path: &Path, mime: &str) -> Result<Probe, AppError> {
+fn probe_picture(path: &Path, mime: &str) -> Result<Probe, MediaError> {
     if !matches!(mime, "image/png" | "image/jpeg" | "image/webp") {
         return Err(refuse(format!(
             "ảnh {mime} không được bảng tin hỗ trợ: chỉ PNG, JPEG, WebP (unsupported picture format)"
         )));
     }
     let mut reader = ImageReader::open(path)
-        .map_err(AppError::internal)?
+        .map_err(MediaError::internal)?
         .with_guessed_format()
-        .map_err(AppError::internal)?;
+        .map_err(MediaError::internal)?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_PICTURE_SIDE);
     limits.max_image_height = Some(MAX_PICTURE_SIDE);
@@ -98,9 +113,9 @@ fn probe_picture(path: &Path, mime: &str) -> Result<Probe, AppError> {
     })
 }
 
-fn probe_av(path: &Path, mime: &str, kind: MediaKind) -> Result<Probe, AppError> {
+fn probe_av(path: &Path, mime: &str, kind: MediaKind) -> Result<Probe, MediaError> {
     use ffmpeg_next as ff;
-    ff::init().map_err(AppError::internal)?;
+    ff::init().map_err(MediaError::internal)?;
     ff::util::log::set_level(ff::util::log::Level::Fatal);
     let bad = |e: &dyn std::fmt::Display| {
         refuse(format!(
@@ -240,11 +255,11 @@ fn to_rgb(frame: &ffmpeg_next::frame::Video) -> Option<RgbImage> {
 }
 
 /// Save a thumbnail as JPEG.
-pub fn save_thumbnail(img: &RgbImage, path: &Path) -> Result<(), AppError> {
+pub fn save_thumbnail(img: &RgbImage, path: &Path) -> Result<(), MediaError> {
     let tmp = path.with_extension("jpg.tmp");
     img.save_with_format(&tmp, image::ImageFormat::Jpeg)
-        .map_err(AppError::internal)?;
-    std::fs::rename(&tmp, path).map_err(AppError::internal)
+        .map_err(MediaError::internal)?;
+    std::fs::rename(&tmp, path).map_err(MediaError::internal)
 }
 
 #[cfg(test)]
@@ -279,6 +294,6 @@ mod tests {
         let cut = dir.path().join("b");
         std::fs::write(&cut, &b[..b.len() / 2]).unwrap();
         let e = probe(&cut).unwrap_err();
-        assert_eq!(e.status, axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(matches!(e, MediaError::Refused(_)), "{e:?}");
     }
 }

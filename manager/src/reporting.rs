@@ -26,7 +26,6 @@
 //!
 //! `{item}` is the first 32 hex digits of SHA-256 of the board alert id.
 
-use crate::error::AppError;
 use crate::live::{Beat, Live, Transition};
 use crate::model::{AuditEntry, Board, Unit};
 use crate::records::{AlertRecord, AlertState, BulletinRecord, BulletinState, Decision, bulletin_key};
@@ -1324,10 +1323,23 @@ pub fn stats_csv(s: &Stats) -> String {
 // ---------------------------------------------------------------------------
 // Sources' push settings
 
+/// A source's push setting refused: which field and why (HTTP 422).
+#[derive(Debug, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct BadSetting {
+    pub field: &'static str,
+    pub reason: String,
+}
+
 /// Check a source's `report_url`: http or https, a host, no credentials,
 /// at most 2000 characters.
-pub fn check_report_url(s: &str) -> Result<String, AppError> {
-    let bad = |m: &str| Err(AppError::unprocessable(m.to_string()).field("report_url"));
+pub fn check_report_url(s: &str) -> Result<String, BadSetting> {
+    let bad = |m: &str| {
+        Err(BadSetting {
+            field: "report_url",
+            reason: m.to_string(),
+        })
+    };
     if s.chars().count() > 2000 {
         return bad("URL dài quá 2000 ký tự (URL longer than 2000 characters)");
     }
@@ -1352,14 +1364,16 @@ pub fn check_report_url(s: &str) -> Result<String, AppError> {
 }
 
 /// Check a source's `report_every_s`: 1–3600.
-pub fn check_report_every(v: u32) -> Result<u32, AppError> {
+pub fn check_report_every(v: u32) -> Result<u32, BadSetting> {
     if (1..=MAX_REPORT_EVERY_S).contains(&v) {
         Ok(v)
     } else {
-        Err(AppError::unprocessable(format!(
-            "chu kỳ gửi báo cáo phải từ 1 đến {MAX_REPORT_EVERY_S} giây (report_every_s must be 1–{MAX_REPORT_EVERY_S})"
-        ))
-        .field("report_every_s"))
+        Err(BadSetting {
+            field: "report_every_s",
+            reason: format!(
+                "chu kỳ gửi báo cáo phải từ 1 đến {MAX_REPORT_EVERY_S} giây (report_every_s must be 1–{MAX_REPORT_EVERY_S})"
+            ),
+        })
     }
 }
 
@@ -1844,7 +1858,7 @@ mod tests {
             "https://x/ a",
         ] {
             let e = check_report_url(bad).unwrap_err();
-            assert_eq!(e.detail.field.as_deref(), Some("report_url"), "{bad}");
+            assert_eq!(e.field, "report_url", "{bad}");
         }
         assert!(check_report_every(0).is_err() && check_report_every(3601).is_err());
         assert_eq!(check_report_every(60).unwrap(), 60);

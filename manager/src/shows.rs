@@ -2,7 +2,7 @@
 //! to UTC slots through the tz database, the layouts they name, and the
 //! media those use — versioned and signed.
 
-use crate::error::{AppError, Problem};
+use crate::error::Problem;
 use crate::model::{Board, LayoutRecord, Media, ScheduleRecord, Target, Unit, key};
 use crate::shared::Shared;
 use crate::store::StoreExt;
@@ -14,8 +14,22 @@ use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+/// Why a show could not be compiled; the HTTP side maps them to 404, 422
+/// and 500.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// The board's unit is gone.
+    #[error("không có đơn vị hành chính {0} (unknown unit)")]
+    NoUnit(String),
+    /// Schedules name deleted layouts, layouts missing media: each named.
+    #[error("{} vấn đề (problems)", .0.len())]
+    Problems(Vec<Problem>),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
 /// Schedules that apply to `board`, with their specificity.
-pub fn schedules_for(state: &Shared, board: &Board) -> Result<Vec<(ScheduleRecord, u8)>, AppError> {
+pub fn schedules_for(state: &Shared, board: &Board) -> crate::store::Result<Vec<(ScheduleRecord, u8)>> {
     let all: Vec<ScheduleRecord> = state.store.scan_json("schedule/")?;
     Ok(all
         .into_iter()
@@ -41,11 +55,11 @@ pub fn layout_media(layout: &bangtin_layouts::raw::RawLayout) -> BTreeSet<String
 }
 
 /// The show `board` should play from `now` on (unsigned).
-pub fn compile_show(state: &Shared, board: &Board, now: DateTime<Utc>) -> Result<Show, AppError> {
+pub fn compile_show(state: &Shared, board: &Board, now: DateTime<Utc>) -> Result<Show, CompileError> {
     let unit: Unit = state
         .store
         .get_json(&key::unit(&board.unit))?
-        .ok_or_else(|| AppError::not_found("đơn vị hành chính"))?;
+        .ok_or_else(|| CompileError::NoUnit(board.unit.clone()))?;
     let tz: Tz = unit.timezone.parse().unwrap_or(bangtin_layouts::time::DEFAULT_TZ);
     let scheds = schedules_for(state, board)?;
     let layers: Vec<Layer> = scheds
@@ -98,7 +112,7 @@ pub fn compile_show(state: &Shared, board: &Board, now: DateTime<Utc>) -> Result
         slot.layout = Some(k);
     }
     if !problems.is_empty() {
-        return Err(AppError::invalid(problems));
+        return Err(CompileError::Problems(problems));
     }
     Ok(Show {
         schema: SHOW_SCHEMA.into(),
@@ -116,7 +130,7 @@ pub fn compile_show(state: &Shared, board: &Board, now: DateTime<Utc>) -> Result
 }
 
 /// Does any published show use media `sha`?
-pub fn media_in_use(state: &Shared, sha: &str) -> Result<Vec<String>, AppError> {
+pub fn media_in_use(state: &Shared, sha: &str) -> crate::store::Result<Vec<String>> {
     let shows: Vec<bangtin_layouts::show::Signed> = state.store.scan_json("show/")?;
     Ok(shows
         .iter()

@@ -133,7 +133,7 @@ pub async fn upload_media(
         Ok(p) => p,
         Err(e) => {
             let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e);
+            return Err(e.into());
         }
     };
     let dest = s.media_path(&sha);

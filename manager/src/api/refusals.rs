@@ -56,3 +56,46 @@ impl From<crate::sources::SourceError> for AppError {
         }
     }
 }
+
+/// Refusals of [`crate::shows`]: 404 for a board whose unit is gone, 422
+/// naming each problem, 500.
+impl From<crate::shows::CompileError> for AppError {
+    fn from(e: crate::shows::CompileError) -> Self {
+        use crate::shows::CompileError as E;
+        match e {
+            E::NoUnit(_) => AppError::not_found("đơn vị hành chính"),
+            E::Problems(p) => AppError::invalid(p),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+/// A source's push settings refused by [`crate::reporting`]: 422.
+impl From<crate::reporting::BadSetting> for AppError {
+    fn from(e: crate::reporting::BadSetting) -> Self {
+        AppError::unprocessable(e.reason).field(e.field)
+    }
+}
+
+/// Refusals of [`crate::media`]: 415 naming what the file is, or 500.
+impl From<crate::media::MediaError> for AppError {
+    fn from(e: crate::media::MediaError) -> Self {
+        use crate::media::MediaError as E;
+        match e {
+            E::Refused(m) => AppError::unsupported(m),
+            E::Internal(m) => AppError::internal(m),
+        }
+    }
+}
+
+/// Refusals of [`crate::feeds`]: 422 or 409 naming the field, 500.
+impl From<crate::feeds::FeedError> for AppError {
+    fn from(e: crate::feeds::FeedError) -> Self {
+        use crate::feeds::FeedError as E;
+        match e {
+            E::Invalid { field, reason } => AppError::unprocessable(reason).field(field),
+            E::Conflict { field, reason } => AppError::conflict(reason).field(field),
+            E::Store(s) => s.into(),
+        }
+    }
+}
