@@ -309,8 +309,13 @@ fn cap(id: &str, cancel_of: Option<&str>, k: u64) -> String {
 }
 
 /// An RSS feed of 20 entries that gains a new one every `new_every`
-/// requests.
-async fn feed_server(listener: tokio::net::TcpListener, polls: Arc<AtomicU64>, new_every: u64) {
+/// requests; entry `i` is dated `start` + `i` minutes.
+async fn feed_server(
+    listener: tokio::net::TcpListener,
+    polls: Arc<AtomicU64>,
+    new_every: u64,
+    start: chrono::DateTime<chrono::Utc>,
+) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     loop {
         let Ok((mut s, _)) = listener.accept().await else {
@@ -321,11 +326,12 @@ async fn feed_server(listener: tokio::net::TcpListener, polls: Arc<AtomicU64>, n
             let mut buf = [0u8; 4096];
             let _ = s.read(&mut buf).await;
             let n = polls.fetch_add(1, Ordering::Relaxed) / new_every.max(1);
-            let now = chrono::Utc::now();
+            // Each entry keeps the date it was published with: a date
+            // that moved would make every poll an edit of every entry.
             let items: String = (n.saturating_sub(19)..=n)
                 .rev()
                 .map(|i| {
-                    let at = (now - chrono::TimeDelta::seconds((n - i) as i64 * 10)).to_rfc2822();
+                    let at = (start + chrono::TimeDelta::minutes(i as i64)).to_rfc2822();
                     format!(
                         "<item><title>Thông báo số {i}: lịch tiếp công dân</title>\
                          <description>UBND xã tiếp công dân sáng thứ Năm, đợt {i}.</description>\
@@ -783,7 +789,12 @@ fn run_in(exe: &Path, a: &SoakArgs, dir: &Path) -> Result<()> {
         if a.feed_every > 0 {
             let feed_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let feed_url = format!("http://{}/rss.xml", feed_listener.local_addr()?);
-            tokio::spawn(feed_server(feed_listener, polls.clone(), a.feed_new_every));
+            tokio::spawn(feed_server(
+                feed_listener,
+                polls.clone(),
+                a.feed_new_every,
+                chrono::Utc::now() - chrono::TimeDelta::hours(1),
+            ));
             admin_post(
                 &http,
                 &url,
