@@ -5,7 +5,7 @@
 //! round (priority: "THÔNG BÁO QUAN TRỌNG" on amber; normal: "BẢN TIN" on
 //! blue — a risk level, when given, still sets the band's colour).
 //!
-//! Built like the other built-in screens (see [`super::director::screens`]):
+//! Built like the other built-in screens (see [`super::screens`]):
 //! a layout document is assembled and run through the same validation as
 //! officers' layouts, so it renders with the same text, ticker and
 //! shrink-to-fit code and the bundled fonts. The document is built as

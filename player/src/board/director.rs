@@ -26,9 +26,9 @@
 //! rounds the board shows its schedule; a bulletin cancelled during a round
 //! is skipped.
 
-use super::alert_screen;
 use super::playlog::PlayLog;
 use super::{FromScreen, ShotKind, ShotRequest, ToScreen};
+use super::{alert_screen, screens};
 use crate::scene::Scene;
 use bangtin_layouts::alerts::{AlertLevel, AlertSet, BULLETIN_ROUND_SECONDS, BoardAlert};
 use bangtin_layouts::show::Show;
@@ -938,93 +938,6 @@ pub fn describe(k: &ItemKind) -> (String, String) {
     };
     let label: String = label.chars().take(120).collect();
     (k.type_name().to_string(), label)
-}
-
-/// The screens a board shows on its own.
-pub mod screens {
-    use bangtin_layouts::Layout;
-    use std::path::Path;
-
-    fn esc(s: &str) -> String {
-        s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-    }
-
-    fn build(toml: String) -> Layout {
-        bangtin_layouts::parse_layout(&toml, Path::new("(bảng tin)"), Path::new("."))
-            .unwrap_or_else(|e| panic!("built-in screen does not validate: {e}\n{toml}"))
-    }
-
-    fn scaled(size: [u32; 2], px: f32) -> f32 {
-        // Sizes below are for a 1920×1080 board.
-        let s = (size[0] as f32 / 1920.0).min(size[1] as f32 / 1080.0);
-        (px * s).max(8.0).round()
-    }
-
-    fn head(size: [u32; 2], bg: &str) -> String {
-        format!(
-            "[board]\nname = \"Bangtin\"\nwidth = {}\nheight = {}\nbackground = \"{bg}\"\n\n",
-            size[0], size[1]
-        )
-    }
-
-    /// The pairing code, large, with what to do with it.
-    pub fn pairing(size: [u32; 2], code: &str) -> Layout {
-        let [w, h] = size;
-        let (title, body) = if code.is_empty() {
-            (
-                "Đang kết nối máy chủ quản lý…".to_string(),
-                "Bảng tin đang xin mã ghép nối.\nConnecting to the manager.".to_string(),
-            )
-        } else {
-            (
-                code.to_string(),
-                "Mã ghép nối bảng tin — cán bộ xã nhập mã này trong trang quản lý để nhận bảng.\n\
-                 Pairing code: enter it in the manager to claim this board."
-                    .to_string(),
-            )
-        };
-        build(format!(
-            "{}[[zone]]\nid = \"ma\"\nx = 0\ny = 0\nwidth = {w}\nheight = {h}\n\n\
-             [[zone.item]]\ntype = \"text\"\ntitle = \"{}\"\ntitle_size = {}\ntitle_color = \"#ffd54f\"\n\
-             body = \"{}\"\nsize = {}\ncolor = \"#ffffff\"\nalign = \"center\"\nvalign = \"middle\"\n",
-            head(size, "#0b3d91"),
-            esc(&title),
-            scaled(size, 160.0),
-            esc(&body),
-            scaled(size, 40.0),
-        ))
-    }
-
-    pub fn waiting(size: [u32; 2]) -> Layout {
-        standby_with(size, "Đang tải chương trình từ máy chủ quản lý…")
-    }
-
-    /// Nothing scheduled: the name of the system and the time.
-    pub fn standby(size: [u32; 2], name: &str) -> Layout {
-        standby_with(size, name)
-    }
-
-    fn standby_with(size: [u32; 2], title: &str) -> Layout {
-        let [w, h] = size;
-        let top = h * 3 / 5;
-        build(format!(
-            "{}[[zone]]\nid = \"ten\"\nx = 0\ny = 0\nwidth = {w}\nheight = {top}\n\n\
-             [[zone.item]]\ntype = \"text\"\ntitle = \"{}\"\ntitle_size = {}\ntitle_color = \"#ffffff\"\n\
-             align = \"center\"\nvalign = \"bottom\"\n\n\
-             [[zone]]\nid = \"gio\"\nx = 0\ny = {top}\nwidth = {w}\nheight = {}\n\n\
-             [[zone.item]]\ntype = \"clock\"\nformat = \"datetime\"\nsize = {}\ncolor = \"#ffd54f\"\n",
-            head(size, "#102a43"),
-            esc(title),
-            scaled(size, 72.0),
-            h - top,
-            scaled(size, 56.0),
-        ))
-    }
-
-    /// Display off: black.
-    pub fn off(size: [u32; 2]) -> Layout {
-        build(head(size, "#000000"))
-    }
 }
 
 /// The managed board as the kiosk's program: the director picks the

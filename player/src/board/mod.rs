@@ -16,6 +16,7 @@ pub mod config;
 pub mod director;
 pub mod playlog;
 pub mod run;
+pub mod screens;
 
 use std::sync::Arc;
 
