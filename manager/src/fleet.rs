@@ -537,10 +537,9 @@ fn loadavg() -> String {
         .unwrap_or_default()
 }
 
-/// Boards the manager lists as seen at or after `since`, asked as an
-/// officer would (sign in, list the unit's boards).
-async fn boards_seen(url: &str, since: DateTime<Utc>) -> Result<u64> {
-    let c = reqwest::Client::new();
+/// Sign in as the benchmarks' administrator: the session cookie
+/// (`name=value`) and its CSRF token. Used by the fleet and the soak.
+pub(crate) async fn bench_session(c: &reqwest::Client, url: &str) -> Result<(String, String)> {
     let r = c
         .post(format!("{url}/api/v1/auth/login"))
         .json(&serde_json::json!({"username": BENCH_USER, "password": BENCH_PASSWORD}))
@@ -556,6 +555,16 @@ async fn boards_seen(url: &str, since: DateTime<Utc>) -> Result<u64> {
         .and_then(|v| v.split(';').next())
         .context("no session cookie")?
         .to_string();
+    let v: serde_json::Value = r.json().await?;
+    let csrf = v["csrf"].as_str().context("no csrf")?.to_string();
+    Ok((cookie, csrf))
+}
+
+/// Boards the manager lists as seen at or after `since`, asked as an
+/// officer would (sign in, list the unit's boards).
+async fn boards_seen(url: &str, since: DateTime<Utc>) -> Result<u64> {
+    let c = reqwest::Client::new();
+    let (cookie, _) = bench_session(&c, url).await?;
     let boards: Vec<serde_json::Value> = c
         .get(format!("{url}/api/v1/units/{BENCH_UNIT}/boards"))
         .header(reqwest::header::COOKIE, cookie)

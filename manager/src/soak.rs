@@ -30,7 +30,7 @@
 //! player's soak (the last third of the samples against the first), disk
 //! as MiB per hour and per day.
 
-use crate::bench::{BENCH_PASSWORD, BENCH_UNIT, BENCH_USER, populate};
+use crate::bench::{BENCH_UNIT, populate};
 use anyhow::{Context, Result, bail};
 use bangtin_layouts::wire::{BoardStatus, Push};
 use rand::rngs::StdRng;
@@ -547,23 +547,7 @@ async fn stream(sim: Arc<Sim>, i: usize) {
 
 /// Sign in as the soak's administrator; returns an API token.
 async fn admin_token(http: &reqwest::Client, url: &str) -> Result<String> {
-    let r = http
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": BENCH_USER, "password": BENCH_PASSWORD}))
-        .send()
-        .await?
-        .error_for_status()?;
-    let cookie = r
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(crate::auth::SESSION_COOKIE))
-        .and_then(|v| v.split(';').next())
-        .context("no session cookie")?
-        .to_string();
-    let v: serde_json::Value = r.json().await?;
-    let csrf = v["csrf"].as_str().context("no csrf")?.to_string();
+    let (cookie, csrf) = crate::fleet::bench_session(http, url).await?;
     let v: serde_json::Value = http
         .post(format!("{url}/api/v1/tokens"))
         .header(reqwest::header::COOKIE, cookie)
@@ -621,16 +605,25 @@ async fn source_post(sim: &Sim, source: &str, key: &[u8], body: &str) -> Result<
     Ok(())
 }
 
+/// Wait for turn `k` of work done every `every` seconds from the start;
+/// `false` once that turn falls after the end of the soak.
+async fn turn(sim: &Sim, every: u64, k: u64) -> bool {
+    let at = sim.t0 + Duration::from_secs(every * k);
+    if at >= sim.end {
+        return false;
+    }
+    tokio::time::sleep_until(at.into()).await;
+    true
+}
+
 async fn alerts(sim: Arc<Sim>, source: String, key: Vec<u8>) {
     let every = sim.a.alert_every.max(2);
     let mut k = 0u64;
     loop {
         k += 1;
-        let at = sim.t0 + Duration::from_secs(every * k);
-        if at >= sim.end {
+        if !turn(&sim, every, k).await {
             return;
         }
-        tokio::time::sleep_until(at.into()).await;
         let id = format!("SOAK-{k}");
         match source_post(&sim, &source, &key, &cap(&id, None, k)).await {
             Ok(()) => sim.counts.alerts.fetch_add(1, Ordering::Relaxed),
@@ -653,11 +646,9 @@ async fn commands(sim: Arc<Sim>, token: String) {
     let mut k = 0u64;
     loop {
         k += 1;
-        let at = sim.t0 + Duration::from_secs(every * k);
-        if at >= sim.end {
+        if !turn(&sim, every, k).await {
             return;
         }
-        tokio::time::sleep_until(at.into()).await;
         let board = format!("brd_bench{}", rng.gen_range(0..sim.creds.len()));
         let r = admin_post(
             &sim.http,
