@@ -22,6 +22,7 @@ use crate::sources::{self, SourceRecord};
 use crate::store::{Op, Store, StoreExt};
 use chrono::Utc;
 use serde::Serialize;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// Why a document was refused. Each names what is wrong and, where it
@@ -113,7 +114,7 @@ fn check_targets(
 /// Take in one `bangtin.bulletin/1` document from source `src` (already
 /// authenticated): validate, check targets, apply the version rules, store
 /// and announce. Shared by the HTTP endpoint and the feed poller.
-pub async fn bulletin(s: &Shared, src: &SourceRecord, body: &[u8]) -> Result<Accepted, IngestError> {
+pub async fn bulletin(s: &Arc<Shared>, src: &SourceRecord, body: &[u8]) -> Result<Accepted, IngestError> {
     if body.len() > bulletin::MAX_BYTES {
         return Err(IngestError::TooLarge(bulletin::MAX_BYTES as u64));
     }
@@ -201,6 +202,11 @@ pub async fn bulletin(s: &Shared, src: &SourceRecord, body: &[u8]) -> Result<Acc
         document: String::from_utf8_lossy(body).into_owned(),
         decisions: Default::default(),
         media: media.iter().map(|m| m.sha256.clone()).collect(),
+        reading: None,
+    };
+    let rec = BulletinRecord {
+        reading: Some(crate::interpret::bulletin(&b, &rec, |sha| s.media_path(sha))),
+        ..rec
     };
     ops.push(Op::put(&k, &rec));
     ops.push(audit(
@@ -211,7 +217,7 @@ pub async fn bulletin(s: &Shared, src: &SourceRecord, body: &[u8]) -> Result<Acc
         None,
         None,
     )?);
-    s.store.commit(ops)?;
+    s.commit(ops).await?;
     if b.priority != Priority::Normal || b.cancel || b.supersedes.is_some() || previous.is_some() {
         // Where it was shown before (an earlier version may have targeted
         // other places) and where it goes now.
@@ -221,7 +227,7 @@ pub async fn bulletin(s: &Shared, src: &SourceRecord, body: &[u8]) -> Result<Acc
             areas.extend(p.areas.iter().cloned());
             boards.extend(p.boards.iter().cloned());
         }
-        announce(s, &areas, &boards)?;
+        announce(s, &areas, &boards).await?;
     }
     Ok(Accepted {
         id: rec.id,
@@ -238,7 +244,7 @@ pub static INGEST: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// Only `status=Actual` goes live; Test and Exercise are kept. Update and
 /// Cancel act on the alerts their `references` name. Urgency Immediate with
 /// severity Extreme or Severe makes an emergency.
-pub async fn alert(s: &Shared, src: &SourceRecord, body: &[u8]) -> Result<Accepted, IngestError> {
+pub async fn alert(s: &Arc<Shared>, src: &SourceRecord, body: &[u8]) -> Result<Accepted, IngestError> {
     if body.len() > cap::MAX_BYTES {
         return Err(IngestError::TooLarge(cap::MAX_BYTES as u64));
     }
@@ -319,6 +325,11 @@ pub async fn alert(s: &Shared, src: &SourceRecord, body: &[u8]) -> Result<Accept
         expires: a.expires(),
         received: Utc::now(),
         document: String::from_utf8_lossy(body).into_owned(),
+        reading: None,
+    };
+    let rec = AlertRecord {
+        reading: crate::interpret::alert(&a, &rec),
+        ..rec
     };
     ops.push(Op::put(&k, &rec));
     ops.push(audit(
@@ -329,7 +340,7 @@ pub async fn alert(s: &Shared, src: &SourceRecord, body: &[u8]) -> Result<Accept
         None,
         None,
     )?);
-    s.store.commit(ops)?;
+    s.commit(ops).await?;
     // Cancelled and updated alerts may cover other areas than this one.
     let mut areas = rec.areas.clone();
     for r in &a.references {
@@ -337,7 +348,7 @@ pub async fn alert(s: &Shared, src: &SourceRecord, body: &[u8]) -> Result<Accept
             areas.extend(o.areas);
         }
     }
-    announce(s, &areas, &[])?;
+    announce(s, &areas, &[]).await?;
     Ok(Accepted {
         id: rec.identifier,
         version: 1,
@@ -347,10 +358,16 @@ pub async fn alert(s: &Shared, src: &SourceRecord, body: &[u8]) -> Result<Accept
 }
 
 /// Recompile and push the alert sets of the boards `areas`/`boards` cover,
-/// and wake the loudspeakers.
-pub fn announce(s: &Shared, areas: &[String], boards: &[String]) -> crate::store::Result<()> {
-    let affected = crate::alerting::boards_for(s, areas, boards)?;
-    let n = crate::alerting::refresh(s, &affected, Utc::now())?;
+/// and wake the loudspeakers. The sets are compiled on a blocking thread:
+/// a province's boards must not hold up the requests of others.
+pub async fn announce(s: &Arc<Shared>, areas: &[String], boards: &[String]) -> crate::store::Result<()> {
+    let (s2, areas, boards) = (s.clone(), areas.to_vec(), boards.to_vec());
+    let n = tokio::task::spawn_blocking(move || {
+        let affected = crate::alerting::boards_for(&s2, &areas, &boards)?;
+        crate::alerting::refresh(&s2, &affected, Utc::now())
+    })
+    .await
+    .map_err(|e| crate::store::StoreError::Backend(e.to_string()))??;
     s.wake_speakers();
     if n > 0 {
         tracing::info!("cảnh báo gửi tới {n} bảng tin (alert sets pushed)");

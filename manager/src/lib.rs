@@ -19,6 +19,7 @@ pub mod feeds;
 pub mod fetch;
 pub mod fleet;
 pub mod ingest;
+pub mod interpret;
 pub mod live;
 pub mod media;
 pub mod model;
@@ -75,6 +76,7 @@ pub async fn serve(
     let feeds = tokio::spawn(feeds::run(state.shared.clone()));
     let reports = tokio::spawn(reporting::run(state.shared.clone()));
     let speakers = tokio::spawn(speakers::run(state.shared.clone(), state.speakers.clone()));
+    let alerts = tokio::spawn(alerting::run(state.shared.clone()));
     let s3 = state.clone();
     let shutdown = async move {
         shutdown.await;
@@ -89,12 +91,14 @@ pub async fn serve(
     feeds.abort();
     reports.abort();
     speakers.abort();
+    alerts.abort();
     // Wait for the tasks to drop their handles on the state, so the store
     // is closed (and its lock released) when this returns.
     let _ = janitor.await;
     let _ = feeds.await;
     let _ = reports.await;
     let _ = speakers.await;
+    let _ = alerts.await;
     let _ = live.await;
     state.store.flush()?;
     Ok(r?)

@@ -5,6 +5,7 @@
 //! (decisions); [`crate::alerting`], [`crate::reporting`] and
 //! [`crate::feeds`] read them.
 
+use bangtin_layouts::alerts::BoardAlert;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -50,6 +51,11 @@ pub struct BulletinRecord {
     /// arrival, kept in the media store).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<String>,
+    /// The document as boards, loudspeakers and reports see it, read once
+    /// on arrival ([`crate::interpret`]). Kept in the store, never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub reading: Option<Reading>,
 }
 
 /// An editor's decision on a normal bulletin for one commune.
@@ -113,6 +119,50 @@ pub struct AlertRecord {
     pub expires: Option<DateTime<chrono::FixedOffset>>,
     pub received: DateTime<Utc>,
     pub document: String,
+    /// As for bulletins: read once on arrival, kept, never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub reading: Option<Reading>,
+}
+
+/// A bulletin or CAP alert interpreted once, on arrival: what every board
+/// of the places it covers shows (before a commune's edits), what the
+/// loudspeakers say, and what reports need. Boards and loudspeakers never
+/// parse the document again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    /// As boards show it; for normal bulletins before an editor's changes
+    /// (applied per commune, [`crate::interpret::edited`]).
+    pub alert: BoardAlert,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speech: Option<Speech>,
+    /// From when it applies, as the document says (reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<DateTime<Utc>>,
+    /// It carries pictures, video or sound (reports).
+    #[serde(default)]
+    pub has_media: bool,
+    /// SHA-256 of its pictures and videos, as the document lists them
+    /// (reports: what boards download).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub board_media: Vec<String>,
+}
+
+/// What the loudspeakers read or play for an alert or bulletin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Speech {
+    /// Changes when the content changes (a new CAP message or bulletin
+    /// version): announcements are remembered under it.
+    pub key: String,
+    /// Text to read aloud (Vietnamese).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// SHA-256 of a sound file in the media store, played after the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sound: Option<String>,
+    /// Times read in one announcement (`schedule.repeats`, default 1; 2 for
+    /// emergencies).
+    pub repeats: u32,
 }
 
 /// Store key of the CAP alert `identifier` of `sender`.

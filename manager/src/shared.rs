@@ -67,6 +67,8 @@ pub struct Shared {
     /// Rung when alerts, bulletins or zones change: every loudspeaker
     /// zone looks again at what is due.
     pub speakers_wake: watch::Sender<u64>,
+    /// Group commit for the store ([`Shared::commit`]).
+    pub flusher: crate::store::Flusher,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -92,15 +94,41 @@ impl Shared {
         let key = load_or_create_key(dir)?;
         let live = Live::load(&store, chrono::Utc::now())
             .with_context(|| format!("không đọc được nhịp của bảng tin trong {}", dir.display()))?;
-        Ok(Shared {
+        let store: Arc<dyn crate::store::Store> = Arc::new(store);
+        let shared = Shared {
             live: Arc::new(live),
             cfg,
-            store: Arc::new(store),
+            flusher: crate::store::Flusher::start(&store)?,
+            store,
             key,
             media_dir,
             tmp_dir,
             speakers_wake: watch::channel(0).0,
-        })
+        };
+        let read = crate::interpret::backfill(&*shared.store, |sha| shared.media_path(sha)).with_context(|| {
+            format!(
+                "không đọc lại được bản tin, cảnh báo trong {}",
+                shared.cfg.data_dir.display()
+            )
+        })?;
+        if read > 0 {
+            tracing::info!("đã đọc {read} bản tin, cảnh báo lưu từ phiên bản trước (records read once)");
+        }
+        Ok(shared)
+    }
+
+    /// Apply `ops` atomically and wait, without holding an async worker,
+    /// until they are on disk: for changes an officer or a source is told
+    /// are saved.
+    pub async fn commit(&self, ops: Vec<crate::store::Op>) -> crate::store::Result<()> {
+        self.store.apply(ops)?;
+        self.flusher.durable().await
+    }
+
+    /// [`Shared::commit`] for code on a blocking thread.
+    pub fn commit_blocking(&self, ops: Vec<crate::store::Op>) -> crate::store::Result<()> {
+        self.store.apply(ops)?;
+        self.flusher.durable_blocking()
     }
 
     /// Something changed that loudspeakers may announce.

@@ -182,7 +182,9 @@ pub fn verify(store: &dyn Store, r: SignedRequest<'_>, now: DateTime<Utc>) -> Re
     if store.get(&nk)?.is_some() {
         return Err(unauthorized("nonce đã dùng: yêu cầu bị gửi lại (replayed request)"));
     }
-    store.commit(vec![Op::put(nk, &t)])?;
+    // Applied, not waited on: what the request changes is flushed with it
+    // (and a replayed read changes nothing).
+    store.apply(vec![Op::put(nk, &t)])?;
     Ok(src)
 }
 

@@ -8,8 +8,9 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::Path;
+use std::sync::{Arc, Mutex, Weak};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("lỗi kho dữ liệu (storage error): {0}")]
     Backend(String),
@@ -118,6 +119,64 @@ pub fn prefix_end(prefix: &str) -> String {
 
 impl<S: Store + ?Sized> StoreExt for S {}
 
+/// Group commit: makes applied changes durable on a thread of its own, so
+/// no request handler waits on the disk on an async worker, and one flush
+/// covers every change applied before it started — many officers' saves in
+/// one `fsync`, not one each.
+#[derive(Debug)]
+pub struct Flusher {
+    tx: Mutex<std::sync::mpsc::Sender<tokio::sync::oneshot::Sender<Result<()>>>>,
+}
+
+impl Flusher {
+    /// Start the flushing thread. It holds the store only while flushing,
+    /// and ends when the `Flusher` is dropped.
+    pub fn start(store: &Arc<dyn Store>) -> std::io::Result<Flusher> {
+        let (tx, rx) = std::sync::mpsc::channel::<tokio::sync::oneshot::Sender<Result<()>>>();
+        let weak: Weak<dyn Store> = Arc::downgrade(store);
+        std::thread::Builder::new()
+            .name("bangtin-flush".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut waiting = vec![first];
+                    waiting.extend(rx.try_iter());
+                    let r = match weak.upgrade() {
+                        Some(store) => store.flush(),
+                        None => Err(StoreError::Backend("kho dữ liệu đã đóng (store closed)".into())),
+                    };
+                    for w in waiting {
+                        let _ = w.send(r.clone());
+                    }
+                }
+            })?;
+        Ok(Flusher { tx: Mutex::new(tx) })
+    }
+
+    fn ask(&self) -> Result<tokio::sync::oneshot::Receiver<Result<()>>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.tx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .send(tx)
+            .map_err(|_| StoreError::Backend("luồng ghi đĩa đã dừng (flush thread gone)".into()))?;
+        Ok(rx)
+    }
+
+    /// Wait until everything applied so far is on disk.
+    pub async fn durable(&self) -> Result<()> {
+        self.ask()?
+            .await
+            .map_err(|_| StoreError::Backend("luồng ghi đĩa đã dừng (flush thread gone)".into()))?
+    }
+
+    /// The same, from a thread that may block (never an async worker).
+    pub fn durable_blocking(&self) -> Result<()> {
+        self.ask()?
+            .blocking_recv()
+            .map_err(|_| StoreError::Backend("luồng ghi đĩa đã dừng (flush thread gone)".into()))?
+    }
+}
+
 /// The default store: sled in a directory on local disk.
 #[derive(Debug, Clone)]
 pub struct SledStore {
@@ -208,6 +267,41 @@ impl Store for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn group_commit_answers_every_waiter_and_ends_with_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+        let flusher = Arc::new(Flusher::start(&store).unwrap());
+        let mut waits = Vec::new();
+        for i in 0..64 {
+            store.apply(vec![Op::put(format!("k/{i:02}"), &i)]).unwrap();
+            let f = flusher.clone();
+            waits.push(tokio::spawn(async move { f.durable().await }));
+        }
+        for w in waits {
+            w.await.unwrap().unwrap();
+        }
+        let f = flusher.clone();
+        tokio::task::spawn_blocking(move || f.durable_blocking()).await.unwrap().unwrap();
+        drop(store);
+        // sled releases its files from a thread of its own; the flusher
+        // holds no handle, so the directory opens again.
+        let mut tries = 0;
+        let reopened = loop {
+            match SledStore::open(dir.path()) {
+                Ok(s) => break s,
+                Err(_) if tries < 50 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(reopened.scan("k/").unwrap().len(), 64);
+        let gone = flusher.durable().await.unwrap_err();
+        assert!(gone.to_string().contains("store closed"), "{gone}");
+    }
 
     #[test]
     fn batches_are_atomic_and_survive_reopen() {

@@ -71,7 +71,7 @@ pub async fn login(
         created_at: now(),
         expires_at: now() + Duration::hours(s.cfg.session_hours as i64),
     };
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(key::session(&secret_hash(&token)), &session),
         audit(
             &*s.store,
@@ -81,7 +81,8 @@ pub async fn login(
             None,
             None,
         )?,
-    ])?;
+    ])
+    .await?;
     let cookie = format!(
         "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
         s.cfg.session_hours * 3600,
@@ -112,7 +113,7 @@ pub async fn logout(State(s): State<Arc<AppState>>, who: Officer, headers: Heade
         .find(|(k, _)| *k == SESSION_COOKIE)
         .map(|(_, v)| v.to_string())
     {
-        s.store.commit(vec![Op::del(key::session(&secret_hash(&sid)))])?;
+        s.commit(vec![Op::del(key::session(&secret_hash(&sid)))]).await?;
     }
     let _ = who;
     let mut r = StatusCode::NO_CONTENT.into_response();
@@ -208,10 +209,11 @@ pub async fn update_user(
     if let Some(d) = p.disabled {
         u.disabled = d;
     }
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(key::user(&u.id), &u),
         audit(&*s.store, &who.actor(), "user.update", &u.id, None, None)?,
-    ])?;
+    ])
+    .await?;
     Ok(AppJson(UserView::from(&u)))
 }
 
@@ -242,7 +244,7 @@ pub async fn delete_user(
         }
     }
     ops.push(audit(&*s.store, &who.actor(), "user.delete", &id, None, None)?);
-    s.store.commit(ops)?;
+    s.commit(ops).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -285,10 +287,11 @@ pub async fn create_token(
         name: n.name,
         created_at: now(),
     };
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(key::token(&secret_hash(&token)), &info),
         audit(&*s.store, &who.actor(), "token.create", &info.id, None, None)?,
-    ])?;
+    ])
+    .await?;
     Ok((CREATED, AppJson(CreatedToken { token, info })))
 }
 
@@ -304,10 +307,11 @@ pub async fn delete_token(
         serde_json::from_slice::<ApiToken>(v).is_ok_and(|t| t.id == id && (t.user_id == who.user.id || who.is_admin()))
     });
     let (k, _) = found.ok_or_else(|| AppError::not_found("mã truy cập"))?;
-    s.store.commit(vec![
+    s.commit(vec![
         Op::Del(k),
         audit(&*s.store, &who.actor(), "token.delete", &id, None, None)?,
-    ])?;
+    ])
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -329,7 +333,10 @@ pub async fn create_unit(
     AppJson(u): AppJson<Unit>,
 ) -> ApiResult<(StatusCode, AppJson<Unit>)> {
     who.admin()?;
-    accounts::create_unit(&*s.store, &who.actor(), &u)?;
+    let (s2, actor, u2) = (s.clone(), who.actor(), u.clone());
+    tokio::task::spawn_blocking(move || accounts::create_unit(&*s2.store, &actor, &u2))
+        .await
+        .map_err(AppError::internal)??;
     Ok((CREATED, AppJson(u)))
 }
 

@@ -139,11 +139,12 @@ async fn decide(
         "bulletin.reject"
     };
     let target = format!("{source}/{id}");
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(&k, &rec),
         audit(&*s.store, &who.actor(), action, &target, Some(unit), Some(detail))?,
-    ])?;
-    announce(s, &[unit.to_string()], &[])?;
+    ])
+    .await?;
+    announce(&s.shared, &[unit.to_string()], &[]).await?;
     Ok(AppJson(Decided {
         source: rec.source,
         id: rec.id,

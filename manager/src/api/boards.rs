@@ -66,7 +66,7 @@ pub async fn request_pairing(
         expires_at: now() + Duration::minutes(PAIRING_MINUTES),
         claimed: None,
     };
-    s.store.commit(vec![Op::put(key::pairing(&code), &p)])?;
+    s.commit(vec![Op::put(key::pairing(&code), &p)]).await?;
     Ok((
         CREATED,
         AppJson(PairingStarted {
@@ -118,7 +118,7 @@ pub async fn poll_pairing(
         .ok_or_else(|| AppError::not_found("mã ghép nối"))?;
     if let Some(c) = p.claimed {
         // Handed over once; the pairing is gone after this.
-        s.store.commit(vec![Op::del(key::pairing(&code))])?;
+        s.commit(vec![Op::del(key::pairing(&code))]).await?;
         return Ok((
             StatusCode::OK,
             AppJson(PairingResult {
@@ -130,7 +130,7 @@ pub async fn poll_pairing(
         ));
     }
     if p.expires_at < now() {
-        s.store.commit(vec![Op::del(key::pairing(&code))])?;
+        s.commit(vec![Op::del(key::pairing(&code))]).await?;
         return Err(AppError {
             status: StatusCode::GONE,
             ..AppError::conflict("mã ghép nối đã hết hạn; bảng tin sẽ xin mã mới (pairing code expired)")
@@ -217,7 +217,7 @@ pub async fn claim_board(
         credential: credential.clone(),
     });
     let hash = secret_hash(&credential);
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(key::board(&board.id), &board),
         Op::put(key::board_cred(&hash), &board.id),
         Op::put(format!("boardcredof/{}", board.id), &hash),
@@ -230,7 +230,8 @@ pub async fn claim_board(
             Some(&unit),
             Some(serde_json::json!({"name": board.name})),
         )?,
-    ])?;
+    ])
+    .await?;
     Ok((CREATED, AppJson(board)))
 }
 
@@ -330,10 +331,11 @@ pub async fn update_board(
     if let Some(d) = p.disabled {
         b.disabled = d;
     }
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(key::board(&b.id), &b),
         audit(&*s.store, &who.actor(), "board.update", &b.id, Some(&b.unit), None)?,
-    ])?;
+    ])
+    .await?;
     if b.disabled {
         s.live.hub.disconnect(&b.id);
     }
@@ -368,7 +370,7 @@ pub async fn delete_board(
         Some(&b.unit),
         Some(serde_json::json!({"name": b.name})),
     )?);
-    s.store.commit(ops)?;
+    s.commit(ops).await?;
     // The board is gone, so what follows is unreachable already; its
     // records go in batches (a long history is large).
     s.live.forget(&id);
@@ -402,7 +404,7 @@ pub struct Published {
 /// Compile, sign and store a board's new show, with `extra` changes in the
 /// same batch, then tell the board if it is connected. Caller holds the
 /// write lock.
-pub(super) fn publish(s: &AppState, who: &Officer, mut board: Board, extra: Vec<Op>) -> ApiResult<Published> {
+pub(super) async fn publish(s: &AppState, who: &Officer, mut board: Board, extra: Vec<Op>) -> ApiResult<Published> {
     let show = crate::shows::compile_show(s, &board, now())?;
     let signed = bangtin_layouts::show::sign(&show, &s.key.0);
     board.show_version = show.version;
@@ -419,7 +421,7 @@ pub(super) fn publish(s: &AppState, who: &Officer, mut board: Board, extra: Vec<
             Some(serde_json::json!({"version": show.version})),
         )?,
     ]);
-    s.store.commit(ops)?;
+    s.commit(ops).await?;
     s.live.hub.push(&board.id, &Push::Show { version: show.version });
     Ok(Published {
         board: board.id,
@@ -443,7 +445,7 @@ pub async fn publish_board(
     let _w = s.writes.lock().await;
     let b = load(&s, &who, &id)?;
     who.write(&b.unit, "bảng tin")?;
-    Ok(AppJson(publish(&s, &who, b, Vec::new())?))
+    Ok(AppJson(publish(&s, &who, b, Vec::new()).await?))
 }
 
 /// Publish new signed shows to every board of a unit.
@@ -460,7 +462,7 @@ pub async fn publish_unit(
     let all: Vec<Board> = s.store.scan_json("board/")?;
     let mut out = Vec::new();
     for b in all.into_iter().filter(|b| b.unit == unit && !b.disabled) {
-        out.push(publish(&s, &who, b, Vec::new())?);
+        out.push(publish(&s, &who, b, Vec::new()).await?);
     }
     Ok(AppJson(out))
 }

@@ -170,7 +170,7 @@ pub async fn upload_media(
         uploaded_by: who.user.username.clone(),
         uploaded_at: now(),
     };
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(key::media(&unit, &sha), &m),
         audit(
             &*s.store,
@@ -180,7 +180,8 @@ pub async fn upload_media(
             Some(&unit),
             Some(serde_json::json!({"name": m.name, "size": size, "mime": m.mime})),
         )?,
-    ])?;
+    ])
+    .await?;
     Ok((CREATED, AppJson(m)))
 }
 
@@ -236,7 +237,7 @@ pub async fn delete_media(
             boards.join(", ")
         )));
     }
-    s.store.commit(vec![
+    s.commit(vec![
         Op::del(key::media(&unit, &sha)),
         audit(
             &*s.store,
@@ -246,7 +247,8 @@ pub async fn delete_media(
             Some(&unit),
             Some(serde_json::json!({"name": m.name})),
         )?,
-    ])?;
+    ])
+    .await?;
     // The bytes go only when no unit's library has them any more.
     let still = s
         .store

@@ -28,7 +28,7 @@ pub async fn create_feed(
     let _g = FEED_LOCK.lock().await;
     let id = new_id(&*s.store, "feed")?;
     let rec = feeds::check_new(&s, n, id, who.actor(), now())?;
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(feeds::key_of(&rec.id), &rec),
         audit(
             &*s.store,
@@ -38,7 +38,8 @@ pub async fn create_feed(
             None,
             Some(serde_json::json!({"source": rec.source, "url": rec.url})),
         )?,
-    ])?;
+    ])
+    .await?;
     Ok((CREATED, AppJson(rec)))
 }
 
@@ -67,9 +68,10 @@ pub async fn delete_feed(
     if id.contains('/') || s.store.get(&k)?.is_none() {
         return Err(AppError::not_found("feed"));
     }
-    s.store.commit(vec![
+    s.commit(vec![
         Op::del(k),
         audit(&*s.store, &who.actor(), "feed.delete", &id, None, None)?,
-    ])?;
+    ])
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -77,10 +77,11 @@ pub async fn create_source(
         report_url,
         report_every_s,
     };
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(sources::key_of(&rec.id), &rec),
         audit(&*s.store, &who.actor(), "source.create", &rec.id, None, None)?,
-    ])?;
+    ])
+    .await?;
     Ok((
         CREATED,
         AppJson(CreatedSource {
@@ -175,10 +176,11 @@ pub async fn update_source(
     if let Some(e) = p.report_every_s {
         rec.report_every_s = Some(crate::reporting::check_report_every(e)?);
     }
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(sources::key_of(&rec.id), &rec),
         audit(&*s.store, &who.actor(), "source.update", &rec.id, None, None)?,
-    ])?;
+    ])
+    .await?;
     Ok(AppJson(SourceView::from(&rec)))
 }
 
@@ -197,10 +199,11 @@ pub async fn rotate_source_key(
     let mut rec = load_source(&*s.store, &id)?;
     let key_b64 = new_key();
     rec.key = key_b64.clone();
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(sources::key_of(&rec.id), &rec),
         audit(&*s.store, &who.actor(), "source.rotate_key", &rec.id, None, None)?,
-    ])?;
+    ])
+    .await?;
     Ok(AppJson(CreatedSource {
         source: SourceView::from(&rec),
         key: key_b64,
@@ -235,7 +238,7 @@ pub async fn post_bulletin(
 ) -> ApiResult<(StatusCode, AppJson<Accepted>)> {
     let src = super::signed_source(&*s.store, &headers, "POST", uri.path(), &body)?;
     content_type(&headers, &["application/json"])?;
-    accepted(ingest::bulletin(&s, &src, &body).await?)
+    accepted(ingest::bulletin(&s.shared, &src, &body).await?)
 }
 
 /// 202 for what was taken, 200 for a duplicate.
@@ -286,7 +289,7 @@ pub async fn post_alert(
 ) -> ApiResult<(StatusCode, AppJson<Accepted>)> {
     let src = super::signed_source(&*s.store, &headers, "POST", uri.path(), &body)?;
     content_type(&headers, &["application/cap+xml", "application/xml", "text/xml"])?;
-    accepted(ingest::alert(&s, &src, &body).await?)
+    accepted(ingest::alert(&s.shared, &src, &body).await?)
 }
 
 /// Bulletins addressed to a unit (its own code, its province's, or one of
@@ -318,6 +321,7 @@ pub async fn unit_bulletins(
                 .any(|a| *a == code || unit.parent.as_deref() == Some(a.as_str()))
                 || b.boards.iter().any(|x| own.contains(x))
         })
+        .map(|b| BulletinRecord { reading: None, ..b })
         .collect();
     out.sort_by_key(|b| std::cmp::Reverse(b.received));
     Ok(AppJson(out))
@@ -335,16 +339,24 @@ pub async fn own_alerts(
     headers: HeaderMap,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    crate::alerting::refresh(&s, std::slice::from_ref(&b.board), now())?;
-    let Some(signed) = s
-        .store
-        .get_json::<bangtin_layouts::show::Signed>(&crate::alerting::set_key(&b.board.id))?
-    else {
+    // Compiled and stored whenever something changes for the board; only a
+    // board that has never had a set (claimed since) gets it compiled here.
+    let signed = match crate::alerting::stored(&s, &b.board.id)? {
+        Some(signed) => Some(signed),
+        None => {
+            let board = b.board.clone();
+            let shared = s.shared.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::alerting::refresh(&shared, std::slice::from_ref(&board), now())?;
+                crate::alerting::stored(&shared, &board.id)
+            })
+            .await
+            .map_err(AppError::internal)??
+        }
+    };
+    let Some((signed, version)) = signed else {
         return Err(AppError::not_found("cảnh báo (no alerts issued for this board)"));
     };
-    let version = serde_json::from_str::<bangtin_layouts::alerts::AlertSet>(&signed.payload)
-        .map_err(AppError::internal)?
-        .version;
     crate::reporting::fetched(&s, &b.board.id, version, &signed.payload, now());
     let etag = format!("\"{version}\"");
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {

@@ -252,11 +252,12 @@ pub async fn create_layout(
         updated_by: who.user.username.clone(),
         updated_at: now(),
     };
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(key::layout(&rec.id), &rec),
         Op::put(key::layout_version(&rec.id, 1), &rec),
         audit(&*s.store, &who.actor(), "layout.create", &rec.id, Some(&unit), None)?,
-    ])?;
+    ])
+    .await?;
     Ok((CREATED, AppJson(rec)))
 }
 
@@ -301,7 +302,7 @@ pub async fn update_layout(
     rec.version += 1;
     rec.updated_by = who.user.username.clone();
     rec.updated_at = now();
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(key::layout(&rec.id), &rec),
         Op::put(key::layout_version(&rec.id, rec.version), &rec),
         audit(
@@ -312,7 +313,8 @@ pub async fn update_layout(
             Some(&rec.unit),
             Some(serde_json::json!({"version": rec.version})),
         )?,
-    ])?;
+    ])
+    .await?;
     Ok(AppJson(rec))
 }
 
@@ -357,7 +359,7 @@ pub async fn delete_layout(
         Some(&rec.unit),
         None,
     )?);
-    s.store.commit(ops)?;
+    s.commit(ops).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -297,7 +297,7 @@ pub async fn send_command(
             },
         ));
     }
-    s.store.commit(ops)?;
+    s.commit(ops).await?;
     Ok((StatusCode::ACCEPTED, AppJson(CommandSent { id: command.id, pushed })))
 }
 
@@ -347,5 +347,5 @@ pub async fn put_display(
         Some(&b.unit),
         Some(detail),
     )?];
-    Ok(AppJson(publish(&s, &who, b, extra)?))
+    Ok(AppJson(publish(&s, &who, b, extra).await?))
 }

@@ -125,7 +125,7 @@ pub async fn upload_playlog(
         }
     }
     // On disk before the board hears it may forget them.
-    s.store.flush()?;
+    s.flusher.durable().await?;
     let p = format!("play/{id}/");
     let last_seq = s
         .store

@@ -58,10 +58,11 @@ pub async fn create_group(
         unit: unit.clone(),
         name: b.name,
     };
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(key::group(&g.id), &g),
         audit(&*s.store, &who.actor(), "group.create", &g.id, Some(&unit), None)?,
-    ])?;
+    ])
+    .await?;
     Ok((CREATED, AppJson(g)))
 }
 
@@ -87,10 +88,11 @@ pub async fn update_group(
     who.write(&g.unit, "nhóm")?;
     check_name(&b.name)?;
     g.name = b.name;
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(key::group(&g.id), &g),
         audit(&*s.store, &who.actor(), "group.update", &g.id, Some(&g.unit), None)?,
-    ])?;
+    ])
+    .await?;
     Ok(AppJson(g))
 }
 
@@ -125,7 +127,7 @@ pub async fn delete_group(
         Some(&g.unit),
         None,
     )?);
-    s.store.commit(ops)?;
+    s.commit(ops).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -212,10 +214,11 @@ pub async fn create_schedule(
         updated_by: who.user.username.clone(),
         updated_at: now(),
     };
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(key::schedule(&rec.id), &rec),
         audit(&*s.store, &who.actor(), "schedule.create", &rec.id, Some(&unit), None)?,
-    ])?;
+    ])
+    .await?;
     Ok((CREATED, AppJson(rec)))
 }
 
@@ -257,10 +260,11 @@ pub async fn update_schedule(
     r.schedule = b.schedule;
     r.updated_by = who.user.username.clone();
     r.updated_at = now();
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(key::schedule(&r.id), &r),
         audit(&*s.store, &who.actor(), "schedule.update", &r.id, Some(&r.unit), None)?,
-    ])?;
+    ])
+    .await?;
     Ok(AppJson(r))
 }
 
@@ -274,9 +278,10 @@ pub async fn delete_schedule(
 ) -> ApiResult<StatusCode> {
     let r = load(&s, &who, &id)?;
     who.write(&r.unit, "lịch")?;
-    s.store.commit(vec![
+    s.commit(vec![
         Op::del(key::schedule(&id)),
         audit(&*s.store, &who.actor(), "schedule.delete", &id, Some(&r.unit), None)?,
-    ])?;
+    ])
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

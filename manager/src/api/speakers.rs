@@ -167,10 +167,11 @@ pub async fn create_speaker(
         board: n.board,
         created_at: now(),
     };
-    s.store.commit(vec![
+    s.commit(vec![
         Op::put(zone_key(&zone.id), &zone),
         audit(&*s.store, &who.actor(), "speaker.create", &zone.id, Some(&unit), None)?,
-    ])?;
+    ])
+    .await?;
     s.wake_speakers();
     Ok((CREATED, AppJson(zone)))
 }
@@ -195,7 +196,7 @@ pub async fn delete_speaker(
     for (k, _) in s.store.scan(&spoken_key(&id, ""))? {
         ops.push(Op::del(k));
     }
-    s.store.commit(ops)?;
+    s.commit(ops).await?;
     s.wake_speakers();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,9 +19,9 @@ pub(crate) async fn take(
     // the same bytes.
     let first_seen = existing
         .as_ref()
-        .and_then(|old| bulletin::parse(old.document.as_bytes()).ok())
-        .and_then(|b| b.schedule.valid_from)
-        .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
+        .and_then(|old| old.reading.as_ref())
+        .and_then(|r| r.valid_from)
+        .unwrap_or_else(Utc::now);
     let version = match &existing {
         Some(old) => {
             let same = render(feed, src, language, e, old.version, first_seen);

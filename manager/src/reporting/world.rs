@@ -115,7 +115,7 @@ pub(crate) fn name_of<T: Serialize>(v: T) -> String {
 
 impl Item {
     pub fn from_bulletin(r: &BulletinRecord) -> Item {
-        let doc = crate::bulletin::parse(r.document.as_bytes()).ok();
+        let reading = r.reading.as_ref();
         let withdrawn = match r.state {
             BulletinState::Cancelled => Some("cancelled"),
             BulletinState::Superseded => Some("superseded"),
@@ -130,29 +130,10 @@ impl Item {
             priority: r.priority.clone(),
             state: name_of(r.state),
             received_at: r.received,
-            valid_from: doc
-                .as_ref()
-                .and_then(|d| d.schedule.valid_from)
-                .map(|t| t.with_timezone(&Utc)),
-            valid_to: doc
-                .as_ref()
-                .and_then(|d| d.schedule.valid_to)
-                .map(|t| t.with_timezone(&Utc)),
-            has_media: doc.as_ref().is_some_and(|d| !d.media().is_empty()),
-            board_media: doc
-                .as_ref()
-                .map(|d| {
-                    d.board
-                        .items
-                        .iter()
-                        .filter_map(|it| match it {
-                            crate::bulletin::BoardItem::Image { sha256, .. }
-                            | crate::bulletin::BoardItem::Video { sha256, .. } => Some(sha256.clone()),
-                            _ => None,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            valid_from: reading.and_then(|d| d.valid_from),
+            valid_to: reading.and_then(|d| d.alert.expires),
+            has_media: reading.is_some_and(|d| d.has_media),
+            board_media: reading.map(|d| d.board_media.clone()).unwrap_or_default(),
             areas: r.areas.clone(),
             boards: r.boards.clone(),
             withdrawn,
@@ -165,8 +146,7 @@ impl Item {
     }
 
     pub fn from_alert(r: &AlertRecord) -> Item {
-        let cap = crate::cap::parse(r.document.as_bytes()).ok();
-        let info = cap.as_ref().and_then(|c| c.board_info());
+        let reading = r.reading.as_ref();
         Item {
             kind: ItemKind::Alert,
             source: r.source.clone(),
@@ -175,14 +155,12 @@ impl Item {
             title: r
                 .headline
                 .clone()
-                .or_else(|| info.map(|i| i.event.clone()))
+                .or_else(|| reading.map(|i| i.alert.event.clone()))
                 .unwrap_or_default(),
             priority: if r.emergency { "emergency" } else { "priority" }.into(),
             state: name_of(r.state),
             received_at: r.received,
-            valid_from: info
-                .and_then(|i| i.effective.or(i.onset))
-                .map(|t| t.with_timezone(&Utc)),
+            valid_from: reading.and_then(|i| i.valid_from),
             valid_to: r.expires.map(|t| t.with_timezone(&Utc)),
             has_media: false,
             board_media: Vec::new(),

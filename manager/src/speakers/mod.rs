@@ -20,8 +20,8 @@ pub mod normalise;
 pub mod snapcast;
 pub mod sound;
 
-use crate::alerting::Speech;
 use crate::model::{Unit, key};
+use crate::records::Speech;
 use crate::shared::Shared;
 use crate::store::{Op, StoreExt};
 use bangtin_layouts::alerts::{AlertLevel, BoardAlert};

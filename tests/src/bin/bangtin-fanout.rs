@@ -1,0 +1,498 @@
+//! `bangtin-fanout`: one CAP emergency for a whole province (issue #12).
+//!
+//! A fresh data directory gets a province, `--communes` communes in it and
+//! `--boards` claimed boards spread over them, and a registered source
+//! system that covers the province. The manager runs as its own process
+//! (`--manager`, by default the `bangtin-manager` beside this program).
+//! Every simulated board holds its event stream open, as a real board does;
+//! when it is told its alert set changed it fetches `GET
+//! /api/v1/board/alerts`, checks the signature with the manager's public
+//! key, checks the set is its own, and looks for the alert.
+//!
+//! Each round the source sends one signed CAP emergency for the province,
+//! then its cancellation. For each we measure from the moment the source
+//! sends it:
+//! - **stored and pushed**: until the manager answers the source (it
+//!   answers once every board's set is stored and the push is sent);
+//! - **fetched and verified**: until each board holds a verified set with
+//!   the alert in it (or, for the cancel, without it) — p50, p99, max over
+//!   the boards.
+//!
+//! ```text
+//! cargo build --release -p bangtin-manager -p bangtin-tests
+//! target/release/bangtin-fanout --boards 4000 --communes 200 --rounds 3
+//! ```
+
+use anyhow::{Context, Result, bail};
+use bangtin_layouts::wire::Push;
+use bangtin_manager::accounts::{create_unit, new_secret, secret_hash};
+use bangtin_manager::model::{Board, Unit, key};
+use bangtin_manager::sources::{self, SourceRecord};
+use bangtin_manager::store::Op;
+use bangtin_manager::{AppState, Config};
+use base64::Engine;
+use clap::Parser;
+use ed25519_dalek::VerifyingKey;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const PROVINCE: &str = "19";
+const SOURCE: &str = "htttn-fanout";
+const SENDER: &str = "htttn@fanout.example";
+
+#[derive(Parser, Debug)]
+#[command(about = "Một cảnh báo khẩn cấp CAP tới mọi bảng tin của tỉnh (one CAP emergency to a province's boards)")]
+struct Args {
+    /// Số bảng tin mô phỏng (simulated boards)
+    #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u32).range(1..))]
+    boards: u32,
+    /// Số xã; các bảng tin chia đều (communes; the boards are spread evenly)
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=9999))]
+    communes: u32,
+    /// Số lượt: mỗi lượt một cảnh báo rồi lệnh huỷ (rounds: one alert, then its cancel)
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
+    /// Tệp chạy máy chủ (manager executable); mặc định: bangtin-manager cạnh chương trình này
+    #[arg(long)]
+    manager: Option<PathBuf>,
+    /// Ngưỡng p99 cần đạt, ms (p99 target)
+    #[arg(long, default_value_t = 1000.0)]
+    p99_ms: f64,
+    /// Thư mục dữ liệu; mặc định một thư mục tạm (data directory; default: a temporary one)
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+/// The boards' credentials and the manager's public key.
+struct Fleet {
+    boards: Vec<(String, String)>,
+    source_key: Vec<u8>,
+    public: VerifyingKey,
+}
+
+fn populate(dir: &Path, a: &Args) -> Result<Fleet> {
+    let state = AppState::open(Config {
+        data_dir: dir.to_path_buf(),
+        ..Config::default()
+    })?;
+    let public = state.key.0.verifying_key();
+    let unit = |code: String, name: String, parent: Option<&str>| Unit {
+        code,
+        name,
+        parent: parent.map(str::to_string),
+        timezone: "Asia/Ho_Chi_Minh".into(),
+    };
+    create_unit(
+        &*state.store,
+        "fanout",
+        &unit(PROVINCE.into(), "Tỉnh Thái Nguyên".into(), None),
+    )?;
+    let communes: Vec<String> = (0..a.communes).map(|i| format!("{}", 60000 + i)).collect();
+    for (i, c) in communes.iter().enumerate() {
+        create_unit(
+            &*state.store,
+            "fanout",
+            &unit(c.clone(), format!("Xã số {}", i + 1), Some(PROVINCE)),
+        )?;
+    }
+    let source_key: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
+    let now = chrono::Utc::now();
+    let mut ops = vec![Op::put(
+        sources::key_of(SOURCE),
+        &SourceRecord {
+            id: SOURCE.into(),
+            name: "Hệ thống thông tin nguồn tỉnh (đo)".into(),
+            units: vec![PROVINCE.into()],
+            created: now,
+            key: base64::engine::general_purpose::STANDARD.encode(&source_key),
+            disabled: false,
+            report_url: None,
+            report_every_s: None,
+        },
+    )];
+    let mut boards = Vec::with_capacity(a.boards as usize);
+    for i in 0..a.boards {
+        let id = format!("brd_fan{i}");
+        let cred = new_secret("bb_");
+        let board = Board {
+            id: id.clone(),
+            unit: communes[i as usize % communes.len()].clone(),
+            name: format!("Bảng {i}"),
+            groups: vec![],
+            disabled: false,
+            claimed_by: "fanout".into(),
+            claimed_at: now,
+            show_version: 0,
+            last_seen: None,
+            display: Default::default(),
+        };
+        ops.push(Op::put(key::board(&id), &board));
+        ops.push(Op::put(key::board_cred(&secret_hash(&cred)), &id));
+        boards.push((id, cred));
+        if ops.len() >= 3000 {
+            state.store.apply(std::mem::take(&mut ops))?;
+        }
+    }
+    state.store.apply(ops)?;
+    state.store.flush()?;
+    Ok(Fleet {
+        boards,
+        source_key,
+        public,
+    })
+}
+
+/// A `bangtin-manager serve` child process, killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_server(exe: &Path, dir: &Path) -> Result<(Server, String)> {
+    let mut server = Server(
+        Command::new(exe)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(dir)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("start {}", exe.display()))?,
+    );
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().context("stdout")?).read_line(&mut line)?;
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .context("server printed no address")?
+        .to_string();
+    Ok((server, url))
+}
+
+fn cap(id: &str, cancel_of: Option<&str>) -> String {
+    let (msg_type, refs) = match cancel_of {
+        Some(r) => (
+            "Cancel",
+            format!("\n  <references>{SENDER},{r},2026-12-07T06:30:00+07:00</references>"),
+        ),
+        None => ("Alert", String::new()),
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>{id}</identifier>
+  <sender>{SENDER}</sender>
+  <sent>2026-12-07T06:30:00+07:00</sent>
+  <status>Actual</status>
+  <msgType>{msg_type}</msgType>
+  <scope>Public</scope>{refs}
+  <info>
+    <language>vi-VN</language>
+    <category>Met</category>
+    <event>Lũ quét</event>
+    <urgency>Immediate</urgency>
+    <severity>Extreme</severity>
+    <certainty>Observed</certainty>
+    <expires>2099-01-01T00:00:00+07:00</expires>
+    <senderName>Ban Chỉ huy PCTT và TKCN tỉnh</senderName>
+    <headline>Lũ quét trên toàn tỉnh: không ra khỏi nhà</headline>
+    <description>Mưa 200–300 mm trong 6 giờ tới, nước sông lên nhanh.</description>
+    <instruction>Không đi qua ngầm, tràn; di chuyển lên chỗ cao.</instruction>
+    <area>
+      <areaDesc>Toàn tỉnh</areaDesc>
+      <geocode><valueName>VN-ADMIN</valueName><value>{PROVINCE}</value></geocode>
+    </area>
+  </info>
+</alert>"#
+    )
+}
+
+/// What each board waits for now: a set with (`true`) or without the alert.
+#[derive(Clone)]
+struct Expect {
+    alert: String,
+    present: bool,
+    sent: Instant,
+}
+
+struct Sim {
+    url: String,
+    public: VerifyingKey,
+    streams: Vec<reqwest::Client>,
+    http: reqwest::Client,
+    expect: Mutex<Option<Expect>>,
+    connected: AtomicUsize,
+    errors: AtomicUsize,
+    /// Seconds from send to verified set, per board, this round.
+    got: Mutex<Vec<f64>>,
+}
+
+/// Fetch, verify and check one board's set; `true` once it is what the
+/// round waits for (and then it is counted).
+async fn fetch(sim: &Sim, id: &str, cred: &str, done: &mut Option<String>) {
+    let Some(want) = sim.expect.lock().unwrap().clone() else {
+        return;
+    };
+    let tag = format!("{}{}", want.alert, want.present);
+    if done.as_deref() == Some(tag.as_str()) {
+        return;
+    }
+    let r = sim
+        .http
+        .get(format!("{}/api/v1/board/alerts", sim.url))
+        .bearer_auth(cred)
+        .send()
+        .await;
+    let signed: bangtin_layouts::show::Signed = match r {
+        Ok(r) if r.status().is_success() => match r.json().await {
+            Ok(s) => s,
+            Err(_) => return void(sim),
+        },
+        _ => return void(sim),
+    };
+    let Ok(set) = bangtin_layouts::alerts::verify(&signed, &sim.public) else {
+        return void(sim);
+    };
+    if set.board != id {
+        return void(sim);
+    }
+    let has = set.alerts.iter().any(|a| a.id == want.alert);
+    if has == want.present {
+        sim.got.lock().unwrap().push(want.sent.elapsed().as_secs_f64());
+        *done = Some(tag);
+    }
+}
+
+fn void(sim: &Sim) {
+    sim.errors.fetch_add(1, Ordering::Relaxed);
+}
+
+/// One board: hold the event stream; on every alerts push, fetch.
+async fn board(sim: Arc<Sim>, i: usize, id: String, cred: String) {
+    let client = &sim.streams[i % sim.streams.len()];
+    let mut first = true;
+    let mut done = None;
+    loop {
+        let r = client
+            .get(format!("{}/api/v1/board/events", sim.url))
+            .bearer_auth(&cred)
+            .send()
+            .await;
+        let mut resp = match r {
+            Ok(r) if r.status().is_success() => r,
+            _ => {
+                void(&sim);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let mut pending = String::new();
+        while let Ok(Some(bytes)) = resp.chunk().await {
+            pending.push_str(&String::from_utf8_lossy(&bytes));
+            while let Some(end) = pending.find("\n\n") {
+                let ev: String = pending.drain(..end + 2).collect();
+                for data in ev.lines().filter_map(|l| l.strip_prefix("data:")) {
+                    match serde_json::from_str::<Push>(data.trim()) {
+                        Ok(Push::Show { .. }) if first => {
+                            first = false;
+                            sim.connected.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(Push::Alerts { .. }) => fetch(&sim, &id, &cred, &mut done).await,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn pct(v: &[f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[i.min(v.len() - 1)]
+}
+
+async fn send_cap(sim: &Sim, key: &[u8], body: &str) -> Result<()> {
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let nonce = new_secret("n");
+    let path = "/api/v1/alerts";
+    let sig = sources::sign(key, &ts, &nonce, "POST", path, body.as_bytes());
+    let r = sim
+        .http
+        .post(format!("{}{path}", sim.url))
+        .header(sources::HEADER_SOURCE, SOURCE)
+        .header(sources::HEADER_TIMESTAMP, ts)
+        .header(sources::HEADER_NONCE, nonce)
+        .header(sources::HEADER_SIGNATURE, sig)
+        .header("content-type", "application/cap+xml")
+        .body(body.to_string())
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("CAP: {} {}", r.status(), r.text().await.unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn cpu_s(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return f64::NAN;
+    };
+    let f: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (t(11) + t(12)) / 100.0
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        })
+        .map_or(f64::NAN, |k| k / 1024.0)
+}
+
+fn main() -> Result<()> {
+    let a = Args::parse();
+    let exe = match &a.manager {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("no directory")?
+            .join("bangtin-manager"),
+    };
+    let tmp;
+    let dir = match &a.data {
+        Some(d) => d.clone(),
+        None => {
+            tmp = tempfile::tempdir()?;
+            tmp.path().to_path_buf()
+        }
+    };
+    let t = Instant::now();
+    let fleet = populate(&dir, &a)?;
+    eprintln!(
+        "{} bảng tin trong {} xã sẵn sàng sau {:.1} s (boards registered)",
+        a.boards,
+        a.communes,
+        t.elapsed().as_secs_f64()
+    );
+    let (server, url) = start_server(&exe, &dir)?;
+    let pid = server.0.id();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let ok = rt.block_on(async {
+        let sim = Arc::new(Sim {
+            url,
+            public: fleet.public,
+            streams: (0..8)
+                .map(|_| reqwest::Client::builder().build())
+                .collect::<Result<_, _>>()?,
+            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
+            expect: Mutex::new(None),
+            connected: AtomicUsize::new(0),
+            errors: AtomicUsize::new(0),
+            got: Mutex::new(Vec::new()),
+        });
+        for (i, (id, cred)) in fleet.boards.iter().enumerate() {
+            tokio::spawn(board(sim.clone(), i, id.clone(), cred.clone()));
+        }
+        let until = Instant::now() + Duration::from_secs(180);
+        while sim.connected.load(Ordering::Relaxed) < fleet.boards.len() {
+            if Instant::now() > until {
+                bail!(
+                    "chỉ {} / {} bảng tin kết nối được (boards connected)",
+                    sim.connected.load(Ordering::Relaxed),
+                    fleet.boards.len()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        println!(
+            "# one CAP emergency to {} boards in {} communes (then its cancel), {} rounds — manager {}",
+            a.boards,
+            a.communes,
+            a.rounds,
+            exe.display()
+        );
+        println!(
+            "{:>5} {:>7} {:>11} {:>7} {:>9} {:>9} {:>9} {:>7} {:>8}",
+            "round", "kind", "pushed ms", "boards", "p50 ms", "p99 ms", "max ms", "errors", "cpu s"
+        );
+        let mut all = Vec::new();
+        for r in 1..=a.rounds {
+            let id = format!("FANOUT-{}-{r}", std::process::id());
+            for (kind, body, present) in [
+                ("alert", cap(&id, None), true),
+                ("cancel", cap(&format!("{id}-huy"), Some(&id)), false),
+            ] {
+                sim.got.lock().unwrap().clear();
+                let errors0 = sim.errors.load(Ordering::Relaxed);
+                let cpu0 = cpu_s(pid);
+                let sent = Instant::now();
+                *sim.expect.lock().unwrap() = Some(Expect {
+                    alert: format!("cap:{id}"),
+                    present,
+                    sent,
+                });
+                send_cap(&sim, &fleet.source_key, &body).await?;
+                let pushed = sent.elapsed().as_secs_f64();
+                let until = Instant::now() + Duration::from_secs(60);
+                while sim.got.lock().unwrap().len() < fleet.boards.len() && Instant::now() < until {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                let mut got = sim.got.lock().unwrap().clone();
+                got.sort_by(f64::total_cmp);
+                println!(
+                    "{:>5} {:>7} {:>11.0} {:>7} {:>9.0} {:>9.0} {:>9.0} {:>7} {:>8.2}",
+                    r,
+                    kind,
+                    pushed * 1e3,
+                    got.len(),
+                    pct(&got, 0.5) * 1e3,
+                    pct(&got, 0.99) * 1e3,
+                    got.last().copied().unwrap_or(f64::NAN) * 1e3,
+                    sim.errors.load(Ordering::Relaxed) - errors0,
+                    cpu_s(pid) - cpu0
+                );
+                all.extend(got.iter().copied());
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+        all.sort_by(f64::total_cmp);
+        let expected = fleet.boards.len() * a.rounds as usize * 2;
+        let p99 = pct(&all, 0.99) * 1e3;
+        println!(
+            "all: {} / {} sets fetched and verified, p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; manager RSS {:.0} MiB",
+            all.len(),
+            expected,
+            pct(&all, 0.5) * 1e3,
+            p99,
+            all.last().copied().unwrap_or(f64::NAN) * 1e3,
+            rss_mib(pid)
+        );
+        Ok::<bool, anyhow::Error>(all.len() == expected && p99 <= a.p99_ms)
+    })?;
+    rt.shutdown_timeout(Duration::from_secs(1));
+    drop(server);
+    if !ok {
+        bail!(
+            "chưa đạt: không phải bảng nào cũng nhận, hoặc p99 vượt {} ms (target missed)",
+            a.p99_ms
+        );
+    }
+    println!("đạt (target met): p99 ≤ {} ms", a.p99_ms);
+    Ok(())
+}
