@@ -470,11 +470,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = open(dir.path());
         let boards = world(&s);
-        let rec = cap_record("OLD-1", X, "2026-12-07T06:30:00+07:00", "2099-01-01T00:00:00+07:00", false);
+        let rec = cap_record(
+            "OLD-1",
+            X,
+            "2026-12-07T06:30:00+07:00",
+            "2099-01-01T00:00:00+07:00",
+            false,
+        );
         s.store
             .commit(vec![Op::put(alert_key(&rec.sender, &rec.identifier), &rec)])
             .unwrap();
-        assert_eq!(refresh(&s, &boards, Utc::now()).unwrap(), 0, "unread: nothing to show yet");
+        assert_eq!(
+            refresh(&s, &boards, Utc::now()).unwrap(),
+            0,
+            "unread: nothing to show yet"
+        );
         drop(s);
         let s = open(dir.path());
         let kept: AlertRecord = s
@@ -484,7 +494,10 @@ mod tests {
             .unwrap();
         let reading = kept.reading.expect("read when the store opened");
         assert_eq!(reading.alert.headline, "Lũ quét: không ra khỏi nhà");
-        assert_eq!(reading.alert.ticker, "Lũ quét: không ra khỏi nhà — Di chuyển lên chỗ cao.");
+        assert_eq!(
+            reading.alert.ticker,
+            "Lũ quét: không ra khỏi nhà — Di chuyển lên chỗ cao."
+        );
         assert_eq!(reading.speech.unwrap().repeats, 2, "an emergency is read twice");
         assert_eq!(refresh(&s, &boards, Utc::now()).unwrap(), 2, "both boards of commune X");
         assert_eq!(set_of(&s, "brd_x1").unwrap().alerts[0].id, "cap:OLD-1");
@@ -496,7 +509,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = open(dir.path());
         let boards = world(&s);
-        let cap = cap_record("PROV-1", PROVINCE, "2026-12-07T06:30:00+07:00", "2099-01-01T00:00:00+07:00", true);
+        let cap = cap_record(
+            "PROV-1",
+            PROVINCE,
+            "2026-12-07T06:30:00+07:00",
+            "2099-01-01T00:00:00+07:00",
+            true,
+        );
         let doc = serde_json::json!({
             "schema": "bangtin.bulletin/1", "id": "b-1", "version": 1,
             "source": { "system": "HTTTN" }, "priority": "priority", "language": "vi",
@@ -536,7 +555,10 @@ mod tests {
         assert_eq!(ids("brd_y1"), ["cap:PROV-1"]);
         let x2 = set_of(&s, "brd_x2").unwrap();
         let named = &x2.alerts[0];
-        assert_eq!(named.ticker, "Cắt điện khu chợ", "no ticker of its own: the headline scrolls");
+        assert_eq!(
+            named.ticker, "Cắt điện khu chợ",
+            "no ticker of its own: the headline scrolls"
+        );
         assert_eq!(named.seconds, Some(12));
         assert_eq!(x2.board, "brd_x2", "each board's set is its own, signed for it");
         // Nothing changed: nothing rewritten, nothing pushed.
@@ -548,7 +570,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = open(dir.path());
         let boards = world(&s);
-        let rec = cap_record("LATER-1", X, "2099-01-01T00:00:00+07:00", "2099-01-02T00:00:00+07:00", true);
+        let rec = cap_record(
+            "LATER-1",
+            X,
+            "2099-01-01T00:00:00+07:00",
+            "2099-01-02T00:00:00+07:00",
+            true,
+        );
         s.store
             .commit(vec![Op::put(alert_key(&rec.sender, &rec.identifier), &rec)])
             .unwrap();
@@ -566,7 +594,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = open(dir.path());
         world(&s);
-        let rec = cap_record("END-1", Y, "2026-12-07T06:30:00+07:00", "2026-12-07T08:00:00+07:00", true);
+        let rec = cap_record(
+            "END-1",
+            Y,
+            "2026-12-07T06:30:00+07:00",
+            "2026-12-07T08:00:00+07:00",
+            true,
+        );
         s.store
             .commit(vec![Op::put(alert_key(&rec.sender, &rec.identifier), &rec)])
             .unwrap();

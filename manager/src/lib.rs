@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod alerting;
 pub mod api;
+pub mod approval;
 pub mod audit;
 pub mod auth;
 pub mod bench;

@@ -1,7 +1,7 @@
 //! The records of essential information as the manager keeps them:
 //! bulletins (`bangtin.bulletin/1`) and CAP alerts, with their states, the
 //! editors' decisions and their store keys. Plain data: what may happen to
-//! them is in [`crate::ingest`] (arrival) and [`crate::api::approval`]
+//! them is in [`crate::ingest`] (arrival) and [`crate::approval`]
 //! (decisions); [`crate::alerting`], [`crate::reporting`] and
 //! [`crate::feeds`] read them.
 

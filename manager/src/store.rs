@@ -283,7 +283,10 @@ mod tests {
             w.await.unwrap().unwrap();
         }
         let f = flusher.clone();
-        tokio::task::spawn_blocking(move || f.durable_blocking()).await.unwrap().unwrap();
+        tokio::task::spawn_blocking(move || f.durable_blocking())
+            .await
+            .unwrap()
+            .unwrap();
         drop(store);
         // sled releases its files from a thread of its own; the flusher
         // holds no handle, so the directory opens again.

@@ -1,56 +1,16 @@
-//! The approval queue of normal bulletins. A normal bulletin from a source
-//! waits in the queue of every commune it targets (a province target: each
-//! of its communes; a board: the board's commune); an editor of that
-//! commune approves it — optionally changing its texts — or rejects it with
-//! a reason. Only approved ones reach that commune's boards, in their
-//! bulletin rounds. A decision can be changed while the bulletin is live
-//! (rejecting an approved one takes it off the boards); a new version from
-//! the source starts with no decisions.
+//! The approval queue's routes: approve or reject a normal bulletin for a
+//! commune. The rules are in [`crate::approval`].
 
-use super::{audit, now};
+use super::now;
+use crate::approval::{self, MAX_SHORT, check_edits, check_text};
 use crate::auth::Officer;
-use crate::error::{ApiResult, AppError, AppJson, AppPath, ErrorBody};
-use crate::ingest::{INGEST, announce};
-use crate::model::{Board, Unit, key};
-use crate::records::{BulletinEdits, BulletinRecord, BulletinState, Decision, bulletin_key};
+use crate::error::{ApiResult, AppJson, AppPath, ErrorBody};
+use crate::records::{BulletinEdits, Decision};
 use crate::state::AppState;
-use crate::store::{Op, Store, StoreExt};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use utoipa::ToSchema;
-
-/// Longest edited title, summary or ticker (characters).
-const MAX_SHORT: usize = 500;
-/// Longest edited main text (characters).
-const MAX_TEXT: usize = 5_000;
-
-/// The communes whose queues a bulletin waits in.
-pub fn communes_of(store: &dyn Store, rec: &BulletinRecord) -> crate::store::Result<BTreeSet<String>> {
-    let mut out = BTreeSet::new();
-    let units: Vec<Unit> = store.scan_json("unit/")?;
-    for a in &rec.areas {
-        match units.iter().find(|u| u.code == *a) {
-            Some(u) if u.parent.is_some() => {
-                out.insert(u.code.clone());
-            }
-            Some(_) => out.extend(
-                units
-                    .iter()
-                    .filter(|c| c.parent.as_deref() == Some(a.as_str()))
-                    .map(|c| c.code.clone()),
-            ),
-            None => {}
-        }
-    }
-    for b in &rec.boards {
-        if let Some(board) = store.get_json::<Board>(&key::board(b))? {
-            out.insert(board.unit);
-        }
-    }
-    Ok(out)
-}
 
 /// Why a bulletin is refused.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -71,23 +31,7 @@ pub struct Decided {
     pub decision: String,
 }
 
-fn check_text(field: &str, v: &Option<String>, max: usize) -> Result<(), AppError> {
-    if let Some(t) = v {
-        let n = t.trim().chars().count();
-        if n == 0 {
-            return Err(AppError::unprocessable("không được để trống (must not be empty)").field(field));
-        }
-        if t.chars().count() > max {
-            return Err(
-                AppError::unprocessable(format!("dài quá {max} ký tự (longer than {max} characters)")).field(field),
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Record `decision` for commune `unit` on bulletin `source`/`id`, then
-/// push the commune's boards their new sets.
+/// Record `decision` for commune `unit` (the officer must be its editor).
 async fn decide(
     s: &Arc<AppState>,
     who: &Officer,
@@ -97,54 +41,8 @@ async fn decide(
     decision: Decision,
 ) -> ApiResult<AppJson<Decided>> {
     who.write(unit, "đơn vị")?;
-    let _g = INGEST.lock().await;
-    let k = bulletin_key(source, id);
-    let mut rec: BulletinRecord = s
-        .store
-        .get_json(&k)?
-        .ok_or_else(|| AppError::not_found("bản tin (bulletin)"))?;
-    if !communes_of(&*s.store, &rec)?.contains(unit) {
-        return Err(AppError::not_found(
-            "bản tin trong hàng chờ của đơn vị này (bulletin not addressed to this commune)",
-        ));
-    }
-    if rec.priority != "normal" {
-        return Err(AppError::conflict(format!(
-            "bản tin mức {} không cần duyệt (only normal bulletins are approved)",
-            rec.priority
-        ))
-        .field("priority"));
-    }
-    if rec.state != BulletinState::Pending {
-        let state = serde_json::to_value(rec.state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        return Err(AppError::conflict(format!(
-            "bản tin đang ở trạng thái {state}, không thể duyệt (bulletin is {state})"
-        ))
-        .field("state"));
-    }
     let approved = decision.approved;
-    let detail = serde_json::json!({
-        "version": rec.version,
-        "approved": approved,
-        "reason": decision.reason,
-        "edited": decision.edits.is_some(),
-    });
-    rec.decisions.insert(unit.to_string(), decision);
-    let action = if approved {
-        "bulletin.approve"
-    } else {
-        "bulletin.reject"
-    };
-    let target = format!("{source}/{id}");
-    s.commit(vec![
-        Op::put(&k, &rec),
-        audit(&*s.store, &who.actor(), action, &target, Some(unit), Some(detail))?,
-    ])
-    .await?;
-    announce(&s.shared, &[unit.to_string()], &[]).await?;
+    let rec = approval::decide(&s.shared, &who.actor(), unit, source, id, decision).await?;
     Ok(AppJson(Decided {
         source: rec.source,
         id: rec.id,
@@ -171,10 +69,7 @@ pub async fn approve(
     AppPath((unit, source, id)): AppPath<(String, String, String)>,
     AppJson(edits): AppJson<BulletinEdits>,
 ) -> ApiResult<AppJson<Decided>> {
-    check_text("title", &edits.title, MAX_SHORT)?;
-    check_text("summary", &edits.summary, MAX_SHORT)?;
-    check_text("ticker", &edits.ticker, MAX_SHORT)?;
-    check_text("text", &edits.text, MAX_TEXT)?;
+    check_edits(&edits)?;
     let edited = edits != BulletinEdits::default();
     let decision = Decision {
         approved: true,
@@ -202,7 +97,7 @@ pub async fn reject(
     AppPath((unit, source, id)): AppPath<(String, String, String)>,
     AppJson(r): AppJson<Rejection>,
 ) -> ApiResult<AppJson<Decided>> {
-    check_text("reason", &Some(r.reason.clone()), MAX_SHORT)?;
+    check_text("reason", Some(&r.reason), MAX_SHORT)?;
     let decision = Decision {
         approved: false,
         by: who.actor(),

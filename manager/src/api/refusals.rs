@@ -19,6 +19,19 @@ impl From<crate::ingest::IngestError> for AppError {
     }
 }
 
+/// Refusals of [`crate::approval`]: 404, 422, 409 and 500.
+impl From<crate::approval::ApprovalError> for AppError {
+    fn from(e: crate::approval::ApprovalError) -> Self {
+        use crate::approval::ApprovalError as E;
+        match e {
+            E::NotFound(what) => AppError::not_found(what),
+            E::Invalid { field, reason } => AppError::unprocessable(reason).field(field),
+            E::Conflict { field, reason } => AppError::conflict(reason).field(field),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
 /// Refusals of [`crate::fetch`]: 413, 422 and 500.
 impl From<crate::fetch::FetchError> for AppError {
     fn from(e: crate::fetch::FetchError) -> Self {
