@@ -148,9 +148,10 @@ pub struct ScreenStatus {
     pub errors: Vec<String>,
 }
 
-/// Shared between the render thread (writes) and the agent (reads).
+/// The screen as the render thread reports it, shared with the agent:
+/// the render thread writes, the agent reads it for each heartbeat.
 #[derive(Debug, Default)]
-pub struct Shared {
+pub struct ScreenReport {
     pub status: Mutex<ScreenStatus>,
 }
 
@@ -163,7 +164,7 @@ impl std::fmt::Debug for Director {
 pub struct Director {
     inbox: std::sync::mpsc::Receiver<ToScreen>,
     outbox: tokio::sync::mpsc::UnboundedSender<FromScreen>,
-    pub shared: Arc<Shared>,
+    pub report: Arc<ScreenReport>,
     playlog: Arc<Mutex<PlayLog>>,
     installed: Option<Arc<Installed>>,
     pairing: Option<String>,
@@ -204,14 +205,14 @@ impl Director {
     pub fn new(
         inbox: std::sync::mpsc::Receiver<ToScreen>,
         outbox: tokio::sync::mpsc::UnboundedSender<FromScreen>,
-        shared: Arc<Shared>,
+        report: Arc<ScreenReport>,
         playlog: Arc<Mutex<PlayLog>>,
         size: [u32; 2],
     ) -> Director {
         Director {
             inbox,
             outbox,
-            shared,
+            report,
             playlog,
             installed: None,
             pairing: None,
@@ -351,7 +352,7 @@ impl Director {
     }
 
     fn status(&self) -> std::sync::MutexGuard<'_, ScreenStatus> {
-        self.shared.status.lock().unwrap_or_else(|e| e.into_inner())
+        self.report.status.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The screen for `now`: pairing, then an emergency, then what the
@@ -778,8 +779,8 @@ pub(crate) mod fixture {
         let (tx, rx) = std::sync::mpsc::channel();
         let (otx, _orx) = tokio::sync::mpsc::unbounded_channel();
         let playlog = Arc::new(Mutex::new(PlayLog::open(dir.path()).unwrap()));
-        let d =
-            Director::new(rx, otx, Arc::new(Shared::default()), playlog, [384, 192]).with_show(Arc::new(installed()));
+        let d = Director::new(rx, otx, Arc::new(ScreenReport::default()), playlog, [384, 192])
+            .with_show(Arc::new(installed()));
         Board { d, tx, _dir: dir }
     }
 
@@ -926,7 +927,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let playlog = Arc::new(Mutex::new(PlayLog::open(dir.path()).unwrap()));
         let mut d =
-            Director::new(rx, otx, Arc::new(Shared::default()), playlog, [384, 192]).with_alerts(set(3, vec![a]));
+            Director::new(rx, otx, Arc::new(ScreenReport::default()), playlog, [384, 192]).with_alerts(set(3, vec![a]));
         d.claimed = true;
         let (layout, key) = d.tick(t0, None).unwrap();
         assert_eq!(alert_id(&key).unwrap().0, "lu");

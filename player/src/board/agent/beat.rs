@@ -12,7 +12,7 @@ use std::time::Duration;
 impl Agent {
     /// Send one heartbeat; true when it went through.
     pub(super) async fn beat(&self, link: &Link) -> bool {
-        let st = self.shared.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let st = self.report.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut errors = st.errors.clone();
         errors.extend(link.errors.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned());
         let pending = link.pending.load(Ordering::Relaxed);
@@ -52,7 +52,7 @@ impl Agent {
         match r {
             Ok(r) if r.status().is_success() => {
                 // Sent: these errors are reported.
-                self.shared
+                self.report
                     .status
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())

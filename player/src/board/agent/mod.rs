@@ -19,7 +19,7 @@ mod sync;
 
 use super::cache::Cache;
 use super::config::BoardConfig;
-use super::director::Shared;
+use super::director::ScreenReport;
 use super::playlog::PlayLog;
 use super::{FromScreen, ShotKind, ShotRequest, ToScreen, Waker};
 use bangtin_layouts::show::key_from_b64;
@@ -41,7 +41,7 @@ pub struct Agent {
     pub config_dir: PathBuf,
     pub cache: Cache,
     pub playlog: Arc<Mutex<PlayLog>>,
-    pub shared: Arc<Shared>,
+    pub report: Arc<ScreenReport>,
     pub to_screen: std::sync::mpsc::Sender<ToScreen>,
     pub wake: Waker,
     pub from_screen: mpsc::UnboundedReceiver<FromScreen>,
