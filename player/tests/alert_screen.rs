@@ -13,7 +13,7 @@ use bangtin_layouts::{Color, Layout, Rect};
 use bangtin_player::board::alert_screen::{
     self, DEFAULT_COLOURS, DESCRIPTION_ZONE, FOOTER_ZONE, HEADER_ZONE, HEADLINE_ZONE, INSTRUCTION_ZONE, TICKER_ZONE,
 };
-use bangtin_player::board::director::{Director, ScreenKey, Shared};
+use bangtin_player::board::director::{Director, ScreenKey, ScreenReport};
 use bangtin_player::board::playlog::PlayLog;
 use bangtin_player::{At, FrameRequest, Gpu, Headless, Scene};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -216,7 +216,7 @@ fn a_long_vietnamese_description_shrinks_and_stays_inside_its_zone() {
 fn proof_of_play_and_status_name_the_alert() {
     let dir = tempfile::tempdir().unwrap();
     let playlog = Arc::new(Mutex::new(PlayLog::open(dir.path()).unwrap()));
-    let shared = Arc::new(Shared::default());
+    let report = Arc::new(ScreenReport::default());
     let (_tx, rx) = std::sync::mpsc::channel();
     let (otx, _orx) = tokio::sync::mpsc::unbounded_channel();
     let now = when();
@@ -228,7 +228,7 @@ fn proof_of_play_and_status_name_the_alert() {
         issued_at: now,
         alerts: vec![alert(Some(5))],
     };
-    let mut d = Director::new(rx, otx, shared.clone(), playlog.clone(), [384, 192]).with_alerts(Arc::new(set));
+    let mut d = Director::new(rx, otx, report.clone(), playlog.clone(), [384, 192]).with_alerts(Arc::new(set));
     let (layout, key) = d.tick(now, None).expect("the alert goes on screen");
     assert!(matches!(&key, ScreenKey::Alert { id, .. } if id == "cap:pctt-2026-003"));
     let mut h = headless();
@@ -240,7 +240,7 @@ fn proof_of_play_and_status_name_the_alert() {
     assert_eq!(d.dim(now), 0.0);
     d.observe(&scene, t, true, false);
     {
-        let st = shared.status.lock().unwrap();
+        let st = report.status.lock().unwrap();
         assert_eq!(st.layout.as_deref(), Some("alert:cap:pctt-2026-003"));
         assert!(st.display_on);
         assert_eq!(st.brightness, 100);

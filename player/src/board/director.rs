@@ -5,35 +5,22 @@
 //! agent ([`super::agent`]) hands it verified, complete shows and verified
 //! alert sets through a channel.
 //!
-//! Emergencies come first. While the installed [`AlertSet`] holds an
-//! emergency in force ([`AlertSet::emergencies`]), the board shows it
-//! full-screen ([`super::alert_screen`]) — over the show, the standby screen
-//! and a display-off window alike, at full brightness. Several at once take
-//! turns of [`ALERT_TURN_SECONDS`] in severity order, starting with the most
-//! severe whenever the set of emergencies in force changes. When none is
-//! left (expired: the director wakes at [`AlertSet::next_change`]; or
-//! cancelled: a newer set no longer holds it) the board goes back to
-//! exactly what its schedule says for that instant.
-//!
-//! Priority and approved normal bulletins never preempt an emergency and
-//! never light a display the schedule has off. They are shown in *bulletin
-//! rounds* ([`AlertSet::bulletins`]): each one full-screen for its turn
-//! ([`BoardAlert::turn_seconds`], [`BULLETIN_TURN_SECONDS`](bangtin_layouts::alerts::BULLETIN_TURN_SECONDS) unless the
-//! bulletin says), priority first; a round starts at once when a priority
-//! bulletin arrives or changes (the head of the programme), and otherwise
-//! [`AlertSet::round_every`] ([`BULLETIN_ROUND_SECONDS`]) after the last
-//! one ended. Between
-//! rounds the board shows its schedule; a bulletin cancelled during a round
-//! is skipped.
+//! Emergencies come first, over everything the schedule says; several take
+//! turns ([`super::turns`]). Priority and normal bulletins are shown in
+//! rounds between the programme ([`super::rounds`]). What played is
+//! recorded by [`super::proof`].
 
 use super::playlog::PlayLog;
+use super::proof::Plays;
+use super::rounds::{Rounds, fingerprint};
+use super::turns::Turns;
 use super::{FromScreen, ShotKind, ShotRequest, ToScreen};
 use super::{alert_screen, screens};
 use crate::scene::Scene;
-use bangtin_layouts::alerts::{AlertLevel, AlertSet, BULLETIN_ROUND_SECONDS, BoardAlert};
+use bangtin_layouts::Layout;
+use bangtin_layouts::alerts::{AlertLevel, AlertSet};
 use bangtin_layouts::show::Show;
-use bangtin_layouts::wire::{PlayEvent, PlayKind, ZoneNow};
-use bangtin_layouts::{ItemKind, Layout};
+use bangtin_layouts::wire::{PlayEvent, ZoneNow};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use image::RgbaImage;
@@ -146,16 +133,6 @@ impl ScreenKey {
     }
 }
 
-/// Emergencies shown at the same time take turns of this many seconds.
-pub const ALERT_TURN_SECONDS: i64 = 15;
-
-fn fingerprint(a: &BoardAlert) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    format!("{a:?}").hash(&mut h);
-    h.finish()
-}
-
 /// The board's status as the render thread sees it, for heartbeats.
 #[derive(Debug, Clone, Default)]
 pub struct ScreenStatus {
@@ -171,37 +148,11 @@ pub struct ScreenStatus {
     pub errors: Vec<String>,
 }
 
-/// Shared between the render thread (writes) and the agent (reads).
+/// The screen as the render thread reports it, shared with the agent:
+/// the render thread writes, the agent reads it for each heartbeat.
 #[derive(Debug, Default)]
-pub struct Shared {
+pub struct ScreenReport {
     pub status: Mutex<ScreenStatus>,
-}
-
-/// One zone's item on screen, for proof of play.
-#[derive(Debug, Clone, PartialEq)]
-struct Playing {
-    index: usize,
-    started: f64,
-    /// When it ends as far as known at the last look (a lone looping
-    /// item's run grows as time goes on).
-    ends: f64,
-}
-
-impl Playing {
-    /// A play is one item from one start.
-    fn key(&self) -> (usize, u64) {
-        (self.index, self.started.to_bits())
-    }
-}
-
-impl From<bangtin_layouts::Showing> for Playing {
-    fn from(s: bangtin_layouts::Showing) -> Playing {
-        Playing {
-            index: s.index,
-            started: s.started,
-            ends: s.ends,
-        }
-    }
 }
 
 impl std::fmt::Debug for Director {
@@ -213,7 +164,7 @@ impl std::fmt::Debug for Director {
 pub struct Director {
     inbox: std::sync::mpsc::Receiver<ToScreen>,
     outbox: tokio::sync::mpsc::UnboundedSender<FromScreen>,
-    pub shared: Arc<Shared>,
+    pub report: Arc<ScreenReport>,
     playlog: Arc<Mutex<PlayLog>>,
     installed: Option<Arc<Installed>>,
     pairing: Option<String>,
@@ -222,7 +173,7 @@ pub struct Director {
     name: String,
     on_screen: Option<ScreenKey>,
     force_rebuild: bool,
-    playing: Vec<Option<Playing>>,
+    plays: Plays,
     shots: Vec<ShotRequest>,
     restart: bool,
     fps_window: (Instant, u64),
@@ -230,33 +181,15 @@ pub struct Director {
     staged: Option<Staged>,
     /// The newest verified alert set.
     alerts: Option<Arc<AlertSet>>,
-    /// Ids of the emergencies in force (most severe first) and since when
-    /// exactly these: the turns start there.
-    turns: Option<(Vec<String>, DateTime<Utc>)>,
-    /// The bulletin round under way.
-    round: Option<Round>,
-    /// When the last bulletin round ended.
-    last_round: Option<DateTime<Utc>>,
-    /// Fingerprints of the priority bulletins a round has already opened
-    /// with: a new or changed one starts a round at once.
-    heralded: std::collections::HashSet<u64>,
+    /// The emergencies in force taking turns.
+    turns: Turns,
+    /// Bulletin rounds.
+    rounds: Rounds,
     /// Where the board keeps media files (alert pictures and videos are
     /// looked for there).
     media_dir: Option<std::path::PathBuf>,
     /// Alert media files on disk, complete.
     ready: std::collections::HashSet<String>,
-    /// Rounds each bulletin (by fingerprint) was in, per showing period
-    /// (see `BoardAlert::occurrence`), for `repeats`.
-    rounds_in: HashMap<(u64, String), u32>,
-}
-
-/// A bulletin round: the bulletins it shows (fixed when it starts), the one
-/// on screen and since when.
-#[derive(Debug, Clone)]
-struct Round {
-    ids: Vec<String>,
-    index: usize,
-    since: DateTime<Utc>,
 }
 
 /// Status fields of a new screen, applied with its first frame.
@@ -272,14 +205,14 @@ impl Director {
     pub fn new(
         inbox: std::sync::mpsc::Receiver<ToScreen>,
         outbox: tokio::sync::mpsc::UnboundedSender<FromScreen>,
-        shared: Arc<Shared>,
+        report: Arc<ScreenReport>,
         playlog: Arc<Mutex<PlayLog>>,
         size: [u32; 2],
     ) -> Director {
         Director {
             inbox,
             outbox,
-            shared,
+            report,
             playlog,
             installed: None,
             pairing: None,
@@ -288,20 +221,17 @@ impl Director {
             name: "Bảng tin điện tử".into(),
             on_screen: None,
             force_rebuild: false,
-            playing: Vec::new(),
+            plays: Plays::default(),
             shots: Vec::new(),
             restart: false,
             fps_window: (Instant::now(), 0),
             announce: false,
             staged: None,
             alerts: None,
-            turns: None,
-            round: None,
-            last_round: None,
-            heralded: Default::default(),
+            turns: Turns::default(),
+            rounds: Rounds::default(),
             media_dir: None,
             ready: Default::default(),
-            rounds_in: HashMap::new(),
         }
     }
 
@@ -384,8 +314,9 @@ impl Director {
                 ToScreen::Restart => self.restart = true,
             }
         }
-        self.update_turns(now);
-        self.update_round(now);
+        self.turns.update_turns(self.alerts.as_deref(), now);
+        let open = self.pairing.is_none() && self.installed.is_some() && self.scheduled(now) != ScreenKey::Off;
+        self.rounds.update_round(self.alerts.as_deref(), open, now, self.tz());
         let key = self.wanted(now);
         if self.on_screen.as_ref() == Some(&key) && !self.force_rebuild {
             return None;
@@ -414,14 +345,14 @@ impl Director {
         });
         tracing::info!("màn hình: {key:?} (screen)");
         self.on_screen = Some(key.clone());
-        self.playing.clear();
+        self.plays.clear();
         // Told to the manager once the first frame shows what plays.
         self.announce = true;
         Some((layout, key))
     }
 
     fn status(&self) -> std::sync::MutexGuard<'_, ScreenStatus> {
-        self.shared.status.lock().unwrap_or_else(|e| e.into_inner())
+        self.report.status.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The screen for `now`: pairing, then an emergency, then what the
@@ -430,7 +361,11 @@ impl Director {
         if let Some(code) = &self.pairing {
             return ScreenKey::Pairing(code.clone());
         }
-        if let Some((alert, turn)) = self.alert_at(now).or_else(|| self.bulletin_at()) {
+        if let Some((alert, turn)) = self
+            .turns
+            .alert_at(self.alerts.as_deref(), now)
+            .or_else(|| self.rounds.bulletin_at(self.alerts.as_deref()))
+        {
             return ScreenKey::Alert {
                 id: alert.id.clone(),
                 level: alert.level,
@@ -454,98 +389,6 @@ impl Director {
             .map_or(bangtin_layouts::time::DEFAULT_TZ, |i| i.tz)
     }
 
-    /// The bulletin of the round under way and its turn, if any.
-    fn bulletin_at(&self) -> Option<(&BoardAlert, (usize, usize))> {
-        let r = self.round.as_ref()?;
-        let id = r.ids.get(r.index)?;
-        let a = self.alerts.as_ref()?.alerts.iter().find(|a| &a.id == id)?;
-        Some((a, (r.index, r.ids.len())))
-    }
-
-    /// Move the bulletin round on: next bulletin after its turn (or at once
-    /// when it was cancelled), end it after the last; start one when a
-    /// priority bulletin is new or changed, or when the last ended
-    /// [`BULLETIN_ROUND_SECONDS`] ago.
-    fn update_round(&mut self, now: DateTime<Utc>) {
-        let open = self.pairing.is_none() && self.installed.is_some() && self.scheduled(now) != ScreenKey::Off;
-        let tz = self.tz();
-        // Bulletins whose `repeats` are used up for this period sit out.
-        let spent = |a: &BoardAlert| {
-            a.repeats.is_some_and(|n| {
-                self.rounds_in
-                    .get(&(fingerprint(a), a.occurrence(now, tz)))
-                    .is_some_and(|done| *done >= n)
-            })
-        };
-        let present: Vec<(String, bool, u64, i64)> = match (&self.alerts, open) {
-            (Some(set), true) => set
-                .bulletins(now, tz)
-                .into_iter()
-                .filter(|a| !spent(a))
-                .map(|a| {
-                    (
-                        a.id.clone(),
-                        a.level == AlertLevel::Priority,
-                        fingerprint(a),
-                        a.turn_seconds(),
-                    )
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let every = self.alerts.as_ref().map_or(BULLETIN_ROUND_SECONDS, |a| a.round_every());
-        if let Some(r) = &mut self.round {
-            while let Some(id) = r.ids.get(r.index) {
-                let here = present.iter().find(|(p, ..)| p == id);
-                let turn = chrono::TimeDelta::seconds(here.map_or(0, |p| p.3));
-                let here = here.is_some();
-                if here && now < r.since + turn {
-                    break;
-                }
-                // Keep the cadence, unless the board was held up.
-                let next = if here { r.since + turn } else { now };
-                r.index += 1;
-                r.since = if now - next > chrono::TimeDelta::seconds(1) {
-                    now
-                } else {
-                    next
-                };
-            }
-            if r.index >= r.ids.len() {
-                self.round = None;
-                self.last_round = Some(now);
-            }
-        }
-        if self.round.is_none() && !present.is_empty() {
-            let news = present
-                .iter()
-                .any(|(_, prio, fp, _)| *prio && !self.heralded.contains(fp));
-            let due = self
-                .last_round
-                .is_none_or(|t| now - t >= chrono::TimeDelta::seconds(every));
-            if news || due {
-                self.heralded = present.iter().filter(|p| p.1).map(|p| p.2).collect();
-                if let Some(set) = &self.alerts {
-                    // Count this round for each of its bulletins; forget
-                    // counts of bulletins no longer in the set.
-                    let live: std::collections::HashSet<u64> = set.alerts.iter().map(fingerprint).collect();
-                    self.rounds_in.retain(|(fp, _), _| live.contains(fp));
-                    for a in set.alerts.iter().filter(|a| present.iter().any(|p| p.0 == a.id)) {
-                        *self
-                            .rounds_in
-                            .entry((fingerprint(a), a.occurrence(now, tz)))
-                            .or_default() += 1;
-                    }
-                }
-                self.round = Some(Round {
-                    ids: present.into_iter().map(|p| p.0).collect(),
-                    index: 0,
-                    since: now,
-                });
-            }
-        }
-    }
-
     /// What the schedule alone says for `now`.
     fn scheduled(&self, now: DateTime<Utc>) -> ScreenKey {
         let Some(inst) = &self.installed else {
@@ -564,35 +407,6 @@ impl Director {
                 layout: k.to_string(),
             },
             _ => ScreenKey::Standby,
-        }
-    }
-
-    /// The emergency to show at `now` and its turn (index, count), if any.
-    fn alert_at(&self, now: DateTime<Utc>) -> Option<(&BoardAlert, (usize, usize))> {
-        let em = self.alerts.as_ref()?.emergencies(now);
-        let n = em.len();
-        let first = *em.first()?;
-        let i = match &self.turns {
-            Some((ids, since)) if n > 1 && ids.len() == n && ids.iter().zip(&em).all(|(id, a)| *id == a.id) => {
-                ((now - *since).num_seconds().max(0) / ALERT_TURN_SECONDS) as usize % n
-            }
-            _ => 0,
-        };
-        Some((em.get(i).copied().unwrap_or(first), (i, n)))
-    }
-
-    /// A new list of emergencies in force starts its turns now, with the
-    /// most severe.
-    fn update_turns(&mut self, now: DateTime<Utc>) {
-        let ids: Vec<String> = self
-            .alerts
-            .as_ref()
-            .map(|s| s.emergencies(now).iter().map(|a| a.id.clone()).collect())
-            .unwrap_or_default();
-        if ids.is_empty() {
-            self.turns = None;
-        } else if self.turns.as_ref().is_none_or(|(old, _)| *old != ids) {
-            self.turns = Some((ids, now));
         }
     }
 
@@ -629,21 +443,9 @@ impl Director {
             slot_end.map_or(display, |e| e.min(display))
         });
         let alerts = self.alerts.as_ref().and_then(|a| a.next_change(now));
-        let turn = self.turns.as_ref().filter(|(ids, _)| ids.len() > 1).map(|(_, since)| {
-            let done = (now - *since).num_seconds().max(0) / ALERT_TURN_SECONDS;
-            *since + chrono::TimeDelta::seconds((done + 1) * ALERT_TURN_SECONDS)
-        });
+        let turn = self.turns.next_turn(now);
         // The round's next turn, or when the next round is due.
-        let round = match (&self.round, self.last_round, &self.alerts) {
-            (Some(r), _, _) => self
-                .bulletin_at()
-                .map(|(a, _)| r.since + chrono::TimeDelta::seconds(a.turn_seconds())),
-            (None, Some(last), Some(set)) if !set.bulletins(now, self.tz()).is_empty() => {
-                Some(last + chrono::TimeDelta::seconds(set.round_every()))
-            }
-            _ => None,
-        }
-        .filter(|t| *t > now);
+        let round = self.rounds.next_change(self.alerts.as_deref(), now, self.tz());
         [show, alerts, turn, round].into_iter().flatten().min()
     }
 
@@ -715,52 +517,11 @@ impl Director {
             self.announce_change();
             return;
         };
-        let n = scene.layout.zones.len();
-        if self.playing.len() != n {
-            self.playing = vec![None; n];
-        }
-        let mut events = Vec::new();
-        let mut changed = false;
-        for zi in 0..n {
-            let counts = only.is_none_or(|o| o == zi);
-            let at_t = scene.zone_state(zi, t).current.map(Playing::from);
-            if at_t.as_ref().map(Playing::key) == self.playing[zi].as_ref().map(Playing::key) {
-                continue;
-            }
-            changed = true;
-            // Walk the plays between the last look and now, so a short
-            // item between two looks is still recorded.
-            let mut cursor = self.playing[zi].as_ref().map_or(t, |p| p.started.clamp(0.0, t));
-            for _ in 0..10_000 {
-                let cur = scene.zone_state(zi, cursor).current.map(Playing::from);
-                if cur.as_ref().map(Playing::key) != self.playing[zi].as_ref().map(Playing::key) {
-                    if let Some(prev) = self.playing[zi].take()
-                        && counts
-                    {
-                        // A play ends where the next begins.
-                        let end_t = cur.as_ref().map_or(cursor, |c| c.started.max(prev.started)).min(t);
-                        events.push(self.event(scene, zi, &prev, PlayKind::End, end_t, version, &layout));
-                    }
-                    if let Some(c) = &cur
-                        && counts
-                    {
-                        events.push(self.event(scene, zi, c, PlayKind::Start, c.started, version, &layout));
-                    }
-                    self.playing[zi] = cur.clone();
-                }
-                if cur.as_ref().map(Playing::key) == at_t.as_ref().map(Playing::key) {
-                    break;
-                }
-                cursor = match cur {
-                    Some(c) if c.ends.is_finite() && c.ends > cursor && c.ends <= t => c.ends,
-                    _ => t,
-                };
-            }
-        }
+        let (events, changed) = self.plays.look(scene, t, version, &layout, only);
         if !events.is_empty() {
             self.record(events);
         }
-        let zones = changed.then(|| self.zones_now(scene));
+        let zones = changed.then(|| self.plays.zones_now(scene));
         self.apply_staged(zones);
         self.announce_change();
     }
@@ -789,59 +550,6 @@ impl Director {
         }
     }
 
-    fn zones_now(&self, scene: &Scene) -> Vec<ZoneNow> {
-        scene
-            .layout
-            .zones
-            .iter()
-            .zip(&self.playing)
-            .map(|(z, p)| match p {
-                Some(p) => {
-                    let (kind, label) = describe(&z.items[p.index].kind);
-                    ZoneNow {
-                        zone: z.id.clone(),
-                        item: Some(p.index),
-                        kind,
-                        label,
-                    }
-                }
-                None => ZoneNow {
-                    zone: z.id.clone(),
-                    item: None,
-                    kind: "none".into(),
-                    label: String::new(),
-                },
-            })
-            .collect()
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn event(
-        &self,
-        scene: &Scene,
-        zi: usize,
-        p: &Playing,
-        kind: PlayKind,
-        at_t: f64,
-        version: u64,
-        layout: &str,
-    ) -> PlayEvent {
-        let z = &scene.layout.zones[zi];
-        let (item_kind, label) = describe(&z.items[p.index].kind);
-        PlayEvent {
-            seq: 0,
-            kind,
-            at: scene.wall(at_t),
-            started: scene.wall(p.started),
-            show_version: version,
-            layout: layout.to_string(),
-            zone: z.id.clone(),
-            item: p.index,
-            item_kind,
-            label,
-        }
-    }
-
     /// How the screen on view is recorded in proof of play: the version
     /// and layout label of its events, and the one zone that counts (None:
     /// every zone). An alert is one play per showing: its headline zone,
@@ -865,20 +573,12 @@ impl Director {
     /// Everything on screen stops now (another screen, or the player stops).
     pub fn interrupt(&mut self, scene: &Scene, t: f64) {
         let Some((version, layout, only)) = self.proof(scene) else {
-            self.playing.clear();
+            self.plays.clear();
             return;
         };
         // First record what ended normally before `t`.
         self.observe(scene, t, false, false);
-        let mut events = Vec::new();
-        for zi in 0..self.playing.len().min(scene.layout.zones.len()) {
-            if let Some(p) = self.playing[zi].take()
-                && only.is_none_or(|o| o == zi)
-            {
-                events.push(self.event(scene, zi, &p, PlayKind::Interrupted, t, version, &layout));
-            }
-        }
-        self.playing.clear();
+        let events = self.plays.interrupt(scene, t, version, &layout, only);
         self.record(events);
     }
 
@@ -925,19 +625,6 @@ impl Director {
             Err(e) => self.error(format!("không mã hóa được ảnh chụp màn hình: {e} (screenshot)")),
         }
     }
-}
-
-/// Item kind and a label for people.
-pub fn describe(k: &ItemKind) -> (String, String) {
-    let label = match k {
-        ItemKind::Image { src, .. } | ItemKind::Video { src, .. } => src.written.clone(),
-        ItemKind::Text { title, body, .. } => title.clone().or_else(|| body.clone()).unwrap_or_default(),
-        ItemKind::Ticker { text, .. } => text.clone(),
-        ItemKind::Clock { .. } => "đồng hồ".into(),
-        ItemKind::Qr { data, .. } => data.clone(),
-    };
-    let label: String = label.chars().take(120).collect();
-    (k.type_name().to_string(), label)
 }
 
 /// The managed board as the kiosk's program: the director picks the
@@ -987,38 +674,24 @@ impl crate::program::Program for Director {
 }
 
 #[cfg(test)]
-mod tests {
+/// A board with a show, and alerts, for the tests of the director and of
+/// its turns and rounds.
+pub(crate) mod fixture {
     use super::*;
-
-    #[test]
-    fn built_in_screens_validate_at_every_board_size() {
-        for size in [[192, 96], [384, 192], [1920, 1080], [1080, 1920], [3840, 2160]] {
-            screens::pairing(size, "K7QX-4MRT");
-            screens::pairing(size, "");
-            screens::standby(size, "Bảng tin \"xã\"");
-            screens::waiting(size);
-            screens::off(size);
-        }
-    }
-}
-
-#[cfg(test)]
-mod alert_tests {
-    use super::*;
-    use bangtin_layouts::alerts::{ALERTS_SCHEMA, AlertLevel};
+    use bangtin_layouts::alerts::{ALERTS_SCHEMA, AlertLevel, BoardAlert};
     use bangtin_layouts::raw::RawLayout;
     use bangtin_layouts::schedule::{Slot, Window};
     use bangtin_layouts::show::SHOW_SCHEMA;
     use bangtin_layouts::wire::DisplayPlan;
-    use chrono::{NaiveTime, TimeDelta};
+    use chrono::NaiveTime;
 
-    fn at(s: &str) -> DateTime<Utc> {
+    pub(crate) fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
     /// A show with layout "chinh" all day, the display off 22:00–05:00
     /// local time and dimmed to 40 % from 18:00 to 06:00.
-    fn installed() -> Installed {
+    pub(crate) fn installed() -> Installed {
         let raw: RawLayout = bangtin_layouts::parse_raw(
             "[board]\nwidth = 640\nheight = 360\n\n[[zone]]\nid = \"z\"\nx = 0\ny = 0\nwidth = 640\nheight = 360\n\n\
              [[zone.item]]\ntype = \"text\"\nbody = \"Thông báo của xã\"\n",
@@ -1062,7 +735,7 @@ mod alert_tests {
         i
     }
 
-    fn alert(id: &str, level: AlertLevel, severity: u8, starts: &str, expires: Option<&str>) -> BoardAlert {
+    pub(crate) fn alert(id: &str, level: AlertLevel, severity: u8, starts: &str, expires: Option<&str>) -> BoardAlert {
         BoardAlert {
             id: id.into(),
             level,
@@ -1084,7 +757,7 @@ mod alert_tests {
         }
     }
 
-    fn set(version: u64, alerts: Vec<BoardAlert>) -> Arc<AlertSet> {
+    pub(crate) fn set(version: u64, alerts: Vec<BoardAlert>) -> Arc<AlertSet> {
         Arc::new(AlertSet {
             schema: ALERTS_SCHEMA.into(),
             round_seconds: None,
@@ -1095,25 +768,25 @@ mod alert_tests {
         })
     }
 
-    struct Board {
-        d: Director,
+    pub(crate) struct Board {
+        pub(crate) d: Director,
         tx: std::sync::mpsc::Sender<ToScreen>,
         _dir: tempfile::TempDir,
     }
 
-    fn board() -> Board {
+    pub(crate) fn board() -> Board {
         let dir = tempfile::tempdir().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let (otx, _orx) = tokio::sync::mpsc::unbounded_channel();
         let playlog = Arc::new(Mutex::new(PlayLog::open(dir.path()).unwrap()));
-        let d =
-            Director::new(rx, otx, Arc::new(Shared::default()), playlog, [384, 192]).with_show(Arc::new(installed()));
+        let d = Director::new(rx, otx, Arc::new(ScreenReport::default()), playlog, [384, 192])
+            .with_show(Arc::new(installed()));
         Board { d, tx, _dir: dir }
     }
 
     impl Board {
         /// The screen at `now` (the one on screen when it did not change).
-        fn screen(&mut self, now: DateTime<Utc>) -> ScreenKey {
+        pub(crate) fn screen(&mut self, now: DateTime<Utc>) -> ScreenKey {
             if let Some((layout, key)) = self.d.tick(now, None) {
                 if let ScreenKey::Alert { .. } = key {
                     // Built at the show's size, not the start-up size.
@@ -1126,150 +799,40 @@ mod alert_tests {
             }
         }
 
-        fn alerts(&self, s: Arc<AlertSet>) {
+        pub(crate) fn alerts(&self, s: Arc<AlertSet>) {
             self.tx.send(ToScreen::Alerts(s)).unwrap();
         }
     }
 
-    fn alert_id(k: &ScreenKey) -> Option<(&str, (usize, usize))> {
+    pub(crate) fn alert_id(k: &ScreenKey) -> Option<(&str, (usize, usize))> {
         match k {
             ScreenKey::Alert { id, turn, .. } => Some((id, *turn)),
             _ => None,
         }
     }
 
-    fn scheduled() -> ScreenKey {
+    pub(crate) fn scheduled() -> ScreenKey {
         ScreenKey::Show {
             version: 5,
             layout: "chinh".into(),
         }
     }
 
-    fn bulletin(id: &str, level: AlertLevel, starts: &str) -> BoardAlert {
+    pub(crate) fn bulletin(id: &str, level: AlertLevel, starts: &str) -> BoardAlert {
         BoardAlert {
             risk_level: None,
             event: "Thông báo".into(),
             ..alert(id, level, u8::from(level == AlertLevel::Priority), starts, None)
         }
     }
+}
 
-    #[test]
-    fn repeats_limit_a_bulletins_rounds_per_slot_and_per_day() {
-        let mut b = board();
-        let s = |t: &str| at(t);
-        // 10:00 local; "twice" goes in 2 rounds a day, "slot" in 1 per slot
-        // (09:00–11:00 and 14:00–16:00), "always" in every round.
-        let twice = BoardAlert {
-            repeats: Some(2),
-            ..bulletin("twice", AlertLevel::Normal, "2026-11-23T01:00:00Z")
-        };
-        let slot = BoardAlert {
-            repeats: Some(1),
-            slots: vec![[540, 660], [840, 960]],
-            ..bulletin("slot", AlertLevel::Normal, "2026-11-23T01:30:00Z")
-        };
-        let always = bulletin("always", AlertLevel::Normal, "2026-11-23T00:00:00Z");
-        b.alerts(set(1, vec![twice, slot, always]));
-        let round = |b: &mut Board, t: &str| {
-            let mut ids = Vec::new();
-            let mut when = s(t);
-            while let Some((id, _)) = alert_id(&b.screen(when)) {
-                ids.push(id.to_string());
-                when += TimeDelta::seconds(15);
-            }
-            ids
-        };
-        assert_eq!(round(&mut b, "2026-11-23T03:00:00Z"), ["slot", "twice", "always"]);
-        assert_eq!(round(&mut b, "2026-11-23T03:05:45Z"), ["twice", "always"]);
-        assert_eq!(round(&mut b, "2026-11-23T03:11:15Z"), ["always"]);
-        // The afternoon slot: "slot" once more; the next day, "twice" again.
-        assert_eq!(round(&mut b, "2026-11-23T07:00:00Z"), ["slot", "always"]);
-        assert_eq!(round(&mut b, "2026-11-24T02:00:00Z"), ["slot", "twice", "always"]);
-    }
-
-    #[test]
-    fn bulletins_take_rounds_priority_first_and_a_new_priority_opens_one_at_once() {
-        let mut b = board();
-        let s = |t: &str| at(t);
-        // 10:00 local: two approved normal bulletins.
-        let t0 = s("2026-11-23T03:00:00Z");
-        assert_eq!(b.screen(t0), scheduled());
-        b.alerts(set(
-            1,
-            vec![
-                bulletin("old", AlertLevel::Normal, "2026-11-23T01:00:00Z"),
-                bulletin("new", AlertLevel::Normal, "2026-11-23T02:00:00Z"),
-            ],
-        ));
-        // The first round starts at once, newest first, 15 s each.
-        let k = b.screen(t0);
-        assert_eq!(alert_id(&k), Some(("new", (0, 2))));
-        assert!(matches!(
-            k,
-            ScreenKey::Alert {
-                level: AlertLevel::Normal,
-                ..
-            }
-        ));
-        assert_eq!(k.layout_label().as_deref(), Some("alert:new"));
-        assert_eq!(b.d.next_change(t0), Some(s("2026-11-23T03:00:15Z")));
-        assert_eq!(alert_id(&b.screen(s("2026-11-23T03:00:14Z"))), Some(("new", (0, 2))));
-        assert_eq!(alert_id(&b.screen(s("2026-11-23T03:00:15Z"))), Some(("old", (1, 2))));
-        // Then the programme, until the next round five minutes later.
-        assert_eq!(b.screen(s("2026-11-23T03:00:30Z")), scheduled());
-        assert_eq!(
-            b.d.next_change(s("2026-11-23T03:00:30Z")),
-            Some(s("2026-11-23T03:05:30Z"))
-        );
-        assert_eq!(b.screen(s("2026-11-23T03:05:29Z")), scheduled());
-        assert_eq!(alert_id(&b.screen(s("2026-11-23T03:05:30Z"))), Some(("new", (0, 2))));
-        assert_eq!(alert_id(&b.screen(s("2026-11-23T03:05:45Z"))), Some(("old", (1, 2))));
-        assert_eq!(b.screen(s("2026-11-23T03:06:00Z")), scheduled());
-        // A priority bulletin arrives: a round at once, with it at the head.
-        b.alerts(set(
-            2,
-            vec![
-                bulletin("old", AlertLevel::Normal, "2026-11-23T01:00:00Z"),
-                bulletin("new", AlertLevel::Normal, "2026-11-23T02:00:00Z"),
-                bulletin("urgent", AlertLevel::Priority, "2026-11-23T03:07:00Z"),
-            ],
-        ));
-        let t1 = s("2026-11-23T03:07:00Z");
-        let k = b.screen(t1);
-        assert_eq!(alert_id(&k), Some(("urgent", (0, 3))));
-        // Not forced to full brightness (only emergencies are).
-        assert!(b.d.dim(t1) < 1e-6);
-        // Cancelled during the round (a newer set without "new"): skipped.
-        b.alerts(set(
-            3,
-            vec![
-                bulletin("old", AlertLevel::Normal, "2026-11-23T01:00:00Z"),
-                bulletin("urgent", AlertLevel::Priority, "2026-11-23T03:07:00Z"),
-            ],
-        ));
-        assert_eq!(alert_id(&b.screen(s("2026-11-23T03:07:15Z"))), Some(("old", (2, 3))));
-        assert_eq!(b.screen(s("2026-11-23T03:07:30Z")), scheduled());
-        // The same priority bulletin does not open another round early.
-        assert_eq!(b.screen(s("2026-11-23T03:10:00Z")), scheduled());
-        // An emergency still preempts a round.
-        b.alerts(set(
-            4,
-            vec![
-                bulletin("old", AlertLevel::Normal, "2026-11-23T01:00:00Z"),
-                alert(
-                    "bao",
-                    AlertLevel::Emergency,
-                    4,
-                    "2026-11-23T03:12:00Z",
-                    Some("2026-11-23T03:13:00Z"),
-                ),
-            ],
-        ));
-        assert_eq!(alert_id(&b.screen(s("2026-11-23T03:12:30Z"))).unwrap().0, "bao");
-        // Display off from 22:00 local: no round lights the screen.
-        assert_eq!(b.screen(s("2026-11-23T15:30:00Z")), ScreenKey::Off);
-        assert_eq!(b.screen(s("2026-11-23T15:40:00Z")), ScreenKey::Off);
-    }
+#[cfg(test)]
+mod tests {
+    use super::fixture::*;
+    use super::*;
+    use bangtin_layouts::alerts::AlertLevel;
+    use chrono::TimeDelta;
 
     #[test]
     fn an_emergency_preempts_the_show_and_it_comes_back_on_expiry() {
@@ -1344,98 +907,6 @@ mod alert_tests {
     }
 
     #[test]
-    fn most_severe_first_then_turns_in_severity_order() {
-        let mut b = board();
-        let t0 = at("2026-11-23T03:00:00Z");
-        b.alerts(set(
-            1,
-            vec![
-                alert("moderate", AlertLevel::Emergency, 2, "2026-11-23T02:00:00Z", None),
-                alert("extreme", AlertLevel::Emergency, 4, "2026-11-23T01:00:00Z", None),
-                alert("severe", AlertLevel::Emergency, 3, "2026-11-23T02:30:00Z", None),
-            ],
-        ));
-        let turns: Vec<(String, (usize, usize))> = [0, 14, 15, 29, 30, 45, 61]
-            .into_iter()
-            .map(|s| {
-                let k = b.screen(t0 + TimeDelta::seconds(s));
-                let (id, turn) = alert_id(&k).unwrap();
-                (id.to_string(), turn)
-            })
-            .collect();
-        let want = [
-            ("extreme", 0),
-            ("extreme", 0),
-            ("severe", 1),
-            ("severe", 1),
-            ("moderate", 2),
-            ("extreme", 0),
-            ("severe", 1),
-        ];
-        for (got, (id, i)) in turns.iter().zip(want) {
-            assert_eq!((got.0.as_str(), got.1), (id, (i, 3)));
-        }
-        // The headless loop wakes for the next turn.
-        assert_eq!(
-            b.d.next_change(t0 + TimeDelta::seconds(61)),
-            Some(t0 + TimeDelta::seconds(75))
-        );
-        // A new emergency restarts the turns with the most severe.
-        let t1 = t0 + TimeDelta::seconds(100);
-        b.alerts(set(
-            2,
-            vec![
-                alert("extreme", AlertLevel::Emergency, 4, "2026-11-23T01:00:00Z", None),
-                alert("moderate", AlertLevel::Emergency, 2, "2026-11-23T02:00:00Z", None),
-            ],
-        ));
-        assert_eq!(alert_id(&b.screen(t1)), Some(("extreme", (0, 2))));
-        assert_eq!(
-            alert_id(&b.screen(t1 + TimeDelta::seconds(15))),
-            Some(("moderate", (1, 2)))
-        );
-    }
-
-    #[test]
-    fn priority_alerts_take_a_round_and_alerts_not_yet_in_force_do_not_preempt() {
-        let mut b = board();
-        let t0 = at("2026-11-23T03:00:00Z");
-        b.alerts(set(
-            1,
-            vec![
-                alert("uu-tien", AlertLevel::Priority, 4, "2026-11-23T02:00:00Z", None),
-                alert("sap-toi", AlertLevel::Emergency, 4, "2026-11-23T03:10:00Z", None),
-            ],
-        ));
-        // The priority alert opens a bulletin round (not an emergency:
-        // the schedule's brightness), then the programme comes back.
-        let k = b.screen(t0);
-        assert_eq!(alert_id(&k), Some(("uu-tien", (0, 1))));
-        assert!(matches!(
-            k,
-            ScreenKey::Alert {
-                level: AlertLevel::Priority,
-                ..
-            }
-        ));
-        assert_eq!(b.d.dim(t0), 0.0);
-        assert_eq!(b.screen(at("2026-11-23T03:00:15Z")), scheduled());
-        // The director wakes when the coming emergency starts, and shows it.
-        assert_eq!(
-            b.d.next_change(at("2026-11-23T03:00:15Z")),
-            Some(at("2026-11-23T03:05:15Z")),
-            "the next round"
-        );
-        assert_eq!(alert_id(&b.screen(at("2026-11-23T03:05:15Z"))).unwrap().0, "uu-tien");
-        assert_eq!(b.screen(at("2026-11-23T03:05:30Z")), scheduled());
-        assert_eq!(
-            b.d.next_change(at("2026-11-23T03:05:30Z")),
-            Some(at("2026-11-23T03:10:00Z"))
-        );
-        assert_eq!(alert_id(&b.screen(at("2026-11-23T03:10:00Z"))).unwrap().0, "sap-toi");
-    }
-
-    #[test]
     fn an_updated_alert_rebuilds_the_screen_and_a_cached_set_shows_offline() {
         let mut b = board();
         let t0 = at("2026-11-23T03:00:00Z");
@@ -1456,7 +927,7 @@ mod alert_tests {
         let dir = tempfile::tempdir().unwrap();
         let playlog = Arc::new(Mutex::new(PlayLog::open(dir.path()).unwrap()));
         let mut d =
-            Director::new(rx, otx, Arc::new(Shared::default()), playlog, [384, 192]).with_alerts(set(3, vec![a]));
+            Director::new(rx, otx, Arc::new(ScreenReport::default()), playlog, [384, 192]).with_alerts(set(3, vec![a]));
         d.claimed = true;
         let (layout, key) = d.tick(t0, None).unwrap();
         assert_eq!(alert_id(&key).unwrap().0, "lu");

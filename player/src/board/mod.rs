@@ -15,8 +15,11 @@ pub mod cache;
 pub mod config;
 pub mod director;
 pub mod playlog;
+pub mod proof;
+pub mod rounds;
 pub mod run;
 pub mod screens;
+pub mod turns;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 use super::agent::Agent;
 use super::cache::Cache;
 use super::config::BoardConfig;
-use super::director::{Director, Installed, Shared};
+use super::director::{Director, Installed, ScreenReport};
 use super::playlog::PlayLog;
 use super::{ToScreen, Waker};
 use crate::BadInput;
@@ -97,7 +97,7 @@ pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<Ended> {
     cfg.save(&o.config_dir)?;
     let cache = Cache::open(&o.data_dir)?;
     let playlog = Arc::new(Mutex::new(PlayLog::open(&o.data_dir)?));
-    let shared = Arc::new(Shared::default());
+    let report = Arc::new(ScreenReport::default());
     let (to_tx, to_rx) = std::sync::mpsc::channel::<ToScreen>();
     let (from_tx, from_rx) = tokio::sync::mpsc::unbounded_channel();
     let bell = Arc::new(Bell::default());
@@ -106,7 +106,7 @@ pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<Ended> {
 
     // Offline first: whatever complete show is cached plays at once.
     let mut director =
-        Director::new(to_rx, from_tx, shared.clone(), playlog.clone(), o.size).with_media_dir(cache.media_dir());
+        Director::new(to_rx, from_tx, report.clone(), playlog.clone(), o.size).with_media_dir(cache.media_dir());
     let mut installed = 0;
     let mut alerts = 0;
     if let Some(key) = cfg.manager_key.as_deref().and_then(bangtin_layouts::show::key_from_b64)
@@ -135,7 +135,7 @@ pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<Ended> {
         config_dir: o.config_dir.clone(),
         cache,
         playlog,
-        shared,
+        report,
         to_screen: to_tx,
         wake,
         from_screen: from_rx,

@@ -131,4 +131,15 @@ mod tests {
             assert_eq!(s.zones.len(), 2, "{size:?}");
         }
     }
+
+    #[test]
+    fn built_in_screens_validate_at_every_board_size() {
+        for size in [[192, 96], [384, 192], [1920, 1080], [1080, 1920], [3840, 2160]] {
+            pairing(size, "K7QX-4MRT");
+            pairing(size, "");
+            standby(size, "Bảng tin \"xã\"");
+            waiting(size);
+            off(size);
+        }
+    }
 }
