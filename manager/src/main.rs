@@ -44,12 +44,6 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AdminCmd,
     },
-    /// Đo độ trễ các đường dẫn bảng tin gọi nhiều nhất (benchmark board routes)
-    Bench(bangtin_manager::bench::BenchArgs),
-    /// Mô phỏng cả đội bảng tin gửi nhịp tim, hỏi chương trình, gửi nhật ký phát (simulate a fleet of boards)
-    Fleet(bangtin_manager::fleet::FleetArgs),
-    /// Chạy lâu mọi việc nền của máy chủ và đo bộ nhớ, đĩa theo thời gian (soak: memory and disk over time)
-    Soak(bangtin_manager::soak::SoakArgs),
     /// Kiểm tra tệp bố cục như bảng tin sẽ kiểm tra (validate layouts as boards do)
     CheckLayout {
         #[arg(required = true)]
@@ -128,18 +122,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Admin { cmd } => admin(config(&cli)?, cmd),
-        Cmd::Bench(a) => {
-            bangtin_manager::bench::run(a.clone())?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Fleet(a) => {
-            bangtin_manager::fleet::run(a.clone())?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Soak(a) => {
-            bangtin_manager::soak::run(a.clone())?;
-            Ok(ExitCode::SUCCESS)
-        }
         Cmd::CheckLayout { files } => {
             let mut bad = false;
             for f in files {

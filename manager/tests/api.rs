@@ -1,10 +1,8 @@
 //! The manager end to end over real HTTP on 127.0.0.1 with a real sled
 //! directory: the officer's whole flow, bad input, restarts.
 
-mod common;
-
 use bangtin_layouts::show::{Signed, key_from_b64, verify};
-use common::*;
+use bangtin_tests::harness::manager::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

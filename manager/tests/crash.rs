@@ -2,9 +2,7 @@
 //! SIGKILL in the middle of writes comes back with every change it had
 //! acknowledged, and no change half-applied.
 
-mod common;
-
-use common::*;
+use bangtin_tests::harness::manager::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};

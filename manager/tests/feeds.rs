@@ -6,12 +6,10 @@
 //! status and polled again. Real manager and sled store; the feeds are
 //! served by a small axum server on 127.0.0.1 inside the test.
 
-mod common;
-
 use axum::body::Body;
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::Response;
-use common::{COMMUNE_A, COMMUNE_B, Client, PASSWORD, PROVINCE, Server, seed};
+use bangtin_tests::harness::manager::{COMMUNE_A, COMMUNE_B, Client, PASSWORD, PROVINCE, Server, seed};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;

@@ -1,8 +1,10 @@
-//! The fleet simulator (`bangtin-manager fleet`) against a real manager
+//! The fleet simulator (`bangtin-load fleet`) against a real manager
 //! process: a few boards for a couple of seconds must get every answer right
-//! and be seen by the manager, so the benchmark cannot rot unnoticed.
+//! and be seen by the manager, so the benchmark cannot rot unnoticed. It
+//! lives here because only this crate's tests know where cargo put the
+//! `bangtin-manager` binary.
 
-use bangtin_manager::fleet::{FleetArgs, measure};
+use bangtin_tests::tools::fleet::{FleetArgs, measure};
 use std::path::Path;
 
 #[test]

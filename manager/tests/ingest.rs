@@ -4,10 +4,8 @@
 //! foreign targets and bad documents are refused with a reason and leave
 //! nothing behind.
 
-mod common;
-
 use bangtin_manager::sources;
-use common::{COMMUNE_A, COMMUNE_B, Client, PASSWORD, PROVINCE, Server, seed, user};
+use bangtin_tests::harness::manager::{self, COMMUNE_A, COMMUNE_B, Client, PASSWORD, PROVINCE, Server, seed, user};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -376,8 +374,8 @@ async fn normal_bulletins_reach_a_communes_boards_only_once_its_editor_approves(
     let (s, admin, src) = setup(dir.path()).await;
     let xa_a = user(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
     let xa_b = user(&s, &admin, "xa.b", "editor", COMMUNE_B).await;
-    let (_, board_a, _) = common::pair(&s, &admin, COMMUNE_A, "Bảng chợ").await;
-    let (_, board_b, _) = common::pair(&s, &admin, COMMUNE_B, "Bảng UBND").await;
+    let (_, board_a, _) = manager::pair(&s, &admin, COMMUNE_A, "Bảng chợ").await;
+    let (_, board_b, _) = manager::pair(&s, &admin, COMMUNE_B, "Bảng UBND").await;
     // To the whole province: it waits in both communes' queues.
     let mut b = sample_bulletin();
     b["targets"] = json!({ "areas": [ { "level": "province", "code": PROVINCE } ] });
@@ -488,7 +486,7 @@ async fn a_board_over_its_request_budget_still_gets_its_alerts() {
     seed(dir.path());
     let s = Server::start(dir.path(), |c| c.requests_per_second = 1).await;
     let admin = Client::token(&s, "tinh", PASSWORD).await;
-    let (_, board, _) = common::pair(&s, &admin, COMMUNE_A, "Bảng chợ").await;
+    let (_, board, _) = manager::pair(&s, &admin, COMMUNE_A, "Bảng chợ").await;
     let mut limited = false;
     for _ in 0..10 {
         let (st, _) = board.get("/api/v1/board/show").await;
@@ -523,7 +521,7 @@ fn sha(b: &[u8]) -> String {
 async fn media_by_url_is_fetched_and_checked_all_or_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (s, admin, src) = setup(dir.path()).await;
-    let (pic, other) = (common::png(64, 48, 1), common::png(64, 48, 2));
+    let (pic, other) = (manager::png(64, 48, 1), manager::png(64, 48, 2));
     let host = media_host(vec![
         ("/anh.png", pic.clone()),
         ("/khac.png", other.clone()),

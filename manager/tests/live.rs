@@ -2,10 +2,8 @@
 //! heartbeats and the offline rule, pushes on the event stream, commands,
 //! the display plan, proof of play, screenshots, resumable media downloads.
 
-mod common;
-
 use bangtin_layouts::show::{Signed, key_from_b64, verify};
-use common::*;
+use bangtin_tests::harness::manager::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

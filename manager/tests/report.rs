@@ -5,12 +5,10 @@
 //! signed, to the source's report URL and retried when it fails; officers
 //! get the same reports for their unit and yearly statistics per commune.
 
-mod common;
-
 use bangtin_manager::reporting::STATS_CSV_HEADER;
 use bangtin_manager::sources;
+use bangtin_tests::harness::manager::*;
 use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
-use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;

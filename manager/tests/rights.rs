@@ -2,9 +2,7 @@
 //! boards, media, layouts or schedules — checked on every route of the
 //! OpenAPI document, so a new route cannot escape this test.
 
-mod common;
-
-use common::*;
+use bangtin_tests::harness::manager::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

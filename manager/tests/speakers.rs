@@ -6,9 +6,9 @@
 //! bulletin only once the commune's editor approved it, and a cancelled
 //! emergency stops mid-sentence.
 
-mod common;
-
-use common::{COMMUNE_A, COMMUNE_B, Client, PASSWORD, PROVINCE, Server, SignedSource, seed, user};
+use bangtin_tests::harness::manager::{
+    COMMUNE_A, COMMUNE_B, Client, PASSWORD, PROVINCE, Server, SignedSource, seed, user,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};

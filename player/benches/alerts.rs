@@ -12,16 +12,14 @@
 //! frame is drawn in the same loop turn). Each alert is then cancelled
 //! and every board must be back on its show before the next one.
 
-#[path = "../tests/support/boards.rs"]
-mod boards;
-#[path = "../../manager/tests/common/mod.rs"]
-mod common;
-
-use boards::*;
-use common::*;
+use bangtin_tests::harness::boards::*;
+use bangtin_tests::harness::manager::*;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::{Duration, Instant};
+
+/// The board program cargo built for this benchmark.
+const PLAYER: &str = env!("CARGO_BIN_EXE_bangtin-player");
 
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
@@ -63,7 +61,7 @@ async fn run(n: usize, alerts: usize) {
     let mut ids = Vec::new();
     for i in 0..n {
         let bd = dir.path().join(format!("board-{i}"));
-        let p = spawn_player(&s.url, &bd, 30);
+        let p = spawn_player(PLAYER, &s.url, &bd, 30);
         let (id, _) = claim(&admin, &p, &bd.join("config")).await;
         assert!(publish(&admin, &id).await >= 1);
         ids.push(id);

@@ -19,16 +19,14 @@
 //! first 2 minutes as by `bangtin-player soak` (the last third of the
 //! samples against the first).
 
-#[path = "../tests/support/boards.rs"]
-mod boards;
-#[path = "../../manager/tests/common/mod.rs"]
-mod common;
-
-use boards::*;
-use common::*;
+use bangtin_tests::harness::boards::*;
+use bangtin_tests::harness::manager::*;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::{Duration, Instant};
+
+/// The board program cargo built for this benchmark.
+const PLAYER: &str = env!("CARGO_BIN_EXE_bangtin-player");
 
 fn main() {
     let minutes: f64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(30.0);
@@ -173,7 +171,7 @@ async fn run(minutes: f64) {
     ];
     let sched = schedule(&admin, &layouts[0]).await;
     let bd = dir.path().join("board");
-    let p = spawn_player(&s.url, &bd, 10);
+    let p = spawn_player(PLAYER, &s.url, &bd, 10);
     let (board, _) = claim(&admin, &p, &bd.join("config")).await;
     publish(&admin, &board).await;
     p.wait_line("Show {", Duration::from_secs(120)).await;

@@ -5,8 +5,7 @@
 //! `support/alsa.rs` for how, and for the ≈ 200 ms ALSA does not report
 //! that the timing checks subtract.
 
-#[path = "support/alsa.rs"]
-mod alsa;
+use bangtin_tests::harness::alsa;
 
 use alsa::{Dac, RATE, assert_near, mean, peak, secs};
 use bangtin_player::audio::{AudioOut, MAX_AHEAD};

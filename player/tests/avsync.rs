@@ -27,8 +27,7 @@
 //!   and beeps found equal the number expected (a run that found nothing
 //!   cannot pass).
 
-#[path = "support/alsa.rs"]
-mod alsa;
+use bangtin_tests::harness::alsa;
 
 use alsa::{Capture, Dac, RATE, peak, secs};
 use bangtin_layouts::parse_layout;

@@ -2,14 +2,11 @@
 //! tests by PID): what reaches the screen is what the renderer draws, with
 //! both presentation paths, fullscreen and at a fixed output region.
 
-#[path = "support/xvfb.rs"]
-mod xvfb;
-
+use bangtin_tests::harness::xvfb::Xvfb;
 use image::RgbaImage;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use xvfb::Xvfb;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

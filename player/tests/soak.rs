@@ -10,8 +10,7 @@
 //! overwrites the packet without releasing it), ≈ 40 MiB over these runs;
 //! the bound below is a few MiB.
 
-#[path = "support/clips.rs"]
-mod clips;
+use bangtin_tests::harness::clips;
 
 use std::path::Path;
 use std::process::Command;

@@ -6,21 +6,18 @@
 //! headless on lavapipe; the manager is the real server over a real sled
 //! directory.
 
-#[path = "support/boards.rs"]
-mod boards;
-#[path = "../../manager/tests/common/mod.rs"]
-mod common;
-#[path = "support/xvfb.rs"]
-mod xvfb;
-
 use bangtin_layouts::show::Signed;
-use boards::*;
-use common::*;
+use bangtin_tests::harness::boards::*;
+use bangtin_tests::harness::manager::*;
+use bangtin_tests::harness::xvfb;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The board program cargo built for these tests.
+const PLAYER: &str = env!("CARGO_BIN_EXE_bangtin-player");
 
 async fn command(c: &Client, board: &str, action: &str) -> String {
     let (st, v) = c
@@ -154,7 +151,7 @@ async fn a_board_pairs_syncs_plays_reports_and_obeys() {
     let s = Server::start(&data, |_| {}).await;
     let admin = Client::token(&s, "tinh", PASSWORD).await;
     let board_dir = dir.path().join("board");
-    let p = spawn_player(&s.url, &board_dir, 30);
+    let p = spawn_player(PLAYER, &s.url, &board_dir, 30);
 
     // Pairing: the code is on screen until an officer claims the board.
     let (board, _group) = claim(&admin, &p, &board_dir.join("config")).await;
@@ -439,7 +436,7 @@ async fn a_board_survives_kill_9_outages_and_tampering() {
     let relay = slow_relay(addr.clone(), 4 << 20).await;
     let board_dir = dir.path().join("board");
     let cache = board_dir.join("data");
-    let mut p = spawn_player(&relay, &board_dir, 2);
+    let mut p = spawn_player(PLAYER, &relay, &board_dir, 2);
     let (board, _) = claim(&admin, &p, &board_dir.join("config")).await;
     let turns = new_layout(&admin, &turns_toml()).await;
     let sched = schedule(&admin, &turns).await;
@@ -472,7 +469,7 @@ async fn a_board_survives_kill_9_outages_and_tampering() {
     assert!(!cache.join("media").join(&sha).exists());
 
     // Restarted, it plays v1 from its cache and resumes where it was cut.
-    let p = spawn_player(&relay, &board_dir, 2);
+    let p = spawn_player(PLAYER, &relay, &board_dir, 2);
     p.wait_line("playing from cache", Duration::from_secs(20)).await;
     let line = p.wait_line("resuming", Duration::from_secs(30)).await;
     let from: u64 = line
@@ -560,7 +557,7 @@ async fn a_board_in_a_kiosk_window_reports_what_is_on_the_screen() {
     let s = Server::start(&data, |_| {}).await;
     let admin = Client::token(&s, "tinh", PASSWORD).await;
     let board_dir = dir.path().join("board");
-    let p = spawn_player_on(Some(&x.display), &s.url, &board_dir, 30);
+    let p = spawn_player_on(PLAYER, Some(&x.display), &s.url, &board_dir, 30);
     let (board, _) = claim(&admin, &p, &board_dir.join("config")).await;
     let pic = png(192, 192, 5);
     let (st, m) = admin.upload(COMMUNE_A, "anh.png", pic).await;
@@ -603,7 +600,7 @@ async fn emergencies_preempt_and_end_on_cancel_and_expiry_bulletins_take_rounds_
     let s = Server::start(&data, |c| c.bulletin_round_s = 600).await;
     let admin = Client::token(&s, "tinh", PASSWORD).await;
     let board_dir = dir.path().join("board");
-    let p = spawn_player(&s.url, &board_dir, 30);
+    let p = spawn_player(PLAYER, &s.url, &board_dir, 30);
     let (board, _group) = claim(&admin, &p, &board_dir.join("config")).await;
     let turns = new_layout(&admin, &turns_toml()).await;
     schedule(&admin, &turns).await;

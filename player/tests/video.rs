@@ -6,13 +6,10 @@
 //! a temporary folder; see `support/clips.rs` for the frame-bits clips
 //! whose frame number can be read back from a render.
 
-#[path = "support/clips.rs"]
-mod clips;
-
 use bangtin_layouts::parse_layout;
 use bangtin_player::{Gpu, Headless, Scene, View};
+use bangtin_tests::harness::clips::*;
 use chrono::{DateTime, Utc};
-use clips::*;
 use image::RgbaImage;
 use std::path::{Path, PathBuf};
 use std::process::Command;

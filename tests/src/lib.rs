@@ -4,6 +4,13 @@
 //! in CI), compared with a reference PNG under `tests/golden/` with a
 //! tolerance, and on failure `NAME-actual.png` and `NAME-difference.png` are
 //! written beside the reference. `BANGTIN_BLESS=1` rewrites the references.
+//!
+//! [`harness`]: what the manager's and the player's own tests and benches
+//! share (a dev-dependency on this crate). [`tools`]: the manager's load
+//! tools, run by the `bangtin-load` binary.
+
+pub mod harness;
+pub mod tools;
 
 use bangtin_layouts::{Layout, load_layout, parse_layout};
 use bangtin_player::{At, FrameRequest, Gpu, Headless};

@@ -76,7 +76,7 @@ pub(crate) fn default_max_age() -> u32 {
 /// A feed has no way to say when an entry stops being news, and one polled
 /// for months would otherwise keep every entry it ever had in force: every
 /// board's alert set, bulletin rounds and loudspeaker list growing without
-/// end (measured with `bangtin-manager soak`).
+/// end (measured with `bangtin-load soak`).
 pub(crate) fn default_keep_days() -> u32 {
     7
 }

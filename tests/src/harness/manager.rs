@@ -1,6 +1,5 @@
 //! A real manager on 127.0.0.1 with a real sled directory, and an HTTP
 //! client for it.
-#![allow(dead_code)]
 
 use bangtin_manager::accounts::{NewUser, create_unit, create_user};
 use bangtin_manager::model::{Role, Unit};
@@ -15,6 +14,7 @@ pub const COMMUNE_A: &str = "05443";
 pub const COMMUNE_B: &str = "05446";
 pub const PASSWORD: &str = "mật-khẩu-đủ-dài-2026";
 
+#[derive(Debug)]
 pub struct Server {
     pub url: String,
     pub data: PathBuf,
@@ -124,7 +124,18 @@ pub enum Auth {
     Cookie { cookie: String, csrf: String },
 }
 
-#[derive(Clone)]
+/// Tokens and cookies stay out of test output.
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Auth::None => "None",
+            Auth::Bearer(_) => "Bearer(…)",
+            Auth::Cookie { .. } => "Cookie(…)",
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
 pub struct Client {
     pub http: reqwest::Client,
     pub base: String,
@@ -371,6 +382,15 @@ pub struct SignedSource {
     pub key: Vec<u8>,
     pub base: String,
     pub http: reqwest::Client,
+}
+
+impl std::fmt::Debug for SignedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedSource")
+            .field("id", &self.id)
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SignedSource {

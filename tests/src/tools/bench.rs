@@ -1,20 +1,16 @@
-//! `bangtin-manager bench`: latency and throughput of the routes boards call
+//! `bangtin-load bench`: latency and throughput of the routes boards call
 //! most — fetch the show, send a heartbeat — with many registered boards.
 //!
-//! The server runs as its own process (this binary's `serve`) on loopback
+//! The server runs as its own process (`bangtin-manager serve`) on loopback
 //! over a fresh data directory; this process is the load generator. Load is
 //! open-loop at a fixed rate and latency is measured from each request's
 //! scheduled time, so a stalled server cannot hide its queue (no
 //! coordinated omission).
 
-use crate::accounts::{NewUser, create_unit, create_user};
-use crate::accounts::{new_secret, secret_hash};
-use crate::model::{Board, Role, Unit, key};
-use crate::store::Op;
-use crate::{AppState, Config};
-use anyhow::{Context, Result};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use super::manager::{Server, populate};
+use super::pct;
+use anyhow::Result;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -57,158 +53,11 @@ type = "ticker"
 text = "Cảnh báo lũ quét, sạt lở đất — người dân không đi qua ngầm, tràn khi nước chảy xiết."
 "##;
 
-/// The administrator [`populate`] creates, and its password.
-pub(crate) const BENCH_USER: &str = "bench";
-pub(crate) const BENCH_PASSWORD: &str = "mat-khau-do-hieu-nang";
-/// The unit [`populate`] puts every board in.
-pub(crate) const BENCH_UNIT: &str = "05443";
-
-/// Fill a data directory with `n` claimed boards (`brd_bench0` …), each with
-/// a signed show of `layout` (TOML) at version 1; returns their credentials.
-pub(crate) fn populate(dir: &std::path::Path, n: u32, layout: &str) -> Result<Vec<String>> {
-    let state = AppState::open(Config {
-        data_dir: dir.to_path_buf(),
-        ..Config::default()
-    })?;
-    let unit = Unit {
-        code: BENCH_UNIT.into(),
-        name: "Xã Định Hóa".into(),
-        parent: None,
-        timezone: "Asia/Ho_Chi_Minh".into(),
-    };
-    create_unit(&*state.store, "bench", &unit)?;
-    create_user(
-        &*state.store,
-        "bench",
-        NewUser {
-            username: BENCH_USER.into(),
-            display_name: String::new(),
-            password: BENCH_PASSWORD.into(),
-            role: Role::Admin,
-            units: vec![],
-        },
-    )?;
-    let raw =
-        bangtin_layouts::parse_raw(layout, std::path::Path::new("bench.toml")).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let now = chrono::Utc::now();
-    let mut creds = Vec::with_capacity(n as usize);
-    let mut ops = Vec::new();
-    for i in 0..n {
-        let id = format!("brd_bench{i}");
-        let cred = new_secret("bb_");
-        let board = Board {
-            id: id.clone(),
-            unit: unit.code.clone(),
-            name: format!("Bảng {i}"),
-            groups: vec![],
-            disabled: false,
-            claimed_by: "bench".into(),
-            claimed_at: now,
-            show_version: 1,
-            last_seen: None,
-            display: Default::default(),
-        };
-        let show = bangtin_layouts::show::Show {
-            schema: bangtin_layouts::show::SHOW_SCHEMA.into(),
-            board: id.clone(),
-            version: 1,
-            issued_at: now,
-            valid_from: now,
-            valid_until: now + chrono::Duration::days(28),
-            timezone: unit.timezone.clone(),
-            slots: vec![bangtin_layouts::schedule::Slot {
-                start: now,
-                end: now + chrono::Duration::days(28),
-                layout: Some("lay_1@1".into()),
-            }],
-            layouts: [("lay_1@1".to_string(), raw.clone())].into_iter().collect(),
-            media: vec![],
-            display: Default::default(),
-        };
-        ops.push(Op::put(key::board(&id), &board));
-        ops.push(Op::put(key::board_cred(&secret_hash(&cred)), &id));
-        ops.push(Op::put(
-            key::show(&id),
-            &bangtin_layouts::show::sign(&show, &state.key.0),
-        ));
-        creds.push(cred);
-        if ops.len() >= 3000 {
-            state.store.apply(std::mem::take(&mut ops))?;
-        }
-    }
-    state.store.apply(ops)?;
-    state.store.flush()?;
-    Ok(creds)
-}
-
-/// A `bangtin-manager serve` child process; killed when dropped.
-#[derive(Debug)]
-pub(crate) struct Server(Child);
-
-impl Server {
-    pub(crate) fn pid(&self) -> u32 {
-        self.0.id()
-    }
-
-    /// Stop gracefully (SIGTERM: requests in flight finish, the store is
-    /// flushed) and wait up to `wait`; killed if it takes longer.
-    pub(crate) fn stop(mut self, wait: Duration) -> Result<()> {
-        let pid = self.0.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let until = Instant::now() + wait;
-        while Instant::now() < until {
-            if self.0.try_wait()?.is_some() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        anyhow::bail!("máy chủ không dừng sau {wait:?} (server did not stop)")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Start `exe serve` on a free loopback port over `dir`; returns its URL.
-pub(crate) fn start_server(exe: &std::path::Path, dir: &std::path::Path) -> Result<(Server, String)> {
-    let mut server = Server(
-        Command::new(exe)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(dir)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("start the server")?,
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().context("stdout")?).read_line(&mut line)?;
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .context("server printed no address")?
-        .to_string();
-    Ok((server, url))
-}
-
 #[derive(Debug, Default)]
 struct Stats {
     show: Vec<f64>,
     beat: Vec<f64>,
     errors: u64,
-}
-
-/// The `p` quantile (0–1) of `v`, sorting it; NaN when empty.
-pub(crate) fn pct(v: &mut [f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
 /// A board's heartbeat body ([`bangtin_layouts::wire::BoardStatus`]).
@@ -301,10 +150,11 @@ async fn load(url: &str, creds: Arc<Vec<String>>, rate: u32, seconds: u32) -> (S
     (s, done / elapsed)
 }
 
-pub fn run(a: BenchArgs) -> Result<()> {
+/// Run the benchmark against managers started from `exe`.
+pub fn run(exe: &Path, a: BenchArgs) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     println!(
-        "# bangtin-manager bench: {} req/s offered (half GET /api/v1/board/show, half POST /api/v1/board/heartbeat), {} s per run",
+        "# bangtin-load bench: {} req/s offered (half GET /api/v1/board/show, half POST /api/v1/board/heartbeat), {} s per run",
         a.rate, a.seconds
     );
     println!(
@@ -315,7 +165,8 @@ pub fn run(a: BenchArgs) -> Result<()> {
         let dir = std::env::temp_dir().join(format!("bangtin-bench-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let creds = Arc::new(populate(&dir, *n, LAYOUT)?);
-        let (server, url) = start_server(&std::env::current_exe()?, &dir)?;
+        let server = Server::start(exe, &dir, &[])?;
+        let url = server.url.clone();
         // Warm the connection pool and the server's caches.
         rt.block_on(load(&url, creds.clone(), a.rate.min(500), 1));
         let (mut s, rps) = rt.block_on(load(&url, creds.clone(), a.rate, a.seconds));

@@ -1,4 +1,4 @@
-//! `bangtin-manager fleet`: many simulated boards against one manager
+//! `bangtin-load fleet`: many simulated boards against one manager
 //! (issue #4) — how many boards one manager serves with p99 under 100 ms.
 //!
 //! Every simulated board is a small task on one tokio runtime; the boards
@@ -13,14 +13,15 @@
 //!   with increasing `seq` to `/api/v1/board/playlog`.
 //!
 //! The boards are registered straight into a fresh data directory (as
-//! `bangtin-manager bench` does), the manager runs as its own process, and
+//! `bangtin-load bench` does), the manager runs as its own process, and
 //! load is open-loop: each request is sent at its scheduled time whatever
 //! the ones before it are doing, and its latency runs from that scheduled
 //! time to the end of the response, so a slow server shows up as latency,
 //! never as less offered load.
 
-use crate::bench::{BENCH_PASSWORD, BENCH_UNIT, BENCH_USER, pct, populate, start_server};
-use anyhow::{Context, Result};
+use super::manager::{BENCH_UNIT, Server, bench_session, disk_kib, populate};
+use super::pct;
+use anyhow::Result;
 use bangtin_layouts::wire::{BoardStatus, HeartbeatReply, PlayEvent, PlayKind, PlaylogAck, PlaylogBatch, ZoneNow};
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
@@ -95,7 +96,7 @@ impl Default for FleetArgs {
 }
 
 /// The layout every simulated board shows: clock, notice, ticker.
-pub(crate) const LAYOUT: &str = r##"[board]
+pub const LAYOUT: &str = r##"[board]
 width = 1920
 height = 1080
 [[zone]]
@@ -537,29 +538,6 @@ fn loadavg() -> String {
         .unwrap_or_default()
 }
 
-/// Sign in as the benchmarks' administrator: the session cookie
-/// (`name=value`) and its CSRF token. Used by the fleet and the soak.
-pub(crate) async fn bench_session(c: &reqwest::Client, url: &str) -> Result<(String, String)> {
-    let r = c
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": BENCH_USER, "password": BENCH_PASSWORD}))
-        .send()
-        .await?
-        .error_for_status()?;
-    let cookie = r
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(crate::auth::SESSION_COOKIE))
-        .and_then(|v| v.split(';').next())
-        .context("no session cookie")?
-        .to_string();
-    let v: serde_json::Value = r.json().await?;
-    let csrf = v["csrf"].as_str().context("no csrf")?.to_string();
-    Ok((cookie, csrf))
-}
-
 /// Boards the manager lists as seen at or after `since`, asked as an
 /// officer would (sign in, list the unit's boards).
 async fn boards_seen(url: &str, since: DateTime<Utc>) -> Result<u64> {
@@ -581,7 +559,7 @@ async fn boards_seen(url: &str, since: DateTime<Utc>) -> Result<u64> {
 }
 
 /// Run the fleet of `n` boards once against a manager started from `exe`
-/// (this program's own binary) over a fresh data directory.
+/// (a `bangtin-manager` binary) over a fresh data directory.
 pub fn measure(exe: &Path, a: &FleetArgs, n: u32) -> Result<FleetReport> {
     let dir = std::env::temp_dir().join(format!("bangtin-fleet-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -595,9 +573,9 @@ fn measure_in(exe: &Path, a: &FleetArgs, n: u32, dir: &Path) -> Result<FleetRepo
     let creds = populate(dir, n, LAYOUT)?;
     let populate_s = t.elapsed().as_secs_f64();
     let store_before_kib = disk_kib(dir);
-    let (server, url) = start_server(exe, dir)?;
+    let server = Server::start(exe, dir, &[])?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let report = rt.block_on(drive(a, n, creds, url, server.pid(), populate_s));
+    let report = rt.block_on(drive(a, n, creds, server.url.clone(), server.pid(), populate_s));
     drop(rt);
     server.stop(Duration::from_secs(30))?;
     report.map(|r| FleetReport {
@@ -605,22 +583,6 @@ fn measure_in(exe: &Path, a: &FleetArgs, n: u32, dir: &Path) -> Result<FleetRepo
         store_kib: disk_kib(dir),
         ..r
     })
-}
-
-/// Disk space used by the files under `dir`, KiB.
-fn disk_kib(dir: &Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => disk_kib(&e.path()),
-            Ok(m) => m.blocks() / 2,
-            Err(_) => 0,
-        })
-        .sum()
 }
 
 async fn drive(
@@ -794,10 +756,10 @@ fn print_report(r: &FleetReport, limit_ms: f64) {
     );
 }
 
-pub fn run(a: FleetArgs) -> Result<()> {
-    let exe = std::env::current_exe()?;
+/// Run every fleet size of `a` against managers started from `exe`.
+pub fn run(exe: &Path, a: FleetArgs) -> Result<()> {
     println!(
-        "# bangtin-manager fleet: mỗi bảng (each board) POST heartbeat mỗi {} s, GET show (If-None-Match → 304) mỗi {} s, POST playlog {} sự kiện mỗi {} s; đo {} s sau {} s khởi động (measured after warm-up); {} client HTTP dùng chung (shared keep-alive clients)",
+        "# bangtin-load fleet: mỗi bảng (each board) POST heartbeat mỗi {} s, GET show (If-None-Match → 304) mỗi {} s, POST playlog {} sự kiện mỗi {} s; đo {} s sau {} s khởi động (measured after warm-up); {} client HTTP dùng chung (shared keep-alive clients)",
         a.heartbeat, a.heartbeat, a.playlog_events, a.playlog_every, a.seconds, a.warmup, a.clients
     );
     println!(
@@ -814,7 +776,7 @@ pub fn run(a: FleetArgs) -> Result<()> {
     );
     let mut best = None;
     for &n in &a.boards {
-        let r = measure(&exe, &a, n)?;
+        let r = measure(exe, &a, n)?;
         print_report(&r, a.p99_ms);
         if r.passes(a.p99_ms) {
             best = best.max(Some(n));

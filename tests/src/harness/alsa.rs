@@ -1,6 +1,6 @@
 //! Real ALSA output on a machine without a sound card, paced in real time,
-//! for tests that measure when sound is heard (`tests/audio.rs`,
-//! `tests/avsync.rs`).
+//! for tests that measure when sound is heard (`player/tests/audio.rs`,
+//! `player/tests/avsync.rs`).
 //!
 //! Each case runs in a child process (the test binary again, running only
 //! its `child_process` test, with an environment variable naming the case)
@@ -19,7 +19,6 @@
 //! taken, just before each callback) and the timing checks subtract it:
 //! they check that the mixer puts each sound where the device's own timing
 //! says it belongs.
-#![allow(dead_code)]
 
 use bangtin_player::audio::AudioOut;
 use std::ffi::OsStr;
@@ -111,6 +110,7 @@ pub fn child_case(case_env: &str, limit: Duration) -> Option<String> {
 }
 
 /// What the stand-in DAC took from the FIFO.
+#[derive(Debug)]
 pub struct Capture {
     /// Interleaved stereo samples, in the order the device got them.
     pub samples: Vec<f32>,
@@ -125,6 +125,12 @@ pub struct Dac {
     stop: Arc<AtomicBool>,
     out: Arc<OnceLock<Arc<AudioOut>>>,
     thread: JoinHandle<Capture>,
+}
+
+impl std::fmt::Debug for Dac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dac").finish_non_exhaustive()
+    }
 }
 
 impl Dac {

@@ -1,4 +1,4 @@
-//! `bangtin-manager soak`: the manager's long-running work for a long time,
+//! `bangtin-load soak`: the manager's long-running work for a long time,
 //! with its memory and its data on disk read every so often (issue #11).
 //!
 //! A real manager (`bangtin-manager serve`, its own process, a fresh data
@@ -30,12 +30,12 @@
 //! player's soak (the last third of the samples against the first), disk
 //! as MiB per hour and per day.
 
-use crate::bench::{BENCH_UNIT, populate};
+use super::manager::{BENCH_UNIT, Server, bench_session, disk_kib, populate};
 use anyhow::{Context, Result, bail};
 use bangtin_layouts::wire::{BoardStatus, Push};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -149,51 +149,6 @@ fn read_mem(pid: u32) -> Option<(u64, u64, u64)> {
     };
     let uss = field("Private_Clean:").unwrap_or(0) + field("Private_Dirty:").unwrap_or(0);
     Some((field("Rss:")?, field("Pss:")?, uss))
-}
-
-/// The manager as a child process, with extra environment.
-struct Manager {
-    child: Child,
-    url: String,
-}
-
-impl Manager {
-    fn start(exe: &Path, dir: &Path, env: &[(&str, String)]) -> Result<Manager> {
-        let mut cmd = Command::new(exe);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(dir)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().context("start the manager")?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .context("the manager printed no address")?
-            .to_string();
-        Ok(Manager { child, url })
-    }
-}
-
-impl Drop for Manager {
-    fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let until = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < until {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Snapcast on loopback: a server with a TCP source and one client that
@@ -547,7 +502,7 @@ async fn stream(sim: Arc<Sim>, i: usize) {
 
 /// Sign in as the soak's administrator; returns an API token.
 async fn admin_token(http: &reqwest::Client, url: &str) -> Result<String> {
-    let (cookie, csrf) = crate::fleet::bench_session(http, url).await?;
+    let (cookie, csrf) = bench_session(http, url).await?;
     let v: serde_json::Value = http
         .post(format!("{url}/api/v1/tokens"))
         .header(reqwest::header::COOKIE, cookie)
@@ -583,9 +538,9 @@ async fn admin_post(
 }
 
 async fn source_post(sim: &Sim, source: &str, key: &[u8], body: &str) -> Result<()> {
-    use crate::sources;
+    use bangtin_manager::sources;
     let ts = chrono::Utc::now().timestamp().to_string();
-    let nonce = crate::accounts::new_secret("n");
+    let nonce = bangtin_manager::accounts::new_secret("n");
     let path = "/api/v1/alerts";
     let sig = sources::sign(key, &ts, &nonce, "POST", path, body.as_bytes());
     let r = sim
@@ -668,21 +623,6 @@ async fn commands(sim: Arc<Sim>, token: String) {
     }
 }
 
-fn disk_kib(dir: &Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => disk_kib(&e.path()),
-            Ok(m) => m.blocks() / 2,
-            Err(_) => 0,
-        })
-        .sum()
-}
-
 /// Growth between the means of the first and last thirds after `warmup`.
 fn growth(samples: &[Sample], warmup: f64, f: fn(&Sample) -> u64) -> (f64, f64, f64) {
     let after: Vec<&Sample> = samples.iter().filter(|s| s.t >= warmup).collect();
@@ -695,19 +635,19 @@ fn growth(samples: &[Sample], warmup: f64, f: fn(&Sample) -> u64) -> (f64, f64, 
     (a, b, if a > 0.0 { (b - a) / a * 100.0 } else { 0.0 })
 }
 
-pub fn run(a: SoakArgs) -> Result<()> {
-    let exe = std::env::current_exe()?;
+/// Soak a manager started from `exe`.
+pub fn run(exe: &Path, a: SoakArgs) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("bangtin-soak-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let r = run_in(&exe, &a, &dir);
+    let r = run_in(exe, &a, &dir);
     let _ = std::fs::remove_dir_all(&dir);
     r
 }
 
 fn run_in(exe: &Path, a: &SoakArgs, dir: &Path) -> Result<()> {
     let data = dir.join("data");
-    let creds = populate(&data, a.boards, crate::fleet::LAYOUT)?;
+    let creds = populate(&data, a.boards, super::fleet::LAYOUT)?;
     let snap = if a.no_speakers
         || a.alert_every == 0
         || !(on_path("snapserver") && on_path("snapclient") && on_path("espeak-ng"))
@@ -728,12 +668,12 @@ fn run_in(exe: &Path, a: &SoakArgs, dir: &Path) -> Result<()> {
     if let Some(m) = a.store_cache_mib {
         env.push(("BANGTIN_STORE_CACHE_MIB", m.to_string()));
     }
-    let manager = Manager::start(exe, &data, &env)?;
-    let pid = manager.child.id();
+    let manager = Server::start(exe, &data, &env)?;
+    let pid = manager.pid();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let url = manager.url.clone();
     println!(
-        "# bangtin-manager soak — {} boards (heartbeat {} s, proof of play {} s, event streams reopened every ~{} s, \
+        "# bangtin-load soak — {} boards (heartbeat {} s, proof of play {} s, event streams reopened every ~{} s, \
          a tenth silent every {} s), a command every {} s, a CAP emergency every {} s, feed polled every {} s, \
          loudspeakers: {}; {} s, sampled every {} s, warm-up {} s",
         a.boards,
@@ -902,7 +842,9 @@ fn run_in(exe: &Path, a: &SoakArgs, dir: &Path) -> Result<()> {
         anyhow::Ok(samples)
     })?;
     drop(rt);
-    drop(manager);
+    if let Err(e) = manager.stop(Duration::from_secs(20)) {
+        eprintln!("{e:#}");
+    }
     let warm = a.warmup as f64;
     let (r0, r1, rg) = growth(&samples, warm, |s| s.rss_kib);
     let (p0, p1, pg) = growth(&samples, warm, |s| s.pss_kib);

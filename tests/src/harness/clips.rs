@@ -6,7 +6,6 @@
 //! clips apart) is set. Reading the centre of each column back gives the
 //! frame number exactly, and anything else on screen — black, a zone's
 //! background, a blend of two frames — reads as no frame at all.
-#![allow(dead_code)]
 
 use image::{Rgb, RgbImage, RgbaImage};
 use std::io::Write;

@@ -1,10 +1,10 @@
 //! Real boards for tests and benchmarks: `bangtin-player run --manager`
 //! processes (headless on lavapipe), pairing, publishing, and a source
-//! system's signed requests. Needs `mod common;` (the manager's test
-//! support) beside it.
-#![allow(dead_code)]
+//! system's signed requests, against a manager of [`super::manager`].
+//! The player binary is the caller's to name: only the player's own tests
+//! and benches know where cargo put it (`env!("CARGO_BIN_EXE_bangtin-player")`).
 
-use crate::common::*;
+use super::manager::*;
 use bangtin_layouts::wire::BoardStatus;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -16,18 +16,20 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A `bangtin-player run --manager` process; killed (by PID) when dropped.
+#[derive(Debug)]
 pub struct Player {
     pub child: Child,
     pub lines: Arc<Mutex<Vec<String>>>,
 }
 
-pub fn spawn_player(url: &str, dir: &Path, heartbeat: u32) -> Player {
-    spawn_player_on(None, url, dir, heartbeat)
+/// Start the player binary `exe`, headless, as a board of the manager at `url`.
+pub fn spawn_player(exe: impl AsRef<Path>, url: &str, dir: &Path, heartbeat: u32) -> Player {
+    spawn_player_on(exe, None, url, dir, heartbeat)
 }
 
 /// On an X display (a kiosk window), or headless.
-pub fn spawn_player_on(display: Option<&str>, url: &str, dir: &Path, heartbeat: u32) -> Player {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bangtin-player"));
+pub fn spawn_player_on(exe: impl AsRef<Path>, display: Option<&str>, url: &str, dir: &Path, heartbeat: u32) -> Player {
+    let mut cmd = Command::new(exe.as_ref());
     cmd.arg("run");
     match display {
         Some(d) => cmd.env("DISPLAY", d).env_remove("WAYLAND_DISPLAY"),

@@ -1,5 +1,4 @@
 //! A private Xvfb for tests, started and stopped by PID, with screen grabs.
-#![allow(dead_code)]
 
 use image::RgbaImage;
 use std::path::Path;
@@ -7,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// An Xvfb server of our own on a free display number.
+#[derive(Debug)]
 pub struct Xvfb {
     child: Child,
     pub display: String,

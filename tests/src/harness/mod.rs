@@ -1,0 +1,11 @@
+//! The end-to-end harness the crates' own tests and benches share (through
+//! a dev-dependency on this crate): a real manager in-process with clients,
+//! pairing and signed sources ([`manager`]); real boards as player processes
+//! ([`boards`]); a private X server ([`xvfb`]); test media made with ffmpeg
+//! ([`clips`]); a paced ALSA device without a sound card ([`alsa`]).
+
+pub mod alsa;
+pub mod boards;
+pub mod clips;
+pub mod manager;
+pub mod xvfb;
