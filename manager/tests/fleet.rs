@@ -1,4 +1,5 @@
-//! The fleet simulator (`bangtin-load fleet`) against a real manager
+//! The fleet simulator (`bangtin-load fleet`) and the emergency fan-out
+//! (`bangtin-load fanout`) against a real manager
 //! process: a few boards for a couple of seconds must get every answer right
 //! and be seen by the manager, so the benchmark cannot rot unnoticed. It
 //! lives here because only this crate's tests know where cargo put the
@@ -36,4 +37,20 @@ fn small_fleet_gets_every_answer_and_is_seen() {
     assert!(r.offered_rps > 100.0 && r.achieved_rps > 100.0, "{r:#?}");
     let m = r.server_loaded.expect("manager memory read");
     assert!(m.rss_kib > 1000 && m.pss_kib > 0, "{m:?}");
+}
+
+/// The emergency fan-out (`bangtin-load fanout`) on a small province: every
+/// board of every commune must fetch and verify the set with the alert,
+/// then the set without it after the cancel (the tool fails otherwise).
+#[test]
+fn small_province_gets_an_emergency_and_its_cancel_on_every_board() {
+    use bangtin_tests::tools::fanout::{FanoutArgs, run};
+    let a = FanoutArgs {
+        boards: 60,
+        communes: 6,
+        rounds: 1,
+        p99_ms: 10_000.0,
+        data: None,
+    };
+    run(Path::new(env!("CARGO_BIN_EXE_bangtin-manager")), a).expect("every board verified the alert and the cancel");
 }

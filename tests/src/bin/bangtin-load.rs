@@ -1,4 +1,4 @@
-//! `bangtin-load`: load tools for the manager — `bench`, `fleet`, `soak`.
+//! `bangtin-load`: load tools for the manager — `bench`, `fleet`, `soak`, `fanout`.
 //! Each starts the manager as a process of its own (`bangtin-manager
 //! serve`, by default the one beside this program in `target/<profile>/`)
 //! over a fresh data directory on loopback, and drives it from here.
@@ -6,7 +6,7 @@
 //! Exit status: 0 ok, 2 bad input, 1 other failure.
 
 use anyhow::Result;
-use bangtin_tests::tools::{bench, fleet, manager, soak};
+use bangtin_tests::tools::{bench, fanout, fleet, manager, soak};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +33,8 @@ enum Cmd {
     Fleet(fleet::FleetArgs),
     /// Chạy lâu mọi việc nền của máy chủ và đo bộ nhớ, đĩa theo thời gian (soak: memory and disk over time)
     Soak(soak::SoakArgs),
+    /// Một cảnh báo khẩn cấp CAP tới mọi bảng tin của tỉnh (one CAP emergency to a province's boards)
+    Fanout(fanout::FanoutArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,5 +73,6 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Bench(a) => bench::run(&exe, a),
         Cmd::Fleet(a) => fleet::run(&exe, a),
         Cmd::Soak(a) => soak::run(&exe, a),
+        Cmd::Fanout(a) => fanout::run(&exe, a),
     }
 }

@@ -1,10 +1,12 @@
 //! Load tools for the manager, run by `bangtin-load` (`src/bin/bangtin-load.rs`):
 //! `bench` (the board routes' latency), `fleet` (many simulated boards,
-//! issue #4) and `soak` (memory and disk over long runs, issue #11). Each
+//! issue #4), `soak` (memory and disk over long runs, issue #11) and
+//! `fanout` (one emergency to a province's boards, issue #12). Each
 //! fills a fresh data directory, starts `bangtin-manager serve` as a
 //! process of its own on loopback and drives it from this process.
 
 pub mod bench;
+pub mod fanout;
 pub mod fleet;
 pub mod manager;
 pub mod soak;

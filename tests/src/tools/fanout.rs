@@ -1,9 +1,9 @@
-//! `bangtin-fanout`: one CAP emergency for a whole province (issue #12).
+//! `bangtin-load fanout`: one CAP emergency for a whole province (issue #12).
 //!
 //! A fresh data directory gets a province, `--communes` communes in it and
 //! `--boards` claimed boards spread over them, and a registered source
 //! system that covers the province. The manager runs as its own process
-//! (`--manager`, by default the `bangtin-manager` beside this program).
+//! (`bangtin-load --manager`, by default the `bangtin-manager` beside it).
 //! Every simulated board holds its event stream open, as a real board does;
 //! when it is told its alert set changed it fetches `GET
 //! /api/v1/board/alerts`, checks the signature with the manager's public
@@ -20,10 +20,12 @@
 //!
 //! ```text
 //! cargo build --release -p bangtin-manager -p bangtin-tests
-//! target/release/bangtin-fanout --boards 4000 --communes 200 --rounds 3
+//! target/release/bangtin-load fanout --boards 4000 --communes 200 --rounds 3
 //! ```
 
-use anyhow::{Context, Result, bail};
+use super::manager::Server;
+use super::pct;
+use anyhow::{Result, bail};
 use bangtin_layouts::wire::Push;
 use bangtin_manager::accounts::{create_unit, new_secret, secret_hash};
 use bangtin_manager::model::{Board, Unit, key};
@@ -31,11 +33,8 @@ use bangtin_manager::sources::{self, SourceRecord};
 use bangtin_manager::store::Op;
 use bangtin_manager::{AppState, Config};
 use base64::Engine;
-use clap::Parser;
 use ed25519_dalek::VerifyingKey;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -44,27 +43,23 @@ const PROVINCE: &str = "19";
 const SOURCE: &str = "htttn-fanout";
 const SENDER: &str = "htttn@fanout.example";
 
-#[derive(Parser, Debug)]
-#[command(about = "Một cảnh báo khẩn cấp CAP tới mọi bảng tin của tỉnh (one CAP emergency to a province's boards)")]
-struct Args {
+#[derive(clap::Args, Debug, Clone)]
+pub struct FanoutArgs {
     /// Số bảng tin mô phỏng (simulated boards)
     #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u32).range(1..))]
-    boards: u32,
+    pub boards: u32,
     /// Số xã; các bảng tin chia đều (communes; the boards are spread evenly)
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=9999))]
-    communes: u32,
+    pub communes: u32,
     /// Số lượt: mỗi lượt một cảnh báo rồi lệnh huỷ (rounds: one alert, then its cancel)
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
-    rounds: u32,
-    /// Tệp chạy máy chủ (manager executable); mặc định: bangtin-manager cạnh chương trình này
-    #[arg(long)]
-    manager: Option<PathBuf>,
+    pub rounds: u32,
     /// Ngưỡng p99 cần đạt, ms (p99 target)
     #[arg(long, default_value_t = 1000.0)]
-    p99_ms: f64,
+    pub p99_ms: f64,
     /// Thư mục dữ liệu; mặc định một thư mục tạm (data directory; default: a temporary one)
     #[arg(long)]
-    data: Option<PathBuf>,
+    pub data: Option<PathBuf>,
 }
 
 /// The boards' credentials and the manager's public key.
@@ -74,7 +69,7 @@ struct Fleet {
     public: VerifyingKey,
 }
 
-fn populate(dir: &Path, a: &Args) -> Result<Fleet> {
+fn populate(dir: &Path, a: &FanoutArgs) -> Result<Fleet> {
     let state = AppState::open(Config {
         data_dir: dir.to_path_buf(),
         ..Config::default()
@@ -144,37 +139,6 @@ fn populate(dir: &Path, a: &Args) -> Result<Fleet> {
         source_key,
         public,
     })
-}
-
-/// A `bangtin-manager serve` child process, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_server(exe: &Path, dir: &Path) -> Result<(Server, String)> {
-    let mut server = Server(
-        Command::new(exe)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(dir)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("start {}", exe.display()))?,
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().context("stdout")?).read_line(&mut line)?;
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .context("server printed no address")?
-        .to_string();
-    Ok((server, url))
 }
 
 fn cap(id: &str, cancel_of: Option<&str>) -> String {
@@ -314,14 +278,6 @@ async fn board(sim: Arc<Sim>, i: usize, id: String, cred: String) {
     }
 }
 
-fn pct(v: &[f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[i.min(v.len() - 1)]
-}
-
 async fn send_cap(sim: &Sim, key: &[u8], body: &str) -> Result<()> {
     let ts = chrono::Utc::now().timestamp().to_string();
     let nonce = new_secret("n");
@@ -364,15 +320,8 @@ fn rss_mib(pid: u32) -> f64 {
         .map_or(f64::NAN, |k| k / 1024.0)
 }
 
-fn main() -> Result<()> {
-    let a = Args::parse();
-    let exe = match &a.manager {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("no directory")?
-            .join("bangtin-manager"),
-    };
+/// Run the measurement against the manager `exe`.
+pub fn run(exe: &Path, a: FanoutArgs) -> Result<()> {
     let tmp;
     let dir = match &a.data {
         Some(d) => d.clone(),
@@ -389,8 +338,8 @@ fn main() -> Result<()> {
         a.communes,
         t.elapsed().as_secs_f64()
     );
-    let (server, url) = start_server(&exe, &dir)?;
-    let pid = server.0.id();
+    let server = Server::start(exe, &dir, &[])?;
+    let (pid, url) = (server.pid(), server.url.clone());
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let ok = rt.block_on(async {
         let sim = Arc::new(Sim {
@@ -461,8 +410,8 @@ fn main() -> Result<()> {
                     kind,
                     pushed * 1e3,
                     got.len(),
-                    pct(&got, 0.5) * 1e3,
-                    pct(&got, 0.99) * 1e3,
+                    pct(&mut got, 0.5) * 1e3,
+                    pct(&mut got, 0.99) * 1e3,
                     got.last().copied().unwrap_or(f64::NAN) * 1e3,
                     sim.errors.load(Ordering::Relaxed) - errors0,
                     cpu_s(pid) - cpu0
@@ -473,12 +422,12 @@ fn main() -> Result<()> {
         }
         all.sort_by(f64::total_cmp);
         let expected = fleet.boards.len() * a.rounds as usize * 2;
-        let p99 = pct(&all, 0.99) * 1e3;
+        let p99 = pct(&mut all, 0.99) * 1e3;
         println!(
             "all: {} / {} sets fetched and verified, p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; manager RSS {:.0} MiB",
             all.len(),
             expected,
-            pct(&all, 0.5) * 1e3,
+            pct(&mut all, 0.5) * 1e3,
             p99,
             all.last().copied().unwrap_or(f64::NAN) * 1e3,
             rss_mib(pid)
