@@ -83,10 +83,11 @@ enum AdminCmd {
 /// Fix glibc's mmap threshold at 256 KiB (as the player does, see
 /// `bangtin_player::tune_allocator`): sled's log buffers and large request
 /// bodies then always come from `mmap` and go back to the system when
-/// freed. With glibc's moving threshold they land in the heaps of whichever
-/// threads flush the store (the blocking pool) and the holes stay: a fleet
-/// of 20,000 simulated boards held the manager at 351 MiB RSS instead of
-/// 190 MiB (`bangtin-load fleet --boards 20000 --seconds 40`, 2026-12-07).
+/// freed. With glibc's moving threshold they land in the heap of the
+/// thread that flushes the store (`store::Flusher`) and the holes stay: a
+/// fleet of 20,000 simulated boards held the manager at 285 MiB RSS instead
+/// of 157 MiB (`bangtin-load fleet --boards 20000 --seconds 40`,
+/// 2026-12-07).
 fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets glibc's malloc parameters; called first

@@ -67,7 +67,7 @@ pub struct Shared {
     /// Rung when alerts, bulletins or zones change: every loudspeaker
     /// zone looks again at what is due.
     pub speakers_wake: watch::Sender<u64>,
-    /// Flushes the store off the async workers ([`Shared::commit`]).
+    /// Group commit for the store ([`Shared::commit`]).
     pub flusher: crate::store::Flusher,
 }
 
@@ -98,7 +98,7 @@ impl Shared {
         let shared = Shared {
             live: Arc::new(live),
             cfg,
-            flusher: crate::store::Flusher::new(&store),
+            flusher: crate::store::Flusher::start(&store)?,
             store,
             key,
             media_dir,

@@ -8,7 +8,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::Path;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -119,44 +119,61 @@ pub fn prefix_end(prefix: &str) -> String {
 
 impl<S: Store + ?Sized> StoreExt for S {}
 
-/// Makes applied changes durable off the async workers: a handler applies
-/// its batch and awaits a flush run on tokio's blocking pool, so a slow
-/// disk never holds up the requests of others. Flushes that overlap share
-/// the same `fsync` (sled's log makes everything up to the newest
-/// reserved position stable, and waiters for a position already being made
-/// stable wait for that write): many saves at once cost one disk flush, not
-/// one each. Holds no handle on the store: once the store is closed,
-/// waiting fails.
+/// Group commit: makes applied changes durable on a thread of its own, so
+/// no request handler waits on the disk on an async worker, and one flush
+/// covers every change applied before it started — many officers' saves in
+/// one `fsync`, not one each.
 #[derive(Debug)]
 pub struct Flusher {
-    store: Weak<dyn Store>,
+    tx: Mutex<std::sync::mpsc::Sender<tokio::sync::oneshot::Sender<Result<()>>>>,
 }
 
 impl Flusher {
-    pub fn new(store: &Arc<dyn Store>) -> Flusher {
-        Flusher {
-            store: Arc::downgrade(store),
-        }
+    /// Start the flushing thread. It holds the store only while flushing,
+    /// and ends when the `Flusher` is dropped.
+    pub fn start(store: &Arc<dyn Store>) -> std::io::Result<Flusher> {
+        let (tx, rx) = std::sync::mpsc::channel::<tokio::sync::oneshot::Sender<Result<()>>>();
+        let weak: Weak<dyn Store> = Arc::downgrade(store);
+        std::thread::Builder::new()
+            .name("bangtin-flush".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut waiting = vec![first];
+                    waiting.extend(rx.try_iter());
+                    let r = match weak.upgrade() {
+                        Some(store) => store.flush(),
+                        None => Err(StoreError::Backend("kho dữ liệu đã đóng (store closed)".into())),
+                    };
+                    for w in waiting {
+                        let _ = w.send(r.clone());
+                    }
+                }
+            })?;
+        Ok(Flusher { tx: Mutex::new(tx) })
     }
 
-    fn flush(store: &Weak<dyn Store>) -> Result<()> {
-        match store.upgrade() {
-            Some(s) => s.flush(),
-            None => Err(StoreError::Backend("kho dữ liệu đã đóng (store closed)".into())),
-        }
+    fn ask(&self) -> Result<tokio::sync::oneshot::Receiver<Result<()>>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.tx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .send(tx)
+            .map_err(|_| StoreError::Backend("luồng ghi đĩa đã dừng (flush thread gone)".into()))?;
+        Ok(rx)
     }
 
     /// Wait until everything applied so far is on disk.
     pub async fn durable(&self) -> Result<()> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || Flusher::flush(&store))
+        self.ask()?
             .await
-            .map_err(|e| StoreError::Backend(format!("ghi đĩa bị dừng (flush interrupted): {e}")))?
+            .map_err(|_| StoreError::Backend("luồng ghi đĩa đã dừng (flush thread gone)".into()))?
     }
 
     /// The same, from a thread that may block (never an async worker).
     pub fn durable_blocking(&self) -> Result<()> {
-        Flusher::flush(&self.store)
+        self.ask()?
+            .blocking_recv()
+            .map_err(|_| StoreError::Backend("luồng ghi đĩa đã dừng (flush thread gone)".into()))?
     }
 }
 
@@ -252,10 +269,10 @@ mod tests {
     use super::*;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn flushes_off_the_workers_answer_every_waiter_and_end_with_the_store() {
+    async fn group_commit_answers_every_waiter_and_ends_with_the_store() {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
-        let flusher = Arc::new(Flusher::new(&store));
+        let flusher = Arc::new(Flusher::start(&store).unwrap());
         let mut waits = Vec::new();
         for i in 0..64 {
             store.apply(vec![Op::put(format!("k/{i:02}"), &i)]).unwrap();

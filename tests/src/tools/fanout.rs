@@ -12,8 +12,11 @@
 //! Each round the source sends one signed CAP emergency for the province,
 //! then its cancellation. For each we measure from the moment the source
 //! sends it:
-//! - **stored and pushed**: until the manager answers the source (it
-//!   answers once every board's set is stored and the push is sent);
+//! - **answer**: until the manager answers the source (it answers once
+//!   every board's set is stored, made durable and pushed);
+//! - **told**: until each board's event stream brings the push that its
+//!   set changed (the sets are stored and durable before any push) — p99
+//!   and max over the boards;
 //! - **fetched and verified**: until each board holds a verified set with
 //!   the alert in it (or, for the cancel, without it) — p50, p99, max over
 //!   the boards.
@@ -197,6 +200,8 @@ struct Sim {
     errors: AtomicUsize,
     /// Seconds from send to verified set, per board, this round.
     got: Mutex<Vec<f64>>,
+    /// Seconds from send to the push telling the board, per board.
+    told: Mutex<Vec<f64>>,
 }
 
 /// Fetch, verify and check one board's set; `true` once it is what the
@@ -244,6 +249,7 @@ async fn board(sim: Arc<Sim>, i: usize, id: String, cred: String) {
     let client = &sim.streams[i % sim.streams.len()];
     let mut first = true;
     let mut done = None;
+    let mut told = None;
     loop {
         let r = client
             .get(format!("{}/api/v1/board/events", sim.url))
@@ -269,7 +275,16 @@ async fn board(sim: Arc<Sim>, i: usize, id: String, cred: String) {
                             first = false;
                             sim.connected.fetch_add(1, Ordering::Relaxed);
                         }
-                        Ok(Push::Alerts { .. }) => fetch(&sim, &id, &cred, &mut done).await,
+                        Ok(Push::Alerts { .. }) => {
+                            let want = sim.expect.lock().unwrap().clone();
+                            if let Some(w) = want
+                                && told != Some(w.sent)
+                            {
+                                told = Some(w.sent);
+                                sim.told.lock().unwrap().push(w.sent.elapsed().as_secs_f64());
+                            }
+                            fetch(&sim, &id, &cred, &mut done).await
+                        }
                         _ => {}
                     }
                 }
@@ -353,6 +368,7 @@ pub fn run(exe: &Path, a: FanoutArgs) -> Result<()> {
             connected: AtomicUsize::new(0),
             errors: AtomicUsize::new(0),
             got: Mutex::new(Vec::new()),
+            told: Mutex::new(Vec::new()),
         });
         for (i, (id, cred)) in fleet.boards.iter().enumerate() {
             tokio::spawn(board(sim.clone(), i, id.clone(), cred.clone()));
@@ -377,8 +393,18 @@ pub fn run(exe: &Path, a: FanoutArgs) -> Result<()> {
             exe.display()
         );
         println!(
-            "{:>5} {:>7} {:>11} {:>7} {:>9} {:>9} {:>9} {:>7} {:>8}",
-            "round", "kind", "pushed ms", "boards", "p50 ms", "p99 ms", "max ms", "errors", "cpu s"
+            "{:>5} {:>7} {:>9} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9} {:>7} {:>7}",
+            "round",
+            "kind",
+            "answer",
+            "told p99",
+            "told max",
+            "boards",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "errors",
+            "cpu s"
         );
         let mut all = Vec::new();
         for r in 1..=a.rounds {
@@ -388,6 +414,7 @@ pub fn run(exe: &Path, a: FanoutArgs) -> Result<()> {
                 ("cancel", cap(&format!("{id}-huy"), Some(&id)), false),
             ] {
                 sim.got.lock().unwrap().clear();
+                sim.told.lock().unwrap().clear();
                 let errors0 = sim.errors.load(Ordering::Relaxed);
                 let cpu0 = cpu_s(pid);
                 let sent = Instant::now();
@@ -404,11 +431,15 @@ pub fn run(exe: &Path, a: FanoutArgs) -> Result<()> {
                 }
                 let mut got = sim.got.lock().unwrap().clone();
                 got.sort_by(f64::total_cmp);
+                let mut told = sim.told.lock().unwrap().clone();
+                let told_max = told.iter().copied().fold(f64::NAN, f64::max);
                 println!(
-                    "{:>5} {:>7} {:>11.0} {:>7} {:>9.0} {:>9.0} {:>9.0} {:>7} {:>8.2}",
+                    "{:>5} {:>7} {:>9.0} {:>9.0} {:>9.0} {:>7} {:>9.0} {:>9.0} {:>9.0} {:>7} {:>7.2}",
                     r,
                     kind,
                     pushed * 1e3,
+                    pct(&mut told, 0.99) * 1e3,
+                    told_max * 1e3,
                     got.len(),
                     pct(&mut got, 0.5) * 1e3,
                     pct(&mut got, 0.99) * 1e3,
