@@ -51,7 +51,12 @@ pub async fn serve(
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             tick.tick().await;
-            s2.limits.shrink();
+            // The limiters hold a key per board: tens of thousands to walk,
+            // not on an async worker.
+            let s = s2.clone();
+            let t = std::time::Instant::now();
+            let _ = tokio::task::spawn_blocking(move || s.limits.shrink()).await;
+            tracing::debug!(target: "bangtin_manager::janitor", "limits shrunk in {:?}", t.elapsed());
             let s = s2.clone();
             let pruned =
                 tokio::task::spawn_blocking(move || sources::prune_nonces(&*s.store, chrono::Utc::now())).await;

@@ -214,6 +214,8 @@ pub struct FleetReport {
     /// means the server stalled now and then rather than ran behind.
     pub slow: u64,
     pub slow_seconds: u64,
+    /// When those seconds began (UTC), to find them in the manager's log.
+    pub slow_at: Vec<DateTime<Utc>>,
     /// CPU time over the window, percent of one core.
     pub server_cpu_pct: f64,
     pub sim_cpu_pct: f64,
@@ -607,6 +609,7 @@ async fn drive(
     let measure_from = t0 + Duration::from_secs_f64(a.warmup);
     let end = measure_from + Duration::from_secs_f64(a.seconds);
     let t0_utc = Utc::now() + chrono::Duration::from_std(t0 - Instant::now()).unwrap_or_default();
+    let measure_from_utc = t0_utc + chrono::Duration::from_std(measure_from - t0).unwrap_or_default();
     let ctx = Arc::new(Ctx {
         url: url.clone(),
         clients,
@@ -685,6 +688,13 @@ async fn drive(
         store_kib: 0,
         slow: rec.slow.len() as u64,
         slow_seconds: rec.slow.iter().collect::<std::collections::BTreeSet<_>>().len() as u64,
+        slow_at: rec
+            .slow
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|s| measure_from_utc + chrono::Duration::seconds(*s as i64))
+            .collect(),
         server_cpu_pct: (s1 - s0) / cpu_window * 100.0,
         sim_cpu_pct: (m1 - m0) / cpu_window * 100.0,
         loadavg: load,
@@ -738,6 +748,10 @@ fn print_report(r: &FleetReport, limit_ms: f64) {
         "        yêu cầu chậm ≥ {limit_ms} ms (slow requests): {} trong (in) {} giây khác nhau (distinct seconds) của {}",
         r.slow, r.slow_seconds, r.seconds
     );
+    if !r.slow_at.is_empty() {
+        let at: Vec<String> = r.slow_at.iter().map(|t| t.format("%H:%M:%S").to_string()).collect();
+        println!("        giây chậm (slow seconds, UTC): {}", at.join(", "));
+    }
     println!(
         "        trình giả lập (simulator): CPU {:.0} %, gửi trễ (send lag) p99 {:.2} ms; tải máy (load avg) {}; đăng ký (registering) {:.1} s",
         r.sim_cpu_pct, r.send_lag_p99_ms, r.loadavg, r.populate_s

@@ -126,7 +126,9 @@ impl Server {
         let mut cmd = Command::new(exe);
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(dir)
-            .env("RUST_LOG", "error")
+            // `BANGTIN_MANAGER_LOG` (a `RUST_LOG` filter) shows what the
+            // manager logs, e.g. to trace a stall; errors only otherwise.
+            .env("RUST_LOG", std::env::var("BANGTIN_MANAGER_LOG").unwrap_or_else(|_| "error".into()))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (k, v) in env {
