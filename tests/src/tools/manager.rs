@@ -128,7 +128,10 @@ impl Server {
             .arg(dir)
             // `BANGTIN_MANAGER_LOG` (a `RUST_LOG` filter) shows what the
             // manager logs, e.g. to trace a stall; errors only otherwise.
-            .env("RUST_LOG", std::env::var("BANGTIN_MANAGER_LOG").unwrap_or_else(|_| "error".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("BANGTIN_MANAGER_LOG").unwrap_or_else(|_| "error".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (k, v) in env {
