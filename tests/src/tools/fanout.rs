@@ -293,28 +293,6 @@ async fn board(sim: Arc<Sim>, i: usize, id: String, cred: String) {
     }
 }
 
-async fn send_cap(sim: &Sim, key: &[u8], body: &str) -> Result<()> {
-    let ts = chrono::Utc::now().timestamp().to_string();
-    let nonce = new_secret("n");
-    let path = "/api/v1/alerts";
-    let sig = sources::sign(key, &ts, &nonce, "POST", path, body.as_bytes());
-    let r = sim
-        .http
-        .post(format!("{}{path}", sim.url))
-        .header(sources::HEADER_SOURCE, SOURCE)
-        .header(sources::HEADER_TIMESTAMP, ts)
-        .header(sources::HEADER_NONCE, nonce)
-        .header(sources::HEADER_SIGNATURE, sig)
-        .header("content-type", "application/cap+xml")
-        .body(body.to_string())
-        .send()
-        .await?;
-    if !r.status().is_success() {
-        bail!("CAP: {} {}", r.status(), r.text().await.unwrap_or_default());
-    }
-    Ok(())
-}
-
 fn cpu_s(pid: u32) -> f64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return f64::NAN;
@@ -423,7 +401,7 @@ pub fn run(exe: &Path, a: FanoutArgs) -> Result<()> {
                     present,
                     sent,
                 });
-                send_cap(&sim, &fleet.source_key, &body).await?;
+                super::manager::post_cap(&sim.http, &sim.url, SOURCE, &fleet.source_key, &body).await?;
                 let pushed = sent.elapsed().as_secs_f64();
                 let until = Instant::now() + Duration::from_secs(60);
                 while sim.got.lock().unwrap().len() < fleet.boards.len() && Instant::now() < until {

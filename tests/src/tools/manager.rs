@@ -215,3 +215,27 @@ pub fn disk_kib(dir: &Path) -> u64 {
         })
         .sum()
 }
+
+/// Send a CAP document to `url` as source `source`, signed with its `key`
+/// as the source-system protocol asks (`X-Bangtin-*` headers).
+pub async fn post_cap(http: &reqwest::Client, url: &str, source: &str, key: &[u8], body: &str) -> Result<()> {
+    use bangtin_manager::sources;
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let nonce = new_secret("n");
+    let path = "/api/v1/alerts";
+    let sig = sources::sign(key, &ts, &nonce, "POST", path, body.as_bytes());
+    let r = http
+        .post(format!("{url}{path}"))
+        .header(sources::HEADER_SOURCE, source)
+        .header(sources::HEADER_TIMESTAMP, ts)
+        .header(sources::HEADER_NONCE, nonce)
+        .header(sources::HEADER_SIGNATURE, sig)
+        .header("content-type", "application/cap+xml")
+        .body(body.to_string())
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        anyhow::bail!("CAP: {} {}", r.status(), r.text().await.unwrap_or_default());
+    }
+    Ok(())
+}

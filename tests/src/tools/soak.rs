@@ -538,26 +538,7 @@ async fn admin_post(
 }
 
 async fn source_post(sim: &Sim, source: &str, key: &[u8], body: &str) -> Result<()> {
-    use bangtin_manager::sources;
-    let ts = chrono::Utc::now().timestamp().to_string();
-    let nonce = bangtin_manager::accounts::new_secret("n");
-    let path = "/api/v1/alerts";
-    let sig = sources::sign(key, &ts, &nonce, "POST", path, body.as_bytes());
-    let r = sim
-        .http
-        .post(format!("{}{path}", sim.url))
-        .header(sources::HEADER_SOURCE, source)
-        .header(sources::HEADER_TIMESTAMP, ts)
-        .header(sources::HEADER_NONCE, nonce)
-        .header(sources::HEADER_SIGNATURE, sig)
-        .header("content-type", "application/cap+xml")
-        .body(body.to_string())
-        .send()
-        .await?;
-    if !r.status().is_success() {
-        bail!("CAP: {} {}", r.status(), r.text().await.unwrap_or_default());
-    }
-    Ok(())
+    super::manager::post_cap(&sim.http, &sim.url, source, key, body).await
 }
 
 /// Wait for turn `k` of work done every `every` seconds from the start;
