@@ -235,7 +235,13 @@ pub fn refresh(s: &Shared, boards: &[Board], now: DateTime<Utc>) -> crate::store
     if ops.is_empty() {
         return Ok(0);
     }
+    let t = std::time::Instant::now();
     s.commit_blocking(ops)?;
+    tracing::debug!(
+        "alert sets of {} boards stored and durable in {:?}",
+        pushes.len(),
+        t.elapsed()
+    );
     for (id, version) in &pushes {
         s.live.hub.push(id, &Push::Alerts { version: *version });
     }

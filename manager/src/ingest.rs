@@ -363,8 +363,16 @@ pub async fn alert(s: &Arc<Shared>, src: &SourceRecord, body: &[u8]) -> Result<A
 pub async fn announce(s: &Arc<Shared>, areas: &[String], boards: &[String]) -> crate::store::Result<()> {
     let (s2, areas, boards) = (s.clone(), areas.to_vec(), boards.to_vec());
     let n = tokio::task::spawn_blocking(move || {
+        let t = std::time::Instant::now();
         let affected = crate::alerting::boards_for(&s2, &areas, &boards)?;
-        crate::alerting::refresh(&s2, &affected, Utc::now())
+        let found = t.elapsed();
+        let n = crate::alerting::refresh(&s2, &affected, Utc::now())?;
+        tracing::debug!(
+            "announce: {} boards found in {found:?}, {n} sets changed in {:?}",
+            affected.len(),
+            t.elapsed() - found
+        );
+        Ok::<_, crate::store::StoreError>(n)
     })
     .await
     .map_err(|e| crate::store::StoreError::Backend(e.to_string()))??;

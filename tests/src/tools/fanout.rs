@@ -195,6 +195,9 @@ struct Sim {
     public: VerifyingKey,
     streams: Vec<reqwest::Client>,
     http: reqwest::Client,
+    /// The source system's own client (a machine of its own in the field,
+    /// not sharing the boards' connection pool).
+    source: reqwest::Client,
     expect: Mutex<Option<Expect>>,
     connected: AtomicUsize,
     errors: AtomicUsize,
@@ -342,6 +345,7 @@ pub fn run(exe: &Path, a: FanoutArgs) -> Result<()> {
                 .map(|_| reqwest::Client::builder().build())
                 .collect::<Result<_, _>>()?,
             http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
+            source: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
             expect: Mutex::new(None),
             connected: AtomicUsize::new(0),
             errors: AtomicUsize::new(0),
@@ -401,7 +405,7 @@ pub fn run(exe: &Path, a: FanoutArgs) -> Result<()> {
                     present,
                     sent,
                 });
-                super::manager::post_cap(&sim.http, &sim.url, SOURCE, &fleet.source_key, &body).await?;
+                super::manager::post_cap(&sim.source, &sim.url, SOURCE, &fleet.source_key, &body).await?;
                 let pushed = sent.elapsed().as_secs_f64();
                 let until = Instant::now() + Duration::from_secs(60);
                 while sim.got.lock().unwrap().len() < fleet.boards.len() && Instant::now() < until {
