@@ -369,7 +369,12 @@ async fn repolls_take_nothing_twice_and_an_edit_is_a_new_version() {
     let q = queue(&admin, COMMUNE_A).await;
     assert_eq!(q.len(), 2, "{q:?}");
     assert!(q.iter().all(|b| b["version"] == 1), "{q:?}");
-    assert_eq!(feed_status(&admin, &feed).await["entries_taken"], 2);
+    // The poller counts an entry once its bulletin is stored, a moment
+    // after the bulletin shows in the queue.
+    until("entries_taken = 2", 20, async || {
+        (feed_status(&admin, &feed).await["entries_taken"] == 2).then_some(())
+    })
+    .await;
     let (_, log) = admin.get("/api/v1/audit?limit=200").await;
     let received = log
         .as_array()
@@ -394,7 +399,12 @@ async fn repolls_take_nothing_twice_and_an_edit_is_a_new_version() {
     let q = queue(&admin, COMMUNE_A).await;
     assert_eq!(q.len(), 2, "a new version replaces, never adds: {q:?}");
     assert_eq!(by_title(&q, "Thông báo cắt điện")["version"], 1);
-    assert_eq!(feed_status(&admin, &feed).await["entries_taken"], 3);
+    // The poller counts an entry once its bulletin is stored, a moment
+    // after the bulletin shows in the queue.
+    until("entries_taken = 3", 20, async || {
+        (feed_status(&admin, &feed).await["entries_taken"] == 3).then_some(())
+    })
+    .await;
 
     // With an ETag the poller asks conditionally and the server answers 304.
     let mut p = Page::ok("application/rss+xml", rss(edited, &date));
