@@ -248,21 +248,36 @@ pub fn refresh(s: &Shared, boards: &[Board], now: DateTime<Utc>) -> crate::store
     Ok(pushes.len())
 }
 
-/// The signed set stored for `board`, and its version.
-pub fn stored(s: &Shared, board: &str) -> crate::store::Result<Option<(Signed, u64)>> {
+/// A board's set as stored: the signed envelope's bytes (what the board
+/// gets, served as they are), its payload and version.
+#[derive(Debug)]
+pub struct StoredSet {
+    pub raw: Vec<u8>,
+    pub payload: String,
+    pub version: u64,
+}
+
+/// The signed set stored for `board`.
+pub fn stored(s: &Shared, board: &str) -> crate::store::Result<Option<StoredSet>> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        payload: String,
+    }
     #[derive(Deserialize)]
     struct Version {
         version: u64,
     }
     let k = set_key(board);
-    let Some(signed) = s.store.get_json::<Signed>(&k)? else {
+    let Some(raw) = s.store.get(&k)? else {
         return Ok(None);
     };
-    let v: Version = serde_json::from_str(&signed.payload).map_err(|e| crate::store::StoreError::Corrupt {
-        key: k,
+    let corrupt = |e: serde_json::Error| crate::store::StoreError::Corrupt {
+        key: k.clone(),
         msg: e.to_string(),
-    })?;
-    Ok(Some((signed, v.version)))
+    };
+    let payload = serde_json::from_slice::<Envelope>(&raw).map_err(corrupt)?.payload;
+    let version = serde_json::from_str::<Version>(&payload).map_err(corrupt)?.version;
+    Ok(Some(StoredSet { raw, payload, version }))
 }
 
 /// Boards covered by `areas` (commune or province codes) or named in `ids`.
@@ -466,9 +481,10 @@ mod tests {
     }
 
     fn set_of(s: &Shared, board: &str) -> Option<AlertSet> {
-        stored(s, board)
-            .unwrap()
-            .map(|(signed, _)| bangtin_layouts::alerts::verify(&signed, &s.key.0.verifying_key()).unwrap())
+        stored(s, board).unwrap().map(|st| {
+            let signed: Signed = serde_json::from_slice(&st.raw).unwrap();
+            bangtin_layouts::alerts::verify(&signed, &s.key.0.verifying_key()).unwrap()
+        })
     }
 
     #[test]

@@ -354,16 +354,23 @@ pub async fn own_alerts(
             .map_err(AppError::internal)??
         }
     };
-    let Some((signed, version)) = signed else {
+    let Some(set) = signed else {
         return Err(AppError::not_found("cảnh báo (no alerts issued for this board)"));
     };
-    crate::reporting::fetched(&s, &b.board.id, version, &signed.payload, now());
+    let version = set.version;
+    crate::reporting::fetched(&s, &b.board.id, version, &set.payload, now());
     let etag = format!("\"{version}\"");
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    let mut r = AppJson(signed).into_response();
-    r.headers_mut().insert(
+    // The envelope's bytes as stored: what `AppJson` would write again.
+    let mut r = (StatusCode::OK, set.raw).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    h.insert(
         header::ETAG,
         axum::http::HeaderValue::from_str(&etag).map_err(AppError::internal)?,
     );

@@ -25,7 +25,16 @@ pub(crate) fn record_fetch(
     if store.get(&fk)?.is_some() {
         return Ok(());
     }
-    let set: AlertSet = serde_json::from_str(payload).map_err(|e| crate::store::StoreError::Corrupt {
+    // Only the alerts' ids are needed: the rest of the set is not read.
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Ids {
+        alerts: Vec<Id>,
+    }
+    let set: Ids = serde_json::from_str(payload).map_err(|e| crate::store::StoreError::Corrupt {
         key: fk.clone(),
         msg: e.to_string(),
     })?;
