@@ -79,6 +79,11 @@ pub struct NewUser {
     pub role: Role,
     #[serde(default)]
     pub units: Vec<String>,
+    /// Ask for a new password at the first sign-in (accounts an
+    /// administrator makes through the API; not the first administrator).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub must_change_password: bool,
 }
 
 fn check_username(name: &str) -> Result<(), AccountError> {
@@ -138,6 +143,7 @@ pub fn create_user(store: &dyn Store, actor: &str, n: NewUser) -> Result<User, A
         units: n.units,
         disabled: false,
         created_at: Utc::now(),
+        must_change_password: n.must_change_password,
     };
     store.commit(vec![
         Op::put(key::user(&user.id), &user),

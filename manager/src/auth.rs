@@ -121,30 +121,47 @@ impl FromRequestParts<Arc<AppState>> for Officer {
             return Ok(Officer { user, csrf: None });
         }
         let sid = cookie(parts, SESSION_COOKIE).ok_or_else(AppError::unauthorized)?;
-        let s: Session = state
-            .store
-            .get_json(&key::session(&secret_hash(sid)))?
-            .ok_or_else(AppError::unauthorized)?;
-        if s.expires_at < Utc::now() {
-            return Err(AppError::unauthorized());
-        }
+        let officer = session_officer(state, sid)?;
         // Cookies ride along with cross-site requests; changes must also
         // carry the token only our own pages can read.
         if !matches!(parts.method, Method::GET | Method::HEAD) {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if sent != Some(s.csrf.as_str()) {
+            if sent != officer.csrf.as_deref() {
                 return Err(AppError::forbidden(
                     "thiếu hoặc sai mã chống giả mạo X-CSRF-Token (missing or wrong CSRF token)",
                 ));
             }
         }
-        let user = active_user(state, &s.user_id)?;
-        limit(state, &format!("user:{}", user.id))?;
-        Ok(Officer {
-            user,
-            csrf: Some(s.csrf),
-        })
+        Ok(officer)
     }
+}
+
+/// The officer behind a session cookie's value (the web UI checks its
+/// CSRF token itself: in a header from scripts, in a form field without).
+pub fn session_officer(state: &AppState, sid: &str) -> Result<Officer, AppError> {
+    let s: Session = state
+        .store
+        .get_json(&key::session(&secret_hash(sid)))?
+        .ok_or_else(AppError::unauthorized)?;
+    if s.expires_at < Utc::now() {
+        return Err(AppError::unauthorized());
+    }
+    let user = active_user(state, &s.user_id)?;
+    limit(state, &format!("user:{}", user.id))?;
+    Ok(Officer {
+        user,
+        csrf: Some(s.csrf),
+    })
+}
+
+/// The session cookie's value, if the request carries one.
+pub fn session_cookie(parts: &Parts) -> Option<&str> {
+    cookie(parts, SESSION_COOKIE)
+}
+
+/// A cookie's value.
+pub fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    cookie(parts, name)
 }
 
 fn active_user(state: &AppState, id: &str) -> Result<User, AppError> {

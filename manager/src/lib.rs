@@ -30,6 +30,7 @@ pub mod sources;
 pub mod speakers;
 pub mod state;
 pub mod store;
+pub mod web;
 
 pub use api::app;
 pub use config::Config;

@@ -249,6 +249,7 @@ fn admin(cfg: Config, cmd: &AdminCmd) -> Result<ExitCode> {
                     password: pw,
                     role,
                     units: units.clone(),
+                    must_change_password: false,
                 },
             );
             Ok(report(r.map(|u| {

@@ -30,6 +30,10 @@ pub struct User {
     pub units: Vec<String>,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+    /// Set when an administrator chose the password: the web UI asks for
+    /// a new one at the next sign-in, before anything else.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 /// A user as the API shows it (never the hash).
@@ -42,6 +46,9 @@ pub struct UserView {
     pub units: Vec<String>,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+    /// The password was set by an administrator and must be changed.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 impl From<&User> for UserView {
@@ -54,6 +61,7 @@ impl From<&User> for UserView {
             units: u.units.clone(),
             disabled: u.disabled,
             created_at: u.created_at,
+            must_change_password: u.must_change_password,
         }
     }
 }

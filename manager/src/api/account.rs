@@ -147,9 +147,10 @@ pub async fn list_users(State(s): State<Arc<AppState>>, who: Officer) -> ApiResu
 pub async fn create_user(
     State(s): State<Arc<AppState>>,
     who: Officer,
-    AppJson(n): AppJson<NewUser>,
+    AppJson(mut n): AppJson<NewUser>,
 ) -> ApiResult<(StatusCode, AppJson<UserView>)> {
     who.admin()?;
+    n.must_change_password = true;
     let _w = s.writes.lock().await;
     let actor = who.actor();
     let s2 = s.clone();
@@ -198,6 +199,8 @@ pub async fn update_user(
         u.password_hash = tokio::task::spawn_blocking(move || hash_password(&pw))
             .await
             .map_err(AppError::internal)??;
+        // A password someone else chose is changed at the next sign-in.
+        u.must_change_password = !own;
     }
     if let Some(r) = p.role {
         u.role = r;

@@ -3,20 +3,20 @@
 //! route declarations, so it always matches the real routes.
 
 pub mod account;
-mod approval;
-mod boards;
-mod content;
-mod feeds;
+pub mod approval;
+pub mod boards;
+pub mod content;
+pub mod feeds;
 pub mod ingest;
-mod layouts;
-mod live;
-mod playlog;
+pub mod layouts;
+pub mod live;
+pub mod playlog;
 mod ranges;
 mod refusals;
-mod reports;
-mod schedules;
-mod screenshots;
-mod speakers;
+pub mod reports;
+pub mod schedules;
+pub mod screenshots;
+pub mod speakers;
 
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
@@ -155,23 +155,26 @@ pub fn app(state: Arc<AppState>) -> Router {
     let (api, doc) = routes();
     let doc = Arc::new(doc);
     let json_limit = state.cfg.max_json_bytes;
-    api.route(
-        "/api/openapi.json",
-        axum::routing::get(move || {
-            let d = doc.clone();
-            async move { axum::Json(d.as_ref().clone()) }
-        }),
-    )
-    .fallback(|| async { AppError::not_found("đường dẫn API (route)") })
-    .method_not_allowed_fallback(|| async {
-        AppError::bad_request("phương thức không dùng được cho đường dẫn này (method not allowed)")
-    })
-    .layer(axum::extract::DefaultBodyLimit::max(json_limit))
-    .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-        axum::response::IntoResponse::into_response(AppError::internal("panic in a handler"))
-    }))
-    .layer(tower_http::trace::TraceLayer::new_for_http())
-    .with_state(state)
+    let app = api
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let d = doc.clone();
+                async move { axum::Json(d.as_ref().clone()) }
+            }),
+        )
+        .merge(crate::web::routes())
+        .fallback(crate::web::not_found)
+        .method_not_allowed_fallback(|| async {
+            AppError::bad_request("phương thức không dùng được cho đường dẫn này (method not allowed)")
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(json_limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(AppError::internal("panic in a handler"))
+        }))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state);
+    crate::web::security_headers(app)
 }
 
 pub(crate) fn now() -> DateTime<Utc> {

@@ -112,6 +112,7 @@ pub fn seed(data: &Path) {
             password: PASSWORD.into(),
             role: Role::Admin,
             units: vec![],
+            must_change_password: false,
         },
     )
     .unwrap();

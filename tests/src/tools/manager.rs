@@ -58,6 +58,7 @@ pub fn populate(dir: &Path, n: u32, layout: &str) -> Result<Vec<String>> {
             password: BENCH_PASSWORD.into(),
             role: Role::Admin,
             units: vec![],
+            must_change_password: false,
         },
     )?;
     let raw = bangtin_layouts::parse_raw(layout, Path::new("bench.toml")).map_err(|e| anyhow::anyhow!("{e}"))?;
