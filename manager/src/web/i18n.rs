@@ -138,8 +138,8 @@ mod tests {
         }
         for f in files {
             let src = std::fs::read_to_string(&f).expect("read");
-            // t("key") and tn("key", …) calls in templates and code.
-            for pat in ["t(\"", "tn(\"", "ta(\""] {
+            // .t("key"), .tn("key", n) and .ta("key", …) calls.
+            for pat in [".t(\"", ".tn(\"", ".ta(\""] {
                 for (i, _) in src.match_indices(pat) {
                     let rest = &src[i + pat.len()..];
                     let Some(end) = rest.find('"') else { continue };
