@@ -138,7 +138,7 @@ mod tests {
         }
         for f in files {
             let src = std::fs::read_to_string(&f).expect("read");
-            // .t("key"), .tn("key", n) and .ta("key", …) calls.
+            // Method calls t, tn and ta with a literal key.
             for pat in [".t(\"", ".tn(\"", ".ta(\""] {
                 for (i, _) in src.match_indices(pat) {
                     let rest = &src[i + pat.len()..];
