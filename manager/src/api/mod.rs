@@ -113,6 +113,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(boards::poll_pairing))
         .routes(routes!(boards::claim_board))
         .routes(routes!(boards::list_boards))
+        .routes(routes!(boards::fleet))
         .routes(routes!(boards::get_board, boards::update_board, boards::delete_board))
         .routes(routes!(boards::publish_board))
         .routes(routes!(boards::publish_unit))

@@ -55,6 +55,77 @@ forbidden-title = Not allowed
 error-field = Problem in { $field }: { $message }
 read-only = You may only look.
 
+# Boards (dashboard, board page)
+boards-count = { $n ->
+    [one] { $n } board
+   *[other] { $n } boards
+}
+boards-offline-count = { $n } offline
+boards-online = Online
+boards-offline = Offline
+boards-disabled = Disabled
+boards-never-seen = never connected
+boards-seen = heard from { $ago }
+boards-offline-for = silent for { $span }
+boards-thumb-alt = Screen thumbnail of { $name }
+boards-no-thumb = No screenshot yet
+boards-unit = Unit
+boards-group = Group
+boards-groups = Board groups
+boards-status = Status
+boards-with-errors = With problems
+boards-search = Board name
+boards-none = No board matches.
+boards-pages = Pages
+boards-claim-title = Claim a new board by its pairing code
+boards-claim-help = A new board shows an 8-character code on its screen. Type it here to bring the board into your unit.
+boards-claim-code = Pairing code on the screen
+boards-claim = Claim board
+boards-claimed = Board claimed. Publish a show to it.
+boards-name = Board name
+boards-bulk = With the selected boards
+boards-bulk-publish = Publish show
+boards-bulk-reload = Reload
+boards-bulk-group = Add to group
+boards-bulk-none = No board selected.
+boards-bulk-bad-action = Unknown action.
+boards-bulk-done = done
+boards-select-all = Select all on this page
+boards-select = Select { $name }
+boards-screen = Screen
+boards-show = Show
+boards-versions-help = Version on screen / newest version published
+boards-shot-now = Take screenshot now
+boards-shot-alt = Screenshot of the board
+boards-shot-taken = Taken { $when }
+boards-shot-arrived = New picture arrived { $when }
+boards-shot-waiting = Waiting for the board's picture… ({ $n } s)
+boards-shot-help = An offline board sends it when it reconnects.
+boards-shot-refresh = Reload page
+boards-reload = Reload show
+boards-restart = Restart
+boards-restart-confirm = Restart the player on this board?
+boards-week = Last 7 days
+boards-week-online = Online { $share } of the time
+boards-settings = Name and groups
+boards-display = Display plan
+boards-display-off = Display off
+boards-display-brightness = Brightness by time
+boards-from = From
+boards-to = To
+boards-display-save = Save display plan
+boards-plays-today = Played today
+boards-plays-none = No proof of play today yet.
+boards-plays-where = Layout / zone
+boards-plays-what = Content
+boards-plays-count = Plays
+boards-plays-time = Time
+boards-plays-csv = Download CSV report
+boards-beats = Recent heartbeats and problems
+boards-beats-none = No heartbeat yet.
+boards-beat-at = At
+boards-beat-errors = Problems
+
 ago-now = just now
 ago-minutes = { $n ->
     [one] { $n } minute ago
