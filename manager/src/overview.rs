@@ -108,7 +108,10 @@ pub const MAX_PER_PAGE: usize = 200;
 pub fn overview(s: &Shared, visible: impl Fn(&str) -> bool, f: &BoardFilter) -> Result<BoardPage, AppError> {
     let per_page = f.per_page.unwrap_or(PER_PAGE).clamp(1, MAX_PER_PAGE);
     let want = f.status.unwrap_or_default();
-    let q = f.q.as_deref().map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
+    let q =
+        f.q.as_deref()
+            .map(|q| q.trim().to_lowercase())
+            .filter(|q| !q.is_empty());
     let all: Vec<Board> = s.store.scan_json("board/")?;
     let mut offline = 0;
     let mut rows: Vec<(Board, bool, Option<DateTime<Utc>>)> = Vec::new();
@@ -141,7 +144,13 @@ pub fn overview(s: &Shared, visible: impl Fn(&str) -> bool, f: &BoardFilter) -> 
     // all); then by name.
     rows.sort_by(|(a, a_on, a_seen), (b, b_on, b_seen)| {
         a_on.cmp(b_on)
-            .then_with(|| if !a_on { a_seen.cmp(b_seen) } else { std::cmp::Ordering::Equal })
+            .then_with(|| {
+                if !a_on {
+                    a_seen.cmp(b_seen)
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
             .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
             .then_with(|| a.id.cmp(&b.id))
     });

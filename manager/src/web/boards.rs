@@ -20,8 +20,8 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use bangtin_layouts::wire::{Action, BrightnessStep, DisplayPlan};
 use bangtin_layouts::schedule::Window;
+use bangtin_layouts::wire::{Action, BrightnessStep, DisplayPlan};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -83,7 +83,12 @@ impl DashQuery {
     /// The query string of this filter at another page.
     fn at_page(&self, page: usize) -> String {
         let mut parts = Vec::new();
-        for (k, v) in [("unit", &self.unit), ("group", &self.group), ("status", &self.status), ("q", &self.q)] {
+        for (k, v) in [
+            ("unit", &self.unit),
+            ("group", &self.group),
+            ("status", &self.status),
+            ("q", &self.q),
+        ] {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                 parts.push(format!("{k}={}", urlencode(v)));
             }
@@ -108,9 +113,13 @@ fn live_card(ctx: &Ctx, c: BoardCard) -> LiveCard {
         (Some(t), true) => ctx.ta("boards-seen", "ago", &ctx.ago(Some(t))),
         (Some(t), false) => ctx.ta("boards-offline-for", "span", &ctx.span((Utc::now() - *t).num_seconds())),
     };
-    let thumb = c
-        .thumb_at
-        .map(|t| format!("/api/v1/boards/{}/screenshot?kind=thumb&t={}", c.id, t.timestamp_millis()));
+    let thumb = c.thumb_at.map(|t| {
+        format!(
+            "/api/v1/boards/{}/screenshot?kind=thumb&t={}",
+            c.id,
+            t.timestamp_millis()
+        )
+    });
     LiveCard { c, seen, thumb }
 }
 
@@ -200,7 +209,11 @@ pub struct LiveQuery {
 
 /// The live parts of some cards, for htmx to swap in place (out of band,
 /// by id), so ticked boxes and the scroll position stay.
-async fn live(State(s): State<Arc<AppState>>, web: Web, axum::extract::RawQuery(raw): axum::extract::RawQuery) -> PageResult {
+async fn live(
+    State(s): State<Arc<AppState>>,
+    web: Web,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> PageResult {
     let q: LiveQuery = serde_html_form::from_str(raw.as_deref().unwrap_or(""))
         .map_err(|e| PageError(web.ctx.clone(), AppError::bad_request(e.to_string())))?;
     let mut cards = Vec::new();
@@ -250,32 +263,35 @@ async fn bulk(State(s): State<Arc<AppState>>, p: Posted<BulkForm>) -> PageResult
         let who = web.who.clone();
         let r: Result<(), AppError> = match form.action.as_str() {
             "publish" => publish_board(st, who, AppPath(id.clone())).await.map(|_| ()),
-            "reload" => send_command(st, who, AppPath(id.clone()), AppJson(CommandBody { action: Action::Reload }))
-                .await
-                .map(|_| ()),
-            "group" => {
-                match get_board(State(s.clone()), web.who.clone(), AppPath(id.clone())).await {
-                    Ok(AppJson(v)) => {
-                        let mut groups = v.board.groups.clone();
-                        if !form.group.is_empty() && !groups.contains(&form.group) {
-                            groups.push(form.group.clone());
-                        }
-                        update_board(
-                            st,
-                            who,
-                            AppPath(id.clone()),
-                            AppJson(BoardPatch {
-                                name: None,
-                                groups: Some(groups),
-                                disabled: None,
-                            }),
-                        )
-                        .await
-                        .map(|_| ())
+            "reload" => send_command(
+                st,
+                who,
+                AppPath(id.clone()),
+                AppJson(CommandBody { action: Action::Reload }),
+            )
+            .await
+            .map(|_| ()),
+            "group" => match get_board(State(s.clone()), web.who.clone(), AppPath(id.clone())).await {
+                Ok(AppJson(v)) => {
+                    let mut groups = v.board.groups.clone();
+                    if !form.group.is_empty() && !groups.contains(&form.group) {
+                        groups.push(form.group.clone());
                     }
-                    Err(e) => Err(e),
+                    update_board(
+                        st,
+                        who,
+                        AppPath(id.clone()),
+                        AppJson(BoardPatch {
+                            name: None,
+                            groups: Some(groups),
+                            disabled: None,
+                        }),
+                    )
+                    .await
+                    .map(|_| ())
                 }
-            }
+                Err(e) => Err(e),
+            },
             _ => Err(AppError::unprocessable(web.ctx.t("boards-bulk-bad-action")).field("action")),
         };
         let name = s
@@ -378,7 +394,12 @@ pub struct BoardQuery {
     saved: Option<String>,
 }
 
-async fn board(State(s): State<Arc<AppState>>, web: Web, Path(id): Path<String>, Query(q): Query<BoardQuery>) -> PageResult {
+async fn board(
+    State(s): State<Arc<AppState>>,
+    web: Web,
+    Path(id): Path<String>,
+    Query(q): Query<BoardQuery>,
+) -> PageResult {
     let notice = if q.claimed.is_some() {
         Some(web.ctx.t("boards-claimed"))
     } else if q.saved.is_some() {
@@ -434,7 +455,11 @@ async fn board_page(
             .flatten()
             .map(|r| {
                 (
-                    format!("/api/v1/boards/{}/screenshot?kind={kind}&t={}", board.id, r.taken_at.timestamp_millis()),
+                    format!(
+                        "/api/v1/boards/{}/screenshot?kind={kind}&t={}",
+                        board.id,
+                        r.taken_at.timestamp_millis()
+                    ),
                     ctx.when(&r.taken_at),
                 )
             })
@@ -655,9 +680,14 @@ async fn command(State(s): State<Arc<AppState>>, Path(id): Path<String>, p: Post
             ));
         }
     };
-    let (_, AppJson(sent)) = send_command(State(s.clone()), web.who.clone(), AppPath(id.clone()), AppJson(CommandBody { action }))
-        .await
-        .or_page(&web.ctx)?;
+    let (_, AppJson(sent)) = send_command(
+        State(s.clone()),
+        web.who.clone(),
+        AppPath(id.clone()),
+        AppJson(CommandBody { action }),
+    )
+    .await
+    .or_page(&web.ctx)?;
     if action == Action::Screenshot {
         if web.csrf_header_ok {
             // htmx: answer with the progress part, which polls by itself.
@@ -687,8 +717,16 @@ struct ShotPart {
 
 /// The "chụp ngay" progress: waiting (polled every second) until the full
 /// screenshot answering command `cmd` is in, then the picture.
-async fn shot(State(s): State<Arc<AppState>>, web: Web, Path(id): Path<String>, Query(q): Query<ShotQuery>) -> PageResult {
-    let since = q.since.and_then(DateTime::from_timestamp_millis).unwrap_or_else(Utc::now);
+async fn shot(
+    State(s): State<Arc<AppState>>,
+    web: Web,
+    Path(id): Path<String>,
+    Query(q): Query<ShotQuery>,
+) -> PageResult {
+    let since = q
+        .since
+        .and_then(DateTime::from_timestamp_millis)
+        .unwrap_or_else(Utc::now);
     shot_part(&s, &web, &id, &q.cmd, since).await
 }
 
@@ -704,7 +742,10 @@ async fn shot_part(s: &Arc<AppState>, web: &Web, id: &str, cmd: &str, since: Dat
         .filter(|r| r.command.as_deref() == Some(cmd))
         .map(|r| {
             (
-                format!("/api/v1/boards/{id}/screenshot?kind=full&t={}", r.taken_at.timestamp_millis()),
+                format!(
+                    "/api/v1/boards/{id}/screenshot?kind=full&t={}",
+                    r.taken_at.timestamp_millis()
+                ),
                 web.ctx.when(&r.taken_at),
             )
         });
