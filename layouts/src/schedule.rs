@@ -151,7 +151,12 @@ type Candidate<'a> = (DateTime<Utc>, DateTime<Utc>, (i32, u8, usize), &'a str);
 
 /// The intervals an entry covers, for the local days around `[from, to)`
 /// (they may reach a little outside it; callers clip).
-pub fn entry_intervals(e: &Entry, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+pub fn entry_intervals(
+    e: &Entry,
+    tz: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let mut out = Vec::new();
     let first_day = from.with_timezone(&tz).date_naive() - Duration::days(1);
     let last_day = to.with_timezone(&tz).date_naive();
@@ -186,7 +191,12 @@ pub fn entry_intervals(e: &Entry, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>
 /// time with the same priority: the later entry wins, which the officer
 /// may not have meant. (entry index, entry index, start, end), first
 /// overlap of each pair within `[from, to)`.
-pub fn conflicts(s: &Schedule, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(usize, usize, DateTime<Utc>, DateTime<Utc>)> {
+pub fn conflicts(
+    s: &Schedule,
+    tz: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<(usize, usize, DateTime<Utc>, DateTime<Utc>)> {
     let spans: Vec<Vec<(DateTime<Utc>, DateTime<Utc>)>> =
         s.entries.iter().map(|e| entry_intervals(e, tz, from, to)).collect();
     let mut out = Vec::new();
@@ -198,7 +208,11 @@ pub fn conflicts(s: &Schedule, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -
             }
             let first = spans[i]
                 .iter()
-                .flat_map(|x| spans[j].iter().map(move |y| (x.0.max(y.0).max(from), x.1.min(y.1).min(to))))
+                .flat_map(|x| {
+                    spans[j]
+                        .iter()
+                        .map(move |y| (x.0.max(y.0).max(from), x.1.min(y.1).min(to)))
+                })
                 .filter(|(s, e)| s < e)
                 .min_by_key(|(s, _)| *s);
             if let Some((s0, e0)) = first {

@@ -113,11 +113,108 @@ async fn officers_manage_boards_in_a_real_browser() {
     assert!(board.starts_with("brd"), "{board}");
     assert!(b.text().await.contains("Bảng LED chợ Định Hóa"));
 
-    // A layout and its schedule (through the API until the editor page
-    // drives it here), then publish from the dashboard's bulk action and
-    // time the click → the new thumbnail on the page.
+    // Two layouts (through the API until the editor page drives them
+    // here), and a schedule made in the browser: the first by default, the
+    // second in the evening daypart, plus an entry that clashes with it.
     let layout = new_layout(&admin, &turns_toml()).await;
-    schedule(&admin, &layout).await;
+    let (st, v) = admin
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/layouts"),
+            json!({"name": "Buổi tối", "toml": turns_toml().replace("Lịch tiêm chủng", "Chiếu phim tối nay")}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let evening = v["id"].as_str().unwrap().to_string();
+    b.goto(&format!("{}/schedules", s.url)).await;
+    b.fill("#new-name", "Lịch chợ Định Hóa").await;
+    b.click("#sched-create").await;
+    b.wait_for("#sched-title", Duration::from_secs(10)).await;
+    b.c.find(Locator::Css("#s-default"))
+        .await
+        .unwrap()
+        .select_by_value(&layout)
+        .await
+        .unwrap();
+    b.c.find(Locator::Css("#layout-0"))
+        .await
+        .unwrap()
+        .select_by_value(&evening)
+        .await
+        .unwrap();
+    b.c.find(Locator::Css("#daypart-0"))
+        .await
+        .unwrap()
+        .select_by_value("evening")
+        .await
+        .unwrap();
+    b.click("#sched-save").await;
+    b.wait_url("saved=1", Duration::from_secs(10)).await;
+    // A clash: another layout at 19:00–20:00 with the same priority.
+    b.c.find(Locator::Css("#layout-1"))
+        .await
+        .unwrap()
+        .select_by_value(&layout)
+        .await
+        .unwrap();
+    b.set_value("#start-1", "19:00").await;
+    b.set_value("#end-1", "20:00").await;
+    b.click("#sched-save").await;
+    b.wait_url("saved=1", Duration::from_secs(10)).await;
+    let clash = b
+        .wait_for("#sched-conflicts", Duration::from_secs(5))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(clash.contains("Mục 1 & 2"), "{clash}");
+    // Dates the wrong way round are refused at their entry by the same
+    // check as the API's, and nothing is saved.
+    b.set_value("#from-2", "2026-12-20").await;
+    b.set_value("#to-2", "2026-12-10").await;
+    b.c.find(Locator::Css("#layout-2"))
+        .await
+        .unwrap()
+        .select_by_value(&layout)
+        .await
+        .unwrap();
+    b.click("#sched-save").await;
+    let err = b
+        .wait_for("#entry-2 .field-error", Duration::from_secs(5))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(err.contains("ngày kết thúc trước ngày bắt đầu"), "{err}");
+    let sched_id =
+        b.c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .trim_start_matches("/schedules/")
+            .to_string();
+    let (st, v) = admin.get(&format!("/api/v1/schedules/{sched_id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["schedule"]["entries"].as_array().unwrap().len(), 2, "{v}");
+    assert!(
+        b.text().await.contains("Buổi tối"),
+        "the week view names the evening layout"
+    );
+    b.assert_accessible("schedule week view with an error").await;
+    // Publish: the result per board updates by itself until received.
+    b.goto(&format!("{}/schedules/{sched_id}", s.url)).await;
+    b.wait_for("#sched-conflicts", Duration::from_secs(5)).await;
+    b.assert_accessible("schedule week view").await;
+    b.screenshot(&images().join("web-schedule.png")).await;
+    b.click("#sched-publish").await;
+    b.wait_for(
+        &format!("[data-test=delivery-{board}][data-state=received]"),
+        Duration::from_secs(30),
+    )
+    .await;
+    b.assert_accessible("publish results").await;
+
+    // Publish again from the dashboard's bulk action and time the click →
+    // the new thumbnail on the page.
     b.goto(&format!("{}/boards", s.url)).await;
     b.wait_for(&format!("#card-{board}"), Duration::from_secs(5)).await;
     let before = card_thumb(&b, &board).await;
@@ -137,7 +234,7 @@ async fn officers_manage_boards_in_a_real_browser() {
         .await
         .unwrap();
     assert!(done.contains("✓"), "{done}");
-    let shown = on_screen(&admin, &board, 1, Duration::from_secs(30)).await;
+    let shown = on_screen(&admin, &board, 2, Duration::from_secs(30)).await;
     let since = shown.show_since.expect("show_since").timestamp_millis();
     b.goto(&format!("{}/boards", s.url)).await;
     let thumb = until(

@@ -9,6 +9,7 @@ mod boards;
 pub mod i18n;
 mod login;
 pub mod page;
+mod schedules;
 
 use crate::state::AppState;
 use axum::Router;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/password", get(login::password_form).post(login::password_submit))
         .route("/lang/{code}", get(login::switch_lang))
         .merge(boards::routes())
+        .merge(schedules::routes())
 }
 
 /// Headers every response carries.
