@@ -10,11 +10,13 @@ use crate::api::boards::{BoardPatch, ClaimBody, claim_board, get_board, publish_
 use crate::api::live::{CommandBody, HistoryQuery, board_heartbeats, board_status, put_display, send_command};
 use crate::api::playlog::{PlayReport, ReportQuery, playlog_report};
 use crate::api::schedules::list_groups;
+use crate::api::watch::{get_watch, offline_boards, put_watch};
 use crate::error::{AppError, AppJson, AppPath, AppQuery};
 use crate::model::{Group, ShotRecord, Unit, key};
 use crate::overview::{BoardCard, BoardFilter, BoardPage, Liveness, overview};
 use crate::state::AppState;
 use crate::store::StoreExt;
+use crate::watch::{LongOffline, WatchSettings};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -32,6 +34,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/boards/live", get(live))
         .route("/boards/bulk", post(bulk))
         .route("/boards/claim", post(claim))
+        .route("/boards/watch", get(watch_page))
+        .route("/boards/watch/{unit}", post(watch_save))
         .route("/boards/{id}", get(board).post(rename))
         .route("/boards/{id}/command", post(command))
         .route("/boards/{id}/shot", get(shot))
@@ -140,6 +144,8 @@ struct Dashboard {
     errors: FormErrors,
     claim_code: String,
     claim_name: String,
+    long: Vec<(LongOffline, String)>,
+    long_total: usize,
 }
 
 async fn dashboard(State(s): State<Arc<AppState>>, web: Web, Query(q): Query<DashQuery>) -> PageResult {
@@ -170,6 +176,21 @@ async fn dashboard_page(
         .join("&");
     let cards = page.boards.iter().cloned().map(|c| live_card(&web.ctx, c)).collect();
     let writable_units = units.iter().filter(|u| web.who.can_write(&u.code)).cloned().collect();
+    let AppJson(long_all) = offline_boards(State(s.clone()), web.who.clone())
+        .await
+        .or_page(&web.ctx)?;
+    let long_total = long_all.len();
+    let long = long_all
+        .into_iter()
+        .take(10)
+        .map(|l| {
+            let since = match l.last_seen {
+                Some(t) => web.ctx.span((Utc::now() - t).num_seconds()),
+                None => web.ctx.t("boards-never-seen"),
+            };
+            (l, since)
+        })
+        .collect();
     let prev = (page.page > 1).then(|| q.at_page(page.page - 1));
     let next = (page.page < page.pages).then(|| q.at_page(page.page + 1));
     let mut r = render(&Dashboard {
@@ -186,6 +207,8 @@ async fn dashboard_page(
         notice,
         claim_code: claim.0,
         claim_name: claim.1,
+        long,
+        long_total,
         errors: errors.clone(),
     });
     if errors.any() {
@@ -824,6 +847,84 @@ async fn display(State(s): State<Arc<AppState>>, Path(id): Path<String>, p: Post
         Ok(()) => Ok(see_other(&format!("/boards/{id}?saved=1#display"))),
         Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
             board_page(&s, web, &id, None, None, FormErrors::from_error(&e), None).await
+        }
+        Err(e) => Err(PageError(web.ctx, e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "boards/watch.html")]
+struct WatchPage {
+    ctx: Ctx,
+    rows: Vec<(Unit, WatchSettings)>,
+    can_edit: bool,
+    errors: FormErrors,
+    failed_unit: String,
+    notice: Option<String>,
+}
+
+async fn watch_page(
+    State(s): State<Arc<AppState>>,
+    web: Web,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> PageResult {
+    let notice = q
+        .as_deref()
+        .is_some_and(|q| q.contains("saved=1"))
+        .then(|| web.ctx.t("saved"));
+    watch_render(&s, web, FormErrors::default(), String::new(), notice).await
+}
+
+async fn watch_render(
+    s: &Arc<AppState>,
+    web: Web,
+    errors: FormErrors,
+    failed_unit: String,
+    notice: Option<String>,
+) -> PageResult {
+    let AppJson(units) = list_units(State(s.clone()), web.who.clone()).await.or_page(&web.ctx)?;
+    let mut rows = Vec::new();
+    for u in units {
+        let AppJson(w) = get_watch(State(s.clone()), web.who.clone(), AppPath(u.code.clone()))
+            .await
+            .or_page(&web.ctx)?;
+        rows.push((u, w));
+    }
+    let mut r = render(&WatchPage {
+        can_edit: web.who.is_admin(),
+        ctx: web.ctx,
+        rows,
+        errors: errors.clone(),
+        failed_unit,
+        notice,
+    });
+    if errors.any() {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WatchForm {
+    minutes: String,
+    #[serde(default)]
+    webhook_url: String,
+}
+
+async fn watch_save(State(s): State<Arc<AppState>>, Path(unit): Path<String>, p: Posted<WatchForm>) -> PageResult {
+    let Posted { web, form } = p;
+    let Ok(minutes) = form.minutes.trim().parse::<u32>() else {
+        let e = AppError::unprocessable(web.ctx.t("watch-bad-minutes")).field("offline_after_s");
+        return watch_render(&s, web, FormErrors::from_error(&e), unit, None).await;
+    };
+    let w = WatchSettings {
+        offline_after_s: minutes.saturating_mul(60),
+        webhook_url: Some(form.webhook_url).filter(|u| !u.trim().is_empty()),
+    };
+    match put_watch(State(s.clone()), web.who.clone(), AppPath(unit.clone()), AppJson(w)).await {
+        Ok(_) => Ok(see_other("/boards/watch?saved=1")),
+        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+            watch_render(&s, web, FormErrors::from_error(&e), unit, None).await
         }
         Err(e) => Err(PageError(web.ctx, e)),
     }

@@ -4,6 +4,10 @@
 //! functions as the API — the very handlers, called in-process — so rights,
 //! validation, audit and request limits are one set of rules.
 
+// A page's error carries the page context to render itself with; it is
+// the rare path, and its size does not matter next to rendering a page.
+#![allow(clippy::result_large_err)]
+
 pub mod assets;
 mod boards;
 pub mod i18n;

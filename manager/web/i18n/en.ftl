@@ -177,6 +177,20 @@ daypart-evening = Evening (18:00–22:00)
 daypart-night = Night (22:00–5:00)
 daypart-weekend = Weekend (Sat, Sun)
 
+# Offline boards
+watch-long-title = { $n ->
+    [one] { $n } board offline past its threshold
+   *[other] { $n } boards offline past their threshold
+}
+watch-silent-for = silent for { $span }
+watch-see-all = See every offline board
+watch-settings = Offline alerts
+watch-help = Boards silent longer than their unit's threshold are listed on the Boards page; with a webhook address, the manager calls it when a board goes offline and when it comes back.
+watch-minutes = Offline threshold (minutes)
+watch-webhook = Webhook address (optional)
+watch-admin-only = Only administrators may change this.
+watch-bad-minutes = The threshold must be a number of minutes.
+
 ago-now = just now
 ago-minutes = { $n ->
     [one] { $n } minute ago

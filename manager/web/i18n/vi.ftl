@@ -174,6 +174,17 @@ daypart-evening = Tối (18:00–22:00)
 daypart-night = Đêm (22:00–5:00)
 daypart-weekend = Cuối tuần (T7, CN)
 
+# Bảng tin mất kết nối
+watch-long-title = { $n } bảng tin mất kết nối quá ngưỡng
+watch-silent-for = không liên lạc { $span }
+watch-see-all = Xem tất cả bảng tin mất kết nối
+watch-settings = Cảnh báo mất kết nối
+watch-help = Bảng tin im lặng lâu hơn ngưỡng của đơn vị được liệt kê ở trang Bảng tin; nếu có địa chỉ webhook, máy chủ gọi nó khi bảng tin mất kết nối và khi kết nối lại.
+watch-minutes = Ngưỡng mất kết nối (phút)
+watch-webhook = Địa chỉ webhook (không bắt buộc)
+watch-admin-only = Chỉ quản trị viên được đổi cài đặt này.
+watch-bad-minutes = Ngưỡng phải là số phút.
+
 ago-now = vừa xong
 ago-minutes = { $n } phút trước
 ago-hours = { $n } giờ trước
