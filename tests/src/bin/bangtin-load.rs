@@ -6,7 +6,7 @@
 //! Exit status: 0 ok, 2 bad input, 1 other failure.
 
 use anyhow::Result;
-use bangtin_tests::tools::{bench, fanout, fleet, manager, soak};
+use bangtin_tests::tools::{bench, dashboard, fanout, fleet, manager, soak};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +35,8 @@ enum Cmd {
     Soak(soak::SoakArgs),
     /// Một cảnh báo khẩn cấp CAP tới mọi bảng tin của tỉnh (one CAP emergency to a province's boards)
     Fanout(fanout::FanoutArgs),
+    /// Trang bảng tin của cán bộ với nhiều bảng tin: thời gian, dung lượng (the officers' dashboard)
+    Dashboard(dashboard::DashboardArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,5 +76,6 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Fleet(a) => fleet::run(&exe, a),
         Cmd::Soak(a) => soak::run(&exe, a),
         Cmd::Fanout(a) => fanout::run(&exe, a),
+        Cmd::Dashboard(a) => dashboard::run(&exe, a),
     }
 }

@@ -1,11 +1,13 @@
 //! Load tools for the manager, run by `bangtin-load` (`src/bin/bangtin-load.rs`):
 //! `bench` (the board routes' latency), `fleet` (many simulated boards,
 //! issue #4), `soak` (memory and disk over long runs, issue #11) and
-//! `fanout` (one emergency to a province's boards, issue #12). Each
+//! `fanout` (one emergency to a province's boards, issue #12),
+//! `dashboard` (the officers' boards page over many boards, issue #13). Each
 //! fills a fresh data directory, starts `bangtin-manager serve` as a
 //! process of its own on loopback and drives it from this process.
 
 pub mod bench;
+pub mod dashboard;
 pub mod fanout;
 pub mod fleet;
 pub mod manager;
