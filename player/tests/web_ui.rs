@@ -237,6 +237,7 @@ async fn officers_manage_boards_in_a_real_browser() {
     let shown = on_screen(&admin, &board, 2, Duration::from_secs(30)).await;
     let since = shown.show_since.expect("show_since").timestamp_millis();
     b.goto(&format!("{}/boards", s.url)).await;
+    b.click(&format!("#sel-{board}")).await;
     let thumb = until(
         "the new thumbnail on the dashboard",
         Duration::from_secs(60),
@@ -251,8 +252,9 @@ async fn officers_manage_boards_in_a_real_browser() {
             if t != before && taken.is_some_and(|taken| taken >= since) {
                 return t;
             }
-            b.c.refresh().await.ok();
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            // No reload: the page's own poll (htmx, every 15 s) swaps the
+            // card's live part in place.
+            tokio::time::sleep(Duration::from_millis(200)).await;
             None
         },
     )
@@ -260,6 +262,10 @@ async fn officers_manage_boards_in_a_real_browser() {
     eprintln!(
         "publish click → new screenshot on the dashboard: {:?}",
         t_publish.elapsed()
+    );
+    assert!(
+        b.c.find(Locator::Css(&format!("#sel-{board}"))).await.unwrap().is_selected().await.unwrap(),
+        "the in-place refresh keeps a ticked box ticked"
     );
     // The thumbnail is a real picture of the board's screen.
     let png = admin.request(reqwest::Method::GET, &thumb).send().await.unwrap();
