@@ -252,7 +252,7 @@ async fn officers_manage_boards_in_a_real_browser() {
             if t != before && taken.is_some_and(|taken| taken >= since) {
                 return t;
             }
-            // No reload: the page's own poll (htmx, every 15 s) swaps the
+            // No reload: the page's own poll (htmx, every 5 s) swaps the
             // card's live part in place.
             tokio::time::sleep(Duration::from_millis(200)).await;
             None
