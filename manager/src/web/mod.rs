@@ -7,6 +7,7 @@
 pub mod assets;
 pub mod i18n;
 mod login;
+mod media;
 pub mod page;
 
 use crate::state::AppState;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/logout", post(login::logout))
         .route("/password", get(login::password_form).post(login::password_submit))
         .route("/lang/{code}", get(login::switch_lang))
+        .merge(media::routes())
 }
 
 /// Headers every response carries.
