@@ -129,6 +129,53 @@ pub fn compile_show(state: &Shared, board: &Board, now: DateTime<Utc>) -> Result
     })
 }
 
+/// Where a unit's media are used, by hash: the unit's layouts (their
+/// current version) and the unit's boards whose published show lists the
+/// file. A board only ever gets its own unit's media, so this is exactly
+/// the use of that unit's library entry. (Playlists live inside layouts.)
+#[derive(Debug, Default)]
+pub struct MediaUsage {
+    /// sha256 → (layout id, layout name)
+    pub layouts: BTreeMap<String, Vec<(String, String)>>,
+    /// sha256 → (board id, board name)
+    pub boards: BTreeMap<String, Vec<(String, String)>>,
+}
+
+/// [`MediaUsage`] of `unit`'s library (scans its layouts and boards' shows).
+pub fn media_usage(state: &Shared, unit: &str) -> crate::store::Result<MediaUsage> {
+    let mut usage = MediaUsage::default();
+    let layouts: Vec<LayoutRecord> = state.store.scan_json("layout/")?;
+    for l in layouts.iter().filter(|l| l.unit == unit) {
+        for sha in layout_media(&l.layout) {
+            usage
+                .layouts
+                .entry(sha)
+                .or_default()
+                .push((l.id.clone(), l.name.clone()));
+        }
+    }
+    let boards: Vec<Board> = state.store.scan_json("board/")?;
+    for b in boards.iter().filter(|b| b.unit == unit) {
+        let Some(signed) = state
+            .store
+            .get_json::<bangtin_layouts::show::Signed>(&key::show(&b.id))?
+        else {
+            continue;
+        };
+        let Ok(show) = serde_json::from_str::<Show>(&signed.payload) else {
+            continue;
+        };
+        for m in show.media {
+            usage
+                .boards
+                .entry(m.sha256)
+                .or_default()
+                .push((b.id.clone(), b.name.clone()));
+        }
+    }
+    Ok(usage)
+}
+
 /// Does any published show use media `sha`?
 pub fn media_in_use(state: &Shared, sha: &str) -> crate::store::Result<Vec<String>> {
     let shows: Vec<bangtin_layouts::show::Signed> = state.store.scan_json("show/")?;

@@ -12,6 +12,7 @@ pub mod assets;
 mod boards;
 pub mod i18n;
 mod login;
+mod media;
 pub mod page;
 mod schedules;
 
@@ -39,6 +40,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/lang/{code}", get(login::switch_lang))
         .merge(boards::routes())
         .merge(schedules::routes())
+        .merge(media::routes())
 }
 
 /// Headers every response carries.

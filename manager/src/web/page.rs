@@ -30,7 +30,7 @@ pub struct Ctx {
 }
 
 /// A navigation entry: (path, catalogue key).
-pub const NAV: &[(&str, &str)] = &[("/boards", "nav-boards"), ("/schedules", "nav-schedules")];
+pub const NAV: &[(&str, &str)] = &[("/boards", "nav-boards"), ("/media", "nav-media"), ("/schedules", "nav-schedules")];
 
 impl Ctx {
     /// A catalogue string.

@@ -219,3 +219,64 @@ weekday-3 = Wednesday
 weekday-4 = Thursday
 weekday-5 = Friday
 weekday-6 = Saturday
+
+## Media library
+media-title = Media library
+media-library = Files
+media-results = Upload results
+media-open = Open
+media-upload-title = Upload files
+media-pick = Choose or drop files here (several at once)
+media-limits = PNG, JPEG, WebP pictures; videos; audio. Limit: { $size }
+media-upload-button = Upload
+media-upload-ok = Uploaded.
+media-upload-dup = Already in the library as “{ $name }”.
+media-upload-dup-short = Already in the library.
+media-upload-cut = The upload was interrupted
+media-upload-waiting = Waiting…
+media-upload-none = No file was chosen.
+media-too-many = At most { $n } files per upload; this one was not uploaded.
+media-unit = Unit
+media-unit-open = Open unit
+media-search = Search by name
+media-kind = Type
+media-kind-image = Picture
+media-kind-video = Video
+media-kind-audio = Audio
+media-count = { $n ->
+    [one] 1 file
+   *[other] { $n } files
+}
+media-empty = The library has no files yet.
+media-no-match = No file matches.
+media-uploaded-at = Uploaded { $when }
+media-unused = Not used
+media-in-layouts = { $n ->
+    [one] Used in 1 layout
+   *[other] Used in { $n } layouts
+}
+media-on-boards = { $n ->
+    [one] Playing on 1 board
+   *[other] Playing on { $n } boards
+}
+media-pages = Library pages
+media-page = Page
+media-back = Media library
+media-preview = Preview
+media-no-player = This browser cannot play this file.
+media-download = Download the file
+media-facts = File details
+media-fact-kind = Type
+media-fact-size = Size
+media-fact-dimensions = Dimensions
+media-fact-duration = Duration
+media-fact-codec = Codec
+media-fact-uploaded = Uploaded
+media-usage = Where it is used
+media-usage-layouts = Layouts
+media-usage-boards = Boards playing it
+media-delete-title = Delete the file
+media-delete-in-use = The file is in a published show of a board: the manager will refuse to delete it.
+media-delete-layouts = Layouts use this file: once deleted, they cannot be published until the file is replaced.
+media-delete-confirm = Delete “{ $name }” from the library?
+media-deleted = Deleted “{ $name }”.
