@@ -4,10 +4,12 @@
 //! functions as the API — the very handlers, called in-process — so rights,
 //! validation, audit and request limits are one set of rules.
 
+mod admin;
 pub mod assets;
 pub mod i18n;
 mod login;
 pub mod page;
+mod reports;
 
 use crate::state::AppState;
 use axum::Router;
@@ -31,6 +33,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/logout", post(login::logout))
         .route("/password", get(login::password_form).post(login::password_submit))
         .route("/lang/{code}", get(login::switch_lang))
+        .merge(admin::routes())
+        .merge(reports::routes())
 }
 
 /// Headers every response carries.

@@ -30,7 +30,11 @@ pub struct Ctx {
 }
 
 /// A navigation entry: (path, catalogue key).
-pub const NAV: &[(&str, &str)] = &[("/boards", "nav-boards")];
+pub const NAV: &[(&str, &str)] = &[
+    ("/boards", "nav-boards"),
+    ("/reports", "nav-reports"),
+    ("/admin", "nav-admin"),
+];
 
 impl Ctx {
     /// A catalogue string.
