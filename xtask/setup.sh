@@ -21,6 +21,8 @@ BANGTIN_APT_PACKAGES=(
   libasound2-dev
   # loudspeakers: Vietnamese text-to-speech and Snapcast (tests run both)
   espeak-ng snapserver snapclient
+  # the web UI's end-to-end tests drive Debian's Chromium through ChromeDriver
+  chromium chromium-driver
 )
 
 _bangtin_sudo() {
@@ -57,4 +59,24 @@ bangtin_setup() {
     chmod 700 "$XDG_RUNTIME_DIR"
     export XDG_RUNTIME_DIR
   fi
+}
+
+# axe-core, for the web UI's accessibility checks in tests only (never
+# shipped): the pinned npm tarball, checked against its sha512, into target/.
+BANGTIN_AXE_VERSION=4.14.1
+BANGTIN_AXE_SHA512=1477dafa598d8d065f273d6af302aa203c02e83131707b7fa648cd41bd3d6b734f8c22a0dab86ee6a6f64b8afbe804b214d36db85a2826965edfb3a0b9d546b5
+bangtin_fetch_axe() {
+  local root dest tgz
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  dest="$root/target/axe-core"
+  [ -f "$dest/axe.min.js" ] && [ "$(cat "$dest/version" 2>/dev/null)" = "$BANGTIN_AXE_VERSION" ] && return 0
+  mkdir -p "$dest"
+  tgz="$dest/axe-core.tgz"
+  echo "==> tải axe-core $BANGTIN_AXE_VERSION cho kiểm thử (fetching axe-core for tests)"
+  curl -sSfL -o "$tgz" "https://registry.npmjs.org/axe-core/-/axe-core-$BANGTIN_AXE_VERSION.tgz"
+  if ! sha512sum "$tgz" | grep -q "^$BANGTIN_AXE_SHA512"; then
+    echo "axe-core: sai mã băm (checksum mismatch)" >&2; return 1
+  fi
+  tar -xzf "$tgz" -C "$dest" --strip-components=1 package/axe.min.js package/LICENSE
+  echo "$BANGTIN_AXE_VERSION" > "$dest/version"
 }

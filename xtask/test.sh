@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source xtask/setup.sh
 bangtin_setup
+bangtin_fetch_axe
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> docs: every link resolves (xtask/doclinks.py)"

@@ -149,6 +149,80 @@ fn local(day: NaiveDate, t: NaiveTime, tz: Tz) -> DateTime<Utc> {
 /// An entry's interval: start, end, rank (priority, specificity, order) and layout.
 type Candidate<'a> = (DateTime<Utc>, DateTime<Utc>, (i32, u8, usize), &'a str);
 
+/// The intervals an entry covers, for the local days around `[from, to)`
+/// (they may reach a little outside it; callers clip).
+pub fn entry_intervals(
+    e: &Entry,
+    tz: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut out = Vec::new();
+    let first_day = from.with_timezone(&tz).date_naive() - Duration::days(1);
+    let last_day = to.with_timezone(&tz).date_naive();
+    let mut day = first_day;
+    while day <= last_day {
+        let in_dates = e.from.is_none_or(|f| day >= f) && e.to.is_none_or(|t| day <= t);
+        let in_week = e.weekdays.is_empty() || e.weekdays.contains(&weekday_no(day.weekday()));
+        if in_dates && in_week {
+            let next = day.succ_opt().unwrap_or(day);
+            if e.windows.is_empty() {
+                out.push((local(day, NaiveTime::MIN, tz), local(next, NaiveTime::MIN, tz)));
+            }
+            for w in &e.windows {
+                let start = local(day, w.start, tz);
+                let end = if w.end > w.start {
+                    local(day, w.end, tz)
+                } else {
+                    local(next, w.end, tz)
+                };
+                out.push((start, end));
+            }
+        }
+        match day.succ_opt() {
+            Some(d) => day = d,
+            None => break,
+        }
+    }
+    out
+}
+
+/// Two entries of one schedule that ask for different layouts at the same
+/// time with the same priority: the later entry wins, which the officer
+/// may not have meant. (entry index, entry index, start, end), first
+/// overlap of each pair within `[from, to)`.
+pub fn conflicts(
+    s: &Schedule,
+    tz: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<(usize, usize, DateTime<Utc>, DateTime<Utc>)> {
+    let spans: Vec<Vec<(DateTime<Utc>, DateTime<Utc>)>> =
+        s.entries.iter().map(|e| entry_intervals(e, tz, from, to)).collect();
+    let mut out = Vec::new();
+    for i in 0..s.entries.len() {
+        for j in i + 1..s.entries.len() {
+            let (a, b) = (&s.entries[i], &s.entries[j]);
+            if a.priority != b.priority || a.layout == b.layout {
+                continue;
+            }
+            let first = spans[i]
+                .iter()
+                .flat_map(|x| {
+                    spans[j]
+                        .iter()
+                        .map(move |y| (x.0.max(y.0).max(from), x.1.min(y.1).min(to)))
+                })
+                .filter(|(s, e)| s < e)
+                .min_by_key(|(s, _)| *s);
+            if let Some((s0, e0)) = first {
+                out.push((i, j, s0, e0));
+            }
+        }
+    }
+    out
+}
+
 /// Compile schedules into contiguous slots covering `[from, to)`.
 pub fn compile(layers: &[Layer], tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Slot> {
     if to <= from {
@@ -157,39 +231,11 @@ pub fn compile(layers: &[Layer], tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>)
     // Candidate intervals: (start, end, rank, layout). Rank orders overlap
     // resolution: priority, then specificity, then later entries first.
     let mut cand: Vec<Candidate> = Vec::new();
-    let first_day = from.with_timezone(&tz).date_naive() - Duration::days(1);
-    let last_day = to.with_timezone(&tz).date_naive();
     for layer in layers {
         for (ei, e) in layer.schedule.entries.iter().enumerate() {
             let rank = (e.priority, layer.specificity, ei);
-            let mut day = first_day;
-            while day <= last_day {
-                let in_dates = e.from.is_none_or(|f| day >= f) && e.to.is_none_or(|t| day <= t);
-                let in_week = e.weekdays.is_empty() || e.weekdays.contains(&weekday_no(day.weekday()));
-                if in_dates && in_week {
-                    let next = day.succ_opt().unwrap_or(day);
-                    if e.windows.is_empty() {
-                        cand.push((
-                            local(day, NaiveTime::MIN, tz),
-                            local(next, NaiveTime::MIN, tz),
-                            rank,
-                            &e.layout,
-                        ));
-                    }
-                    for w in &e.windows {
-                        let start = local(day, w.start, tz);
-                        let end = if w.end > w.start {
-                            local(day, w.end, tz)
-                        } else {
-                            local(next, w.end, tz)
-                        };
-                        cand.push((start, end, rank, &e.layout));
-                    }
-                }
-                match day.succ_opt() {
-                    Some(d) => day = d,
-                    None => break,
-                }
+            for (start, end) in entry_intervals(e, tz, from, to) {
+                cand.push((start, end, rank, &e.layout));
             }
         }
     }
@@ -244,6 +290,42 @@ mod tests {
             start: NaiveTime::parse_from_str(a, "%H:%M").unwrap(),
             end: NaiveTime::parse_from_str(b, "%H:%M").unwrap(),
         }
+    }
+
+    /// Same priority, different layouts, overlapping times: a conflict
+    /// the week view shows; a higher priority or the same layout is none.
+    #[test]
+    fn overlapping_entries_of_equal_priority_conflict() {
+        let e = |layout: &str, win: Window, priority: i32, weekdays: Vec<u8>| Entry {
+            layout: layout.into(),
+            from: None,
+            to: None,
+            weekdays,
+            windows: vec![win],
+            priority,
+        };
+        let mut s = Schedule {
+            default_layout: None,
+            entries: vec![
+                e("a", w("08:00", "11:00"), 0, vec![1, 2, 3, 4, 5]),
+                e("b", w("10:00", "12:00"), 0, vec![1]),
+                e("c", w("10:00", "12:00"), 5, vec![]),
+                e("a", w("09:00", "10:30"), 0, vec![]),
+            ],
+        };
+        // Monday 2026-11-23, local; the week after it.
+        let from = t("2026-11-22T17:00:00Z");
+        let to = from + Duration::days(7);
+        let c = conflicts(&s, DEFAULT_TZ, from, to);
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert_eq!((c[0].0, c[0].1), (0, 1));
+        // Monday 10:00–11:00 local = 03:00–04:00 UTC.
+        assert_eq!((c[0].2, c[0].3), (t("2026-11-23T03:00:00Z"), t("2026-11-23T04:00:00Z")));
+        // b and the second a overlap 10:00–10:30 on Monday; the two a's
+        // are the same layout, and c outranks everyone.
+        assert_eq!((c[1].0, c[1].1, c[1].3), (1, 3, t("2026-11-23T03:30:00Z")));
+        s.entries[1].priority = 1;
+        assert!(conflicts(&s, DEFAULT_TZ, from, to).is_empty());
     }
 
     #[test]

@@ -37,6 +37,11 @@ pub struct Config {
     /// Shortest polling interval an administrator may give a feed, seconds
     /// (tests lower it).
     pub min_feed_interval_s: u64,
+    /// Seconds between two checks for boards past their unit's offline
+    /// threshold (webhooks).
+    pub watch_every_s: u64,
+    /// Shortest offline threshold a unit may set, seconds (tests lower it).
+    pub min_offline_alert_s: u32,
     /// Seconds between two announcements of the same emergency on the
     /// loudspeakers while it lasts (at least 60).
     pub speaker_emergency_repeat_s: u32,
@@ -61,6 +66,8 @@ impl Default for Config {
             heartbeat_days: 7,
             bulletin_round_s: 300,
             min_feed_interval_s: 60,
+            watch_every_s: 15,
+            min_offline_alert_s: 60,
             speaker_emergency_repeat_s: 900,
             store_cache_mib: crate::store::DEFAULT_CACHE_MIB,
         }
@@ -109,6 +116,8 @@ impl Config {
         env!(heartbeat_days, "BANGTIN_HEARTBEAT_DAYS");
         env!(bulletin_round_s, "BANGTIN_BULLETIN_ROUND_S");
         env!(min_feed_interval_s, "BANGTIN_MIN_FEED_INTERVAL_S");
+        env!(watch_every_s, "BANGTIN_WATCH_EVERY_S");
+        env!(min_offline_alert_s, "BANGTIN_MIN_OFFLINE_ALERT_S");
         env!(speaker_emergency_repeat_s, "BANGTIN_SPEAKER_EMERGENCY_REPEAT_S");
         env!(store_cache_mib, "BANGTIN_STORE_CACHE_MIB");
         Ok(())

@@ -22,6 +22,7 @@ pub mod interpret;
 pub mod live;
 pub mod media;
 pub mod model;
+pub mod overview;
 pub mod records;
 pub mod reporting;
 pub mod shared;
@@ -30,6 +31,7 @@ pub mod sources;
 pub mod speakers;
 pub mod state;
 pub mod store;
+pub mod watch;
 pub mod web;
 
 pub use api::app;
@@ -81,6 +83,7 @@ pub async fn serve(
     let reports = tokio::spawn(reporting::run(state.shared.clone()));
     let speakers = tokio::spawn(speakers::run(state.shared.clone(), state.speakers.clone()));
     let alerts = tokio::spawn(alerting::run(state.shared.clone()));
+    let watcher = tokio::spawn(watch::run(state.shared.clone()));
     let s3 = state.clone();
     let shutdown = async move {
         shutdown.await;
@@ -96,6 +99,7 @@ pub async fn serve(
     reports.abort();
     speakers.abort();
     alerts.abort();
+    watcher.abort();
     // Wait for the tasks to drop their handles on the state, so the store
     // is closed (and its lock released) when this returns.
     let _ = janitor.await;
@@ -103,6 +107,7 @@ pub async fn serve(
     let _ = reports.await;
     let _ = speakers.await;
     let _ = alerts.await;
+    let _ = watcher.await;
     let _ = live.await;
     state.store.flush()?;
     Ok(r?)

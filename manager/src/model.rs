@@ -218,6 +218,17 @@ pub struct AuditEntry {
     pub detail: Option<serde_json::Value>,
 }
 
+/// Where the latest screenshot of a kind is, under `screen/{board}/{kind}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShotRecord {
+    /// File name in the board's screenshot folder.
+    pub file: String,
+    pub taken_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    pub size: u64,
+}
+
 /// Store keys. Collections are prefixes, so a scan lists one.
 pub mod key {
     pub fn user(id: &str) -> String {

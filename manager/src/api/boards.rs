@@ -550,3 +550,21 @@ pub async fn public_key(State(s): State<Arc<AppState>>) -> AppJson<PublicKey> {
         key: s.public_key_b64(),
     })
 }
+
+/// The boards you may see, across your units: filtered by unit, group,
+/// liveness and name, offline boards first (the longest silent at the top),
+/// a page at a time.
+#[utoipa::path(get, path = "/api/v1/boards", tag = "boards", params(crate::overview::BoardFilter),
+    responses((status = 200, body = crate::overview::BoardPage), (status = 400, body = ErrorBody)),
+    security(("session" = []), ("token" = [])))]
+pub async fn fleet(
+    State(s): State<Arc<AppState>>,
+    who: Officer,
+    crate::error::AppQuery(f): crate::error::AppQuery<crate::overview::BoardFilter>,
+) -> ApiResult<AppJson<crate::overview::BoardPage>> {
+    let shared = s.shared.clone();
+    let page = tokio::task::spawn_blocking(move || crate::overview::overview(&shared, |u| who.can_read(u), &f))
+        .await
+        .map_err(AppError::internal)??;
+    Ok(AppJson(page))
+}

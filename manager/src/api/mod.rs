@@ -17,6 +17,7 @@ pub mod reports;
 pub mod schedules;
 pub mod screenshots;
 pub mod speakers;
+pub mod watch;
 
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
@@ -113,6 +114,9 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(boards::poll_pairing))
         .routes(routes!(boards::claim_board))
         .routes(routes!(boards::list_boards))
+        .routes(routes!(boards::fleet))
+        .routes(routes!(watch::offline_boards))
+        .routes(routes!(watch::get_watch, watch::put_watch))
         .routes(routes!(boards::get_board, boards::update_board, boards::delete_board))
         .routes(routes!(boards::publish_board))
         .routes(routes!(boards::publish_unit))

@@ -19,7 +19,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bangtin_layouts::wire::{MAX_SCREENSHOT_BYTES, MAX_THUMBNAIL_BYTES};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -76,16 +76,7 @@ pub struct ViewQuery {
     pub kind: ShotKind,
 }
 
-/// Where the latest screenshot of a kind is, under `screen/{board}/{kind}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ShotRecord {
-    /// File name in the board's screenshot folder.
-    pub file: String,
-    pub taken_at: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-    pub size: u64,
-}
+pub use crate::model::ShotRecord;
 
 /// A PNG signature and header with sane dimensions.
 fn check_png(b: &[u8]) -> Result<(), AppError> {

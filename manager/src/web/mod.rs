@@ -4,12 +4,18 @@
 //! functions as the API — the very handlers, called in-process — so rights,
 //! validation, audit and request limits are one set of rules.
 
+// A page's error carries the page context to render itself with; it is
+// the rare path, and its size does not matter next to rendering a page.
+#![allow(clippy::result_large_err)]
+
 mod admin;
 pub mod assets;
+mod boards;
 pub mod i18n;
 mod login;
 pub mod page;
 mod reports;
+mod schedules;
 
 use crate::state::AppState;
 use axum::Router;
@@ -33,6 +39,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/logout", post(login::logout))
         .route("/password", get(login::password_form).post(login::password_submit))
         .route("/lang/{code}", get(login::switch_lang))
+        .merge(boards::routes())
+        .merge(schedules::routes())
         .merge(admin::routes())
         .merge(reports::routes())
 }

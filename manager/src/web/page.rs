@@ -32,6 +32,7 @@ pub struct Ctx {
 /// A navigation entry: (path, catalogue key).
 pub const NAV: &[(&str, &str)] = &[
     ("/boards", "nav-boards"),
+    ("/schedules", "nav-schedules"),
     ("/reports", "nav-reports"),
     ("/admin", "nav-admin"),
 ];
@@ -43,13 +44,25 @@ impl Ctx {
     }
 
     /// A catalogue string with a number `$n`.
-    pub fn tn(&self, key: &str, n: i64) -> String {
-        text(self.lang, key, &[("n", FluentValue::from(n))])
+    pub fn tn(&self, key: &str, n: impl std::borrow::Borrow<i64>) -> String {
+        text(self.lang, key, &[("n", FluentValue::from(*n.borrow()))])
     }
 
     /// A catalogue string with one named text argument.
     pub fn ta(&self, key: &str, name: &str, value: &str) -> String {
         text(self.lang, key, &[(name, FluentValue::from(value.to_string()))])
+    }
+
+    /// "Trang 2 / 7".
+    pub fn page_of(&self, page: impl std::borrow::Borrow<usize>, pages: impl std::borrow::Borrow<usize>) -> String {
+        text(
+            self.lang,
+            "page-of",
+            &[
+                ("page", FluentValue::from(*page.borrow())),
+                ("pages", FluentValue::from(*pages.borrow())),
+            ],
+        )
     }
 
     /// The long-cache URL of a static file.
@@ -325,9 +338,9 @@ pub trait OrPage<T> {
     fn or_page(self, ctx: &Ctx) -> Result<T, PageError>;
 }
 
-impl<T> OrPage<T> for Result<T, AppError> {
+impl<T, E: Into<AppError>> OrPage<T> for Result<T, E> {
     fn or_page(self, ctx: &Ctx) -> Result<T, PageError> {
-        self.map_err(|e| PageError(ctx.clone(), e))
+        self.map_err(|e| PageError(ctx.clone(), e.into()))
     }
 }
 

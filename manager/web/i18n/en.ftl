@@ -55,6 +55,142 @@ forbidden-title = Not allowed
 error-field = Problem in { $field }: { $message }
 read-only = You may only look.
 
+# Boards (dashboard, board page)
+boards-count = { $n ->
+    [one] { $n } board
+   *[other] { $n } boards
+}
+boards-offline-count = { $n } offline
+boards-online = Online
+boards-offline = Offline
+boards-disabled = Disabled
+boards-never-seen = never connected
+boards-seen = heard from { $ago }
+boards-offline-for = silent for { $span }
+boards-thumb-alt = Screen thumbnail of { $name }
+boards-no-thumb = No screenshot yet
+boards-unit = Unit
+boards-group = Group
+boards-groups = Board groups
+boards-status = Status
+boards-with-errors = With problems
+boards-search = Board name
+boards-none = No board matches.
+boards-pages = Pages
+boards-claim-title = Claim a new board by its pairing code
+boards-claim-help = A new board shows an 8-character code on its screen. Type it here to bring the board into your unit.
+boards-claim-code = Pairing code on the screen
+boards-claim = Claim board
+boards-claimed = Board claimed. Publish a show to it.
+boards-name = Board name
+boards-bulk = With the selected boards
+boards-bulk-publish = Publish show
+boards-bulk-reload = Reload
+boards-bulk-group = Add to group
+boards-bulk-none = No board selected.
+boards-bulk-bad-action = Unknown action.
+boards-bulk-done = done
+boards-select-all = Select all on this page
+boards-select = Select { $name }
+boards-screen = Screen
+boards-show = Show
+boards-versions-help = Version on screen / newest version published
+boards-shot-now = Take screenshot now
+boards-shot-alt = Screenshot of the board
+boards-shot-taken = Taken { $when }
+boards-shot-arrived = New picture arrived { $when }
+boards-shot-waiting = Waiting for the board's picture… ({ $n } s)
+boards-shot-help = An offline board sends it when it reconnects.
+boards-shot-refresh = Reload page
+boards-reload = Reload show
+boards-restart = Restart
+boards-restart-confirm = Restart the player on this board?
+boards-week = Last 7 days
+boards-week-online = Online { $share } of the time
+boards-settings = Name and groups
+boards-display = Display plan
+boards-display-off = Display off
+boards-display-brightness = Brightness by time
+boards-from = From
+boards-to = To
+boards-display-save = Save display plan
+boards-plays-today = Played today
+boards-plays-none = No proof of play today yet.
+boards-plays-where = Layout / zone
+boards-plays-what = Content
+boards-plays-count = Plays
+boards-plays-time = Time
+boards-plays-csv = Download CSV report
+boards-beats = Recent heartbeats and problems
+boards-beats-none = No heartbeat yet.
+boards-beat-at = At
+boards-beat-errors = Problems
+
+# Schedules
+sched-none = No schedule yet.
+sched-name = Schedule name
+sched-target = Applies to
+sched-target-unit = The whole unit (commune/ward)
+sched-target-group = One board group
+sched-target-board = One board
+sched-target-unit-is = Unit: { $name }
+sched-target-group-is = Group: { $name }
+sched-target-board-is = Board: { $name }
+sched-updated = Updated
+sched-new = New schedule
+sched-create = Create schedule
+sched-week = This week (next 7 days)
+sched-standby = Standby screen
+sched-conflicts = Entries at the same time with the same priority (the later one plays):
+sched-conflict = { $what }
+sched-entry = Entry
+sched-publish = Publish to the boards
+sched-publish-help = Sends a new signed show to every board this schedule applies to.
+sched-edit = Edit schedule
+sched-default = Default layout (when no entry applies)
+sched-layout = Layout
+sched-no-entry = — (empty: no entry)
+sched-daypart = Named daypart
+sched-custom = Choose days and times
+sched-priority = Priority
+sched-weekdays = Days of the week (none: every day)
+sched-valid-from = Valid from
+sched-valid-to = Until (inclusive)
+sched-add-help = To add an entry: pick a layout in the last, empty entry and save; an empty entry appears again after saving.
+sched-bad-time = Times must be HH:MM, both start and end.
+sched-bad-date = Invalid date.
+sched-bad-priority = Priority must be a whole number.
+sched-fix-fields = Not saved: fix the marked fields.
+sched-published = Publish results
+sched-received = { $n } received
+sched-pending = { $n } pending
+sched-offline = { $n } offline
+sched-failed = { $n } failed
+sched-state-received = received and on screen
+sched-state-pending = downloading
+sched-state-offline = offline, will receive it when back
+daypart-office = Office hours (Mon–Fri, 7:00–11:30, 13:30–17:00)
+daypart-morning = Morning (5:00–11:00)
+daypart-noon = Noon (11:00–13:30)
+daypart-afternoon = Afternoon (13:30–18:00)
+daypart-evening = Evening (18:00–22:00)
+daypart-night = Night (22:00–5:00)
+daypart-weekend = Weekend (Sat, Sun)
+
+# Offline boards
+watch-long-title = { $n ->
+    [one] { $n } board offline past its threshold
+   *[other] { $n } boards offline past their threshold
+}
+watch-silent-for = silent for { $span }
+watch-see-all = See every offline board
+watch-settings = Offline alerts
+watch-help = Boards silent longer than their unit's threshold are listed on the Boards page; with a webhook address, the manager calls it when a board goes offline and when it comes back.
+watch-minutes = Offline threshold (minutes)
+watch-webhook = Webhook address (optional)
+watch-admin-only = Only administrators may change this.
+watch-bad-minutes = The threshold must be a number of minutes.
+
 ago-now = just now
 ago-minutes = { $n ->
     [one] { $n } minute ago

@@ -2,10 +2,12 @@
 //! a dev-dependency on this crate): a real manager in-process with clients,
 //! pairing and signed sources ([`manager`]); real boards as player processes
 //! ([`boards`]); a private X server ([`xvfb`]); test media made with ffmpeg
-//! ([`clips`]); a paced ALSA device without a sound card ([`alsa`]).
+//! ([`clips`]); a paced ALSA device without a sound card ([`alsa`]);
+//! headless Chromium through ChromeDriver for the web UI ([`browser`]).
 
 pub mod alsa;
 pub mod boards;
+pub mod browser;
 pub mod clips;
 pub mod manager;
 pub mod xvfb;

@@ -69,7 +69,7 @@ async fn page_of(s: &Arc<AppState>, web: Web, x: Extra) -> Result<Response, Page
         .await
         .or_page(&web.ctx)?
         .0;
-    sources.sort_by(|a, b| a.created.cmp(&b.created));
+    sources.sort_by_key(|a| a.created);
     let units = list_units(State(s.clone()), web.who.clone()).await.or_page(&web.ctx)?.0;
     let done = x.done.as_deref().and_then(|d| match d {
         "disabled" => Some(web.ctx.t("admin-source-done-disabled")),

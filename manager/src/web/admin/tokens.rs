@@ -32,6 +32,7 @@ struct TokensPage {
     done: Option<String>,
 }
 
+#[derive(Default)]
 struct Extra {
     created: Option<CreatedToken>,
     name: String,
@@ -41,25 +42,12 @@ struct Extra {
     done: Option<String>,
 }
 
-impl Default for Extra {
-    fn default() -> Self {
-        Extra {
-            created: None,
-            name: String::new(),
-            errors: FormErrors::default(),
-            revoke_errors: FormErrors::default(),
-            revoke_id: String::new(),
-            done: None,
-        }
-    }
-}
-
 async fn page_of(s: &Arc<AppState>, web: Web, x: Extra) -> Result<Response, PageError> {
     let mut tokens = list_tokens(State(s.clone()), web.who.clone())
         .await
         .or_page(&web.ctx)?
         .0;
-    tokens.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    tokens.sort_by_key(|t| std::cmp::Reverse(t.created_at));
     let done = x.done.as_deref().and_then(|d| match d {
         "revoked" => Some(web.ctx.t("admin-token-revoked")),
         _ => None,
