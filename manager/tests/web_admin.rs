@@ -4,7 +4,6 @@
 //! field, 303 back), and every effect is checked through the JSON API.
 
 use bangtin_manager::reporting::STATS_CSV_HEADER;
-use bangtin_manager::sources;
 use bangtin_tests::harness::manager::*;
 use base64::Engine;
 use chrono::{Duration, SecondsFormat, SubsecRound, Utc};
