@@ -8,12 +8,14 @@
 // the rare path, and its size does not matter next to rendering a page.
 #![allow(clippy::result_large_err)]
 
+mod admin;
 pub mod assets;
 mod boards;
 pub mod i18n;
 mod login;
 mod media;
 pub mod page;
+mod reports;
 mod schedules;
 
 use crate::state::AppState;
@@ -41,6 +43,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .merge(boards::routes())
         .merge(schedules::routes())
         .merge(media::routes())
+
+        .merge(admin::routes())
+        .merge(reports::routes())
 }
 
 /// Headers every response carries.

@@ -30,7 +30,13 @@ pub struct Ctx {
 }
 
 /// A navigation entry: (path, catalogue key).
-pub const NAV: &[(&str, &str)] = &[("/boards", "nav-boards"), ("/media", "nav-media"), ("/schedules", "nav-schedules")];
+pub const NAV: &[(&str, &str)] = &[
+    ("/boards", "nav-boards"),
+    ("/media", "nav-media"),
+    ("/schedules", "nav-schedules"),
+    ("/reports", "nav-reports"),
+    ("/admin", "nav-admin"),
+];
 
 impl Ctx {
     /// A catalogue string.
