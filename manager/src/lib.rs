@@ -22,6 +22,7 @@ pub mod interpret;
 pub mod live;
 pub mod media;
 pub mod model;
+pub mod notices;
 pub mod records;
 pub mod reporting;
 pub mod shared;

@@ -6,8 +6,10 @@
 
 pub mod assets;
 pub mod i18n;
+mod info;
 mod login;
 pub mod page;
+mod speakers;
 
 use crate::state::AppState;
 use axum::Router;
@@ -31,6 +33,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/logout", post(login::logout))
         .route("/password", get(login::password_form).post(login::password_submit))
         .route("/lang/{code}", get(login::switch_lang))
+        .merge(info::routes())
+        .merge(speakers::routes())
 }
 
 /// Headers every response carries.

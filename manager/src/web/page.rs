@@ -30,7 +30,11 @@ pub struct Ctx {
 }
 
 /// A navigation entry: (path, catalogue key).
-pub const NAV: &[(&str, &str)] = &[("/boards", "nav-boards")];
+pub const NAV: &[(&str, &str)] = &[
+    ("/boards", "nav-boards"),
+    ("/info", "nav-info"),
+    ("/speakers", "nav-speakers"),
+];
 
 impl Ctx {
     /// A catalogue string.
