@@ -495,8 +495,10 @@ pub struct RejectForm {
 }
 
 /// A field the editor changed: sent only when it differs from the source's.
+/// Browsers send a textarea's line breaks as CR LF.
 fn changed(new: Option<String>, old: &str) -> Option<String> {
-    new.filter(|n| n.trim() != old.trim())
+    let norm = |t: &str| t.replace("\r\n", "\n").trim().to_string();
+    new.map(|n| norm(&n)).filter(|n| *n != norm(old))
 }
 
 /// After a decision: htmx gets the card in its new state (or with the
@@ -506,9 +508,7 @@ async fn decided(
     s: &Arc<AppState>,
     headers: &HeaderMap,
     mut web: Web,
-    unit: &str,
-    source: &str,
-    id: &str,
+    (unit, source, id): (&str, &str, &str),
     outcome: Result<String, AppError>,
     done: &str,
 ) -> Result<Response, PageError> {
@@ -599,7 +599,7 @@ pub async fn approve(
     )
     .await
     .map(|_| web.ctx.ta("info-approved-by", "name", &web.who.user.display_name));
-    decided(&s, &headers, web, &unit, &source, &id, r, "approved").await
+    decided(&s, &headers, web, (&unit, &source, &id), r, "approved").await
 }
 
 pub async fn reject(
@@ -617,7 +617,7 @@ pub async fn reject(
     )
     .await
     .map(|_| web.ctx.ta("info-rejected-by", "name", &web.who.user.display_name));
-    decided(&s, &headers, web, &unit, &source, &id, r, "rejected").await
+    decided(&s, &headers, web, (&unit, &source, &id), r, "rejected").await
 }
 
 // ---------------------------------------------------------------------------
