@@ -208,7 +208,9 @@ pub async fn delete_speaker(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadRequest {
-    /// Vietnamese text, 1–1000 characters.
+    /// Vietnamese text, 1–1000 characters (absent: refused at the field,
+    /// after the rights).
+    #[serde(default)]
     pub text: String,
 }
 
