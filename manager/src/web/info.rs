@@ -739,8 +739,8 @@ fn form_page(ctx: Ctx, unit: Unit, f: NoticeFields, errors: FormErrors) -> Respo
 
 /// The officer must be allowed to issue for `unit` before any form is
 /// shown: the API's rule (editors of the unit, administrators).
-fn may_issue(web: &Web, unit: &str) -> Result<(), PageError> {
-    web.who.write(unit, "đơn vị").or_page(&web.ctx)
+fn may_issue(web: &Web, unit: &str) -> Result<(), AppError> {
+    web.who.write(unit, "đơn vị")
 }
 
 pub async fn notice_form(
@@ -749,7 +749,7 @@ pub async fn notice_form(
     mut web: Web,
 ) -> Result<Response, PageError> {
     let (_, u) = pick_unit(&s, &mut web, Some(&unit)).await?;
-    may_issue(&web, &unit)?;
+    may_issue(&web, &unit).or_page(&web.ctx)?;
     let f = NoticeFields {
         level: "emergency".into(),
         ..NoticeFields::default()
@@ -764,7 +764,7 @@ pub async fn notice_preview(
 ) -> Result<Response, PageError> {
     let Posted { mut web, form } = p;
     let (_, u) = pick_unit(&s, &mut web, Some(&unit)).await?;
-    may_issue(&web, &unit)?;
+    may_issue(&web, &unit).or_page(&web.ctx)?;
     let n = form.to_new(web.ctx.tz);
     let (s2, actor, code) = (s.shared.clone(), web.who.actor(), unit.clone());
     let pv = tokio::task::spawn_blocking(move || notices::preview(&s2, &actor, &code, &n))
@@ -818,7 +818,7 @@ pub async fn notice_issue(
 ) -> Result<Response, PageError> {
     let Posted { mut web, form } = p;
     let (_, u) = pick_unit(&s, &mut web, Some(&unit)).await?;
-    may_issue(&web, &unit)?;
+    may_issue(&web, &unit).or_page(&web.ctx)?;
     if form.confirm != "yes" || !form.edit.is_empty() {
         return Ok(form_page(web.ctx, u, form.f, FormErrors::default()).into_response());
     }
