@@ -254,6 +254,25 @@ pub async fn alert(s: &Arc<Shared>, src: &SourceRecord, body: &[u8]) -> Result<A
     })?;
     let areas = a.area_codes();
     check_targets(&*s.store, src, &areas, &[])?;
+    let actor = format!("source:{}", src.id);
+    keep_alert(s, &src.id, a, body, areas, (&actor, "alert.receive", None, None)).await
+}
+
+/// Who an alert's audit entry names: actor, action, unit, detail.
+pub(crate) type AuditAs<'a> = (&'a str, &'a str, Option<&'a str>, Option<serde_json::Value>);
+
+/// Store a parsed CAP alert from `source` (its targets already checked),
+/// apply its `references`, and tell the boards and loudspeakers: the one
+/// lane of every alert, from a source system or issued locally by an
+/// officer ([`crate::notices`]).
+pub(crate) async fn keep_alert(
+    s: &Arc<Shared>,
+    source: &str,
+    a: CapAlert,
+    body: &[u8],
+    areas: Vec<String>,
+    audit_as: AuditAs<'_>,
+) -> Result<Accepted, IngestError> {
     let k = alert_key(&a.sender, &a.identifier);
     let sha = sha_hex(body);
     let _g = INGEST.lock().await;
@@ -280,7 +299,7 @@ pub async fn alert(s: &Arc<Shared>, src: &SourceRecord, body: &[u8]) -> Result<A
         for r in &a.references {
             let rk = alert_key(&r.sender, &r.identifier);
             if let Some(mut o) = s.store.get_json::<AlertRecord>(&rk)? {
-                if o.source != src.id {
+                if o.source != source {
                     return Err(IngestError::Forbidden {
                         field: "references".into(),
                         reason: format!(
@@ -312,7 +331,7 @@ pub async fn alert(s: &Arc<Shared>, src: &SourceRecord, body: &[u8]) -> Result<A
         (false, _) => AlertState::NotLive,
     };
     let rec = AlertRecord {
-        source: src.id.clone(),
+        source: source.to_string(),
         identifier: a.identifier.clone(),
         sender: a.sender.clone(),
         sent: a.sent,
@@ -332,14 +351,8 @@ pub async fn alert(s: &Arc<Shared>, src: &SourceRecord, body: &[u8]) -> Result<A
         ..rec
     };
     ops.push(Op::put(&k, &rec));
-    ops.push(audit(
-        &*s.store,
-        &format!("source:{}", src.id),
-        "alert.receive",
-        &a.identifier,
-        None,
-        None,
-    )?);
+    let (actor, action, unit, detail) = audit_as;
+    ops.push(audit(&*s.store, actor, action, &a.identifier, unit, detail)?);
     s.commit(ops).await?;
     // Cancelled and updated alerts may cover other areas than this one.
     let mut areas = rec.areas.clone();

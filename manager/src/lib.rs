@@ -23,6 +23,7 @@ pub mod live;
 pub mod media;
 pub mod model;
 pub mod overview;
+pub mod notices;
 pub mod records;
 pub mod reporting;
 pub mod shared;

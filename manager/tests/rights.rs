@@ -62,6 +62,8 @@ impl Fixture {
                 "board"
             } else if p.starts_with("/api/v1/speakers/") {
                 "speaker"
+            } else if p.contains("/notices/") {
+                "notice"
             } else {
                 panic!("rights test does not know the id in {p}: extend it")
             };
@@ -213,6 +215,8 @@ async fn every_route_refuses_other_communes_and_anonymous_callers() {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{z}");
     ids.insert("speaker", z["id"].as_str().unwrap().to_string());
+    // Rights are checked before the notice is looked for.
+    ids.insert("notice", format!("tb-{COMMUNE_A}-0"));
     let fx = Fixture { ids };
 
     let (_, doc) = anon.get("/api/openapi.json").await;

@@ -10,6 +10,7 @@ pub mod feeds;
 pub mod ingest;
 pub mod layouts;
 pub mod live;
+pub mod notices;
 pub mod playlog;
 mod ranges;
 mod refusals;
@@ -144,6 +145,10 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(ingest::unit_bulletins))
         .routes(routes!(approval::approve))
         .routes(routes!(approval::reject))
+        .routes(routes!(notices::list_notices, notices::create_notice))
+        .routes(routes!(notices::cancel_notice))
+        .routes(routes!(speakers::read_now))
+        .routes(routes!(speakers::stop_all))
         .routes(routes!(speakers::list_speakers, speakers::create_speaker))
         .routes(routes!(speakers::delete_speaker))
         .routes(routes!(ingest::own_alerts))

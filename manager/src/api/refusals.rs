@@ -32,6 +32,31 @@ impl From<crate::approval::ApprovalError> for AppError {
     }
 }
 
+/// Refusals of [`crate::notices`]: 404, 422, 409 and those of ingest.
+impl From<crate::notices::NoticeError> for AppError {
+    fn from(e: crate::notices::NoticeError) -> Self {
+        use crate::notices::NoticeError as E;
+        match e {
+            E::NotFound(what) => AppError::not_found(what),
+            E::Invalid { field, reason } => AppError::unprocessable(reason).field(field),
+            E::Conflict { field, reason } => AppError::conflict(reason).field(field),
+            E::Ingest(i) => i.into(),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Refusals of [`crate::speakers::read_now`]: 422 and 409.
+impl From<crate::speakers::ReadError> for AppError {
+    fn from(e: crate::speakers::ReadError) -> Self {
+        use crate::speakers::ReadError as E;
+        match e {
+            E::Invalid { field, reason } => AppError::unprocessable(reason).field(field),
+            E::Busy(m) => AppError::conflict(m),
+        }
+    }
+}
+
 /// Refusals of [`crate::fetch`]: 413, 422 and 500.
 impl From<crate::fetch::FetchError> for AppError {
     fn from(e: crate::fetch::FetchError) -> Self {

@@ -7,7 +7,7 @@ use super::{CREATED, audit, new_id, now};
 use crate::auth::Officer;
 use crate::error::{ApiResult, AppError, AppJson, AppPath, ErrorBody};
 use crate::model::{Board, key};
-use crate::speakers::{SpeakerZone, Spoken, ZoneStatus, spoken_key, zone_key};
+use crate::speakers::{ReadNow, SpeakerZone, Spoken, ZoneStatus, spoken_key, zone_key};
 use crate::state::AppState;
 use crate::store::{Op, StoreExt};
 use axum::extract::State;
@@ -41,6 +41,8 @@ pub struct SpeakerZoneView {
     pub status: ZoneStatus,
     /// Announcements by alert or bulletin version (`cap:…`, `bulletin:…:v…`).
     pub spoken: Vec<SpokenItem>,
+    /// Texts officers asked it to read now, waiting (oldest first).
+    pub queued: Vec<ReadNow>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -85,6 +87,7 @@ fn view(s: &AppState, zone: SpeakerZone) -> Result<SpeakerZoneView, AppError> {
     }
     Ok(SpeakerZoneView {
         status: s.speakers.status(&zone.id),
+        queued: s.speakers.queued(&zone.id),
         zone,
         spoken,
     })
@@ -199,4 +202,93 @@ pub async fn delete_speaker(
     s.commit(ops).await?;
     s.wake_speakers();
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A text to read now.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadRequest {
+    /// Vietnamese text, 1–1000 characters (absent: refused at the field,
+    /// after the rights).
+    #[serde(default)]
+    pub text: String,
+}
+
+/// "Đọc ngay": read a text on a loudspeaker zone at once, by
+/// text-to-speech (editors of the zone's commune, administrators). It comes
+/// after an emergency being read and before everything else; the speakers
+/// are switched over and unmuted at the zone's volume, as for emergencies.
+#[utoipa::path(post, path = "/api/v1/speakers/{id}/read", tag = "speakers", params(("id" = String, Path)),
+    request_body = ReadRequest,
+    responses((status = 202, body = ReadNow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session" = []), ("token" = [])))]
+pub async fn read_now(
+    State(s): State<Arc<AppState>>,
+    who: Officer,
+    AppPath(id): AppPath<String>,
+    AppJson(r): AppJson<ReadRequest>,
+) -> ApiResult<(StatusCode, AppJson<ReadNow>)> {
+    let Some(zone) = s.store.get_json::<SpeakerZone>(&zone_key(&id))? else {
+        return Err(AppError::not_found("cụm loa (speaker zone)"));
+    };
+    who.write(&zone.unit, "cụm loa (speaker zone)")?;
+    let read = crate::speakers::read_now(&s, &s.speakers, &zone, &who.actor(), &r.text, now())?;
+    s.commit(vec![audit(
+        &*s.store,
+        &who.actor(),
+        "speaker.read",
+        &zone.id,
+        Some(&zone.unit),
+        Some(serde_json::json!({"text": read.text})),
+    )?])
+    .await?;
+    Ok((StatusCode::ACCEPTED, AppJson(read)))
+}
+
+/// What "stop all" did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stopped {
+    /// Zones of the unit.
+    pub zones: usize,
+    /// Announcements stopped or dropped.
+    pub stopped: usize,
+}
+
+/// "Dừng tất cả": stop every loudspeaker zone of a unit (editors of the
+/// unit, administrators): what is being read is cut, texts waiting to be
+/// read now are dropped, and every item owed now counts as announced (an
+/// emergency comes back after the repeat interval unless cancelled).
+#[utoipa::path(post, path = "/api/v1/units/{unit}/speakers/stop", tag = "speakers", params(("unit" = String, Path)),
+    responses((status = 200, body = Stopped), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("session" = []), ("token" = [])))]
+pub async fn stop_all(
+    State(s): State<Arc<AppState>>,
+    who: Officer,
+    AppPath(unit): AppPath<String>,
+) -> ApiResult<AppJson<Stopped>> {
+    who.write(&unit, "đơn vị")?;
+    let zones: Vec<SpeakerZone> = s
+        .store
+        .scan_json::<SpeakerZone>("speaker/")?
+        .into_iter()
+        .filter(|z| z.unit == unit)
+        .collect();
+    let (shared, st, z2) = (s.shared.clone(), s.speakers.clone(), zones.clone());
+    let stopped = tokio::task::spawn_blocking(move || crate::speakers::stop_all(&shared, &st, &z2, now()))
+        .await
+        .map_err(AppError::internal)??;
+    s.commit(vec![audit(
+        &*s.store,
+        &who.actor(),
+        "speaker.stop",
+        &unit,
+        Some(&unit),
+        Some(serde_json::json!({"zones": zones.len(), "stopped": stopped})),
+    )?])
+    .await?;
+    Ok(AppJson(Stopped {
+        zones: zones.len(),
+        stopped,
+    }))
 }

@@ -93,11 +93,34 @@ pub struct ZoneStatus {
     pub error: Option<String>,
 }
 
+/// A text an officer asked a zone to read now ("đọc ngay").
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ReadNow {
+    pub id: String,
+    pub zone: String,
+    pub text: String,
+    /// `user:<name>`.
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Longest text read now (characters): about a minute of speech.
+pub const MAX_READ_CHARS: usize = 1000;
+/// Most texts waiting on one zone.
+pub const MAX_QUEUED: usize = 5;
+
 /// Each loudspeaker zone's status (the wake-up signal — a change to
-/// alerts, bulletins or zones — is [`Shared::speakers_wake`]).
+/// alerts, bulletins or zones — is [`Shared::speakers_wake`]), the texts
+/// officers asked it to read now, and what "stop all" silenced. These two
+/// live in memory only: a restart forgets them (decision: after a restart
+/// an item owed is announced once more rather than missed).
 #[derive(Debug, Default)]
 pub struct Speakers {
     status: Mutex<HashMap<String, ZoneStatus>>,
+    reads: Mutex<HashMap<String, Vec<ReadNow>>>,
+    /// Per zone, per speech key: when "stop all" silenced it. It counts as
+    /// announced then for when it is owed again, but not in the reports.
+    held: Mutex<HashMap<String, HashMap<String, DateTime<Utc>>>>,
 }
 
 impl Speakers {
@@ -113,6 +136,122 @@ impl Speakers {
             f(m.entry(zone.to_string()).or_default());
         }
     }
+
+    /// The texts waiting to be read on `zone`, oldest first.
+    pub fn queued(&self, zone: &str) -> Vec<ReadNow> {
+        self.reads
+            .lock()
+            .map(|m| m.get(zone).cloned().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    fn done_read(&self, zone: &str, key: &str) {
+        if let Ok(mut m) = self.reads.lock()
+            && let Some(v) = m.get_mut(zone)
+        {
+            v.retain(|r| read_key(&r.id) != key);
+        }
+    }
+
+    fn held_at(&self, zone: &str, speech: &str) -> Option<DateTime<Utc>> {
+        self.held
+            .lock()
+            .ok()
+            .and_then(|m| m.get(zone).and_then(|h| h.get(speech)).copied())
+    }
+}
+
+/// The speech key of a text read now.
+fn read_key(id: &str) -> String {
+    format!("read:{id}")
+}
+
+/// Why a text cannot be read now.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    /// The zone already has [`MAX_QUEUED`] texts waiting.
+    #[error("{0}")]
+    Busy(String),
+}
+
+/// Queue `text` to be read on `zone` at once (after an emergency being
+/// read, before anything else), as `actor` asked. The caller checked the
+/// actor may change the zone's unit.
+pub fn read_now(
+    s: &Shared,
+    st: &Speakers,
+    zone: &SpeakerZone,
+    actor: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<ReadNow, ReadError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ReadError::Invalid {
+            field: "text",
+            reason: "không được để trống (must not be empty)".into(),
+        });
+    }
+    if text.chars().count() > MAX_READ_CHARS {
+        return Err(ReadError::Invalid {
+            field: "text",
+            reason: format!("dài quá {MAX_READ_CHARS} ký tự (longer than {MAX_READ_CHARS} characters)"),
+        });
+    }
+    let r = ReadNow {
+        id: format!("{}-{}", zone.id, now.timestamp_micros()),
+        zone: zone.id.clone(),
+        text: text.to_string(),
+        by: actor.to_string(),
+        at: now,
+    };
+    {
+        let mut m = st.reads.lock().map_err(|_| ReadError::Busy("lock".into()))?;
+        let q = m.entry(zone.id.clone()).or_default();
+        if q.len() >= MAX_QUEUED {
+            return Err(ReadError::Busy(format!(
+                "cụm loa đã có {MAX_QUEUED} nội dung chờ đọc (the zone already has {MAX_QUEUED} texts waiting)"
+            )));
+        }
+        q.push(r.clone());
+    }
+    s.wake_speakers();
+    Ok(r)
+}
+
+/// "Dừng tất cả": on every zone of `zones`, cut what is being read, drop
+/// the texts waiting to be read now, and silence every item owed at `now`
+/// — each counts as announced now for when it is owed again (an emergency
+/// after the repeat interval, a bulletin at its next slot); to end an
+/// emergency for good, cancel it. Items that arrive later are announced as
+/// usual. Returns how many announcements were stopped or dropped.
+pub fn stop_all(s: &Shared, st: &Speakers, zones: &[SpeakerZone], now: DateTime<Utc>) -> crate::store::Result<usize> {
+    let mut n = 0;
+    for zone in zones {
+        let owed = due(s, st, zone, now)?;
+        let live: Vec<String> = crate::alerting::items_for(s, &zone.unit, zone.board.as_deref(), now)?
+            .into_iter()
+            .filter_map(|(_, sp)| sp.map(|sp| sp.key))
+            .collect();
+        if let Ok(mut m) = st.reads.lock() {
+            m.remove(&zone.id);
+        }
+        if let Ok(mut m) = st.held.lock() {
+            let h = m.entry(zone.id.clone()).or_default();
+            // Only items still in force need remembering.
+            h.retain(|k, _| live.contains(k));
+            for d in &owed {
+                if !d.speech.key.starts_with("read:") {
+                    h.insert(d.speech.key.clone(), now);
+                }
+            }
+        }
+        n += owed.len();
+    }
+    s.wake_speakers();
+    Ok(n)
 }
 
 /// An announcement a zone owes.
@@ -134,8 +273,9 @@ fn slot_start(a: &BoardAlert, now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc
 }
 
 /// What `zone` owes now, most urgent first: emergencies (most severe
-/// first), then priority, then normal items.
-pub fn due(s: &Shared, zone: &SpeakerZone, now: DateTime<Utc>) -> crate::store::Result<Vec<Due>> {
+/// first), then texts officers asked to read now, then priority, then
+/// normal items.
+pub fn due(s: &Shared, st: &Speakers, zone: &SpeakerZone, now: DateTime<Utc>) -> crate::store::Result<Vec<Due>> {
     let tz: Tz = s
         .store
         .get_json::<Unit>(&key::unit(&zone.unit))?
@@ -152,7 +292,8 @@ pub fn due(s: &Shared, zone: &SpeakerZone, now: DateTime<Utc>) -> crate::store::
         let last = s
             .store
             .get_json::<Spoken>(&spoken_key(&zone.id, &speech.key))?
-            .map(|l| l.last);
+            .map(|l| l.last)
+            .max(st.held_at(&zone.id, &speech.key));
         let owed = match last {
             None => true,
             Some(l) if alert.level == AlertLevel::Emergency => now - l >= every,
@@ -161,6 +302,36 @@ pub fn due(s: &Shared, zone: &SpeakerZone, now: DateTime<Utc>) -> crate::store::
         if owed {
             out.push(Due { alert, speech });
         }
+    }
+    for r in st.queued(&zone.id) {
+        out.push(Due {
+            alert: BoardAlert {
+                id: read_key(&r.id),
+                level: AlertLevel::Priority,
+                // Before every priority item.
+                severity: u8::MAX,
+                risk_level: None,
+                event: String::new(),
+                headline: String::new(),
+                description: String::new(),
+                instruction: String::new(),
+                ticker: String::new(),
+                sender: r.by.clone(),
+                starts: r.at,
+                expires: None,
+                slots: Vec::new(),
+                weekdays: Vec::new(),
+                seconds: None,
+                media: Vec::new(),
+                repeats: None,
+            },
+            speech: Speech {
+                key: read_key(&r.id),
+                text: Some(r.text),
+                sound: None,
+                repeats: 1,
+            },
+        });
     }
     out.sort_by(|a, b| {
         (b.alert.level, b.alert.severity, a.alert.starts, &a.alert.id).cmp(&(
@@ -219,8 +390,8 @@ enum Outcome {
 
 /// Should `d`, being read, give way? Yes if it is no longer owed
 /// (cancelled, expired, out of its slot) or a more urgent item is.
-fn gives_way(s: &Shared, zone: &SpeakerZone, d: &Due) -> bool {
-    match due(s, zone, Utc::now()) {
+fn gives_way(s: &Shared, st: &Speakers, zone: &SpeakerZone, d: &Due) -> bool {
+    match due(s, st, zone, Utc::now()) {
         Ok(list) => {
             !list.iter().any(|x| x.speech.key == d.speech.key)
                 || list.first().is_some_and(|x| x.alert.level > d.alert.level)
@@ -231,6 +402,7 @@ fn gives_way(s: &Shared, zone: &SpeakerZone, d: &Due) -> bool {
 
 async fn stream(
     s: &Arc<Shared>,
+    st: &Arc<Speakers>,
     zone: &SpeakerZone,
     d: &Due,
     pcm: &[i16],
@@ -257,8 +429,8 @@ async fn stream(
         // Look again on every change, and once a second for expiry.
         if wake.has_changed().unwrap_or(false) || i % 50 == 49 {
             wake.borrow_and_update();
-            let (s2, z2, d2) = (s.clone(), zone.clone(), d.clone());
-            if tokio::task::spawn_blocking(move || gives_way(&s2, &z2, &d2)).await? {
+            let (s2, st2, z2, d2) = (s.clone(), st.clone(), zone.clone(), d.clone());
+            if tokio::task::spawn_blocking(move || gives_way(&s2, &st2, &z2, &d2)).await? {
                 return Ok(Outcome::Cut);
             }
         }
@@ -270,7 +442,7 @@ async fn stream(
 
 async fn announce(
     s: &Arc<Shared>,
-    st: &Speakers,
+    st: &Arc<Speakers>,
     zone: &SpeakerZone,
     d: &Due,
     wake: &mut watch::Receiver<u64>,
@@ -282,13 +454,15 @@ async fn announce(
     let (s2, d2) = (s.clone(), d.clone());
     let pcm = tokio::task::spawn_blocking(move || prepare(&s2, &d2)).await??;
     st.update(&zone.id, |z| z.clients = Some(snapcast::connected(&groups)));
-    let emergency = d.alert.level == AlertLevel::Emergency;
+    // Emergencies and texts an officer reads now must be heard: the
+    // speakers are switched over and unmuted.
+    let emergency = d.alert.level == AlertLevel::Emergency || d.speech.key.starts_with("read:");
     let saved = if emergency {
         Some(snapcast::take_over(&mut ctl, &zone.stream, zone.volume).await?)
     } else {
         None
     };
-    let outcome = stream(s, zone, d, &pcm, wake).await;
+    let outcome = stream(s, st, zone, d, &pcm, wake).await;
     if let Some(saved) = saved {
         if matches!(outcome, Ok(Outcome::Done)) {
             tokio::time::sleep(TAIL).await;
@@ -318,8 +492,8 @@ async fn zone_loop(s: Arc<Shared>, st: Arc<Speakers>, zone: SpeakerZone) {
     let mut wake = s.speakers_wake.subscribe();
     loop {
         wake.borrow_and_update();
-        let (s2, z2) = (s.clone(), zone.clone());
-        let next = tokio::task::spawn_blocking(move || due(&s2, &z2, Utc::now()))
+        let (s2, st2, z2) = (s.clone(), st.clone(), zone.clone());
+        let next = tokio::task::spawn_blocking(move || due(&s2, &st2, &z2, Utc::now()))
             .await
             .ok()
             .and_then(Result::ok)
@@ -338,7 +512,14 @@ async fn zone_loop(s: Arc<Shared>, st: Arc<Speakers>, zone: SpeakerZone) {
             Ok(Outcome::Done) => {
                 let now = Utc::now();
                 let (s2, z2, d2) = (s.clone(), zone.clone(), d.clone());
-                let stored = tokio::task::spawn_blocking(move || remember(&s2, &z2, &d2, now)).await;
+                // A text read now is done with; alerts and bulletins are
+                // remembered (reports, and when they are owed again).
+                let stored = if d.speech.key.starts_with("read:") {
+                    st.done_read(&zone.id, &d.speech.key);
+                    Ok(Ok(()))
+                } else {
+                    tokio::task::spawn_blocking(move || remember(&s2, &z2, &d2, now)).await
+                };
                 if !matches!(stored, Ok(Ok(()))) {
                     tracing::warn!(
                         "không ghi được lần phát loa {} (could not record announcement)",

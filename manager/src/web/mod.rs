@@ -12,11 +12,13 @@ mod admin;
 pub mod assets;
 mod boards;
 pub mod i18n;
+mod info;
 mod login;
 mod media;
 pub mod page;
 mod reports;
 mod schedules;
+mod speakers;
 
 use crate::state::AppState;
 use axum::Router;
@@ -46,6 +48,8 @@ pub fn routes() -> Router<Arc<AppState>> {
 
         .merge(admin::routes())
         .merge(reports::routes())
+        .merge(info::routes())
+        .merge(speakers::routes())
 }
 
 /// Headers every response carries.

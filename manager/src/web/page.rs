@@ -32,10 +32,15 @@ pub struct Ctx {
 /// A navigation entry: (path, catalogue key).
 pub const NAV: &[(&str, &str)] = &[
     ("/boards", "nav-boards"),
+pub const NAV: &[(&str, &str)] = &[
+    ("/boards", "nav-boards"),
     ("/media", "nav-media"),
     ("/schedules", "nav-schedules"),
+    ("/info", "nav-info"),
+    ("/speakers", "nav-speakers"),
     ("/reports", "nav-reports"),
     ("/admin", "nav-admin"),
+];
 ];
 
 impl Ctx {

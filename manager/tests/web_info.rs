@@ -1,0 +1,693 @@
+//! The essential-information and loudspeaker pages, through the web UI of
+//! a real manager: a local emergency notice issued with the form and its
+//! confirmation reaches a paired board's signed alert set and leaves it
+//! when cancelled; refusals (no expiry, a viewer, an editor of another
+//! commune); a signed source's bulletin approved from its card; "đọc ngay"
+//! and "dừng tất cả" heard (and stopped) on a real Snapcast server.
+
+use bangtin_tests::harness::manager::{
+    COMMUNE_A, COMMUNE_B, Client, PASSWORD, PROVINCE, Server, SignedSource, pair, seed, user,
+};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const NEW_PASSWORD: &str = "mật-khẩu-mới-của-xã-2026";
+
+/// An officer signed in through the UI's form: the session cookie and the
+/// page's CSRF token, redirects not followed.
+struct Ui {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Ui {
+    /// Sign in; an account whose password an administrator set changes it
+    /// first (to [`NEW_PASSWORD`]), as the UI asks.
+    async fn login(s: &Server, user: &str) -> Ui {
+        let ui = Ui::login_with(s, user, PASSWORD).await;
+        let (st, page) = ui.get("/info").await;
+        if st != StatusCode::SEE_OTHER {
+            return ui;
+        }
+        assert!(page.is_empty(), "a redirect to the password page");
+        let (st, form) = ui.get("/password").await;
+        assert_eq!(st, StatusCode::OK, "{form}");
+        let at = form.find("data-csrf=\"").unwrap() + 11;
+        let csrf = form[at..at + form[at..].find('"').unwrap()].to_string();
+        let r = ui
+            .http
+            .post(format!("{}/password", s.url))
+            .header("cookie", &ui.cookie)
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("password", NEW_PASSWORD),
+                ("repeat", NEW_PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "password changed");
+        Ui::login_with(s, user, NEW_PASSWORD).await
+    }
+
+    async fn login_with(s: &Server, user: &str, password: &str) -> Ui {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = http
+            .post(format!("{}/login", s.url))
+            .form(&[("username", user), ("password", password), ("next", "/info")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login {user}");
+        let cookie = r.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let mut ui = Ui {
+            http,
+            base: s.url.clone(),
+            cookie,
+            csrf: String::new(),
+        };
+        let (st, page) = ui.get("/info").await;
+        if st == StatusCode::SEE_OTHER {
+            return ui;
+        }
+        assert_eq!(st, StatusCode::OK, "{page}");
+        let at = page.find("data-csrf=\"").expect("data-csrf on the page") + 11;
+        ui.csrf = page[at..at + page[at..].find('"').unwrap()].to_string();
+        ui
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// A form posted as a browser without script does (`_csrf` field).
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, HeaderMap, String) {
+        let mut f: Vec<(&str, &str)> = vec![("_csrf", &self.csrf)];
+        f.extend_from_slice(fields);
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .form(&f)
+            .send()
+            .await
+            .unwrap();
+        let (st, h) = (r.status(), r.headers().clone());
+        (st, h, r.text().await.unwrap())
+    }
+
+    /// The same form posted by htmx (CSRF in the header it sends).
+    async fn htmx(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("hx-request", "true")
+            .header("x-csrf-token", &self.csrf)
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+}
+
+/// The alerts in a board's signed set (`GET /api/v1/board/alerts`).
+async fn board_alerts(board: &Client) -> Vec<Value> {
+    let (st, env) = board.get("/api/v1/board/alerts").await;
+    if st == StatusCode::NOT_FOUND {
+        return Vec::new();
+    }
+    assert_eq!(st, StatusCode::OK, "{env}");
+    let set: Value = serde_json::from_str(env["payload"].as_str().unwrap()).unwrap();
+    set["alerts"].as_array().unwrap().clone()
+}
+
+/// `minutes` from now in the commune's local time, as a `datetime-local`
+/// input sends it.
+fn local_in(minutes: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::minutes(minutes))
+        .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap())
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+fn location(h: &HeaderMap) -> &str {
+    h.get(LOCATION).map_or("", |v| v.to_str().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_emergency_goes_to_the_boards_and_is_cancelled_from_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path());
+    let s = Server::start(dir.path(), |_| {}).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let xa_a = user(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
+    let xem_a = user(&s, &admin, "xem.a", "viewer", COMMUNE_A).await;
+    let xa_b = user(&s, &admin, "xa.b", "editor", COMMUNE_B).await;
+    let (_, board_a, _) = pair(&s, &xa_a, COMMUNE_A, "Bảng chợ Định Hóa").await;
+    let (_, board_b, _) = pair(&s, &xa_b, COMMUNE_B, "Bảng UBND Phú Đình").await;
+    let ui = Ui::login(&s, "xa.a").await;
+
+    // The page and the form, for an editor of the commune.
+    let (st, page) = ui.get(&format!("/info?unit={COMMUNE_A}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains("id=\"notice-new\""), "an editor may issue");
+    let (st, form) = ui.get(&format!("/info/{COMMUNE_A}/notice")).await;
+    assert_eq!(st, StatusCode::OK);
+    for id in [
+        "notice-title",
+        "notice-text",
+        "notice-level-emergency",
+        "notice-risk",
+        "notice-expires",
+    ] {
+        assert!(form.contains(&format!("id=\"{id}\"")), "{id} in the form");
+    }
+
+    // No expiry: refused at the field, nothing issued.
+    let title = "Vỡ đê thôn 3: sơ tán ngay";
+    let fields = |expires: String| {
+        vec![
+            ("title", title.to_string()),
+            ("text", "Đê bao thôn 3 bị vỡ lúc 14h, nước lên nhanh.".to_string()),
+            ("instruction", "Di chuyển lên trường tiểu học.".to_string()),
+            ("level", "emergency".to_string()),
+            ("risk", "4".to_string()),
+            ("expires", expires),
+        ]
+    };
+    let as_ref = |f: &[(&'static str, String)]| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let post = |path: String, f: Vec<(&'static str, String)>| {
+        let ui = &ui;
+        async move {
+            let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            ui.post(&path, &refs).await
+        }
+    };
+    let preview = format!("/info/{COMMUNE_A}/notice/preview");
+    let (st, _, body) = post(preview.clone(), as_ref(&fields(String::new()))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains("id=\"notice-expires-error\""),
+        "the refusal is at the expiry field"
+    );
+    assert!(body.contains("bắt buộc"), "{body}");
+    let (st, _, body) = post(preview.clone(), as_ref(&fields(local_in(-30)))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "an expiry in the past: {body}");
+    assert!(body.contains("id=\"notice-expires-error\""));
+
+    // The confirmation shows what and where; only its button issues.
+    let good = fields(local_in(120));
+    let (st, _, confirm) = post(preview.clone(), as_ref(&good)).await;
+    assert_eq!(st, StatusCode::OK, "{confirm}");
+    assert!(confirm.contains("id=\"notice-confirm\""));
+    assert!(
+        confirm.contains(title) && confirm.contains("Bảng chợ Định Hóa"),
+        "{confirm}"
+    );
+    assert!(
+        !confirm.contains("Bảng UBND Phú Đình"),
+        "commune B's board is not reached"
+    );
+    assert!(confirm.contains("risk-band-4"));
+    assert!(board_alerts(&board_a).await.is_empty(), "nothing issued by the preview");
+    let issue = format!("/info/{COMMUNE_A}/notice");
+    let (st, _, _) = post(issue.clone(), as_ref(&good)).await;
+    assert_eq!(st, StatusCode::OK, "without the confirm button: back to the form");
+    assert!(board_alerts(&board_a).await.is_empty());
+    let mut confirmed = as_ref(&good);
+    confirmed.push(("confirm", "yes".into()));
+    let (st, h, body) = post(issue.clone(), confirmed.clone()).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(location(&h), format!("/info?unit={COMMUNE_A}&done=issued"));
+
+    // On commune A's board as a source's emergency is; not on B's.
+    let alerts = board_alerts(&board_a).await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let a = &alerts[0];
+    assert_eq!(
+        (&a["headline"], &a["level"], &a["risk_level"]),
+        (&json!(title), &json!("emergency"), &json!(4)),
+        "{a}"
+    );
+    assert_eq!(a["instruction"], "Di chuyển lên trường tiểu học.");
+    assert_eq!(a["sender"], "Xã Định Hóa");
+    assert!(a["id"].as_str().unwrap().starts_with("cap:tb-"), "{a}");
+    assert!(
+        board_alerts(&board_b).await.is_empty(),
+        "commune B's board is untouched"
+    );
+    let (st, list) = xa_a.get(&format!("/api/v1/units/{COMMUNE_A}/notices")).await;
+    assert_eq!(st, StatusCode::OK, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let n = &list[0];
+    assert_eq!(
+        (&n["state"], &n["issued_by"]),
+        (&json!("live"), &json!("user:xa.a")),
+        "{n}"
+    );
+    let id = n["id"].as_str().unwrap().to_string();
+
+    // The page lists it in force with its colour, and as a notice to cancel.
+    let (_, page) = ui.get(&format!("/info?unit={COMMUNE_A}")).await;
+    let active = &page[page.find("id=\"active-alerts\"").unwrap()..page.find("id=\"notices-h\"").unwrap()];
+    assert!(active.contains(title) && active.contains("badge risk-4"), "{active}");
+    assert!(active.contains("1/1"), "delivered to the one board: {active}");
+    assert!(page.contains("data-test=\"notice-cancel\""));
+
+    // A viewer sees it but can neither issue nor cancel.
+    let viewer = Ui::login(&s, "xem.a").await;
+    let (st, vpage) = viewer.get(&format!("/info?unit={COMMUNE_A}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(vpage.contains(title));
+    assert!(!vpage.contains("notice-cancel") && !vpage.contains("id=\"notice-new\""));
+    let (st, _) = viewer.get(&format!("/info/{COMMUNE_A}/notice")).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let vconfirmed: Vec<(&str, &str)> = confirmed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (st, _, _) = viewer.post(&issue, &vconfirmed).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let cancel = format!("/info/{COMMUNE_A}/notices/{id}/cancel");
+    let (st, _, _) = viewer.post(&cancel, &[]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = xem_a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/notices"),
+            json!({"title": "x", "text": "y", "level": "priority",
+                   "expires": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+
+    // An editor of commune B: 404 for A's notice, by the page and the API.
+    let ui_b = Ui::login(&s, "xa.b").await;
+    let (st, _, _) = ui_b.post(&cancel, &[]).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = ui_b.get(&format!("/info?unit={COMMUNE_A}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    for path in [
+        format!("/api/v1/units/{COMMUNE_A}/notices/{id}/cancel"),
+        format!("/api/v1/units/{COMMUNE_B}/notices/{id}/cancel"),
+    ] {
+        let (st, v) = xa_b.post(&path, json!({})).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{path}: {v}");
+    }
+    assert_eq!(board_alerts(&board_a).await.len(), 1, "still in force");
+
+    // The API refuses a missing expiry at the field too.
+    let (st, v) = xa_a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/notices"),
+            json!({"title": "x", "text": "y", "level": "priority"}),
+        )
+        .await;
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("expires")),
+        "{v}"
+    );
+
+    // Cancelled from the page: off the board at once; audited.
+    let (st, h, _) = ui.post(&cancel, &[]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(location(&h), format!("/info?unit={COMMUNE_A}&done=cancelled"));
+    assert!(board_alerts(&board_a).await.is_empty(), "cancelled: gone from the set");
+    let (st, v) = xa_a
+        .post(&format!("/api/v1/units/{COMMUNE_A}/notices/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::CONFLICT, Some("state")),
+        "{v}"
+    );
+    let (_, page) = ui.get(&format!("/info?unit={COMMUNE_A}")).await;
+    assert!(!page.contains("data-test=\"notice-cancel\""));
+    let (_, audit) = admin.get("/api/v1/audit").await;
+    let actions: Vec<(&str, &str)> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .collect();
+    assert!(actions.contains(&("notice.issue", "user:xa.a")), "{actions:?}");
+    assert!(actions.contains(&("notice.cancel", "user:xa.a")), "{actions:?}");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_sources_bulletin_is_approved_from_its_card() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path());
+    let s = Server::start(dir.path(), |_| {}).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let xa_a = user(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
+    user(&s, &admin, "xem.a", "viewer", COMMUNE_A).await;
+    user(&s, &admin, "xa.b", "editor", COMMUNE_B).await;
+    let src = SignedSource::register(&s, &admin, json!({"name": "HTTTN tỉnh", "units": [PROVINCE]})).await;
+    let doc = |id: &str, title: &str| {
+        json!({
+            "schema": "bangtin.bulletin/1", "id": id, "version": 1,
+            "source": { "system": "HTTTN tỉnh Thái Nguyên" },
+            "priority": "normal", "language": "vi", "title": title,
+            "summary": "Tiêm chủng cho trẻ dưới 5 tuổi.",
+            "board": { "items": [ { "type": "text", "body": "Trạm y tế xã tiêm chủng lúc 7h30 thứ Bảy." } ] },
+            "targets": { "areas": [ { "level": "commune", "code": COMMUNE_A } ] }
+        })
+    };
+    let (st, v) = src.bulletin(&doc("tiem-chung", "Lịch tiêm chủng")).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    let (st, v) = src.bulletin(&doc("cho-phien", "Chợ phiên")).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+
+    let ui = Ui::login(&s, "xa.a").await;
+    let (st, page) = ui.get(&format!("/info?unit={COMMUNE_A}")).await;
+    assert_eq!(st, StatusCode::OK);
+    let key = format!("data-bulletin=\"{}/tiem-chung\"", src.id);
+    assert!(page.contains(&key), "{page}");
+    assert!(page.contains("Tiêm chủng cho trẻ dưới 5 tuổi.") && page.contains("HTTTN tỉnh"));
+    assert!(page.contains("Xã Định Hóa"), "target commune named");
+    assert!(page.contains("data-test=\"approve\"") && page.contains("data-test=\"reject\""));
+    let base = format!("/info/{COMMUNE_A}/bulletins/{}/tiem-chung", src.id);
+
+    // A reason is needed to reject: refused on the card, nothing decided.
+    let (st, _, body) = ui.post(&format!("{base}/reject"), &[("reason", " ")]).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("data-test=\"card-error\""), "{body}");
+    let (st, frag) = ui.htmx(&format!("{base}/reject"), &[("reason", "")]).await;
+    assert_eq!(st, StatusCode::OK, "htmx swaps 2xx only");
+    assert!(
+        frag.contains("data-test=\"card-error\"") && !frag.contains("<html"),
+        "{frag}"
+    );
+
+    // Others may not decide: a viewer 403, commune B's editor 404.
+    let viewer = Ui::login(&s, "xem.a").await;
+    let (st, _, _) = viewer.post(&format!("{base}/approve"), &[]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let ui_b = Ui::login(&s, "xa.b").await;
+    let (st, _, _) = ui_b.post(&format!("{base}/approve"), &[]).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // Approved with an edited title, by htmx: the card comes back decided.
+    let (st, frag) = ui
+        .htmx(
+            &format!("{base}/approve"),
+            &[
+                ("title", "Lịch tiêm chủng tháng 12"),
+                ("summary", "Tiêm chủng cho trẻ dưới 5 tuổi."),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(frag.contains("data-test=\"decided\"") && frag.contains(&key), "{frag}");
+    let (_, list) = xa_a.get(&format!("/api/v1/units/{COMMUNE_A}/bulletins")).await;
+    let b = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == "tiem-chung")
+        .unwrap();
+    let d = &b["decisions"][COMMUNE_A];
+    assert_eq!((&d["approved"], &d["by"]), (&json!(true), &json!("user:xa.a")), "{b}");
+    assert_eq!(
+        d["edits"],
+        json!({"title": "Lịch tiêm chủng tháng 12"}),
+        "only what changed is an edit"
+    );
+
+    // The other one without script, in one tap: back to the page.
+    let (st, h, _) = ui
+        .post(
+            &format!("/info/{COMMUNE_A}/bulletins/{}/cho-phien/approve", src.id),
+            &[],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(location(&h), format!("/info?unit={COMMUNE_A}&done=approved"));
+    let (_, page) = ui.get(&format!("/info?unit={COMMUNE_A}")).await;
+    assert!(page.contains("id=\"queue-empty\""), "the queue is empty");
+    let active = &page[page.find("id=\"active-alerts\"").unwrap()..];
+    assert!(
+        active.contains("Chợ phiên") && active.contains("Lịch tiêm chủng"),
+        "in force now"
+    );
+    s.stop().await;
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A Snapcast server with one client playing into a file (as in
+/// `tests/speakers.rs`).
+struct Snap {
+    server: Child,
+    client: Child,
+    control: u16,
+    audio: u16,
+    out: PathBuf,
+}
+
+impl Drop for Snap {
+    fn drop(&mut self) {
+        for c in [&mut self.client, &mut self.server] {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Snap {
+    fn start(dir: &Path, name: &str) -> Snap {
+        let dir = dir.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (stream, control, audio) = (free_port(), free_port(), free_port());
+        let conf = dir.join("snapserver.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "[server]\ndatadir = {d}\n[http]\nenabled = false\n[tcp]\nbind_to_address = 127.0.0.1\nport = {control}\n\
+                 [stream]\nbind_to_address = 127.0.0.1\nport = {stream}\n\
+                 source = tcp://127.0.0.1:{audio}?name=bangtin&mode=server\nbuffer = 400\n[logging]\nsink = null\n",
+                d = dir.display()
+            ),
+        )
+        .unwrap();
+        let server = Command::new("snapserver")
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("snapserver (xtask/setup.sh installs it)");
+        let out = dir.join("played.raw");
+        let mut snap = Snap {
+            server,
+            client: Command::new("true").spawn().unwrap(),
+            control,
+            audio,
+            out: out.clone(),
+        };
+        let t = Instant::now();
+        while TcpStream::connect(("127.0.0.1", control)).is_err() {
+            assert!(t.elapsed() < Duration::from_secs(10), "snapserver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        snap.client = Command::new("snapclient")
+            .args(["-h", "127.0.0.1", "-p", &stream.to_string(), "--hostID", name])
+            .arg("--player")
+            .arg(format!("file:filename={}", out.display()))
+            .args(["--logsink", "null"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("snapclient");
+        while !snap.connected() {
+            assert!(t.elapsed() < Duration::from_secs(10), "snapclient did not connect");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        snap
+    }
+
+    fn connected(&self) -> bool {
+        let mut s = TcpStream::connect(("127.0.0.1", self.control)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        writeln!(
+            s,
+            "{}\r",
+            json!({"id": 7, "jsonrpc": "2.0", "method": "Server.GetStatus", "params": {}})
+        )
+        .unwrap();
+        let mut r = BufReader::new(s);
+        loop {
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+            if v["id"] == 7 {
+                return v["result"]["server"]["groups"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|g| g["clients"].as_array().cloned().unwrap_or_default())
+                    .any(|c| c["connected"].as_bool().unwrap_or(false));
+            }
+        }
+    }
+
+    fn played(&self) -> u64 {
+        std::fs::metadata(&self.out).map_or(0, |m| m.len())
+    }
+
+    /// Seconds of loud sound (|sample| > 1000) played after byte `from`.
+    fn loud_since(&self, from: u64) -> f64 {
+        let b = std::fs::read(&self.out).unwrap_or_default();
+        let from = (from as usize).min(b.len()) & !3;
+        b[from..]
+            .chunks_exact(4)
+            .filter(|f| i16::from_le_bytes([f[0], f[1]]).unsigned_abs() > 1000)
+            .count() as f64
+            / 48_000.0
+    }
+}
+
+async fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < Duration::from_secs(secs), "waited {secs} s for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loudspeakers_read_now_and_stop_all_from_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path());
+    let s = Server::start(dir.path(), |_| {}).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let xa_a = user(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
+    user(&s, &admin, "xem.a", "viewer", COMMUNE_A).await;
+    let xa_b = user(&s, &admin, "xa.b", "editor", COMMUNE_B).await;
+    let snap = Snap::start(dir.path(), "loa-a");
+    let (st, z) = admin
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/speakers"),
+            json!({"name": "Loa chợ", "control": format!("127.0.0.1:{}", snap.control),
+                   "audio": format!("127.0.0.1:{}", snap.audio), "volume": 90}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{z}");
+    let zone = z["id"].as_str().unwrap().to_string();
+    let (st, _) = admin
+        .post(
+            &format!("/api/v1/units/{COMMUNE_B}/speakers"),
+            json!({"name": "Loa xa", "control": "127.0.0.1:9", "audio": "127.0.0.1:9"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+
+    // The zone, reachable now, its one speaker connected.
+    let ui = Ui::login(&s, "xa.a").await;
+    let (st, page) = ui.get(&format!("/speakers?unit={COMMUNE_A}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains("Loa chợ") && page.contains("Liên lạc được"), "{page}");
+    assert!(page.contains("1/1") && page.contains("90 %"), "{page}");
+    assert!(page.contains("data-test=\"read-now\"") && page.contains("id=\"speakers-stop-all\""));
+    let ui_b = Ui::login(&s, "xa.b").await;
+    let (_, page_b) = ui_b.get(&format!("/speakers?unit={COMMUNE_B}")).await;
+    assert!(
+        page_b.contains("Không liên lạc được"),
+        "an unreachable zone is named: {page_b}"
+    );
+
+    // Read now: heard on the speaker.
+    let read = format!("/speakers/{zone}/read");
+    let (st, _, body) = ui.post(&read, &[("text", "  ")]).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains(&format!("id=\"read-{zone}-error\"")), "{body}");
+    let from = snap.played();
+    let (st, h, _) = ui
+        .post(&read, &[("text", "Mời bà con đến nhà văn hóa lúc 8h sáng mai.")])
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(location(&h), format!("/speakers?unit={COMMUNE_A}&done=read"));
+    wait_for("the text read now on the speaker", 15, || snap.loud_since(from) > 0.3).await;
+
+    // Others may not: a viewer 403, commune B's editor 404.
+    let viewer = Ui::login(&s, "xem.a").await;
+    let (st, _, _) = viewer.post(&read, &[("text", "Thử")]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _, _) = ui_b.post(&read, &[("text", "Thử")]).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, v) = xa_b
+        .post(&format!("/api/v1/units/{COMMUNE_A}/speakers/stop"), json!({}))
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+
+    // A long reading, stopped from the page: silent within a second or so.
+    let t = Instant::now();
+    loop {
+        let (_, zones) = xa_a.get(&format!("/api/v1/units/{COMMUNE_A}/speakers")).await;
+        if zones[0]["queued"] == json!([]) && zones[0]["status"]["playing"].is_null() {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the first reading never ended: {zones}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let long = "Thông báo của Ủy ban nhân dân xã về lịch cắt điện và lịch tiêm chủng tuần tới. ".repeat(8);
+    let (st, _, _) = ui.post(&read, &[("text", long.as_str())]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let second = snap.played();
+    wait_for("the long reading", 15, || snap.loud_since(second) > 1.0).await;
+    let (st, h, _) = ui.post(&format!("/speakers/unit/{COMMUNE_A}/stop"), &[]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert!(location(&h).contains("done=stopped"), "{h:?}");
+    let cut = snap.played();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let after = snap.loud_since(cut);
+    assert!(after < 1.5, "{after} s of sound after stop all");
+    let (_, zones) = xa_a.get(&format!("/api/v1/units/{COMMUNE_A}/speakers")).await;
+    assert_eq!(zones[0]["queued"], json!([]), "{zones}");
+    let (_, audit) = admin.get("/api/v1/audit").await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"speaker.read") && actions.contains(&"speaker.stop"),
+        "{actions:?}"
+    );
+    s.stop().await;
+}
