@@ -5,6 +5,7 @@
 //! validation, audit and request limits are one set of rules.
 
 pub mod assets;
+mod editor;
 pub mod i18n;
 mod login;
 pub mod page;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/logout", post(login::logout))
         .route("/password", get(login::password_form).post(login::password_submit))
         .route("/lang/{code}", get(login::switch_lang))
+        .merge(editor::routes())
 }
 
 /// Headers every response carries.

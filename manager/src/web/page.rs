@@ -30,7 +30,7 @@ pub struct Ctx {
 }
 
 /// A navigation entry: (path, catalogue key).
-pub const NAV: &[(&str, &str)] = &[("/boards", "nav-boards")];
+pub const NAV: &[(&str, &str)] = &[("/boards", "nav-boards"), ("/layouts", "editor-nav")];
 
 impl Ctx {
     /// A catalogue string.
