@@ -206,7 +206,7 @@ fn form_fields(page: &str, form_id: &str) -> Vec<(String, String)> {
     out
 }
 
-fn set(form: &mut Vec<(String, String)>, name: &str, value: &str) {
+fn set(form: &mut [(String, String)], name: &str, value: &str) {
     match form.iter_mut().find(|(k, _)| k == name) {
         Some(kv) => kv.1 = value.to_string(),
         None => panic!("no field {name} in the form"),

@@ -317,6 +317,7 @@ impl IntoResponse for PageError {
 }
 
 /// Attach the page context to a domain error.
+#[allow(clippy::result_large_err)] // an error page is rendered at once, not passed around
 pub trait OrPage<T> {
     fn or_page(self, ctx: &Ctx) -> Result<T, PageError>;
 }

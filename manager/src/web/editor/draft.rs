@@ -36,6 +36,9 @@ pub struct Draft {
 const MAX_ZONE_INDEX: usize = bangtin_layouts::validate::MAX_ZONES;
 const MAX_ITEM_INDEX: usize = bangtin_layouts::validate::MAX_ITEMS_PER_ZONE;
 
+/// A zone's posted fields and its items by their posted index.
+type PostedZone = (BTreeMap<String, String>, BTreeMap<usize, ItemDraft>);
+
 /// `zone[3]` → ("zone", 3) from the front of `s`, with the rest after `.`.
 fn indexed<'a>(s: &'a str, name: &str) -> Option<(usize, &'a str)> {
     let rest = s.strip_prefix(name)?.strip_prefix('[')?;
@@ -49,7 +52,7 @@ impl Draft {
     /// indices (the page renumbers them after a drag).
     pub fn from_form(kv: &[(String, String)]) -> Draft {
         let mut d = Draft::default();
-        let mut zones: BTreeMap<usize, (BTreeMap<String, String>, BTreeMap<usize, ItemDraft>)> = BTreeMap::new();
+        let mut zones: BTreeMap<usize, PostedZone> = BTreeMap::new();
         for (k, v) in kv {
             match k.as_str() {
                 "id" => d.id = Some(v.clone()).filter(|v| !v.is_empty()),

@@ -349,7 +349,7 @@ mod tests {
             }
         }
         for k in keys {
-            assert!(vi.iter().any(|v| *v == k), "missing catalogue key {k}");
+            assert!(vi.contains(&k), "missing catalogue key {k}");
         }
     }
 }

@@ -75,7 +75,7 @@ async fn list(State(s): State<Arc<AppState>>, web: Web) -> Result<Response, Page
         let AppJson(mut layouts) = list_layouts(State(s.clone()), web.who.clone(), AppPath(u.code.clone()))
             .await
             .or_page(&ctx)?;
-        layouts.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        layouts.sort_by_key(|l| std::cmp::Reverse(l.updated_at));
         out.push(UnitLayouts {
             writable: web.who.can_write(&u.code),
             unit: u,
