@@ -48,6 +48,14 @@ pub struct Config {
     /// Memory the store may use to cache its pages, MiB (sled's cache;
     /// the manager's memory levels off near this plus ≈ 60 MiB).
     pub store_cache_mib: u64,
+    /// The `bangtin-player` program the layout editor's previews run (a
+    /// child process: the player's own renderer). Unset: next to this
+    /// program, then on `PATH`. Env `BANGTIN_PLAYER`.
+    pub player: Option<PathBuf>,
+    /// A preview taking longer than this is killed, seconds.
+    pub preview_timeout_s: u64,
+    /// Address space a preview's renderer may use, MiB (`prlimit --as`).
+    pub preview_memory_mib: u64,
 }
 
 impl Default for Config {
@@ -70,6 +78,9 @@ impl Default for Config {
             min_offline_alert_s: 60,
             speaker_emergency_repeat_s: 900,
             store_cache_mib: crate::store::DEFAULT_CACHE_MIB,
+            player: None,
+            preview_timeout_s: 20,
+            preview_memory_mib: 4096,
         }
     }
 }
@@ -120,6 +131,11 @@ impl Config {
         env!(min_offline_alert_s, "BANGTIN_MIN_OFFLINE_ALERT_S");
         env!(speaker_emergency_repeat_s, "BANGTIN_SPEAKER_EMERGENCY_REPEAT_S");
         env!(store_cache_mib, "BANGTIN_STORE_CACHE_MIB");
+        env!(preview_timeout_s, "BANGTIN_PREVIEW_TIMEOUT_S");
+        env!(preview_memory_mib, "BANGTIN_PREVIEW_MEMORY_MIB");
+        if let Some(v) = get("BANGTIN_PLAYER").filter(|v| !v.trim().is_empty()) {
+            self.player = Some(PathBuf::from(v));
+        }
         Ok(())
     }
 }

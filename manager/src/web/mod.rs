@@ -11,6 +11,7 @@
 mod admin;
 pub mod assets;
 mod boards;
+mod editor;
 pub mod i18n;
 mod info;
 mod login;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .merge(reports::routes())
         .merge(info::routes())
         .merge(speakers::routes())
+        .merge(editor::routes())
 }
 
 /// Headers every response carries.

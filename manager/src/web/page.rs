@@ -32,15 +32,13 @@ pub struct Ctx {
 /// A navigation entry: (path, catalogue key).
 pub const NAV: &[(&str, &str)] = &[
     ("/boards", "nav-boards"),
-pub const NAV: &[(&str, &str)] = &[
-    ("/boards", "nav-boards"),
     ("/media", "nav-media"),
+    ("/layouts", "editor-nav"),
     ("/schedules", "nav-schedules"),
     ("/info", "nav-info"),
     ("/speakers", "nav-speakers"),
     ("/reports", "nav-reports"),
     ("/admin", "nav-admin"),
-];
 ];
 
 impl Ctx {
