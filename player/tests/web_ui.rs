@@ -264,7 +264,12 @@ async fn officers_manage_boards_in_a_real_browser() {
         t_publish.elapsed()
     );
     assert!(
-        b.c.find(Locator::Css(&format!("#sel-{board}"))).await.unwrap().is_selected().await.unwrap(),
+        b.c.find(Locator::Css(&format!("#sel-{board}")))
+            .await
+            .unwrap()
+            .is_selected()
+            .await
+            .unwrap(),
         "the in-place refresh keeps a ticked box ticked"
     );
     // The thumbnail is a real picture of the board's screen.

@@ -46,7 +46,6 @@ pub fn routes() -> Router<Arc<AppState>> {
         .merge(boards::routes())
         .merge(schedules::routes())
         .merge(media::routes())
-
         .merge(admin::routes())
         .merge(reports::routes())
         .merge(info::routes())
