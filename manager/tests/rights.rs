@@ -23,6 +23,10 @@ const OWN: &[&str] = &[
     "POST /api/v1/tokens",
     "GET /api/v1/units",
     "GET /api/v1/audit",
+    // Lists of what the caller may see (another commune's boards are not
+    // in them: manager/tests/watch.rs and player/tests/web_ui.rs).
+    "GET /api/v1/boards",
+    "GET /api/v1/boards/offline",
 ];
 
 /// POSTs that change nothing (a viewer may call them).
@@ -101,6 +105,7 @@ impl Fixture {
             ("PATCH", "/api/v1/boards/{id}") | ("PATCH", "/api/v1/sources/{source}") => json!({"name": "x"}),
             ("POST", "/api/v1/boards/{id}/commands") => json!({"action": "reload"}),
             ("PUT", "/api/v1/boards/{id}/display") => json!({"off": [{"start": "22:00", "end": "05:00"}]}),
+            ("PUT", "/api/v1/units/{unit}/watch") => json!({"offline_after_s": 900}),
             ("POST", "/api/v1/board/playlog") => json!({"events": []}),
             ("PATCH", "/api/v1/users/{id}") => json!({"display_name": "x"}),
             ("POST", "/api/v1/users") => {

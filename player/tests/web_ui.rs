@@ -385,3 +385,224 @@ async fn officers_manage_boards_in_a_real_browser() {
     drop(p);
     s.stop().await;
 }
+
+/// A real drag with the mouse (WebDriver actions): press on `el`'s centre,
+/// move by (dx, dy) in steps, release.
+async fn drag(b: &Browser, el: fantoccini::elements::Element, dx: f64, dy: f64) {
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+    let mut m = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: el,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    for _ in 0..8 {
+        m = m.then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(30)),
+            x: dx / 8.0,
+            y: dy / 8.0,
+        });
+    }
+    let m = m.then(PointerAction::Up {
+        button: MOUSE_BUTTON_LEFT,
+    });
+    b.c.perform_actions(m).await.expect("the drag");
+    let _ = b.c.release_actions().await;
+}
+
+async fn value(b: &Browser, css: &str) -> String {
+    b.c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn officers_upload_build_approve_and_warn_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("manager");
+    seed(&data);
+    let s = Server::start(&data, |_| {}).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let _ed = user(&s, &admin, "bientap.a", "editor", COMMUNE_A).await;
+    let board_dir = dir.path().join("board");
+    let p = spawn_player(PLAYER, &s.url, &board_dir, 2);
+    let (board, _group) = claim(&admin, &p, &board_dir.join("config")).await;
+
+    let b = Browser::start(1366, 768).await;
+    b.sign_in(&s.url, "bientap.a", PASSWORD).await;
+    b.fill("#password", "mat-khau-moi-cua-xa-A").await;
+    b.fill("#repeat", "mat-khau-moi-cua-xa-A").await;
+    b.click("form[action='/password'] button[type=submit]").await;
+    b.wait_url("/boards", Duration::from_secs(10)).await;
+
+    // Media: a picture and a video picked at once; each file has its own
+    // progress bar and result.
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let pic = files.join("anh-cho.png");
+    std::fs::write(&pic, png(640, 360, 7)).unwrap();
+    let vid = files.join("phim-ngan.mp4");
+    std::fs::write(&vid, mp4(&files, 2)).unwrap();
+    b.goto(&format!("{}/media?unit={COMMUNE_A}", s.url)).await;
+    b.wait_for("#media-files", Duration::from_secs(5)).await;
+    b.c.find(Locator::Css("#media-files"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{}\n{}", pic.display(), vid.display()))
+        .await
+        .unwrap();
+    let t = Instant::now();
+    loop {
+        let ok =
+            b.c.find_all(Locator::Css("[data-test=upload-status][data-ok=true]"))
+                .await
+                .unwrap()
+                .len();
+        if ok == 2 {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "both files uploaded: {}",
+            b.text().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let bars = b.c.find_all(Locator::Css("[data-test=upload-progress]")).await.unwrap();
+    assert_eq!(bars.len(), 2, "a progress bar per file");
+    for bar in bars {
+        assert_eq!(bar.prop("value").await.unwrap().as_deref(), Some("100"));
+    }
+    b.wait_for("[data-test=media-item][data-kind=video]", Duration::from_secs(10))
+        .await;
+    b.assert_accessible("media library").await;
+    b.screenshot(&images().join("web-media.png")).await;
+
+    // The layout editor: main + ticker, a zone made narrower by typing and
+    // moved by dragging it with the mouse; saved; previewed by the player.
+    b.goto(&format!("{}/layouts", s.url)).await;
+    b.click("#tpl-main-ticker").await;
+    b.fill("#editor-new-name", "Bảng chợ từ mẫu").await;
+    b.click("#editor-new-start").await;
+    b.wait_for("svg#editor-board", Duration::from_secs(10)).await;
+    let board_w: f64 = value(&b, "#f-zone-0-width").await.parse().unwrap();
+    b.fill("#f-zone-0-width", &format!("{}", (board_w / 2.0).round())).await;
+    let x0: f64 = value(&b, "#f-zone-0-x").await.parse().unwrap();
+    let rect = b.wait_for("#zone-rect-0", Duration::from_secs(5)).await;
+    drag(&b, rect, 200.0, 0.0).await;
+    let x1: f64 = value(&b, "#f-zone-0-x").await.parse().unwrap();
+    assert!(x1 > x0, "dragging the zone moved its x field: {x0} → {x1}");
+    b.assert_accessible("layout editor").await;
+    b.click("#editor-save").await;
+    b.wait_for("#editor-saved", Duration::from_secs(10)).await;
+    let layout =
+        b.c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .trim_start_matches("/layouts/")
+            .to_string();
+    let (st, v) = admin.get(&format!("/api/v1/layouts/{layout}")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let saved_x = v["layout"]["zone"][0]["x"].as_f64().unwrap_or(-1.0);
+    assert!(
+        (saved_x - x1).abs() < 1.0,
+        "the dragged position was saved: {saved_x} vs {x1}"
+    );
+    b.click("#editor-preview-btn").await;
+    let img = b.wait_for("#editor-preview-img", Duration::from_secs(30)).await;
+    let w = until("the preview picture", Duration::from_secs(30), || async {
+        let v: serde_json::Value =
+            b.c.execute(
+                "return arguments[0].naturalWidth",
+                vec![serde_json::to_value(&img).unwrap()],
+            )
+            .await
+            .ok()?;
+        v.as_u64().filter(|w| *w > 0)
+    })
+    .await;
+    assert_eq!(w as f64, board_w, "the preview is the board's own size");
+    b.screenshot(&images().join("web-editor.png")).await;
+
+    // Scheduled and published (through the API here: the schedule pages are
+    // the first test's), so the board plays the layout built above.
+    schedule(&admin, &layout).await;
+    assert_eq!(publish(&admin, &board).await, 1);
+    on_screen(&admin, &board, 1, Duration::from_secs(30)).await;
+
+    // A signed source's bulletin, approved from its card in one tap.
+    let src = SignedSource::register(&s, &admin, json!({"name": "HTTTN tỉnh", "units": [PROVINCE]})).await;
+    let (st, v) = src
+        .bulletin(&json!({
+            "schema": "bangtin.bulletin/1", "id": "tiem-chung", "version": 1,
+            "source": { "system": "HTTTN tỉnh Thái Nguyên" },
+            "priority": "normal", "language": "vi", "title": "Lịch tiêm chủng",
+            "summary": "Tiêm chủng cho trẻ dưới 5 tuổi.",
+            "board": { "items": [ { "type": "text", "body": "Trạm y tế xã tiêm chủng lúc 7h30 thứ Bảy." } ] },
+            "targets": { "areas": [ { "level": "commune", "code": COMMUNE_A } ] }
+        }))
+        .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    b.goto(&format!("{}/info?unit={COMMUNE_A}", s.url)).await;
+    b.wait_for("[data-test=queue-card]", Duration::from_secs(5)).await;
+    b.assert_accessible("approval queue").await;
+    b.screenshot(&images().join("web-approval.png")).await;
+    b.click("[data-test=queue-card] [data-test=approve]").await;
+    b.wait_for("[data-test=decided]", Duration::from_secs(10)).await;
+    let (_, q) = admin.get(&format!("/api/v1/units/{COMMUNE_A}/bulletins")).await;
+    assert!(q.to_string().contains("approved"), "{q}");
+
+    // A local emergency for the commune: form, confirmation, issued — the
+    // board's screen switches to it; cancelled — the show comes back.
+    b.goto(&format!("{}/info?unit={COMMUNE_A}", s.url)).await;
+    b.click("#notice-new").await;
+    b.fill("#notice-title", "Cảnh báo lũ quét").await;
+    b.fill("#notice-text", "Nước sông Chu lên nhanh. Không qua ngầm tràn.")
+        .await;
+    b.click("#notice-level-emergency").await;
+    let expires = (chrono::Utc::now() + chrono::Duration::hours(2))
+        .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    b.set_value("#notice-expires", &expires).await;
+    b.click("#notice-preview").await;
+    b.wait_for("#notice-confirm", Duration::from_secs(10)).await;
+    b.assert_accessible("emergency confirmation").await;
+    b.screenshot(&images().join("web-emergency.png")).await;
+    let lines_before = p.lines.lock().unwrap().len();
+    b.click("#notice-confirm").await;
+    let issued = until("the board shows the emergency", Duration::from_secs(20), || async {
+        let l = p.lines.lock().unwrap();
+        l[lines_before..]
+            .iter()
+            .find(|l| l.contains("màn hình: Alert"))
+            .cloned()
+    })
+    .await;
+    assert!(issued.contains("Alert"), "{issued}");
+    b.wait_for("[data-test=notice-cancel]", Duration::from_secs(10)).await;
+    b.assert_accessible("essential information with a notice").await;
+    let lines_before = p.lines.lock().unwrap().len();
+    b.click("[data-test=notice-cancel]").await;
+    if let Ok(a) = b.c.get_alert_text().await {
+        assert!(!a.is_empty());
+        b.c.accept_alert().await.unwrap();
+    }
+    until("the board's show is back", Duration::from_secs(20), || async {
+        let l = p.lines.lock().unwrap();
+        l[lines_before..].iter().find(|l| l.contains("màn hình: Show")).cloned()
+    })
+    .await;
+    b.close().await;
+    drop(p);
+    s.stop().await;
+}

@@ -254,15 +254,53 @@ impl Browser {
         std::fs::write(out, png).expect("write the screenshot");
     }
 
-    pub async fn close(mut self) {
+    /// End the session (Chromium quits), then the driver (in `Drop`).
+    pub async fn close(self) {
         let _ = self.c.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
+}
+
+/// Every process descended from `root` (Chromium and its helpers under
+/// ChromeDriver), from /proc.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent = std::collections::HashMap::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid …": the command may hold spaces; split
+        // after its closing parenthesis.
+        if let Some(ppid) = stat
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u32>().ok())
+        {
+            parent.insert(pid, ppid);
+        }
+    }
+    let mut out = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for (c, pp) in &parent {
+            if *pp == p && !out.contains(c) {
+                out.push(*c);
+                frontier.push(*c);
+            }
+        }
+    }
+    out
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // A test that failed never closed its session: end the browser
+        // ChromeDriver started (its processes, by PID), then the driver.
+        for pid in descendants(self.driver.id()) {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
