@@ -293,18 +293,18 @@ async fn officers_manage_boards_in_a_real_browser() {
         .unwrap();
     assert!(arrived.contains("Ảnh mới đã về"), "{arrived}");
     let img = b.wait_for("#shot-new", Duration::from_secs(5)).await;
-    let loaded: serde_json::Value =
-        b.c.execute(
-            "return arguments[0].naturalWidth",
-            vec![serde_json::to_value(&img).unwrap()],
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        loaded.as_u64(),
-        Some(384),
-        "the full screenshot is the board's 384×192 screen"
-    );
+    let loaded = until("the full screenshot loaded", Duration::from_secs(10), || async {
+        let v: serde_json::Value =
+            b.c.execute(
+                "return arguments[0].naturalWidth",
+                vec![serde_json::to_value(&img).unwrap()],
+            )
+            .await
+            .ok()?;
+        v.as_u64().filter(|w| *w > 0)
+    })
+    .await;
+    assert_eq!(loaded, 384, "the full screenshot is the board's 384×192 screen");
     b.assert_accessible("board page").await;
     b.screenshot(&images().join("web-board.png")).await;
 
@@ -429,7 +429,8 @@ async fn officers_upload_build_approve_and_warn_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("manager");
     seed(&data);
-    let s = Server::start(&data, |_| {}).await;
+    // Previews are drawn by this very player program.
+    let s = Server::start(&data, |c| c.player = Some(PLAYER.into())).await;
     let admin = Client::token(&s, "tinh", PASSWORD).await;
     let _ed = user(&s, &admin, "bientap.a", "editor", COMMUNE_A).await;
     let board_dir = dir.path().join("board");
@@ -476,11 +477,14 @@ async fn officers_upload_build_approve_and_warn_in_a_real_browser() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let bars = b.c.find_all(Locator::Css("[data-test=upload-progress]")).await.unwrap();
-    assert_eq!(bars.len(), 2, "a progress bar per file");
-    for bar in bars {
-        assert_eq!(bar.prop("value").await.unwrap().as_deref(), Some("100"));
-    }
+    let bars: serde_json::Value =
+        b.c.execute(
+            "return Array.from(document.querySelectorAll('[data-test=upload-progress]')).map((e) => e.value)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(bars, json!([100, 100]), "a progress bar per file, each full");
     b.wait_for("[data-test=media-item][data-kind=video]", Duration::from_secs(10))
         .await;
     b.assert_accessible("media library").await;

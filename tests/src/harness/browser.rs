@@ -123,15 +123,18 @@ impl Browser {
         }
     }
 
-    /// The page's visible text.
+    /// The page's visible text (asked again while a navigation replaces
+    /// the page under it).
     pub async fn text(&self) -> String {
-        self.c
-            .find(Locator::Css("body"))
-            .await
-            .expect("a body")
-            .text()
-            .await
-            .expect("its text")
+        for _ in 0..50 {
+            if let Ok(e) = self.c.find(Locator::Css("body")).await
+                && let Ok(t) = e.text().await
+            {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page's text");
     }
 
     /// Wait until an element matching `css` is there, and return it.
@@ -175,14 +178,22 @@ impl Browser {
             .unwrap_or_else(|e| panic!("set {css}: {e}"));
     }
 
+    /// Click an element, scrolled to the middle of the window first (a
+    /// sticky bar must not be in the way).
     pub async fn click(&self, css: &str) {
-        self.c
+        let e = self
+            .c
             .find(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        let _ = self
+            .c
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'}); return true;",
+                vec![serde_json::to_value(&e).expect("element")],
+            )
+            .await;
+        e.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     /// Sign in through the sign-in page.
