@@ -607,6 +607,36 @@ async fn officers_upload_build_approve_and_warn_in_a_real_browser() {
     })
     .await;
     b.close().await;
+
+    // Every other page, as an administrator, checked by axe-core at
+    // desktop size, and the main ones at phone size.
+    for (w, h) in [(1366, 768), (360, 740)] {
+        let a = Browser::start(w, h).await;
+        a.sign_in(&s.url, "tinh", PASSWORD).await;
+        for path in [
+            "/layouts".to_string(),
+            format!("/layouts/{layout}/versions"),
+            format!("/media?unit={COMMUNE_A}"),
+            "/schedules".to_string(),
+            format!("/info?unit={COMMUNE_A}"),
+            format!("/speakers?unit={COMMUNE_A}"),
+            format!("/reports?unit={COMMUNE_A}"),
+            "/boards/watch".to_string(),
+            "/admin/units".to_string(),
+            "/admin/users".to_string(),
+            "/admin/tokens".to_string(),
+            "/admin/sources".to_string(),
+            "/admin/audit".to_string(),
+        ] {
+            a.goto(&format!("{}{path}", s.url)).await;
+            a.wait_for("main h1", Duration::from_secs(10)).await;
+            a.assert_accessible(&format!("{path} at {w}×{h}")).await;
+            if w == 360 {
+                assert!(a.overflow_x().await <= 0, "{path} fits 360 px");
+            }
+        }
+        a.close().await;
+    }
     drop(p);
     s.stop().await;
 }

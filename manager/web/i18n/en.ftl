@@ -191,6 +191,8 @@ watch-webhook = Webhook address (optional)
 watch-admin-only = Only administrators may change this.
 watch-bad-minutes = The threshold must be a number of minutes.
 
+table-region = Data table (scrolls sideways)
+
 ago-now = just now
 ago-minutes = { $n ->
     [one] { $n } minute ago

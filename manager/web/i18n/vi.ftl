@@ -185,6 +185,8 @@ watch-webhook = Địa chỉ webhook (không bắt buộc)
 watch-admin-only = Chỉ quản trị viên được đổi cài đặt này.
 watch-bad-minutes = Ngưỡng phải là số phút.
 
+table-region = Bảng số liệu (cuộn ngang được)
+
 ago-now = vừa xong
 ago-minutes = { $n } phút trước
 ago-hours = { $n } giờ trước
