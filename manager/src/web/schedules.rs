@@ -170,35 +170,20 @@ async fn list_page(s: &Arc<AppState>, web: Web, errors: FormErrors) -> PageResul
 }
 
 fn target_label(s: &AppState, ctx: &Ctx, t: &Target) -> String {
-    match t {
-        Target::Unit(u) => {
-            let name = s
-                .store
-                .get_json::<Unit>(&key::unit(u))
-                .ok()
-                .flatten()
-                .map_or_else(|| u.clone(), |x| x.name);
-            ctx.ta("sched-target-unit-is", "name", &name)
-        }
-        Target::Group(g) => {
-            let name = s
-                .store
-                .get_json::<Group>(&key::group(g))
-                .ok()
-                .flatten()
-                .map_or_else(|| g.clone(), |x| x.name);
-            ctx.ta("sched-target-group-is", "name", &name)
-        }
-        Target::Board(b) => {
-            let name = s
-                .store
-                .get_json::<Board>(&key::board(b))
-                .ok()
-                .flatten()
-                .map_or_else(|| b.clone(), |x| x.name);
-            ctx.ta("sched-target-board-is", "name", &name)
-        }
+    // A record's name by its key, or the id when it is gone.
+    fn name<T: serde::de::DeserializeOwned>(s: &AppState, k: &str, id: &str, f: impl Fn(T) -> String) -> String {
+        s.store
+            .get_json::<T>(k)
+            .ok()
+            .flatten()
+            .map_or_else(|| id.to_string(), f)
     }
+    let (msg, n) = match t {
+        Target::Unit(u) => ("sched-target-unit-is", name(s, &key::unit(u), u, |x: Unit| x.name)),
+        Target::Group(g) => ("sched-target-group-is", name(s, &key::group(g), g, |x: Group| x.name)),
+        Target::Board(b) => ("sched-target-board-is", name(s, &key::board(b), b, |x: Board| x.name)),
+    };
+    ctx.ta(msg, "name", &n)
 }
 
 fn form_get<'a>(f: &'a [(String, String)], k: &str) -> &'a str {
