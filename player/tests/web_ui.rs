@@ -609,7 +609,22 @@ async fn officers_upload_build_approve_and_warn_in_a_real_browser() {
     b.close().await;
 
     // Every other page, as an administrator, checked by axe-core at
-    // desktop size, and the main ones at phone size.
+    // desktop size, and the main ones at phone size — the detail pages
+    // (one file, one account) named through the API.
+    let (_, media) = admin.get(&format!("/api/v1/units/{COMMUNE_A}/media")).await;
+    let video_sha = media
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["kind"] == "video"))
+        .and_then(|m| m["sha256"].as_str())
+        .unwrap_or_else(|| panic!("the uploaded video is listed: {media}"))
+        .to_string();
+    let (_, users) = admin.get("/api/v1/users").await;
+    let editor_id = users
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["username"] == "bientap.a"))
+        .and_then(|u| u["id"].as_str())
+        .unwrap_or_else(|| panic!("the editor is listed: {users}"))
+        .to_string();
     for (w, h) in [(1366, 768), (360, 740)] {
         let a = Browser::start(w, h).await;
         a.sign_in(&s.url, "tinh", PASSWORD).await;
@@ -617,6 +632,7 @@ async fn officers_upload_build_approve_and_warn_in_a_real_browser() {
             "/layouts".to_string(),
             format!("/layouts/{layout}/versions"),
             format!("/media?unit={COMMUNE_A}"),
+            format!("/media/{COMMUNE_A}/{video_sha}"),
             "/schedules".to_string(),
             format!("/info?unit={COMMUNE_A}"),
             format!("/speakers?unit={COMMUNE_A}"),
@@ -624,6 +640,7 @@ async fn officers_upload_build_approve_and_warn_in_a_real_browser() {
             "/boards/watch".to_string(),
             "/admin/units".to_string(),
             "/admin/users".to_string(),
+            format!("/admin/users/{editor_id}"),
             "/admin/tokens".to_string(),
             "/admin/sources".to_string(),
             "/admin/audit".to_string(),
