@@ -5,178 +5,11 @@
 
 use bangtin_manager::reporting::STATS_CSV_HEADER;
 use bangtin_tests::harness::manager::*;
+use bangtin_tests::harness::web::{WebClient, attr_after, section, unescape};
 use base64::Engine;
 use chrono::{Duration, SecondsFormat, SubsecRound, Utc};
-use reqwest::{Method, StatusCode, redirect};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-/// A browser without JavaScript: a session cookie, the page's CSRF token,
-/// redirects not followed (so the tests see each 303).
-#[derive(Debug, Clone)]
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-struct Page {
-    status: StatusCode,
-    location: String,
-    content_type: String,
-    cache_control: String,
-    body: String,
-}
-
-impl std::fmt::Debug for Page {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} → {:?}", self.status, self.location)
-    }
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn page_of(r: reqwest::Response) -> Page {
-    let h = |n: &str| {
-        r.headers()
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    };
-    let (status, location, content_type, cache_control) =
-        (r.status(), h("location"), h("content-type"), h("cache-control"));
-    Page {
-        status,
-        location,
-        content_type,
-        cache_control,
-        body: r.text().await.unwrap(),
-    }
-}
-
-/// The value of attribute `attr` in the first tag holding `marker`.
-fn attr_after(html: &str, marker: &str, attr: &str) -> Option<String> {
-    let at = html.find(marker)?;
-    let tag_start = html[..at].rfind('<')?;
-    let tag_end = at + html[at..].find('>')?;
-    let tag = &html[tag_start..tag_end];
-    let key = format!("{attr}=\"");
-    let v = tag.find(&key)? + key.len();
-    let end = tag[v..].find('"')?;
-    Some(unescape(&tag[v..v + end]))
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let Some(end) = rest.find(';') else { break };
-        let entity = &rest[1..end];
-        let c = match entity {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            e if e.starts_with("#x") || e.starts_with("#X") => {
-                u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32)
-            }
-            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
-            _ => None,
-        };
-        match c {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The part of `html` from `start` up to the next `end`.
-fn section<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
-    let a = html.find(start).unwrap_or_else(|| panic!("{start} in the page"));
-    let rest = &html[a..];
-    &rest[..rest.find(end).unwrap_or(rest.len())]
-}
-
-impl Browser {
-    /// Sign in through the login form, as a person does.
-    async fn login(s: &Server, user: &str, password: &str) -> (Browser, Page) {
-        let http = no_redirects();
-        let r = http
-            .post(format!("{}/login", s.url))
-            .form(&[("username", user), ("password", password), ("next", "/boards")])
-            .send()
-            .await
-            .unwrap();
-        let cookie = r
-            .headers()
-            .get("set-cookie")
-            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-            .unwrap_or_default();
-        let p = page_of(r).await;
-        assert_eq!(p.status, StatusCode::SEE_OTHER, "{user} signs in: {}", p.body);
-        let mut b = Browser {
-            http,
-            base: s.url.clone(),
-            cookie,
-            csrf: String::new(),
-        };
-        b.refresh_csrf().await;
-        (b, p)
-    }
-
-    /// The CSRF token every signed-in page carries (`data-csrf`).
-    async fn refresh_csrf(&mut self) {
-        let p = self.get("/password").await;
-        self.csrf = attr_after(&p.body, "data-csrf=", "data-csrf").expect("data-csrf on the page");
-    }
-
-    async fn get(&self, path: &str) -> Page {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        page_of(r).await
-    }
-
-    /// Post a form with the CSRF field (`fields` may repeat a key).
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let mut all: Vec<(&str, &str)> = vec![("_csrf", self.csrf.as_str())];
-        all.extend_from_slice(fields);
-        self.post_raw(path, &all).await
-    }
-
-    async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
-        page_of(r).await
-    }
-}
 
 /// A signed request to the source routes with `key`: 404 for a bulletin
 /// that does not exist means the signature was accepted, 401 refused.
@@ -196,7 +29,7 @@ async fn administrators_manage_units_accounts_tokens_sources_and_read_the_audit_
     seed(dir.path());
     let s = Server::start(dir.path(), |_| {}).await;
     let api = Client::token(&s, "tinh", PASSWORD).await;
-    let (admin, _) = Browser::login(&s, "tinh", PASSWORD).await;
+    let (admin, _) = WebClient::sign_in(&s, "tinh", PASSWORD).await;
 
     // Units: a refused code is shown at its field, nothing stored.
     let p = admin
@@ -281,7 +114,7 @@ async fn administrators_manage_units_accounts_tokens_sources_and_read_the_audit_
     assert!(p.body.contains("data-username=\"canbo\""));
 
     // The new officer signs in and is sent to change the password first.
-    let (mut officer, signed) = Browser::login(&s, "canbo", PASSWORD).await;
+    let (officer, signed) = WebClient::sign_in(&s, "canbo", PASSWORD).await;
     assert_eq!(signed.location, "/boards");
     let p = officer.get("/reports").await;
     assert_eq!((p.status, p.location.as_str()), (StatusCode::SEE_OTHER, "/password"));
@@ -294,7 +127,6 @@ async fn administrators_manage_units_accounts_tokens_sources_and_read_the_audit_
     assert_ne!(p.location, "/password", "the password was changed: no more detour");
     let p = officer.get("/reports").await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    officer.refresh_csrf().await;
 
     // An administrator resets it: changed again at the next sign-in.
     let p = admin
@@ -348,13 +180,13 @@ async fn administrators_manage_units_accounts_tokens_sources_and_read_the_audit_
         .post(&format!("/admin/users/{canbo_id}/disabled"), &[("disabled", "true")])
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
-    let r = no_redirects()
-        .post(format!("{}/login", s.url))
-        .form(&[("username", "canbo"), ("password", "mật-khẩu-tạm-thời-2026")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let p = WebClient::anonymous(&s)
+        .post_raw(
+            "/login",
+            &[("username", "canbo"), ("password", "mật-khẩu-tạm-thời-2026")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
     let p = admin
         .post(&format!("/admin/users/{canbo_id}/disabled"), &[("disabled", "false")])
         .await;
@@ -482,15 +314,7 @@ async fn administrators_manage_units_accounts_tokens_sources_and_read_the_audit_
     assert!(p.body.contains("id=\"audit-newest\""));
 
     // Not an administrator: the same 403 as the API, pages and forged posts.
-    let (mut viewer, _) = Browser::login(&s, "canbo", "mật-khẩu-tạm-thời-2026").await;
-    let p = viewer
-        .post(
-            "/password",
-            &[("password", "mật-khẩu-thứ-ba-2026"), ("repeat", "mật-khẩu-thứ-ba-2026")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER);
-    viewer.refresh_csrf().await;
+    let viewer = WebClient::sign_in_ready(&s, "canbo", "mật-khẩu-tạm-thời-2026", "mật-khẩu-thứ-ba-2026").await;
     for path in [
         "/admin",
         "/admin/units",
@@ -617,7 +441,7 @@ async fn reports_draw_charts_of_a_board_list_deliveries_and_export_csv() {
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
 
-    let (admin, _) = Browser::login(&s, "tinh", PASSWORD).await;
+    let (admin, _) = WebClient::sign_in(&s, "tinh", PASSWORD).await;
     let p = admin.get(&format!("/reports?unit={COMMUNE_A}")).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     // The statistics of the commune: one board, 20 s on screen.
@@ -690,16 +514,8 @@ async fn reports_draw_charts_of_a_board_list_deliveries_and_export_csv() {
 
     // Another commune's officer: their unit only; ours is not found.
     let _b = user(&s, &api, "xa-b", "editor", COMMUNE_B).await;
-    let (mut other, _) = Browser::login(&s, "xa-b", PASSWORD).await;
     // Made through the API by an administrator: the password changes first.
-    let p = other
-        .post(
-            "/password",
-            &[("password", "mật-khẩu-xã-b-2026"), ("repeat", "mật-khẩu-xã-b-2026")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER);
-    other.refresh_csrf().await;
+    let other = WebClient::sign_in_ready(&s, "xa-b", PASSWORD, "mật-khẩu-xã-b-2026").await;
     let p = other.get("/reports").await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(p.body.contains(&format!("<option value=\"{COMMUNE_B}\" selected>")));

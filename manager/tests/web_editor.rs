@@ -5,8 +5,8 @@
 //! the API's scoping (another commune: 404; a viewer: no change).
 
 use bangtin_tests::harness::manager::{COMMUNE_A, COMMUNE_B, Client, PASSWORD, Server, png, seed, user};
+use bangtin_tests::harness::web::{WebClient, error_at, form_fields};
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -30,180 +30,18 @@ fn player() -> PathBuf {
     p
 }
 
-/// An officer signed in through the sign-in page (cookie + CSRF token).
-struct Ui {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
+/// An officer signed in through the sign-in page (an account an
+/// administrator made changes its password first), the layouts open to them.
+async fn sign_in(s: &Server, user: &str) -> WebClient {
+    let ui = WebClient::sign_in_ready(s, user, PASSWORD, &format!("{PASSWORD}-mới")).await;
+    let p = ui.get("/layouts").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    ui
 }
 
-impl Ui {
-    async fn login(s: &Server, user: &str) -> Ui {
-        let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
-        let r = http
-            .post(format!("{}/login", s.url))
-            .form(&[("username", user), ("password", PASSWORD), ("next", "/layouts")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{user} signs in");
-        let cookie = r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let mut ui = Ui {
-            http,
-            base: s.url.clone(),
-            cookie,
-            csrf: String::new(),
-        };
-        // An account an administrator made changes its password first.
-        let (st, page) = ui.get("/password").await;
-        assert_eq!(st, StatusCode::OK, "{page}");
-        ui.csrf = attr(&page, "data-csrf").expect("the page carries the CSRF token");
-        if page.contains("password-must") || ui.get("/layouts").await.0 == StatusCode::SEE_OTHER {
-            let new = format!("{PASSWORD}-mới");
-            let f = [("password".to_string(), new.clone()), ("repeat".to_string(), new)];
-            let (st, _, body) = ui.post("/password", &f).await;
-            assert_eq!(st, StatusCode::SEE_OTHER, "{}", String::from_utf8_lossy(&body));
-        }
-        let (st, page) = ui.get("/layouts").await;
-        assert_eq!(st, StatusCode::OK, "{page}");
-        ui
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    async fn get_bytes(&self, path: &str) -> (StatusCode, String, Vec<u8>) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        let ct = r
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (r.status(), ct, r.bytes().await.unwrap().to_vec())
-    }
-
-    /// Post a form (the CSRF field added): status, Location, body.
-    async fn post(&self, path: &str, form: &[(String, String)]) -> (StatusCode, String, Vec<u8>) {
-        let mut f = form.to_vec();
-        f.retain(|(k, _)| k != "_csrf");
-        f.push(("_csrf".into(), self.csrf.clone()));
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .form(&f)
-            .send()
-            .await
-            .unwrap();
-        let loc = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (r.status(), loc, r.bytes().await.unwrap().to_vec())
-    }
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let Some(end) = rest.find(';') else { break };
-        let ent = &rest[1..end];
-        let c = match ent {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32),
-            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
-            _ => None,
-        };
-        match c {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The value of attribute `name` in a tag's text.
-fn attr(tag: &str, name: &str) -> Option<String> {
-    let pat = format!(" {name}=\"");
-    let i = tag.find(&pat)? + pat.len();
-    let end = tag[i..].find('"')?;
-    Some(unescape(&tag[i..i + end]))
-}
-
-/// The fields a browser would post from the form with id `form_id`: inputs
-/// (not buttons), selects (the selected option) and textareas.
-fn form_fields(page: &str, form_id: &str) -> Vec<(String, String)> {
-    let start = page
-        .find(&format!("id=\"{form_id}\""))
-        .expect("the form is on the page");
-    let end = start + page[start..].find("</form>").unwrap();
-    let f = &page[start..end];
-    let mut out = Vec::new();
-    let mut at = 0;
-    while let Some(i) = f[at..].find('<') {
-        let i = at + i;
-        let tag_end = i + f[i..].find('>').unwrap();
-        let tag = &f[i..=tag_end];
-        at = tag_end + 1;
-        let Some(name) = attr(tag, "name") else { continue };
-        if tag.starts_with("<input") {
-            if attr(tag, "type").as_deref() == Some("radio") && !tag.contains(" checked") {
-                continue;
-            }
-            out.push((name, attr(tag, "value").unwrap_or_default()));
-        } else if tag.starts_with("<textarea") {
-            let close = at + f[at..].find("</textarea>").unwrap();
-            out.push((name, unescape(&f[at..close])));
-        } else if tag.starts_with("<select") {
-            let close = at + f[at..].find("</select>").unwrap();
-            let opts = &f[at..close];
-            let chosen = opts
-                .split("<option")
-                .skip(1)
-                .find(|o| o.contains(" selected"))
-                .or_else(|| opts.split("<option").nth(1))
-                .and_then(|o| attr(o, "value"))
-                .unwrap_or_default();
-            out.push((name, chosen));
-        }
-    }
-    out
+/// A form's fields as [`WebClient::post`] takes them.
+fn fields(form: &[(String, String)]) -> Vec<(&str, &str)> {
+    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 fn set(form: &mut [(String, String)], name: &str, value: &str) {
@@ -213,18 +51,11 @@ fn set(form: &mut [(String, String)], name: &str, value: &str) {
     }
 }
 
-fn with_action(form: &[(String, String)], action: &str) -> Vec<(String, String)> {
-    let mut f = form.to_vec();
-    f.push(("action".into(), action.into()));
+/// The form as its button `action` posts it.
+fn with_action<'a>(form: &'a [(String, String)], action: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut f = fields(form);
+    f.push(("action", action));
     f
-}
-
-/// The message shown at input `id` (its `…-err` paragraph).
-fn error_at(page: &str, id: &str) -> Option<String> {
-    let pat = format!("id=\"{id}-err\">");
-    let i = page.find(&pat)? + pat.len();
-    let end = page[i..].find("</p>")?;
-    Some(unescape(&page[i..i + end]))
 }
 
 async fn start(dir: &Path, player: Option<PathBuf>, timeout_s: u64) -> (Server, Client) {
@@ -265,36 +96,35 @@ async fn a_layout_from_a_template_through_the_form_with_versions_and_previews() 
     let (st, m) = api.upload(COMMUNE_A, "ruong.png", picture.clone()).await;
     assert_eq!(st, StatusCode::CREATED, "{m}");
     let sha = m["sha256"].as_str().unwrap().to_string();
-    let ui = Ui::login(&s, "bientap-a").await;
+    let ui = sign_in(&s, "bientap-a").await;
 
     // The list offers the templates; a template opens as a draft.
-    let (_, list) = ui.get("/layouts").await;
+    let list = ui.get("/layouts").await.body;
     assert!(list.contains("data-test=\"template-picker\""));
     assert!(list.contains("value=\"main-ticker\""));
-    let (st, page) = ui
+    let p = ui
         .get(&format!(
             "/layouts/new?unit={COMMUNE_A}&template=main-ticker&name=Bảng+trụ+sở"
         ))
         .await;
-    assert_eq!(st, StatusCode::OK);
-    assert!(page.contains("id=\"zone-rect-1\""), "zones drawn on the board");
-    assert!(page.contains("id=\"f-zone-1-height\""), "number fields for the zones");
-    let mut form = form_fields(&page, "editor-form");
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("id=\"zone-rect-1\""), "zones drawn on the board");
+    assert!(p.body.contains("id=\"f-zone-1-height\""), "number fields for the zones");
+    let mut form = form_fields(&p.body, "editor-form");
     assert!(form.iter().any(|(k, v)| k == "zone[1].item[0].type" && v == "ticker"));
 
     // Without script: add a picture to the main zone, move it first (↑).
-    let (st, _, body) = ui.post("/layouts/edit", &with_action(&form, "add-item:0:image")).await;
-    assert_eq!(st, StatusCode::OK);
-    let page = String::from_utf8(body).unwrap();
+    let p = ui.post("/layouts/edit", &with_action(&form, "add-item:0:image")).await;
+    assert_eq!(p.status, StatusCode::OK);
     assert!(
-        page.contains(&format!("sha256:{sha}")),
+        p.body.contains(&format!("sha256:{sha}")),
         "the library's picture is offered"
     );
-    form = form_fields(&page, "editor-form");
+    form = form_fields(&p.body, "editor-form");
     set(&mut form, "zone[0].item[1].src", &format!("sha256:{sha}"));
     set(&mut form, "zone[0].item[1].fit", "fill");
-    let (_, _, body) = ui.post("/layouts/edit", &with_action(&form, "up:0:1")).await;
-    form = form_fields(&String::from_utf8(body).unwrap(), "editor-form");
+    let p = ui.post("/layouts/edit", &with_action(&form, "up:0:1")).await;
+    form = form_fields(&p.body, "editor-form");
     assert_eq!(
         form.iter().find(|(k, _)| k == "zone[0].item[0].type").unwrap().1,
         "image",
@@ -311,27 +141,27 @@ async fn a_layout_from_a_template_through_the_form_with_versions_and_previews() 
     let mut bad = form.clone();
     set(&mut bad, "zone[0].width", "2000");
     set(&mut bad, "zone[1].item[0].speed", "9000");
-    let (st, _, body) = ui.post("/layouts/edit", &with_action(&bad, "save")).await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    let page = String::from_utf8(body).unwrap();
-    let at_width = error_at(&page, "f-zone-0-width").expect("an error at the zone's width");
+    let p = ui.post("/layouts/edit", &with_action(&bad, "save")).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let at_width = error_at(&p.body, "f-zone-0-width").expect("an error at the zone's width");
     assert!(at_width.contains("mép phải"), "{at_width}");
-    let at_speed = error_at(&page, "f-zone-1-item-0-speed").expect("an error at the ticker's speed");
+    let at_speed = error_at(&p.body, "f-zone-1-item-0-speed").expect("an error at the ticker's speed");
     assert!(at_speed.contains("5000"), "{at_speed}");
-    assert!(page.contains("value=\"9000\""), "what was typed stays");
+    assert!(p.body.contains("value=\"9000\""), "what was typed stays");
     let (_, v) = api.get(&format!("/api/v1/units/{COMMUNE_A}/layouts")).await;
     assert_eq!(v.as_array().unwrap().len(), 0, "nothing saved: {v}");
 
     // A word where a number goes is refused at its field too.
     let mut bad = form.clone();
     set(&mut bad, "zone[0].x", "trái");
-    let (st, _, body) = ui.post("/layouts/edit", &with_action(&bad, "save")).await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(error_at(&String::from_utf8(body).unwrap(), "f-zone-0-x").is_some());
+    let p = ui.post("/layouts/edit", &with_action(&bad, "save")).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error_at(&p.body, "f-zone-0-x").is_some());
 
     // Saved: version 1, as typed.
-    let (st, loc, _) = ui.post("/layouts/edit", &with_action(&form, "save")).await;
-    assert_eq!(st, StatusCode::SEE_OTHER);
+    let p = ui.post("/layouts/edit", &with_action(&form, "save")).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let loc = p.location;
     let id = loc
         .strip_prefix("/layouts/")
         .and_then(|l| l.split('?').next())
@@ -346,36 +176,36 @@ async fn a_layout_from_a_template_through_the_form_with_versions_and_previews() 
         (Some(900), Some(900))
     );
     assert_eq!(zones[0]["item"][0]["src"], format!("sha256:{sha}"));
-    let (_, list) = ui.get("/layouts").await;
+    let list = ui.get("/layouts").await.body;
     assert!(list.contains("Bảng trụ sở") && list.contains(&format!("data-layout=\"{id}\"")));
 
     // A second version from the editor of the saved layout.
-    let (st, page) = ui.get(&loc).await;
-    assert_eq!(st, StatusCode::OK);
-    assert!(page.contains("id=\"editor-saved\""));
-    let mut form = form_fields(&page, "editor-form");
+    let p = ui.get(&loc).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("id=\"editor-saved\""));
+    let mut form = form_fields(&p.body, "editor-form");
     set(
         &mut form,
         "zone[1].item[0].text",
         "Lịch tiêm chủng: sáng thứ Bảy tại trạm y tế xã.",
     );
     set(&mut form, "zone[1].background", "#0b3d91");
-    let (st, loc2, _) = ui.post("/layouts/edit", &with_action(&form, "save")).await;
-    assert_eq!(st, StatusCode::SEE_OTHER);
-    assert_eq!(loc2, format!("/layouts/{id}?saved=2"));
-    let (_, hist) = ui.get(&format!("/layouts/{id}/versions")).await;
+    let p = ui.post("/layouts/edit", &with_action(&form, "save")).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location, format!("/layouts/{id}?saved=2"));
+    let hist = ui.get(&format!("/layouts/{id}/versions")).await.body;
     assert!(hist.contains("data-version=\"1\"") && hist.contains("data-version=\"2\""));
     assert!(hist.contains(&format!("/layouts/{id}/versions/1/preview.png")));
 
     // The preview is the player's own frame, to the pixel.
     let t0 = Instant::now();
-    let (st, ct, bytes) = ui
-        .get_bytes(&format!("/layouts/{id}/versions/2/preview.png?at=2026-11-23T14:05"))
+    let p = ui
+        .get(&format!("/layouts/{id}/versions/2/preview.png?at=2026-11-23T14:05"))
         .await;
-    assert_eq!(st, StatusCode::OK, "{}", String::from_utf8_lossy(&bytes));
-    assert_eq!(ct, "image/png");
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert_eq!(p.content_type, "image/png");
     eprintln!("preview in {:?}", t0.elapsed());
-    let served = image::load_from_memory(&bytes).unwrap().to_rgba8();
+    let served = image::load_from_memory(&p.bytes).unwrap().to_rgba8();
     assert_eq!(served.dimensions(), (1920, 1080));
 
     let (_, v2) = api.get(&format!("/api/v1/layouts/{id}/versions/2")).await;
@@ -404,18 +234,18 @@ async fn a_layout_from_a_template_through_the_form_with_versions_and_previews() 
     assert!((0..200).any(|x| *own.get_pixel(x, 300) != p0));
 
     // The draft's preview (the editor's button) draws the same frame.
-    let mut draft = form_fields(&ui.get(&format!("/layouts/{id}")).await.1, "editor-form");
+    let mut draft = form_fields(&ui.get(&format!("/layouts/{id}")).await.body, "editor-form");
     set(&mut draft, "preview_at", "2026-11-23T14:05");
-    let (st, _, bytes) = ui.post("/layouts/preview", &draft).await;
-    assert_eq!(st, StatusCode::OK, "{}", String::from_utf8_lossy(&bytes));
-    let drawn = image::load_from_memory(&bytes).unwrap().to_rgba8();
+    let p = ui.post("/layouts/preview", &fields(&draft)).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    let drawn = image::load_from_memory(&p.bytes).unwrap().to_rgba8();
     assert!(drawn.pixels().zip(own.pixels()).all(|(a, b)| a == b));
 
     // A draft the validator refuses is not drawn.
     set(&mut draft, "zone[1].item[0].speed", "-3");
-    let (st, _, body) = ui.post("/layouts/preview", &draft).await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(String::from_utf8(body).unwrap().contains("zone[1].item[0].speed"));
+    let p = ui.post("/layouts/preview", &fields(&draft)).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("zone[1].item[0].speed"));
     s.stop().await;
 }
 
@@ -440,16 +270,16 @@ async fn a_renderer_that_hangs_fails_or_is_missing_gives_a_clear_error_and_the_m
     let (s, admin) = start(dir.path(), Some(script.clone()), 2).await;
     let id = api_layout(&admin, COMMUNE_A).await;
     user(&s, &admin, "bientap-a", "editor", COMMUNE_A).await;
-    let ui = Ui::login(&s, "bientap-a").await;
+    let ui = sign_in(&s, "bientap-a").await;
     let path = format!("/layouts/{id}/versions/1/preview.png");
 
     std::fs::write(&mode, "hang").unwrap();
     let t0 = Instant::now();
-    let (st, ct, body) = ui.get_bytes(&path).await;
+    let p = ui.get(&path).await;
     let took = t0.elapsed();
-    assert_eq!(st, StatusCode::GATEWAY_TIMEOUT);
-    assert!(ct.starts_with("text/html"));
-    assert!(String::from_utf8(body).unwrap().contains("quá 2 giây"));
+    assert_eq!(p.status, StatusCode::GATEWAY_TIMEOUT);
+    assert!(p.content_type.starts_with("text/html"));
+    assert!(p.body.contains("quá 2 giây"));
     assert!(took < Duration::from_secs(6), "{took:?}");
     // The hung renderer was killed and reaped, not left behind.
     let pid = std::fs::read_to_string(&pid_file).unwrap();
@@ -457,19 +287,18 @@ async fn a_renderer_that_hangs_fails_or_is_missing_gives_a_clear_error_and_the_m
         !Path::new(&format!("/proc/{}", pid.trim())).exists(),
         "renderer {pid} still there"
     );
-    let (st, _) = ui.get("/layouts").await;
-    assert_eq!(st, StatusCode::OK, "the manager serves on");
+    assert_eq!(ui.get("/layouts").await.status, StatusCode::OK, "the manager serves on");
 
     std::fs::write(&mode, "fail").unwrap();
-    let (st, _, body) = ui.get_bytes(&path).await;
-    assert_eq!(st, StatusCode::BAD_GATEWAY);
-    let page = String::from_utf8(body).unwrap();
+    let p = ui.get(&path).await;
+    assert_eq!(p.status, StatusCode::BAD_GATEWAY);
+    let page = p.body;
     assert!(page.contains("không vẽ được") && page.contains("boom"), "{page}");
 
     std::fs::remove_file(&script).unwrap();
-    let (st, _, body) = ui.get_bytes(&path).await;
-    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE);
-    let page = String::from_utf8(body).unwrap();
+    let p = ui.get(&path).await;
+    assert_eq!(p.status, StatusCode::SERVICE_UNAVAILABLE);
+    let page = p.body;
     assert!(
         page.contains("BANGTIN_PLAYER") && page.contains("fake-player"),
         "{page}"
@@ -486,45 +315,40 @@ async fn another_commune_sees_nothing_and_a_viewer_changes_nothing() {
     user(&s, &admin, "bientap-b", "editor", COMMUNE_B).await;
     user(&s, &admin, "xem-a", "viewer", COMMUNE_A).await;
 
-    let b = Ui::login(&s, "bientap-b").await;
+    let b = sign_in(&s, "bientap-b").await;
     for path in [
         format!("/layouts/{id}"),
         format!("/layouts/{id}/versions"),
         format!("/layouts/{id}/versions/1/preview.png"),
         format!("/layouts/new?unit={COMMUNE_A}&template=full"),
     ] {
-        let (st, _) = b.get(&path).await;
-        assert_eq!(st, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(b.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
     }
-    let (_, list) = b.get("/layouts").await;
+    let list = b.get("/layouts").await.body;
     assert!(!list.contains(&id) && !list.contains("Bảng chợ"));
     // Saving over A's layout from B's session: as the API, not found.
-    let form: Vec<(String, String)> = [
+    let form = [
         ("id", id.as_str()),
         ("unit", COMMUNE_A),
         ("name", "chiếm"),
         ("board.width", "384"),
         ("board.height", "192"),
         ("action", "save"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let (st, _, _) = b.post("/layouts/edit", &form).await;
-    assert_eq!(st, StatusCode::NOT_FOUND);
+    ];
+    assert_eq!(b.post("/layouts/edit", &form).await.status, StatusCode::NOT_FOUND);
 
     // The viewer reads, but saving is refused and nothing changes.
-    let viewer = Ui::login(&s, "xem-a").await;
-    let (st, page) = viewer.get(&format!("/layouts/{id}")).await;
-    assert_eq!(st, StatusCode::OK);
-    assert!(page.contains("id=\"editor-save\"") && page.contains(" disabled"));
-    let mut f = form_fields(&page, "editor-form");
+    let viewer = sign_in(&s, "xem-a").await;
+    let p = viewer.get(&format!("/layouts/{id}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("id=\"editor-save\"") && p.body.contains(" disabled"));
+    let mut f = form_fields(&p.body, "editor-form");
     set(&mut f, "name", "đổi tên");
-    let (st, _, _) = viewer.post("/layouts/edit", &with_action(&f, "save")).await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
+    let p = viewer.post("/layouts/edit", &with_action(&f, "save")).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
     f.retain(|(k, _)| k != "id");
-    let (st, _, _) = viewer.post("/layouts/edit", &with_action(&f, "save")).await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
+    let p = viewer.post("/layouts/edit", &with_action(&f, "save")).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
     let (_, v) = admin.get(&format!("/api/v1/units/{COMMUNE_A}/layouts")).await;
     let v = v.as_array().unwrap();
     assert_eq!(v.len(), 1);
@@ -534,8 +358,8 @@ async fn another_commune_sees_nothing_and_a_viewer_changes_nothing() {
     );
 
     // No player where the config says: a clear error, not a crash.
-    let (st, _, body) = viewer.get_bytes(&format!("/layouts/{id}/versions/1/preview.png")).await;
-    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(String::from_utf8(body).unwrap().contains("/nonexistent/bangtin-player"));
+    let p = viewer.get(&format!("/layouts/{id}/versions/1/preview.png")).await;
+    assert_eq!(p.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(p.body.contains("/nonexistent/bangtin-player"));
     s.stop().await;
 }

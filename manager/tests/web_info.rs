@@ -8,8 +8,8 @@
 use bangtin_tests::harness::manager::{
     COMMUNE_A, COMMUNE_B, Client, PASSWORD, PROVINCE, Server, SignedSource, pair, seed, user,
 };
+use bangtin_tests::harness::web::WebClient;
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -19,121 +19,13 @@ use std::time::{Duration, Instant};
 
 const NEW_PASSWORD: &str = "mật-khẩu-mới-của-xã-2026";
 
-/// An officer signed in through the UI's form: the session cookie and the
-/// page's CSRF token, redirects not followed.
-struct Ui {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-impl Ui {
-    /// Sign in; an account whose password an administrator set changes it
-    /// first (to [`NEW_PASSWORD`]), as the UI asks.
-    async fn login(s: &Server, user: &str) -> Ui {
-        let ui = Ui::login_with(s, user, PASSWORD).await;
-        let (st, page) = ui.get("/info").await;
-        if st != StatusCode::SEE_OTHER {
-            return ui;
-        }
-        assert!(page.is_empty(), "a redirect to the password page");
-        let (st, form) = ui.get("/password").await;
-        assert_eq!(st, StatusCode::OK, "{form}");
-        let at = form.find("data-csrf=\"").unwrap() + 11;
-        let csrf = form[at..at + form[at..].find('"').unwrap()].to_string();
-        let r = ui
-            .http
-            .post(format!("{}/password", s.url))
-            .header("cookie", &ui.cookie)
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("password", NEW_PASSWORD),
-                ("repeat", NEW_PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "password changed");
-        Ui::login_with(s, user, NEW_PASSWORD).await
-    }
-
-    async fn login_with(s: &Server, user: &str, password: &str) -> Ui {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let r = http
-            .post(format!("{}/login", s.url))
-            .form(&[("username", user), ("password", password), ("next", "/info")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login {user}");
-        let cookie = r.headers()[SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let mut ui = Ui {
-            http,
-            base: s.url.clone(),
-            cookie,
-            csrf: String::new(),
-        };
-        let (st, page) = ui.get("/info").await;
-        if st == StatusCode::SEE_OTHER {
-            return ui;
-        }
-        assert_eq!(st, StatusCode::OK, "{page}");
-        let at = page.find("data-csrf=\"").expect("data-csrf on the page") + 11;
-        ui.csrf = page[at..at + page[at..].find('"').unwrap()].to_string();
-        ui
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    /// A form posted as a browser without script does (`_csrf` field).
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, HeaderMap, String) {
-        let mut f: Vec<(&str, &str)> = vec![("_csrf", &self.csrf)];
-        f.extend_from_slice(fields);
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .form(&f)
-            .send()
-            .await
-            .unwrap();
-        let (st, h) = (r.status(), r.headers().clone());
-        (st, h, r.text().await.unwrap())
-    }
-
-    /// The same form posted by htmx (CSRF in the header it sends).
-    async fn htmx(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .header("hx-request", "true")
-            .header("x-csrf-token", &self.csrf)
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
+/// An officer signed in through the UI's form; an account whose password an
+/// administrator set changes it first (to [`NEW_PASSWORD`]), as the UI asks.
+async fn sign_in(s: &Server, user: &str) -> WebClient {
+    let ui = WebClient::sign_in_ready(s, user, PASSWORD, NEW_PASSWORD).await;
+    let p = ui.get("/info").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    ui
 }
 
 /// The alerts in a board's signed set (`GET /api/v1/board/alerts`).
@@ -156,10 +48,6 @@ fn local_in(minutes: i64) -> String {
         .to_string()
 }
 
-fn location(h: &HeaderMap) -> &str {
-    h.get(LOCATION).map_or("", |v| v.to_str().unwrap())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_local_emergency_goes_to_the_boards_and_is_cancelled_from_the_page() {
     let dir = tempfile::tempdir().unwrap();
@@ -171,14 +59,15 @@ async fn a_local_emergency_goes_to_the_boards_and_is_cancelled_from_the_page() {
     let xa_b = user(&s, &admin, "xa.b", "editor", COMMUNE_B).await;
     let (_, board_a, _) = pair(&s, &xa_a, COMMUNE_A, "Bảng chợ Định Hóa").await;
     let (_, board_b, _) = pair(&s, &xa_b, COMMUNE_B, "Bảng UBND Phú Đình").await;
-    let ui = Ui::login(&s, "xa.a").await;
+    let ui = sign_in(&s, "xa.a").await;
 
     // The page and the form, for an editor of the commune.
-    let (st, page) = ui.get(&format!("/info?unit={COMMUNE_A}")).await;
-    assert_eq!(st, StatusCode::OK);
-    assert!(page.contains("id=\"notice-new\""), "an editor may issue");
-    let (st, form) = ui.get(&format!("/info/{COMMUNE_A}/notice")).await;
-    assert_eq!(st, StatusCode::OK);
+    let p = ui.get(&format!("/info?unit={COMMUNE_A}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("id=\"notice-new\""), "an editor may issue");
+    let p = ui.get(&format!("/info/{COMMUNE_A}/notice")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let form = p.body;
     for id in [
         "notice-title",
         "notice-text",
@@ -210,21 +99,27 @@ async fn a_local_emergency_goes_to_the_boards_and_is_cancelled_from_the_page() {
         }
     };
     let preview = format!("/info/{COMMUNE_A}/notice/preview");
-    let (st, _, body) = post(preview.clone(), as_ref(&fields(String::new()))).await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let p = post(preview.clone(), as_ref(&fields(String::new()))).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
     assert!(
-        body.contains("id=\"notice-expires-error\""),
+        p.body.contains("id=\"notice-expires-error\""),
         "the refusal is at the expiry field"
     );
-    assert!(body.contains("bắt buộc"), "{body}");
-    let (st, _, body) = post(preview.clone(), as_ref(&fields(local_in(-30)))).await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "an expiry in the past: {body}");
-    assert!(body.contains("id=\"notice-expires-error\""));
+    assert!(p.body.contains("bắt buộc"), "{}", p.body);
+    let p = post(preview.clone(), as_ref(&fields(local_in(-30)))).await;
+    assert_eq!(
+        p.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an expiry in the past: {}",
+        p.body
+    );
+    assert!(p.body.contains("id=\"notice-expires-error\""));
 
     // The confirmation shows what and where; only its button issues.
     let good = fields(local_in(120));
-    let (st, _, confirm) = post(preview.clone(), as_ref(&good)).await;
-    assert_eq!(st, StatusCode::OK, "{confirm}");
+    let p = post(preview.clone(), as_ref(&good)).await;
+    let confirm = p.body;
+    assert_eq!(p.status, StatusCode::OK, "{confirm}");
     assert!(confirm.contains("id=\"notice-confirm\""));
     assert!(
         confirm.contains(title) && confirm.contains("Bảng chợ Định Hóa"),
@@ -237,14 +132,14 @@ async fn a_local_emergency_goes_to_the_boards_and_is_cancelled_from_the_page() {
     assert!(confirm.contains("risk-band-4"));
     assert!(board_alerts(&board_a).await.is_empty(), "nothing issued by the preview");
     let issue = format!("/info/{COMMUNE_A}/notice");
-    let (st, _, _) = post(issue.clone(), as_ref(&good)).await;
-    assert_eq!(st, StatusCode::OK, "without the confirm button: back to the form");
+    let p = post(issue.clone(), as_ref(&good)).await;
+    assert_eq!(p.status, StatusCode::OK, "without the confirm button: back to the form");
     assert!(board_alerts(&board_a).await.is_empty());
     let mut confirmed = as_ref(&good);
     confirmed.push(("confirm", "yes".into()));
-    let (st, h, body) = post(issue.clone(), confirmed.clone()).await;
-    assert_eq!(st, StatusCode::SEE_OTHER, "{body}");
-    assert_eq!(location(&h), format!("/info?unit={COMMUNE_A}&done=issued"));
+    let p = post(issue.clone(), confirmed.clone()).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(p.location, format!("/info?unit={COMMUNE_A}&done=issued"));
 
     // On commune A's board as a source's emergency is; not on B's.
     let alerts = board_alerts(&board_a).await;
@@ -274,26 +169,24 @@ async fn a_local_emergency_goes_to_the_boards_and_is_cancelled_from_the_page() {
     let id = n["id"].as_str().unwrap().to_string();
 
     // The page lists it in force with its colour, and as a notice to cancel.
-    let (_, page) = ui.get(&format!("/info?unit={COMMUNE_A}")).await;
+    let page = ui.get(&format!("/info?unit={COMMUNE_A}")).await.body;
     let active = &page[page.find("id=\"active-alerts\"").unwrap()..page.find("id=\"notices-h\"").unwrap()];
     assert!(active.contains(title) && active.contains("badge risk-4"), "{active}");
     assert!(active.contains("1/1"), "delivered to the one board: {active}");
     assert!(page.contains("data-test=\"notice-cancel\""));
 
     // A viewer sees it but can neither issue nor cancel.
-    let viewer = Ui::login(&s, "xem.a").await;
-    let (st, vpage) = viewer.get(&format!("/info?unit={COMMUNE_A}")).await;
-    assert_eq!(st, StatusCode::OK);
-    assert!(vpage.contains(title));
-    assert!(!vpage.contains("notice-cancel") && !vpage.contains("id=\"notice-new\""));
-    let (st, _) = viewer.get(&format!("/info/{COMMUNE_A}/notice")).await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
+    let viewer = sign_in(&s, "xem.a").await;
+    let p = viewer.get(&format!("/info?unit={COMMUNE_A}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains(title));
+    assert!(!p.body.contains("notice-cancel") && !p.body.contains("id=\"notice-new\""));
+    let p = viewer.get(&format!("/info/{COMMUNE_A}/notice")).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
     let vconfirmed: Vec<(&str, &str)> = confirmed.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (st, _, _) = viewer.post(&issue, &vconfirmed).await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert_eq!(viewer.post(&issue, &vconfirmed).await.status, StatusCode::FORBIDDEN);
     let cancel = format!("/info/{COMMUNE_A}/notices/{id}/cancel");
-    let (st, _, _) = viewer.post(&cancel, &[]).await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert_eq!(viewer.post(&cancel, &[]).await.status, StatusCode::FORBIDDEN);
     let (st, v) = xem_a
         .post(
             &format!("/api/v1/units/{COMMUNE_A}/notices"),
@@ -304,11 +197,10 @@ async fn a_local_emergency_goes_to_the_boards_and_is_cancelled_from_the_page() {
     assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
 
     // An editor of commune B: 404 for A's notice, by the page and the API.
-    let ui_b = Ui::login(&s, "xa.b").await;
-    let (st, _, _) = ui_b.post(&cancel, &[]).await;
-    assert_eq!(st, StatusCode::NOT_FOUND);
-    let (st, _) = ui_b.get(&format!("/info?unit={COMMUNE_A}")).await;
-    assert_eq!(st, StatusCode::NOT_FOUND);
+    let ui_b = sign_in(&s, "xa.b").await;
+    assert_eq!(ui_b.post(&cancel, &[]).await.status, StatusCode::NOT_FOUND);
+    let p = ui_b.get(&format!("/info?unit={COMMUNE_A}")).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
     for path in [
         format!("/api/v1/units/{COMMUNE_A}/notices/{id}/cancel"),
         format!("/api/v1/units/{COMMUNE_B}/notices/{id}/cancel"),
@@ -332,9 +224,9 @@ async fn a_local_emergency_goes_to_the_boards_and_is_cancelled_from_the_page() {
     );
 
     // Cancelled from the page: off the board at once; audited.
-    let (st, h, _) = ui.post(&cancel, &[]).await;
-    assert_eq!(st, StatusCode::SEE_OTHER);
-    assert_eq!(location(&h), format!("/info?unit={COMMUNE_A}&done=cancelled"));
+    let p = ui.post(&cancel, &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location, format!("/info?unit={COMMUNE_A}&done=cancelled"));
     assert!(board_alerts(&board_a).await.is_empty(), "cancelled: gone from the set");
     let (st, v) = xa_a
         .post(&format!("/api/v1/units/{COMMUNE_A}/notices/{id}/cancel"), json!({}))
@@ -344,7 +236,7 @@ async fn a_local_emergency_goes_to_the_boards_and_is_cancelled_from_the_page() {
         (StatusCode::CONFLICT, Some("state")),
         "{v}"
     );
-    let (_, page) = ui.get(&format!("/info?unit={COMMUNE_A}")).await;
+    let page = ui.get(&format!("/info?unit={COMMUNE_A}")).await.body;
     assert!(!page.contains("data-test=\"notice-cancel\""));
     let (_, audit) = admin.get("/api/v1/audit").await;
     let actions: Vec<(&str, &str)> = audit
@@ -383,9 +275,10 @@ async fn a_signed_sources_bulletin_is_approved_from_its_card() {
     let (st, v) = src.bulletin(&doc("cho-phien", "Chợ phiên")).await;
     assert_eq!(st, StatusCode::ACCEPTED, "{v}");
 
-    let ui = Ui::login(&s, "xa.a").await;
-    let (st, page) = ui.get(&format!("/info?unit={COMMUNE_A}")).await;
-    assert_eq!(st, StatusCode::OK);
+    let ui = sign_in(&s, "xa.a").await;
+    let p = ui.get(&format!("/info?unit={COMMUNE_A}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let page = p.body;
     let key = format!("data-bulletin=\"{}/tiem-chung\"", src.id);
     assert!(page.contains(&key), "{page}");
     assert!(page.contains("Tiêm chủng cho trẻ dưới 5 tuổi.") && page.contains("HTTTN tỉnh"));
@@ -394,26 +287,27 @@ async fn a_signed_sources_bulletin_is_approved_from_its_card() {
     let base = format!("/info/{COMMUNE_A}/bulletins/{}/tiem-chung", src.id);
 
     // A reason is needed to reject: refused on the card, nothing decided.
-    let (st, _, body) = ui.post(&format!("{base}/reject"), &[("reason", " ")]).await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body.contains("data-test=\"card-error\""), "{body}");
-    let (st, frag) = ui.htmx(&format!("{base}/reject"), &[("reason", "")]).await;
-    assert_eq!(st, StatusCode::OK, "htmx swaps 2xx only");
+    let p = ui.post(&format!("{base}/reject"), &[("reason", " ")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("data-test=\"card-error\""), "{}", p.body);
+    let p = ui.htmx(&format!("{base}/reject"), &[("reason", "")]).await;
+    assert_eq!(p.status, StatusCode::OK, "htmx swaps 2xx only");
     assert!(
-        frag.contains("data-test=\"card-error\"") && !frag.contains("<html"),
-        "{frag}"
+        p.body.contains("data-test=\"card-error\"") && !p.body.contains("<html"),
+        "{}",
+        p.body
     );
 
     // Others may not decide: a viewer 403, commune B's editor 404.
-    let viewer = Ui::login(&s, "xem.a").await;
-    let (st, _, _) = viewer.post(&format!("{base}/approve"), &[]).await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
-    let ui_b = Ui::login(&s, "xa.b").await;
-    let (st, _, _) = ui_b.post(&format!("{base}/approve"), &[]).await;
-    assert_eq!(st, StatusCode::NOT_FOUND);
+    let viewer = sign_in(&s, "xem.a").await;
+    let p = viewer.post(&format!("{base}/approve"), &[]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let ui_b = sign_in(&s, "xa.b").await;
+    let p = ui_b.post(&format!("{base}/approve"), &[]).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
 
     // Approved with an edited title, by htmx: the card comes back decided.
-    let (st, frag) = ui
+    let p = ui
         .htmx(
             &format!("{base}/approve"),
             &[
@@ -422,8 +316,12 @@ async fn a_signed_sources_bulletin_is_approved_from_its_card() {
             ],
         )
         .await;
-    assert_eq!(st, StatusCode::OK);
-    assert!(frag.contains("data-test=\"decided\"") && frag.contains(&key), "{frag}");
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("data-test=\"decided\"") && p.body.contains(&key),
+        "{}",
+        p.body
+    );
     let (_, list) = xa_a.get(&format!("/api/v1/units/{COMMUNE_A}/bulletins")).await;
     let b = list
         .as_array()
@@ -440,15 +338,15 @@ async fn a_signed_sources_bulletin_is_approved_from_its_card() {
     );
 
     // The other one without script, in one tap: back to the page.
-    let (st, h, _) = ui
+    let p = ui
         .post(
             &format!("/info/{COMMUNE_A}/bulletins/{}/cho-phien/approve", src.id),
             &[],
         )
         .await;
-    assert_eq!(st, StatusCode::SEE_OTHER);
-    assert_eq!(location(&h), format!("/info?unit={COMMUNE_A}&done=approved"));
-    let (_, page) = ui.get(&format!("/info?unit={COMMUNE_A}")).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location, format!("/info?unit={COMMUNE_A}&done=approved"));
+    let page = ui.get(&format!("/info?unit={COMMUNE_A}")).await.body;
     assert!(page.contains("id=\"queue-empty\""), "the queue is empty");
     let active = &page[page.find("id=\"active-alerts\"").unwrap()..];
     assert!(
@@ -614,14 +512,15 @@ async fn loudspeakers_read_now_and_stop_all_from_the_page() {
     assert_eq!(st, StatusCode::CREATED);
 
     // The zone, reachable now, its one speaker connected.
-    let ui = Ui::login(&s, "xa.a").await;
-    let (st, page) = ui.get(&format!("/speakers?unit={COMMUNE_A}")).await;
-    assert_eq!(st, StatusCode::OK);
+    let ui = sign_in(&s, "xa.a").await;
+    let p = ui.get(&format!("/speakers?unit={COMMUNE_A}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let page = p.body;
     assert!(page.contains("Loa chợ") && page.contains("Liên lạc được"), "{page}");
     assert!(page.contains("1/1") && page.contains("90 %"), "{page}");
     assert!(page.contains("data-test=\"read-now\"") && page.contains("id=\"speakers-stop-all\""));
-    let ui_b = Ui::login(&s, "xa.b").await;
-    let (_, page_b) = ui_b.get(&format!("/speakers?unit={COMMUNE_B}")).await;
+    let ui_b = sign_in(&s, "xa.b").await;
+    let page_b = ui_b.get(&format!("/speakers?unit={COMMUNE_B}")).await.body;
     assert!(
         page_b.contains("Không liên lạc được"),
         "an unreachable zone is named: {page_b}"
@@ -629,23 +528,23 @@ async fn loudspeakers_read_now_and_stop_all_from_the_page() {
 
     // Read now: heard on the speaker.
     let read = format!("/speakers/{zone}/read");
-    let (st, _, body) = ui.post(&read, &[("text", "  ")]).await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body.contains(&format!("id=\"read-{zone}-error\"")), "{body}");
+    let p = ui.post(&read, &[("text", "  ")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains(&format!("id=\"read-{zone}-error\"")), "{}", p.body);
     let from = snap.played();
-    let (st, h, _) = ui
+    let p = ui
         .post(&read, &[("text", "Mời bà con đến nhà văn hóa lúc 8h sáng mai.")])
         .await;
-    assert_eq!(st, StatusCode::SEE_OTHER);
-    assert_eq!(location(&h), format!("/speakers?unit={COMMUNE_A}&done=read"));
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location, format!("/speakers?unit={COMMUNE_A}&done=read"));
     wait_for("the text read now on the speaker", 15, || snap.loud_since(from) > 0.3).await;
 
     // Others may not: a viewer 403, commune B's editor 404.
-    let viewer = Ui::login(&s, "xem.a").await;
-    let (st, _, _) = viewer.post(&read, &[("text", "Thử")]).await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, _, _) = ui_b.post(&read, &[("text", "Thử")]).await;
-    assert_eq!(st, StatusCode::NOT_FOUND);
+    let viewer = sign_in(&s, "xem.a").await;
+    let p = viewer.post(&read, &[("text", "Thử")]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = ui_b.post(&read, &[("text", "Thử")]).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
     let (st, v) = xa_b
         .post(&format!("/api/v1/units/{COMMUNE_A}/speakers/stop"), json!({}))
         .await;
@@ -665,13 +564,13 @@ async fn loudspeakers_read_now_and_stop_all_from_the_page() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let long = "Thông báo của Ủy ban nhân dân xã về lịch cắt điện và lịch tiêm chủng tuần tới. ".repeat(8);
-    let (st, _, _) = ui.post(&read, &[("text", long.as_str())]).await;
-    assert_eq!(st, StatusCode::SEE_OTHER);
+    let p = ui.post(&read, &[("text", long.as_str())]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
     let second = snap.played();
     wait_for("the long reading", 15, || snap.loud_since(second) > 1.0).await;
-    let (st, h, _) = ui.post(&format!("/speakers/unit/{COMMUNE_A}/stop"), &[]).await;
-    assert_eq!(st, StatusCode::SEE_OTHER);
-    assert!(location(&h).contains("done=stopped"), "{h:?}");
+    let p = ui.post(&format!("/speakers/unit/{COMMUNE_A}/stop"), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert!(p.location.contains("done=stopped"), "{p:?}");
     let cut = snap.played();
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let after = snap.loud_since(cut);

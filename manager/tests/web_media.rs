@@ -6,160 +6,23 @@
 //! anything by a forged form.
 
 use bangtin_tests::harness::manager::*;
-use reqwest::{StatusCode, redirect};
+use bangtin_tests::harness::web::{Page, WebClient};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-/// A browser without script: the session cookie, the page's CSRF token.
-struct Ui {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
+/// An officer signed in through the UI's own form (an account an
+/// administrator made changes its password first), the library open to them.
+async fn sign_in(s: &Server, user: &str) -> WebClient {
+    let ui = WebClient::sign_in_ready(s, user, PASSWORD, &format!("{PASSWORD}-mới")).await;
+    assert_eq!(ui.get("/media").await.status, StatusCode::OK);
+    ui
 }
 
-impl Ui {
-    /// Signs in through the UI's own form, as a browser would.
-    async fn login(s: &Server, user: &str) -> Ui {
-        let http = reqwest::Client::builder()
-            .redirect(redirect::Policy::none())
-            .build()
-            .unwrap();
-        let r = http
-            .post(format!("{}/login", s.url))
-            .form(&[("username", user), ("password", PASSWORD), ("next", "/media")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {user}");
-        let cookie = r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("bangtin_session="))
-            .expect("session cookie")
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let mut ui = Ui {
-            http,
-            base: s.url.clone(),
-            cookie,
-            csrf: String::new(),
-        };
-        let (st, _) = ui.get("/media").await;
-        if st == StatusCode::SEE_OTHER {
-            // An account an administrator made: its own password first.
-            let (_, html) = ui.get("/password").await;
-            ui.csrf = attr(&html, "data-csrf").expect("the page carries the CSRF token");
-            let new = format!("{PASSWORD}-mới");
-            let (st, _, loc) = ui
-                .post(
-                    "/password",
-                    &[("_csrf", &ui.csrf), ("password", &new), ("repeat", &new)],
-                )
-                .await;
-            assert_eq!((st, loc.as_deref()), (StatusCode::SEE_OTHER, Some("/boards")));
-        }
-        let (st, html) = ui.get("/media").await;
-        assert_eq!(st, StatusCode::OK);
-        ui.csrf = attr(&html, "data-csrf").expect("the page carries the CSRF token");
-        ui
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    async fn get_bytes(&self, path: &str) -> (StatusCode, String, Vec<u8>) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        let ctype = r
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        (r.status(), ctype, r.bytes().await.unwrap().to_vec())
-    }
-
-    /// A plain form post (no CSRF header: the `_csrf` field, as without script).
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, Option<String>) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        let loc = r
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        (r.status(), r.text().await.unwrap(), loc)
-    }
-
-    /// The no-script upload form: `_csrf` (when given), `unit`, then every
-    /// file as `files`, in one multipart body.
-    async fn upload(&self, csrf: Option<&str>, unit: &str, files: &[(&str, &[u8])]) -> (StatusCode, String) {
-        let boundary = "----bangtin-test-7f3a";
-        let mut body = Vec::new();
-        let text = |name: &str, value: &str, body: &mut Vec<u8>| {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                    .as_bytes(),
-            );
-        };
-        if let Some(c) = csrf {
-            text("_csrf", c, &mut body);
-        }
-        text("unit", unit, &mut body);
-        for (name, bytes) in files {
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n\
-                     Content-Type: application/octet-stream\r\n\r\n"
-                )
-                .as_bytes(),
-            );
-            body.extend_from_slice(bytes);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let r = self
-            .http
-            .post(format!("{}/media/upload", self.base))
-            .header("cookie", &self.cookie)
-            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-}
-
-/// The value of the first `name="…"` attribute in `html`.
-fn attr(html: &str, name: &str) -> Option<String> {
-    let i = html.find(&format!("{name}=\""))? + name.len() + 2;
-    let j = html[i..].find('"')?;
-    Some(html[i..i + j].to_string())
+/// The no-script upload form: `_csrf`, `unit`, then every file as `files`.
+async fn upload(ui: &WebClient, unit: &str, files: &[(&str, &[u8])]) -> Page {
+    let files: Vec<(&str, &str, &[u8])> = files.iter().map(|(name, b)| ("files", *name, *b)).collect();
+    ui.upload("/media/upload", &[("unit", unit)], &files).await
 }
 
 /// The per-file results of an upload page: (ok, text) in order.
@@ -199,11 +62,12 @@ async fn media_library_page_uploads_lists_searches_and_deletes_with_the_apis_rul
     let api_a = user(&s, &admin, "a.editor", "editor", COMMUNE_A).await;
     user(&s, &admin, "b.editor", "editor", COMMUNE_B).await;
     user(&s, &admin, "a.viewer", "viewer", COMMUNE_A).await;
-    let ui_a = Ui::login(&s, "a.editor").await;
+    let ui_a = sign_in(&s, "a.editor").await;
 
     // An empty library with its upload form.
-    let (st, html) = ui_a.get("/media").await;
-    assert_eq!(st, StatusCode::OK);
+    let p = ui_a.get("/media").await;
+    assert_eq!(p.status, StatusCode::OK);
+    let html = p.body;
     assert!(html.contains("id=\"media-files\""), "the editor gets the file input");
     assert!(html.contains("id=\"media-empty\""));
     assert!(
@@ -217,20 +81,19 @@ async fn media_library_page_uploads_lists_searches_and_deletes_with_the_apis_rul
     let vid = mp4(dir.path(), 1);
     let big = png(800, 600, 5);
     assert!(big.len() > 1_000_000);
-    let (st, html) = ui_a
-        .upload(
-            Some(&ui_a.csrf),
-            COMMUNE_A,
-            &[
-                ("Ảnh chợ.png", &pic),
-                ("video bão.mp4", &vid),
-                ("thư.png", b"Kinh gui ba con, day la van ban, khong phai anh."),
-                ("to-qua.png", &big),
-            ],
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "some files were stored");
-    let r = results(&html);
+    let p = upload(
+        &ui_a,
+        COMMUNE_A,
+        &[
+            ("Ảnh chợ.png", &pic),
+            ("video bão.mp4", &vid),
+            ("thư.png", b"Kinh gui ba con, day la van ban, khong phai anh."),
+            ("to-qua.png", &big),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::OK, "some files were stored");
+    let r = results(&p.body);
     assert_eq!(r.len(), 4, "{r:?}");
     assert!(r[0].0 && r[1].0, "{r:?}");
     assert!(!r[2].0 && r[2].1.contains("không nhận ra loại tệp"), "{r:?}");
@@ -242,37 +105,42 @@ async fn media_library_page_uploads_lists_searches_and_deletes_with_the_apis_rul
     let (pic_sha, vid_sha) = (sha(&pic), sha(&vid));
 
     // Both listed, each with its thumbnail, which the browser can fetch.
-    let (_, html) = ui_a.get("/media").await;
+    let html = ui_a.get("/media").await.body;
     assert_eq!(count(&html, "data-test=\"media-item\""), 2);
     for h in [&pic_sha, &vid_sha] {
         let thumb = format!("/api/v1/units/{COMMUNE_A}/media/{h}/thumbnail");
         assert!(html.contains(&format!("src=\"{thumb}\"")), "thumbnail of {h}");
-        let (st, ctype, bytes) = ui_a.get_bytes(&thumb).await;
-        assert_eq!((st, ctype.as_str()), (StatusCode::OK, "image/jpeg"));
-        assert!(image::load_from_memory(&bytes).is_ok());
+        let p = ui_a.get(&thumb).await;
+        assert_eq!((p.status, p.content_type.as_str()), (StatusCode::OK, "image/jpeg"));
+        assert!(image::load_from_memory(&p.bytes).is_ok());
     }
 
     // Search: by name without Vietnamese marks or case; by type; the list alone for htmx.
-    let (_, html) = ui_a.get(&format!("/media?unit={COMMUNE_A}&q=ANH+CHO")).await;
+    let html = ui_a.get(&format!("/media?unit={COMMUNE_A}&q=ANH+CHO")).await.body;
     assert_eq!(count(&html, "data-test=\"media-item\""), 1);
     assert!(html.contains("Ảnh chợ.png") && !html.contains("video bão.mp4"));
-    let (_, html) = ui_a.get(&format!("/media?unit={COMMUNE_A}&kind=video")).await;
+    let html = ui_a.get(&format!("/media?unit={COMMUNE_A}&kind=video")).await.body;
     assert_eq!(count(&html, "data-test=\"media-item\""), 1);
     assert!(html.contains("video bão.mp4"));
-    let (st, frag) = ui_a.get(&format!("/media/list?unit={COMMUNE_A}&q=bao")).await;
-    assert_eq!(st, StatusCode::OK);
+    let p = ui_a.get(&format!("/media/list?unit={COMMUNE_A}&q=bao")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let frag = p.body;
     assert!(frag.starts_with("<div id=\"media-list\""), "a fragment, not a page");
     assert!(frag.contains("video bão.mp4") && !frag.contains("Ảnh chợ.png"));
-    let (_, html) = ui_a.get(&format!("/media?unit={COMMUNE_A}&q=kh%C3%B4ng-c%C3%B3")).await;
+    let html = ui_a
+        .get(&format!("/media?unit={COMMUNE_A}&q=kh%C3%B4ng-c%C3%B3"))
+        .await
+        .body;
     assert!(html.contains("id=\"media-no-match\""));
 
     // Previews: the picture as <img>, the video as <video controls>.
-    let (st, html) = ui_a.get(&format!("/media/{COMMUNE_A}/{pic_sha}")).await;
-    assert_eq!(st, StatusCode::OK);
+    let p = ui_a.get(&format!("/media/{COMMUNE_A}/{pic_sha}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let html = p.body;
     assert!(html.contains(&format!(
         "<img class=\"shot\" src=\"/api/v1/units/{COMMUNE_A}/media/{pic_sha}/content\""
     )));
-    let (_, html) = ui_a.get(&format!("/media/{COMMUNE_A}/{vid_sha}")).await;
+    let html = ui_a.get(&format!("/media/{COMMUNE_A}/{vid_sha}")).await.body;
     assert!(html.contains(&format!(
         "<video class=\"shot\" src=\"/api/v1/units/{COMMUNE_A}/media/{vid_sha}/content\" controls"
     )));
@@ -296,10 +164,10 @@ async fn media_library_page_uploads_lists_searches_and_deletes_with_the_apis_rul
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let (st, v) = api_a.post(&format!("/api/v1/boards/{bid}/publish"), json!({})).await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    let (_, html) = ui_a.get("/media").await;
+    let html = ui_a.get("/media").await.body;
     assert_eq!(count(&html, "Dùng trong 1 bố cục"), 2, "usage in the list");
     assert_eq!(count(&html, "Đang phát trên 1 bảng"), 2);
-    let (_, html) = ui_a.get(&format!("/media/{COMMUNE_A}/{vid_sha}")).await;
+    let html = ui_a.get(&format!("/media/{COMMUNE_A}/{vid_sha}")).await.body;
     assert!(html.contains(&format!(
         "<a href=\"/layouts/{}\">Bảng chợ</a>",
         lay["id"].as_str().unwrap()
@@ -308,8 +176,9 @@ async fn media_library_page_uploads_lists_searches_and_deletes_with_the_apis_rul
 
     // Deleting a file a board plays is refused with the manager's reason.
     let del = format!("/media/{COMMUNE_A}/{vid_sha}/delete");
-    let (st, html, _) = ui_a.post(&del, &[("_csrf", &ui_a.csrf)]).await;
-    assert_eq!(st, StatusCode::CONFLICT);
+    let p = ui_a.post(&del, &[]).await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    let html = p.body;
     assert!(html.contains("id=\"media-delete-error\""));
     assert!(html.contains(&format!(
         "tệp đang được dùng trong chương trình đã phát hành của bảng {bid}"
@@ -318,89 +187,81 @@ async fn media_library_page_uploads_lists_searches_and_deletes_with_the_apis_rul
 
     // An unused file is deleted, and the list says so.
     let spare = png(40, 30, 9);
-    let (st, html) = ui_a.upload(Some(&ui_a.csrf), COMMUNE_A, &[("thừa.png", &spare)]).await;
-    assert_eq!(st, StatusCode::OK, "{:?}", results(&html));
+    let p = upload(&ui_a, COMMUNE_A, &[("thừa.png", &spare)]).await;
+    assert_eq!(p.status, StatusCode::OK, "{:?}", results(&p.body));
     assert_eq!(library(&api_a, COMMUNE_A).await.len(), 3);
-    let (st, _, loc) = ui_a
-        .post(
-            &format!("/media/{COMMUNE_A}/{}/delete", sha(&spare)),
-            &[("_csrf", &ui_a.csrf)],
-        )
+    let p = ui_a
+        .post(&format!("/media/{COMMUNE_A}/{}/delete", sha(&spare)), &[])
         .await;
-    assert_eq!(st, StatusCode::SEE_OTHER);
-    let loc = loc.unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let loc = p.location;
     assert!(loc.starts_with(&format!("/media?unit={COMMUNE_A}&deleted=")), "{loc}");
     assert_eq!(library(&api_a, COMMUNE_A).await.len(), 2);
-    let (_, html) = ui_a.get(&loc).await;
+    let html = ui_a.get(&loc).await.body;
     assert!(html.contains("Đã xóa tệp “thừa.png”"));
     // Without the CSRF token nothing is stored nor deleted.
-    let (st, _) = ui_a.upload(None, COMMUNE_A, &[("x.png", &spare)]).await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, _, _) = ui_a.post(&format!("/media/{COMMUNE_A}/{pic_sha}/delete"), &[]).await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
+    let p = ui_a
+        .upload_raw("/media/upload", &[("unit", COMMUNE_A)], &[("files", "x.png", &spare)])
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = ui_a
+        .post_raw(&format!("/media/{COMMUNE_A}/{pic_sha}/delete"), &[])
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert_eq!(library(&api_a, COMMUNE_A).await.len(), 2);
 
     // Another commune's editor: 404 for A's library, files, deletes and uploads.
-    let ui_b = Ui::login(&s, "b.editor").await;
-    let (st, html) = ui_b.get("/media").await;
-    assert_eq!(st, StatusCode::OK);
-    assert!(!html.contains("Ảnh chợ.png"), "B's own (empty) library");
+    let ui_b = sign_in(&s, "b.editor").await;
+    let p = ui_b.get("/media").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(!p.body.contains("Ảnh chợ.png"), "B's own (empty) library");
     for path in [
         format!("/media?unit={COMMUNE_A}"),
         format!("/media/list?unit={COMMUNE_A}"),
         format!("/media/{COMMUNE_A}/{pic_sha}"),
     ] {
-        let (st, html) = ui_b.get(&path).await;
-        assert_eq!(st, StatusCode::NOT_FOUND, "{path}");
-        assert!(!html.contains("Ảnh chợ.png"));
+        let p = ui_b.get(&path).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!p.body.contains("Ảnh chợ.png"));
     }
-    let (st, _, _) = ui_b
-        .post(
-            &format!("/media/{COMMUNE_A}/{pic_sha}/delete"),
-            &[("_csrf", &ui_b.csrf)],
-        )
-        .await;
-    assert_eq!(st, StatusCode::NOT_FOUND);
-    let (st, html) = ui_b.upload(Some(&ui_b.csrf), COMMUNE_A, &[("b.png", &spare)]).await;
-    assert_eq!(st, StatusCode::NOT_FOUND, "{html}");
+    let p = ui_b.post(&format!("/media/{COMMUNE_A}/{pic_sha}/delete"), &[]).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    let p = upload(&ui_b, COMMUNE_A, &[("b.png", &spare)]).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.body);
     assert_eq!(library(&api_a, COMMUNE_A).await.len(), 2);
 
     // A viewer sees the library but no upload or delete control, and a
     // forged form changes nothing.
-    let ui_v = Ui::login(&s, "a.viewer").await;
-    let (st, html) = ui_v.get("/media").await;
-    assert_eq!(st, StatusCode::OK);
+    let ui_v = sign_in(&s, "a.viewer").await;
+    let p = ui_v.get("/media").await;
+    assert_eq!(p.status, StatusCode::OK);
+    let html = p.body;
     assert_eq!(count(&html, "data-test=\"media-item\""), 2);
     assert!(!html.contains("id=\"media-files\"") && !html.contains("/media/upload"));
     assert!(html.contains("id=\"media-read-only\""));
-    let (_, html) = ui_v.get(&format!("/media/{COMMUNE_A}/{pic_sha}")).await;
+    let html = ui_v.get(&format!("/media/{COMMUNE_A}/{pic_sha}")).await.body;
     assert!(html.contains("id=\"media-preview\"") && !html.contains("id=\"media-delete\""));
-    let (st, html) = ui_v.upload(Some(&ui_v.csrf), COMMUNE_A, &[("v.png", &spare)]).await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
-    let r = results(&html);
+    let p = upload(&ui_v, COMMUNE_A, &[("v.png", &spare)]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let r = results(&p.body);
     assert!(
         r.len() == 1 && !r[0].0 && r[0].1.contains("chỉ được xem"),
         "the manager's reason: {r:?}"
     );
-    let (st, _, _) = ui_v
-        .post(
-            &format!("/media/{COMMUNE_A}/{pic_sha}/delete"),
-            &[("_csrf", &ui_v.csrf)],
-        )
-        .await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
+    let p = ui_v.post(&format!("/media/{COMMUNE_A}/{pic_sha}/delete"), &[]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert_eq!(library(&api_a, COMMUNE_A).await.len(), 2);
 
     // The page's script and style are served from the binary.
-    let (_, html) = ui_a.get("/media").await;
+    let html = ui_a.get("/media").await.body;
     let js = html
         .split("src=\"")
         .filter_map(|p| p.split('"').next())
         .find(|p| p.starts_with("/static/media."))
         .expect("media.js linked");
-    let (st, ctype, body) = ui_a.get_bytes(js).await;
-    assert_eq!(st, StatusCode::OK);
-    assert!(ctype.starts_with("text/javascript"));
-    assert!(String::from_utf8(body).unwrap().contains("upload.onprogress"));
+    let p = ui_a.get(js).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.content_type.starts_with("text/javascript"));
+    assert!(p.body.contains("upload.onprogress"));
     s.stop().await;
 }

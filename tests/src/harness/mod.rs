@@ -3,11 +3,13 @@
 //! pairing and signed sources ([`manager`]); real boards as player processes
 //! ([`boards`]); a private X server ([`xvfb`]); test media made with ffmpeg
 //! ([`clips`]); a paced ALSA device without a sound card ([`alsa`]);
-//! headless Chromium through ChromeDriver for the web UI ([`browser`]).
+//! headless Chromium through ChromeDriver for the web UI ([`browser`]); a
+//! browser without script for the web UI's forms and pages ([`web`]).
 
 pub mod alsa;
 pub mod boards;
 pub mod browser;
 pub mod clips;
 pub mod manager;
+pub mod web;
 pub mod xvfb;
