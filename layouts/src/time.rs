@@ -108,6 +108,14 @@ pub fn local_midnight(t: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
     t
 }
 
+/// Midnight starting local `date` in `tz` (the first existing minute of it
+/// where a DST change skips midnight).
+pub fn day_start(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let noon = date.and_hms_opt(12, 0, 0).expect("noon exists");
+    let t = local_to_utc(noon, tz).unwrap_or_else(|| noon.and_utc());
+    local_midnight(t, tz)
+}
+
 pub fn parse_tz(s: &str) -> Result<Tz, String> {
     s.parse::<Tz>().map_err(|_| {
         format!("múi giờ không có trong cơ sở dữ liệu tz {s:?}, ví dụ \"Asia/Ho_Chi_Minh\" (unknown time zone)")

@@ -31,6 +31,16 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Days of heartbeat history and online/offline transitions kept.
     pub heartbeat_days: u32,
+    /// A board's heartbeat history keeps one entry per this many seconds,
+    /// and every beat that changes what matters (the show, layout, display,
+    /// player version, an error): a steady board at a 30 s period writes 96
+    /// entries a day instead of 2,880. The latest beat is always kept.
+    pub beat_history_every_s: u32,
+    /// Hours raw proof-of-play events are kept; older ones live on, exact,
+    /// in their days' totals (see `crate::playlog`).
+    pub playlog_hours: u32,
+    /// Days of per-day proof-of-play totals and report aggregates kept.
+    pub report_days: u32,
     /// Seconds between two bulletin rounds on a board (see docs/source-system.md,
     /// "Bulletins on the board").
     pub bulletin_round_s: u32,
@@ -72,6 +82,9 @@ impl Default for Config {
             timezone: "Asia/Ho_Chi_Minh".into(),
             secure_cookies: false,
             heartbeat_days: 7,
+            beat_history_every_s: 900,
+            playlog_hours: 6,
+            report_days: 400,
             bulletin_round_s: 300,
             min_feed_interval_s: 60,
             watch_every_s: 15,
@@ -125,6 +138,9 @@ impl Config {
         env!(timezone, "BANGTIN_TIMEZONE");
         env!(secure_cookies, "BANGTIN_SECURE_COOKIES");
         env!(heartbeat_days, "BANGTIN_HEARTBEAT_DAYS");
+        env!(beat_history_every_s, "BANGTIN_BEAT_HISTORY_EVERY_S");
+        env!(playlog_hours, "BANGTIN_PLAYLOG_HOURS");
+        env!(report_days, "BANGTIN_REPORT_DAYS");
         env!(bulletin_round_s, "BANGTIN_BULLETIN_ROUND_S");
         env!(min_feed_interval_s, "BANGTIN_MIN_FEED_INTERVAL_S");
         env!(watch_every_s, "BANGTIN_WATCH_EVERY_S");

@@ -75,6 +75,9 @@ pub struct Beat {
     deadline: DateTime<Utc>,
     /// History entries written since the last prune.
     written: u32,
+    /// When the last history entry was written, and a digest of what
+    /// mattered in it (see [`Live::keep_in_history`]).
+    kept: Option<(DateTime<Utc>, u64)>,
 }
 
 fn deadline(from: DateTime<Utc>, interval_s: u32) -> DateTime<Utc> {
@@ -139,6 +142,7 @@ impl Live {
                     online,
                     deadline: deadline(b.at.max(now), interval_s),
                     written: 0,
+                    kept: None,
                 },
             );
         }
@@ -162,14 +166,35 @@ impl Live {
             online: false,
             deadline: at,
             written: 0,
+            kept: None,
         });
         let came = !e.online;
         e.last = at;
         e.interval_s = interval_s;
         e.online = true;
         e.deadline = deadline(at, interval_s);
-        e.written = e.written.saturating_add(1);
         came
+    }
+
+    /// Whether the beat `status` of `board` at `at` goes into the history:
+    /// the first after a restart, one at least every `every`, and every
+    /// beat that reports an error or changes what matters — the show
+    /// (version on screen and pending), layout, display power and
+    /// brightness, player version, heartbeat period, alert media. A steady
+    /// board's beats in between live on only as the latest beat and its
+    /// online/offline transitions. Counts what it keeps (for pruning).
+    pub fn keep_in_history(&self, board: &str, at: DateTime<Utc>, status: &BoardStatus, every: Duration) -> bool {
+        let d = digest(status);
+        let mut m = lock(&self.beats);
+        let Some(e) = m.get_mut(board) else { return true };
+        let keep = !status.errors.is_empty()
+            || e.kept
+                .is_none_or(|(when, was)| was != d || at - when >= every || at < when);
+        if keep {
+            e.kept = Some((at, d));
+            e.written = e.written.saturating_add(1);
+        }
+        keep
     }
 
     pub fn get(&self, board: &str) -> Option<Beat> {
@@ -363,6 +388,26 @@ pub fn compact(mut s: BoardStatus) -> BoardStatus {
     s
 }
 
+/// What about a status makes its beat worth keeping in the history when
+/// it changes (see [`Live::keep_in_history`]); not the counters (uptime,
+/// fps, dropped frames, free disk) nor what each zone plays this second.
+fn digest(s: &BoardStatus) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (
+        &s.player_version,
+        s.interval_s,
+        s.show_version,
+        s.pending_version,
+        &s.layout,
+        s.display_on,
+        s.brightness,
+        &s.alert_media,
+    )
+        .hash(&mut h);
+    h.finish()
+}
+
 /// Most alert media hashes a heartbeat's record keeps.
 pub const MAX_ALERT_MEDIA: usize = 100;
 
@@ -484,6 +529,35 @@ mod tests {
         assert!(live.sweep(t(100)).is_empty(), "recorded once");
         assert!(!live.get("b1").unwrap().online);
         assert!(live.beat("b1", t(101), 10));
+    }
+
+    #[test]
+    fn history_keeps_changes_errors_and_one_beat_per_period() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::SledStore::open(dir.path()).unwrap();
+        let live = Live::load(&store, t(0)).unwrap();
+        let mut st: BoardStatus = serde_json::from_value(serde_json::json!({
+            "player_version": "0.1.0", "uptime_s": 1, "interval_s": 30, "show_version": 4,
+            "fps": 60.0, "dropped_frames": 0, "disk_free_bytes": 1, "display_on": true, "brightness": 100,
+        }))
+        .unwrap();
+        let every = Duration::seconds(900);
+        let mut kept = Vec::new();
+        for i in 0..120u32 {
+            let at = t(i * 30);
+            live.beat("b", at, 30);
+            st.uptime_s = u64::from(i) * 30;
+            st.fps = 59.0 + f64::from(i % 2);
+            st.errors = if i == 40 { vec!["tệp hỏng".into()] } else { vec![] };
+            st.show_version = if i >= 70 { 5 } else { 4 };
+            if live.keep_in_history("b", at, &st, every) {
+                kept.push(i);
+            }
+        }
+        // The first beat, 900 s later, the error at 40, the new show at 70
+        // and 900 s after it; counters alone change nothing.
+        assert_eq!(kept, vec![0, 30, 40, 70, 100]);
+        assert_eq!(live.take_written(), vec![("b".to_string(), 5)]);
     }
 
     #[test]

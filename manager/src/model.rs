@@ -308,5 +308,14 @@ pub mod key {
         format!("screen/{board}/{kind}")
     }
     /// Prefixes holding a board's own records, deleted with it.
-    pub const BOARD_PREFIXES: &[&str] = &["hbh", "boardevent", "cmd", "play", "playday", "screen"];
+    pub const BOARD_PREFIXES: &[&str] = &[
+        "hbh",
+        "boardevent",
+        "cmd",
+        "play",
+        "playday",
+        "playtot",
+        "playcut",
+        "screen",
+    ];
 }

@@ -62,7 +62,10 @@ pub async fn heartbeat(
         &status.alert_media,
         at,
     )?);
-    ops.push(Op::put(key::beat_history(id, micros(at)), &value));
+    let every = Duration::seconds(i64::from(s.cfg.beat_history_every_s));
+    if s.live.keep_in_history(id, at, &status, every) {
+        ops.push(Op::put(key::beat_history(id, micros(at)), &value));
+    }
     ops.push(Op::put(key::heartbeat(id), &LastBeat { at, status: value }));
     // Frequent and replaceable: applied without waiting for the disk.
     s.store.apply(ops)?;

@@ -1,33 +1,26 @@
 //! Proof of play: boards upload what went on screen; officers get a report
-//! per local day (JSON or CSV).
-//!
-//! Each event is stored once under `play/{board}/{seq}` (a board re-sending
-//! a batch after a lost answer changes nothing), and indexed under
-//! `playday/{board}/{UTC date}/{seq}` for every UTC date its play covers,
-//! so a local day (two UTC dates in Vietnam) finds every play that
-//! overlaps it, also one running across midnight.
+//! per local day (JSON or CSV). How it is stored and kept bounded:
+//! [`crate::playlog`].
 
 use super::boards::load;
 use super::now;
 use crate::auth::{BoardAuth, Officer};
 use crate::error::{ApiResult, AppError, AppJson, AppPath, AppQuery, ErrorBody, Problem};
 use crate::model::{Unit, key};
+pub use crate::playlog::PlayRow;
+use crate::playlog::report_rows;
 use crate::state::AppState;
-use crate::store::{Op, StoreExt, prefix_end};
+use crate::store::StoreExt;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bangtin_layouts::time::{DEFAULT_TZ, local_midnight, local_to_utc};
+use bangtin_layouts::time::DEFAULT_TZ;
 use bangtin_layouts::wire::{MAX_PLAYLOG_BATCH, PlayEvent, PlayKind, PlaylogAck, PlaylogBatch};
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, SecondsFormat, Utc};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
-
-/// A play is indexed under at most this many UTC dates (its last ones).
-const MAX_INDEX_DAYS: i64 = 32;
 
 fn too_many(n: usize) -> AppError {
     let mut e = AppError {
@@ -63,21 +56,6 @@ fn check_event(i: usize, e: &PlayEvent, out: &mut Vec<Problem>) {
     }
 }
 
-/// UTC dates (YYYY-MM-DD) an event's play covers.
-fn index_dates(e: &PlayEvent) -> Vec<String> {
-    let (lo, hi) = match e.kind {
-        PlayKind::Start => (e.at, e.at),
-        _ => (e.started.min(e.at), e.at.max(e.started)),
-    };
-    let (first, last) = (lo.date_naive(), hi.date_naive());
-    let first = first.max(last - Duration::days(MAX_INDEX_DAYS - 1));
-    first
-        .iter_days()
-        .take_while(|d| *d <= last)
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .collect()
-}
-
 /// For boards: proof-of-play events (at most 1000 a batch). Stored once per
 /// seq and on disk before the answer, so the board may then delete them.
 #[utoipa::path(post, path = "/api/v1/board/playlog", tag = "board",
@@ -104,35 +82,17 @@ pub async fn upload_playlog(
         problems.truncate(20);
         return Err(AppError::invalid(problems));
     }
-    let mut stored = 0;
-    {
+    let stored = {
         let _g = s.live.playlog.lock().await;
-        let mut seen = BTreeSet::new();
-        let mut ops = Vec::new();
-        for e in &batch.events {
-            let k = key::play(id, e.seq);
-            if !seen.insert(e.seq) || s.store.get(&k)?.is_some() {
-                continue;
-            }
-            for d in index_dates(e) {
-                ops.push(Op::Put(key::play_day(id, &d, e.seq), Vec::new()));
-            }
-            ops.push(Op::put(k, e));
-            stored += 1;
-        }
+        let (ops, stored) = crate::playlog::store_ops(&*s.store, id, &batch.events)?;
         if !ops.is_empty() {
             s.store.apply(ops)?;
         }
-    }
+        stored
+    };
     // On disk before the board hears it may forget them.
     s.flusher.durable().await?;
-    let p = format!("play/{id}/");
-    let last_seq = s
-        .store
-        .range(&p, &prefix_end(&p), 1, true)?
-        .first()
-        .and_then(|(k, _)| k.rsplit('/').next()?.parse().ok())
-        .unwrap_or(0);
+    let last_seq = crate::playlog::last_seq(&*s.store, id)?;
     Ok(AppJson(PlaylogAck { stored, last_seq }))
 }
 
@@ -157,26 +117,6 @@ pub struct ReportQuery {
     pub raw: Option<String>,
 }
 
-/// One (layout, zone, item) on screen during the day.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PlayRow {
-    pub layout: String,
-    pub zone: String,
-    pub item: usize,
-    pub item_kind: String,
-    pub label: String,
-    /// Plays that ended (or were cut short) and overlap the day.
-    pub plays: u64,
-    /// Seconds on screen within the day (each play clipped to the day).
-    pub seconds: f64,
-    /// Of `plays`, those cut short.
-    pub interrupted: u64,
-    /// Earliest start of those plays, RFC 3339 in local time.
-    pub first_start: String,
-    /// Latest end of those plays, RFC 3339 in local time.
-    pub last_end: String,
-}
-
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PlayReport {
     pub board: String,
@@ -189,90 +129,6 @@ pub struct PlayReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub events: Option<Vec<PlayEvent>>,
-}
-
-/// Midnight starting local `date` in `tz` (the first existing minute of it
-/// where DST skips midnight).
-fn day_start(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let noon = date.and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default());
-    let t = local_to_utc(noon, tz).unwrap_or_else(|| noon.and_utc());
-    local_midnight(t, tz)
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
-}
-
-/// Does `e` belong to the day `[start, end)`: a start within it, or a play
-/// overlapping it (a zero-length one on its own day)?
-fn in_day(e: &PlayEvent, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
-    if e.kind == PlayKind::Start {
-        return start <= e.at && e.at < end;
-    }
-    let (from, to) = (e.started, e.at.max(e.started));
-    from < end && (to > start || (to == start && from == to))
-}
-
-/// Build the report of `events` for the local day `[start, end)`.
-fn report_rows(events: &[PlayEvent], start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) -> (Vec<PlayRow>, f64) {
-    type Key = (String, String, usize, String, String);
-    #[derive(Default)]
-    struct Acc {
-        plays: u64,
-        micros: i64,
-        interrupted: u64,
-        first: Option<DateTime<Utc>>,
-        last: Option<DateTime<Utc>>,
-    }
-    let mut rows: BTreeMap<Key, Acc> = BTreeMap::new();
-    for e in events {
-        if e.kind == PlayKind::Start {
-            continue;
-        }
-        if !in_day(e, start, end) {
-            continue;
-        }
-        let (from, to) = (e.started, e.at.max(e.started));
-        let shown = (to.min(end) - from.max(start)).num_microseconds().unwrap_or(0).max(0);
-        let a = rows
-            .entry((
-                e.layout.clone(),
-                e.zone.clone(),
-                e.item,
-                e.item_kind.clone(),
-                e.label.clone(),
-            ))
-            .or_default();
-        a.plays += 1;
-        a.micros += shown;
-        a.interrupted += u64::from(e.kind == PlayKind::Interrupted);
-        a.first = Some(a.first.map_or(from, |f| f.min(from)));
-        a.last = Some(a.last.map_or(to, |l| l.max(to)));
-    }
-    let local = |t: Option<DateTime<Utc>>| {
-        t.map(|t| t.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::Secs, true))
-            .unwrap_or_default()
-    };
-    let mut total = 0i64;
-    let rows = rows
-        .into_iter()
-        .map(|((layout, zone, item, item_kind, label), a)| {
-            total += a.micros;
-            PlayRow {
-                layout,
-                zone,
-                item,
-                item_kind,
-                label,
-                plays: a.plays,
-                seconds: round3(a.micros as f64 / 1e6),
-                interrupted: a.interrupted,
-                first_start: local(a.first),
-                last_end: local(a.last),
-            }
-        })
-        .collect();
-    (rows, round3(total as f64 / 1e6))
 }
 
 /// RFC 4180: quote fields holding a comma, a quote or a line break.
@@ -324,29 +180,11 @@ pub async fn playlog_report(
         .or_else(|| s.cfg.timezone.parse().ok())
         .unwrap_or(DEFAULT_TZ);
     let date = q.date.unwrap_or_else(|| now().with_timezone(&tz).date_naive());
-    let Some(next) = date.succ_opt() else {
+    if date.succ_opt().is_none() {
         return Err(AppError::bad_request("ngày không hợp lệ (invalid date)").field("date"));
     };
-    let (start, end) = (day_start(date, tz), day_start(next, tz));
-    let mut seqs = BTreeSet::new();
-    let (d0, d1) = (start.date_naive(), (end - Duration::microseconds(1)).date_naive());
-    for d in d0.iter_days().take_while(|d| *d <= d1) {
-        let p = format!("playday/{}/{}/", b.id, d.format("%Y-%m-%d"));
-        for (k, _) in s.store.scan(&p)? {
-            if let Some(seq) = k.rsplit('/').next().and_then(|v| v.parse::<u64>().ok()) {
-                seqs.insert(seq);
-            }
-        }
-    }
-    let mut events = Vec::with_capacity(seqs.len());
-    for seq in seqs {
-        if let Some(e) = s.store.get_json::<PlayEvent>(&key::play(&b.id, seq))? {
-            events.push(e);
-        }
-    }
-    // The UTC dates scanned reach past the local day: keep the day's own.
-    events.retain(|e| in_day(e, start, end));
-    let (rows, total_seconds) = report_rows(&events, start, end, tz);
+    let (rows, events) = crate::playlog::day(&*s.store, &b.id, date, tz)?;
+    let (rows, total_seconds) = report_rows(rows, tz);
     if q.format.unwrap_or_default() == ReportFormat::Csv {
         let safe: String =
             b.id.chars()
@@ -381,70 +219,22 @@ pub async fn playlog_report(
 mod tests {
     use super::*;
 
-    fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    fn ev(seq: u64, kind: PlayKind, started: &str, end: &str, label: &str) -> PlayEvent {
-        PlayEvent {
-            seq,
-            kind,
-            at: at(end),
-            started: at(started),
-            show_version: 1,
+    #[test]
+    fn csv_quotes_what_needs_quoting() {
+        let row = PlayRow {
             layout: "lay_1@1".into(),
             zone: "z".into(),
             item: 0,
             item_kind: "image".into(),
-            label: label.into(),
-        }
-    }
-
-    #[test]
-    fn plays_across_local_midnight_are_clipped_to_the_day() {
-        let tz = DEFAULT_TZ;
-        let date = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        let (start, end) = (day_start(date, tz), day_start(date.succ_opt().unwrap(), tz));
-        assert_eq!(start, at("2026-11-22T17:00:00Z"));
-        let events = vec![
-            // 23:59:50 the day before → 00:00:10: 10 s on this day.
-            ev(1, PlayKind::End, "2026-11-22T16:59:50Z", "2026-11-22T17:00:10Z", "a"),
-            ev(2, PlayKind::Start, "2026-11-22T18:00:00Z", "2026-11-22T18:00:00Z", "a"),
-            ev(
-                3,
-                PlayKind::Interrupted,
-                "2026-11-22T18:00:00Z",
-                "2026-11-22T18:00:05.5Z",
-                "a",
-            ),
-            // 23:59:58 → 00:00:03 the day after: 2 s.
-            ev(
-                4,
-                PlayKind::End,
-                "2026-11-23T16:59:58Z",
-                "2026-11-23T17:00:03Z",
-                "b, \"c\"",
-            ),
-            // Entirely the day before.
-            ev(5, PlayKind::End, "2026-11-22T10:00:00Z", "2026-11-22T10:00:08Z", "a"),
-        ];
-        let (rows, total) = report_rows(&events, start, end, tz);
-        assert_eq!(rows.len(), 2);
-        assert_eq!(
-            (rows[0].label.as_str(), rows[0].plays, rows[0].interrupted),
-            ("a", 2, 1)
-        );
-        assert_eq!(rows[0].seconds, 15.5);
-        assert_eq!(rows[0].first_start, "2026-11-22T23:59:50+07:00");
-        assert_eq!(rows[0].last_end, "2026-11-23T01:00:05+07:00");
-        assert_eq!(rows[1].seconds, 2.0);
-        assert_eq!(total, 17.5);
-        let text = csv(&rows);
+            label: "b, \"c\"".into(),
+            plays: 1,
+            seconds: 2.0,
+            interrupted: 0,
+            first_start: "2026-11-22T23:59:58+07:00".into(),
+            last_end: "2026-11-23T00:00:03+07:00".into(),
+        };
+        let text = csv(&[row]);
         assert!(text.starts_with("layout,zone,item,item_kind,label,plays,seconds,interrupted,"));
         assert!(text.contains(",\"b, \"\"c\"\"\",1,2.000,0,"), "{text}");
-        assert_eq!(index_dates(&events[0]), ["2026-11-22"]);
-        assert_eq!(index_dates(&events[3]), ["2026-11-23"]);
-        let long = ev(9, PlayKind::End, "2026-01-01T00:00:00Z", "2026-11-23T00:00:00Z", "x");
-        assert_eq!(index_dates(&long).len(), MAX_INDEX_DAYS as usize);
     }
 }

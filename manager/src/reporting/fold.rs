@@ -4,13 +4,7 @@ use super::*;
 
 pub(crate) static FOLD: Mutex<()> = Mutex::new(());
 
-/// Midnight starting local `date` in `tz` (the first minute of it where a
-/// DST change skips midnight).
-pub fn day_start(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let noon = date.and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default());
-    let t = local_to_utc(noon, tz).unwrap_or_else(|| noon.and_utc());
-    local_midnight(t, tz)
-}
+pub use bangtin_layouts::time::day_start;
 
 /// `[from, to)` cut at local midnights: microseconds per local date.
 pub fn split_days(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz) -> Vec<(NaiveDate, i64)> {

@@ -32,9 +32,9 @@ use crate::records::{AlertRecord, AlertState, BulletinRecord, BulletinState, Dec
 use crate::shared::Shared;
 use crate::sources::SourceRecord;
 use crate::store::{Op, Store, StoreExt, prefix_end};
-use bangtin_layouts::time::{DEFAULT_TZ, local_midnight, local_to_utc};
+use bangtin_layouts::time::DEFAULT_TZ;
 use bangtin_layouts::wire::{PlayEvent, PlayKind};
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

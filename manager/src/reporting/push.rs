@@ -229,15 +229,22 @@ pub(crate) struct Due {
     failures: u32,
 }
 
+/// Fold every board's proof of play and transitions, then compact its raw
+/// proof of play older than `playlog_hours` (only what is folded).
 pub(crate) fn fold_all(s: &Shared) -> crate::store::Result<()> {
     let world = World::load(&*s.store, &s.cfg.timezone)?;
+    let before = Utc::now() - Duration::hours(i64::from(s.cfg.playlog_hours.max(1)));
     for b in &world.boards {
-        fold_board(&*s.store, &b.id, world.tz(&b.unit))?;
+        let tz = world.tz(&b.unit);
+        fold_board(&*s.store, &b.id, tz)?;
+        let folded: Cursor = get_or_default(&*s.store, &cursor_key(&b.id))?;
+        crate::playlog::compact(&*s.store, &b.id, tz, before, folded.next_seq, &s.live.playlog)?;
     }
     Ok(())
 }
 
-/// Drop fetch records older than [`FETCH_KEEP_DAYS`], and the per-board
+/// Drop fetch records older than [`FETCH_KEEP_DAYS`], days' aggregates and
+/// proof-of-play totals older than `report_days`, and the per-board
 /// records of removed boards (their proof of play is gone with them).
 pub(crate) fn clean(s: &Shared, now: DateTime<Utc>) -> crate::store::Result<()> {
     let store = &*s.store;
@@ -250,6 +257,14 @@ pub(crate) fn clean(s: &Shared, now: DateTime<Utc>) -> crate::store::Result<()> 
         .collect();
     if !old.is_empty() {
         store.apply(old)?;
+    }
+    let keep_from = (now - Duration::days(i64::from(s.cfg.report_days.max(1)))).date_naive();
+    for b in store.scan_json::<Board>("board/")? {
+        store.delete_range(
+            &format!("rpt/day/{}/", b.id),
+            &format!("rpt/day/{}/{}", b.id, keep_from.format("%Y-%m-%d")),
+        )?;
+        crate::playlog::prune_totals(store, &b.id, keep_from)?;
     }
     for (k, _) in store.scan("rpt/cursor/")? {
         let Some(board) = k.strip_prefix("rpt/cursor/") else {

@@ -77,6 +77,9 @@ pub struct FleetArgs {
     /// Thời hạn mỗi yêu cầu, giây; quá hạn tính là lỗi (per-request timeout; counts as an error)
     #[arg(long, default_value_t = 30.0, value_parser = positive)]
     pub timeout: f64,
+    /// Ghi bộ nhớ và dung lượng dữ liệu của máy chủ mỗi chừng này giây; 0 = không (sample the manager's memory and data size every this many seconds; 0 = off)
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
+    pub sample_every: f64,
 }
 
 impl Default for FleetArgs {
@@ -91,6 +94,7 @@ impl Default for FleetArgs {
             clients: 4,
             p99_ms: 100.0,
             timeout: 30.0,
+            sample_every: 0.0,
         }
     }
 }
@@ -221,6 +225,32 @@ pub struct FleetReport {
     pub sim_cpu_pct: f64,
     /// /proc/loadavg when the window ended.
     pub loadavg: String,
+    /// The manager's memory and data directory over the run (`--sample-every`).
+    pub samples: Vec<Sample>,
+}
+
+/// The manager's memory and its data directory's size at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// Seconds since the boards started.
+    pub t_s: f64,
+    pub mem: Mem,
+    pub disk_kib: u64,
+}
+
+/// Least-squares slope of `y` over `x`, per unit of `x`.
+fn slope(pts: &[(f64, f64)]) -> f64 {
+    let n = pts.len() as f64;
+    if pts.len() < 2 {
+        return f64::NAN;
+    }
+    let (mx, my) = (
+        pts.iter().map(|p| p.0).sum::<f64>() / n,
+        pts.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    sxy / sxx
 }
 
 impl FleetReport {
@@ -577,7 +607,7 @@ fn measure_in(exe: &Path, a: &FleetArgs, n: u32, dir: &Path) -> Result<FleetRepo
     let store_before_kib = disk_kib(dir);
     let server = Server::start(exe, dir, &[])?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let report = rt.block_on(drive(a, n, creds, server.url.clone(), server.pid(), populate_s));
+    let report = rt.block_on(drive(a, n, creds, server.url.clone(), server.pid(), populate_s, dir));
     drop(rt);
     server.stop(Duration::from_secs(30))?;
     report.map(|r| FleetReport {
@@ -594,6 +624,7 @@ async fn drive(
     url: String,
     pid: u32,
     populate_s: f64,
+    dir: &Path,
 ) -> Result<FleetReport> {
     let server_idle = mem(pid);
     let clients = (0..a.clients)
@@ -626,6 +657,35 @@ async fn drive(
         rec: Mutex::new(Rec::default()),
     });
     let boards: Vec<_> = (0..n as usize).map(|i| tokio::spawn(board(ctx.clone(), i))).collect();
+    let sampler = (a.sample_every > 0.0).then(|| {
+        let (every, dir) = (Duration::from_secs_f64(a.sample_every), dir.to_path_buf());
+        tokio::spawn(async move {
+            let mut out = Vec::new();
+            let mut next = t0;
+            while next <= end {
+                tokio::time::sleep_until(next.into()).await;
+                let d = dir.clone();
+                let disk_kib = tokio::task::spawn_blocking(move || disk_kib(&d)).await.unwrap_or(0);
+                if let Some(m) = mem(pid) {
+                    let s = Sample {
+                        t_s: next.duration_since(t0).as_secs_f64(),
+                        mem: m,
+                        disk_kib,
+                    };
+                    println!(
+                        "        t = {:>6.0} s: RSS {:>6.1} MiB, PSS {:>6.1} MiB, dữ liệu (data) {:>7.1} MiB",
+                        s.t_s,
+                        mib(m.rss_kib),
+                        mib(m.pss_kib),
+                        mib(disk_kib)
+                    );
+                    out.push(s);
+                }
+                next += every;
+            }
+            out
+        })
+    });
     let spid = pid.to_string();
     tokio::time::sleep_until(measure_from.into()).await;
     let (s0, m0) = (cpu_s(&spid), cpu_s("self"));
@@ -633,6 +693,10 @@ async fn drive(
     let (s1, m1) = (cpu_s(&spid), cpu_s("self"));
     let server_loaded = mem(pid);
     let load = loadavg();
+    let samples = match sampler {
+        Some(h) => h.await.unwrap_or_default(),
+        None => Vec::new(),
+    };
     for b in boards {
         let _ = b.await;
     }
@@ -698,6 +762,7 @@ async fn drive(
         server_cpu_pct: (s1 - s0) / cpu_window * 100.0,
         sim_cpu_pct: (m1 - m0) / cpu_window * 100.0,
         loadavg: load,
+        samples,
     })
 }
 
@@ -760,6 +825,18 @@ fn print_report(r: &FleetReport, limit_ms: f64) {
         "        nhịp tim ghi nhận (boards seen by the manager) {}/{}; nhật ký phát (playlog) lưu {}/{} sự kiện (events stored); show 200 thay vì 304: {}",
         r.boards_seen, r.boards_beating, r.playlog_stored, r.playlog_sent, r.full_shows
     );
+    if r.samples.len() >= 4 {
+        // The second half of the run: past warm-up and the caches filling.
+        let half = &r.samples[r.samples.len() / 2..];
+        let per_h =
+            |f: &dyn Fn(&Sample) -> f64| slope(&half.iter().map(|s| (s.t_s / 3600.0, f(s))).collect::<Vec<_>>());
+        let (rss, disk) = (per_h(&|s| mib(s.mem.rss_kib)), per_h(&|s| mib(s.disk_kib)));
+        println!(
+            "        nửa sau (second half, {} mẫu/samples): RSS {rss:+.1} MiB/giờ (per hour), dữ liệu (data) {disk:+.1} MiB/giờ = {:+.2} GiB/ngày (per day)",
+            half.len(),
+            disk * 24.0 / 1024.0
+        );
+    }
     println!(
         "        p99 mọi đường < {limit_ms} ms và không lỗi (every route p99 < {limit_ms} ms, no errors): {}",
         if r.passes(limit_ms) {
