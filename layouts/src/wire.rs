@@ -70,7 +70,17 @@ pub struct BoardStatus {
     /// board's cache (the manager reports bulletins' `media_ready` from it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alert_media: Vec<String>,
+    /// Ids of the manager's commands received since the last beat that went
+    /// through (pushed or in a reply; run, or skipped as already run). The
+    /// manager keeps a command until the board names it here, and hands it
+    /// over with every reply until then. None: a board from before
+    /// acknowledgements (a command handed over in a reply is then done).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commands_done: Option<Vec<String>>,
 }
+
+/// Most command ids one heartbeat acknowledges (the rest wait a beat).
+pub const MAX_COMMANDS_DONE: usize = 32;
 
 /// One zone's current item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

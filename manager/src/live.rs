@@ -78,6 +78,8 @@ pub struct Beat {
     /// When the last history entry was written, and a digest of what
     /// mattered in it (see [`Live::keep_in_history`]).
     kept: Option<(DateTime<Utc>, u64)>,
+    /// Its last beat acknowledged commands (`commands_done`).
+    pub acks: bool,
 }
 
 fn deadline(from: DateTime<Utc>, interval_s: u32) -> DateTime<Utc> {
@@ -143,6 +145,7 @@ impl Live {
                     deadline: deadline(b.at.max(now), interval_s),
                     written: 0,
                     kept: None,
+                    acks: b.status.get("commands_done").is_some(),
                 },
             );
         }
@@ -159,6 +162,11 @@ impl Live {
     /// Record a beat; true when the board was offline (or never seen), so
     /// an "online" transition is due.
     pub fn beat(&self, board: &str, at: DateTime<Utc>, interval_s: u32) -> bool {
+        self.beat_acking(board, at, interval_s, false)
+    }
+
+    /// [`Live::beat`], noting whether the board acknowledges commands.
+    pub fn beat_acking(&self, board: &str, at: DateTime<Utc>, interval_s: u32, acks: bool) -> bool {
         let mut m = lock(&self.beats);
         let e = m.entry(board.to_string()).or_insert(Beat {
             last: at,
@@ -167,12 +175,14 @@ impl Live {
             deadline: at,
             written: 0,
             kept: None,
+            acks: false,
         });
         let came = !e.online;
         e.last = at;
         e.interval_s = interval_s;
         e.online = true;
         e.deadline = deadline(at, interval_s);
+        e.acks = acks;
         came
     }
 
@@ -338,23 +348,32 @@ impl Hub {
 }
 
 /// The commands waiting for `board`, oldest first, and the ops that remove
-/// them once handed over (commands older than [`COMMAND_HOURS`] are removed
-/// without being handed over).
+/// what is done with: commands older than [`COMMAND_HOURS`] (not handed
+/// over), those the board names in `done`, and — for a board that does not
+/// acknowledge (`acks` false, a player from before acknowledgements) —
+/// every command handed over now. A board that acknowledges gets a command
+/// again until it names it, so one pushed into an event stream that died
+/// silently still arrives; it runs each id once.
 pub fn take_commands(
     store: &dyn Store,
     board: &str,
     now: DateTime<Utc>,
+    acks: bool,
+    done: &[String],
 ) -> crate::store::Result<(Vec<Command>, Vec<Op>)> {
     let p = format!("cmd/{board}/");
     let mut cmds = Vec::new();
     let mut ops = Vec::new();
     for (k, v) in store.range(&p, &prefix_end(&p), 100, false)? {
-        if let Ok(c) = serde_json::from_slice::<PendingCommand>(&v)
-            && now - c.at < Duration::hours(COMMAND_HOURS)
-        {
-            cmds.push(c.command);
+        match serde_json::from_slice::<PendingCommand>(&v) {
+            Ok(c) if now - c.at < Duration::hours(COMMAND_HOURS) && !done.contains(&c.command.id) => {
+                cmds.push(c.command);
+                if !acks {
+                    ops.push(Op::Del(k));
+                }
+            }
+            _ => ops.push(Op::Del(k)),
         }
-        ops.push(Op::Del(k));
     }
     Ok((cmds, ops))
 }
@@ -373,6 +392,12 @@ pub fn compact(mut s: BoardStatus) -> BoardStatus {
         cut(l, 100);
     }
     s.zones.truncate(12);
+    if let Some(d) = s.commands_done.as_mut() {
+        d.truncate(bangtin_layouts::wire::MAX_COMMANDS_DONE);
+        for id in d.iter_mut() {
+            cut(id, 40);
+        }
+    }
     for z in &mut s.zones {
         cut(&mut z.zone, 40);
         cut(&mut z.kind, 20);

@@ -184,6 +184,53 @@ async fn heartbeats_are_kept_and_silent_boards_go_offline_and_come_back() {
     s.stop().await;
 }
 
+/// A heartbeat of a board that acknowledges commands.
+fn acking(done: &[&Value]) -> Value {
+    let mut v = board_status(30, 0);
+    v["commands_done"] = json!(done);
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_pushed_into_a_dead_stream_is_handed_over_until_acknowledged() {
+    let (_dir, s, a) = setup().await;
+    let (id, me, _key) = pair(&s, &a, COMMUNE_A, "Bảng chợ").await;
+    let (_, reply) = me.post("/api/v1/board/heartbeat", acking(&[])).await;
+    assert_eq!(reply["commands"], json!([]));
+    // The manager holds the stream; the board no longer reads it (its end
+    // died without a close the manager could see).
+    let mut dead = Events::open(&me).await;
+    assert_eq!(
+        dead.next(Duration::from_secs(2)).await,
+        Some(json!({"type": "show", "version": 0}))
+    );
+    let (st, c) = a
+        .post(&format!("/api/v1/boards/{id}/commands"), json!({"action": "reload"}))
+        .await;
+    assert_eq!((st, c["pushed"].as_bool()), (StatusCode::ACCEPTED, Some(true)), "{c}");
+    let want = json!([{"id": c["id"], "action": "reload"}]);
+    // Every reply hands it over until the board names it as done.
+    for _ in 0..2 {
+        let (_, reply) = me.post("/api/v1/board/heartbeat", acking(&[])).await;
+        assert_eq!(reply["commands"], want);
+    }
+    // A new stream brings it too, before the acknowledgement.
+    let mut ev = Events::open(&me).await;
+    assert_eq!(
+        ev.next(Duration::from_secs(2)).await,
+        Some(json!({"type": "show", "version": 0}))
+    );
+    assert_eq!(
+        ev.next(Duration::from_secs(2)).await,
+        Some(json!({"type": "command", "id": c["id"], "action": "reload"}))
+    );
+    let (_, reply) = me.post("/api/v1/board/heartbeat", acking(&[&c["id"]])).await;
+    assert_eq!(reply["commands"], json!([]), "acknowledged: done");
+    let (_, reply) = me.post("/api/v1/board/heartbeat", acking(&[])).await;
+    assert_eq!(reply["commands"], json!([]));
+    drop(dead);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publishes_and_commands_reach_a_connected_board_at_once() {
     let (_dir, s, a) = setup().await;

@@ -48,9 +48,11 @@ pub async fn heartbeat(
     let at = from_micros(micros(now()));
     let id = &b.board.id;
     let status = compact(status);
-    let (commands, mut ops) = take_commands(&*s.store, id, at)?;
+    let acks = status.commands_done.is_some();
+    let done = status.commands_done.as_deref().unwrap_or_default();
+    let (commands, mut ops) = take_commands(&*s.store, id, at, acks, done)?;
     let value = serde_json::to_value(&status).map_err(AppError::internal)?;
-    if s.live.beat(id, at, status.interval_s) {
+    if s.live.beat_acking(id, at, status.interval_s, acks) {
         ops.push(Op::put(
             key::board_event(id, micros(at)),
             &Transition { at, online: true },
@@ -97,7 +99,8 @@ pub async fn events(State(s): State<Arc<AppState>>, b: BoardAuth) -> ApiResult<R
     // Read after subscribing: a publish from here on is pushed, one before
     // is in the record.
     let board: Board = s.store.get_json(&key::board(&id))?.ok_or_else(AppError::unauthorized)?;
-    let (cmds, ops) = take_commands(&*s.store, &id, now())?;
+    let acks = s.live.get(&id).is_some_and(|b| b.acks);
+    let (cmds, ops) = take_commands(&*s.store, &id, now(), acks, &[])?;
     if !ops.is_empty() {
         s.store.apply(ops)?;
     }
@@ -258,8 +261,9 @@ pub struct CommandBody {
 pub struct CommandSent {
     /// The board echoes it (e.g. with the screenshot it uploads).
     pub id: String,
-    /// Sent at once over the board's open event stream; otherwise it waits
-    /// (up to 24 hours) for the board's next heartbeat or stream.
+    /// Sent at once over the board's open event stream. Either way it is
+    /// kept (up to 24 hours) and handed over with every heartbeat reply and
+    /// new stream until the board acknowledges it (`commands_done`).
     pub pushed: bool,
 }
 
@@ -290,7 +294,10 @@ pub async fn send_command(
         Some(&b.unit),
         Some(serde_json::json!({"id": command.id, "action": command.action, "pushed": pushed})),
     )?];
-    if !pushed {
+    // Kept until the board acknowledges it, pushed or not (a stream may
+    // have died without the manager knowing); a board that does not
+    // acknowledge keeps the old rule: kept only when not pushed.
+    if !pushed || s.live.get(&b.id).is_some_and(|x| x.acks) {
         ops.push(Op::put(
             key::command(&b.id, seq),
             &PendingCommand {

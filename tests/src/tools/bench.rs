@@ -85,6 +85,7 @@ fn beat_body() -> Arc<Vec<u8>> {
         brightness: 100,
         errors: vec![],
         alert_media: Vec::new(),
+        commands_done: None,
     };
     Arc::new(serde_json::to_vec(&status).expect("status serialises"))
 }

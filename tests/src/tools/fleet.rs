@@ -347,6 +347,7 @@ fn status(ctx: &Ctx, rng: &mut StdRng, boot: DateTime<Utc>, at: Instant) -> Boar
         brightness: 100,
         errors: vec![],
         alert_media: Vec::new(),
+        commands_done: None,
     }
 }
 

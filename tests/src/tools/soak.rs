@@ -361,6 +361,7 @@ fn status(i: usize, heartbeat: u64, boot: chrono::DateTime<chrono::Utc>) -> Boar
         brightness: 100,
         errors: vec![],
         alert_media: Vec::new(),
+        commands_done: None,
     }
 }
 

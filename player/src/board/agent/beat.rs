@@ -16,6 +16,7 @@ impl Agent {
         let mut errors = st.errors.clone();
         errors.extend(link.errors.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned());
         let pending = link.pending.load(Ordering::Relaxed);
+        let acks = link.received.lock().unwrap_or_else(|e| e.into_inner()).to_ack();
         let body = BoardStatus {
             player_version: env!("CARGO_PKG_VERSION").to_string(),
             uptime_s: self.started.elapsed().as_secs(),
@@ -42,6 +43,7 @@ impl Agent {
                         .collect()
                 })
                 .unwrap_or_default(),
+            commands_done: Some(acks.clone()),
         };
         let r = link
             .auth(link.http.post(link.url("/api/v1/board/heartbeat")))
@@ -59,6 +61,7 @@ impl Agent {
                     .errors
                     .clear();
                 link.errors.lock().unwrap_or_else(|e| e.into_inner()).clear();
+                link.received.lock().unwrap_or_else(|e| e.into_inner()).acked(&acks);
                 if let Ok(reply) = r.json::<HeartbeatReply>().await {
                     announce(link, reply.show_version);
                     for c in reply.commands {

@@ -78,6 +78,8 @@ struct Link {
     playlog_after: Mutex<Option<tokio::time::Instant>>,
     /// Held while alert pictures and videos download (one run at a time).
     alert_media: tokio::sync::Mutex<()>,
+    /// Commands run and to acknowledge.
+    received: Mutex<commands::Received>,
 }
 
 impl Link {
@@ -169,6 +171,7 @@ impl Agent {
             alerts_now: Notify::new(),
             playlog_after: Mutex::new(None),
             alert_media: tokio::sync::Mutex::new(()),
+            received: Mutex::new(commands::Received::open(&self.config_dir)),
         });
         tokio::spawn(alerts::alerts_task(link.clone()));
         tokio::spawn(sync::sync_task(link.clone()));
