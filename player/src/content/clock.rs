@@ -8,6 +8,11 @@ use bangtin_layouts::{Align, ClockFormat, Color, ItemKind};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use chrono_tz::Tz;
 
+/// The zone less a small margin: the box the clock's text stays in.
+pub(crate) fn inner(area: RectF) -> RectF {
+    area.inset((area.h * 0.05).min(area.w * 0.03))
+}
+
 #[derive(Debug)]
 pub struct ClockContent {
     format: ClockFormat,
@@ -83,66 +88,71 @@ impl ClockContent {
         }
     }
 
-    pub fn paint(&mut self, p: &mut Painter, area: RectF, m: Moment) {
-        let s = p.view.scale;
-        let lines = self.lines_at(m.wall);
-        let pad = (area.h * 0.05).min(area.w * 0.03);
-        let inner = area.inset(pad);
-        let width = inner.w * s;
+    /// Lay out `lines` at `size` (target px) for a box `width` wide: the
+    /// blocks' total height, and whether every line fits the width.
+    fn layout(&mut self, ts: &mut TextSystem, lines: &[(String, f32)], size: f32, width: f32) -> (f32, bool) {
         let (bold, align) = (self.bold, self.align);
-        let spec = |size: f32, width: f32| TextSpec {
-            size,
-            line_height: 1.25,
-            bold,
-            align,
-            width: Some(width.max(1.0)),
-            wrap: false,
-        };
         if self.bufs.len() < lines.len() {
             self.bufs.resize_with(lines.len(), CachedText::default);
         }
-        // Shrink once per text length (digits are the same width in Noto
-        // Sans), so the clock never jitters in size from second to second.
-        let len: usize = lines.iter().map(|(t, _)| t.chars().count()).sum();
-        let size = match self.fitted {
-            Some((l, sc, size)) if l == len && sc == s => size,
-            _ => {
-                let size = self.size * s;
-                let (mut w, mut h) = (0.0f32, 0.0f32);
-                for ((text, rel), buf) in lines.iter().zip(&mut self.bufs) {
-                    let spec = spec(size * rel, f32::MAX / 4.0);
-                    let (lw, lh) = TextSystem::measure(buf.get(p.text_system(), text, spec));
-                    w = w.max(lw);
-                    h += lh;
-                }
-                let k = (width / w.max(1.0)).min(inner.h * s / h.max(1.0));
-                // A little margin when shrinking: hinting can round widths up.
-                let size = if k < 1.0 { size * k * 0.98 } else { size };
-                self.fitted = Some((len, s, size));
-                size
-            }
-        };
-        let color = self.color;
-        let mut runs = Vec::with_capacity(lines.len());
-        let mut heights = Vec::with_capacity(lines.len());
+        let mut h = 0.0;
+        let mut fits = true;
         for ((text, rel), buf) in lines.iter().zip(&mut self.bufs) {
-            let spec = spec(size * rel, width);
-            let b = buf.get(p.text_system(), text, spec);
-            heights.push(TextSystem::measure(b).1 / s);
-            runs.push(b as &cosmic_text::Buffer);
+            let spec = TextSpec {
+                size: (size * rel).max(1.0),
+                line_height: 1.25,
+                bold,
+                align,
+                width: Some(width.max(0.0)),
+                wrap: false,
+            };
+            let (lw, lh) = TextSystem::measure(buf.get(ts, text, spec));
+            fits &= lw <= width;
+            h += lh;
         }
-        let total: f32 = heights.iter().sum();
-        let mut y = inner.y + (inner.h - total) / 2.0;
-        let placed: Vec<_> = runs
-            .into_iter()
-            .zip(heights)
-            .map(|(b, h)| {
-                let at = (b, inner.x, y, color);
-                y += h;
-                at
-            })
-            .collect();
-        p.text(&placed);
+        (h, fits)
+    }
+
+    pub fn paint(&mut self, p: &mut Painter, area: RectF, m: Moment) {
+        let s = p.view.scale;
+        let lines = self.lines_at(m.wall);
+        let inner = inner(area);
+        let (width, height) = (inner.w * s, inner.h * s);
+        // Shrink once per text length (digits are the same width in Noto
+        // Sans), so the clock never jitters in size from second to second;
+        // a later text that is a pixel wider only ever shrinks it further.
+        let len: usize = lines.iter().map(|(t, _)| t.chars().count()).sum();
+        let cached = match self.fitted {
+            Some((l, sc, size)) if l == len && sc == s => Some(size),
+            _ => None,
+        };
+        let mut size = cached.unwrap_or(self.size * s);
+        let (mut h, fits) = self.layout(p.text_system(), &lines, size, width);
+        if !(fits && h <= height) {
+            // The largest size at which the text fits, measured as drawn.
+            let (mut lo, mut hi) = (0.0f32, size);
+            for _ in 0..12 {
+                let mid = (lo + hi) / 2.0;
+                let (h, fits) = self.layout(p.text_system(), &lines, mid, width);
+                if fits && h <= height {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            size = lo.max(1.0);
+            h = self.layout(p.text_system(), &lines, size, width).0;
+        }
+        self.fitted = Some((len, s, size));
+        let color = self.color;
+        let mut y = inner.y + ((inner.h - h / s) / 2.0).max(0.0);
+        let mut runs = Vec::with_capacity(lines.len());
+        for buf in &self.bufs[..lines.len()] {
+            let b = buf.block().expect("laid out above");
+            runs.push((b, inner.x, y, color));
+            y += b.height() / s;
+        }
+        p.text(inner, &runs);
     }
 }
 

@@ -9,7 +9,7 @@ pub mod ticker;
 pub mod video;
 
 use crate::render::text::TextSpec;
-use crate::render::{Painter, RectF, Renderer, TextSystem};
+use crate::render::{Painter, RectF, Renderer, TextBlock, TextSystem};
 use bangtin_layouts::{Align, Color, ItemKind};
 use chrono::{DateTime, Utc};
 
@@ -63,7 +63,7 @@ impl Content {
         match kind {
             ItemKind::Image { src, fit } => Content::Image(image::ImageContent::load(src, *fit, area, scale, r)),
             ItemKind::Text { .. } => Content::Text(text::TextContent::new(kind)),
-            ItemKind::Ticker { .. } => Content::Ticker(ticker::TickerContent::new(kind, &mut r.text)),
+            ItemKind::Ticker { .. } => Content::Ticker(ticker::TickerContent::new(kind, area, &mut r.text)),
             ItemKind::Clock { .. } => Content::Clock(clock::ClockContent::new(kind)),
             ItemKind::Qr { .. } => Content::Qr(qr::QrContent::new(kind, r)),
             ItemKind::Video { .. } => Content::Video(Box::new(video::VideoContent::new(kind))),
@@ -145,11 +145,22 @@ impl Content {
     }
 }
 
-/// A shaped buffer kept until its text or layout changes.
+/// The box an item's text belongs in, board pixels: no pixel of its text
+/// is drawn outside it. A text item's zone less its padding, a clock's
+/// zone less its margin, a ticker's or a QR code's zone.
+pub fn text_box(kind: &ItemKind, area: RectF) -> RectF {
+    match kind {
+        ItemKind::Text { padding, .. } => text::padded(area, *padding),
+        ItemKind::Clock { .. } => clock::inner(area),
+        _ => area,
+    }
+}
+
+/// A laid-out block kept until its text or layout changes.
 #[derive(Default)]
 pub struct CachedText {
     key: Option<(String, TextSpecKey)>,
-    buf: Option<cosmic_text::Buffer>,
+    buf: Option<TextBlock>,
 }
 
 impl std::fmt::Debug for CachedText {
@@ -164,7 +175,7 @@ impl std::fmt::Debug for CachedText {
 struct TextSpecKey(TextSpec);
 
 impl CachedText {
-    pub fn get(&mut self, ts: &mut TextSystem, text: &str, spec: TextSpec) -> &cosmic_text::Buffer {
+    pub fn get(&mut self, ts: &mut TextSystem, text: &str, spec: TextSpec) -> &TextBlock {
         let fresh = matches!(&self.key, Some((t, s)) if t == text && s.0 == spec);
         if !fresh || self.buf.is_none() {
             match &mut self.buf {
@@ -174,6 +185,11 @@ impl CachedText {
             self.key = Some((text.to_string(), TextSpecKey(spec)));
         }
         self.buf.as_ref().expect("set above")
+    }
+
+    /// The block laid out last, if any.
+    pub fn block(&self) -> Option<&TextBlock> {
+        self.buf.as_ref()
     }
 }
 
@@ -185,16 +201,17 @@ pub fn paint_unavailable(p: &mut Painter, area: RectF, label: &mut CachedText) {
     p.fill(area.inset(border), Color::rgb(0xe8, 0xea, 0xee));
     let s = p.view.scale;
     let size = (area.h * 0.08).clamp(8.0, 28.0) * s;
+    let inner = area.inset(border);
     let spec = TextSpec {
         size,
         line_height: 1.25,
         bold: false,
         align: Align::Center,
-        width: Some((area.w - 2.0 * border).max(1.0) * s),
+        width: Some(inner.w.max(0.0) * s),
         wrap: true,
     };
     let buf = label.get(p.text_system(), "Nội dung tạm thời chưa hiển thị được", spec);
     let (_, h) = TextSystem::measure(buf);
-    let y = area.y + (area.h - h / s) / 2.0;
-    p.text(&[(buf, area.x + border, y, Color::rgb(0x6b, 0x72, 0x80))]);
+    let y = inner.y + ((inner.h - h / s) / 2.0).max(0.0);
+    p.text(inner, &[(buf, inner.x, y, Color::rgb(0x6b, 0x72, 0x80))]);
 }

@@ -3,7 +3,7 @@
 
 use super::{CachedText, paint_unavailable};
 use crate::render::text::TextSpec;
-use crate::render::{Filter, Painter, RectF, Renderer, Tex, TextSystem};
+use crate::render::{Filter, Painter, RectF, Renderer, Tex};
 use bangtin_layouts::{Align, Color, ItemKind, QrEc};
 use qrcode::{EcLevel, QrCode};
 
@@ -90,11 +90,34 @@ impl QrContent {
         };
         let s = p.view.scale;
         let gap = area.h.min(area.w) * 0.03;
-        let caption_h = if self.caption.is_some() {
-            self.caption_size * 1.3 + gap
-        } else {
-            0.0
-        };
+        // The caption on one line across the zone, smaller if it is wider.
+        let caption = self.caption.clone().map(|c| {
+            let spec = |size: f32| TextSpec {
+                size: size.max(1.0),
+                line_height: 1.3,
+                bold: false,
+                align: Align::Center,
+                width: Some(area.w * s),
+                wrap: false,
+            };
+            let ts = p.text_system();
+            let mut size = self.caption_size * s;
+            if self.caption_buf.get(ts, &c, spec(size)).width() > area.w * s {
+                let (mut lo, mut hi) = (0.0f32, size);
+                for _ in 0..12 {
+                    let mid = (lo + hi) / 2.0;
+                    if self.caption_buf.get(ts, &c, spec(mid)).width() <= area.w * s {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                size = lo;
+            }
+            let h = self.caption_buf.get(ts, &c, spec(size)).height() / s;
+            (c, spec(size), h)
+        });
+        let caption_h = caption.as_ref().map_or(0.0, |(_, _, h)| h + gap);
         let avail = area.w.min(area.h - caption_h).max(1.0);
         // Whole target pixels per module where at least one fits.
         let module_px = ((avail * s) / n as f32).floor().max(1.0);
@@ -106,18 +129,9 @@ impl QrContent {
         let x = (area.x + (area.w - side) / 2.0).round();
         let y = (area.y + (area.h - side - caption_h) / 2.0).round();
         p.image(tex, RectF::new(x, y, side, side), [0.0, 0.0, 1.0, 1.0], 1.0);
-        if let Some(c) = &self.caption {
-            let spec = TextSpec {
-                size: self.caption_size * s,
-                line_height: 1.3,
-                bold: false,
-                align: Align::Center,
-                width: Some(area.w * s),
-                wrap: false,
-            };
-            let buf = self.caption_buf.get(p.text_system(), c, spec);
-            let _ = TextSystem::measure(buf);
-            p.text(&[(buf, area.x, y + side + gap, self.fg)]);
+        if let Some((c, spec, _)) = caption {
+            let buf = self.caption_buf.get(p.text_system(), &c, spec);
+            p.text(area, &[(buf, area.x, y + side + gap, self.fg)]);
         }
     }
 }

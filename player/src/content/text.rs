@@ -5,6 +5,17 @@ use crate::render::text::TextSpec;
 use crate::render::{Painter, RectF, TextSystem};
 use bangtin_layouts::{Align, ItemKind, TextStyle, VAlign};
 
+/// The zone less its `[vertical, horizontal]` padding: the box the text is
+/// laid out in, and no pixel of it is drawn outside.
+pub(crate) fn padded(area: RectF, [pv, ph]: [f32; 2]) -> RectF {
+    RectF::new(
+        area.x + ph,
+        area.y + pv,
+        (area.w - 2.0 * ph).max(0.0),
+        (area.h - 2.0 * pv).max(0.0),
+    )
+}
+
 #[derive(Debug)]
 pub struct TextContent {
     title: Option<String>,
@@ -71,7 +82,7 @@ impl TextContent {
             line_height: lh,
             bold: style.bold,
             align: self.align,
-            width: Some(inner_w.max(1.0)),
+            width: Some(inner_w.max(0.0)),
             wrap: self.wrap,
         };
         (spec(&self.title_style, 1.2), spec(&self.body_style, self.line_height))
@@ -102,9 +113,10 @@ impl TextContent {
     }
 
     /// Largest shrink factor (≤ 1) at which the block fits; the body never
-    /// goes below `min_size`.
+    /// goes below `min_size`. It fits by the measure drawing uses: every
+    /// pixel of every line, where it will be drawn, inside the box.
     fn fit(&mut self, ts: &mut TextSystem, scale: f32, inner_w: f32, inner_h: f32) -> f32 {
-        let fits = |m: &Measured| m.title_h + m.gap + m.body_h <= inner_h + 0.5 && m.max_w <= inner_w + 0.5;
+        let fits = |m: &Measured| m.title_h + m.gap + m.body_h <= inner_h && m.max_w <= inner_w;
         let m = self.measure(ts, 1.0, scale, inner_w);
         if fits(&m) {
             return 1.0;
@@ -133,13 +145,7 @@ impl TextContent {
 
     pub fn paint(&mut self, p: &mut Painter, area: RectF) {
         let s = p.view.scale;
-        let [pv, ph] = self.padding;
-        let inner = RectF::new(
-            area.x + ph,
-            area.y + pv,
-            (area.w - 2.0 * ph).max(1.0),
-            (area.h - 2.0 * pv).max(1.0),
-        );
+        let inner = padded(area, self.padding);
         let (inner_w, inner_h) = (inner.w * s, inner.h * s);
         let key = [area.w, area.h, s];
         let k = match self.fitted {
@@ -161,12 +167,12 @@ impl TextContent {
         let mut runs = Vec::with_capacity(2);
         if let Some(t) = &self.title {
             let buf = self.title_buf.get(p.text_system(), t, ts_spec);
-            runs.push((buf as &cosmic_text::Buffer, inner.x, y0, self.title_style.color));
+            runs.push((buf, inner.x, y0, self.title_style.color));
         }
         if let Some(b) = &self.body {
             let buf = self.body_buf.get(p.text_system(), b, bs_spec);
             runs.push((buf, inner.x, y0 + (m.title_h + m.gap) / s, self.body_style.color));
         }
-        p.text(&runs);
+        p.text(inner, &runs);
     }
 }

@@ -25,17 +25,10 @@ pub struct TickerContent {
     copy_w: f64,
 }
 
-/// Advance width of a laid-out single line, trailing spaces included
-/// (they are part of the separator and of the rhythm of the loop).
-fn advance(buf: &cosmic_text::Buffer) -> f32 {
-    buf.layout_runs()
-        .flat_map(|r| r.glyphs.iter())
-        .map(|g| g.x + g.w)
-        .fold(0.0, f32::max)
-}
-
 impl TickerContent {
-    pub fn new(kind: &ItemKind, ts: &mut TextSystem) -> Self {
+    /// A ticker for a zone of `area`: text taller than the zone is made
+    /// smaller, so its glyphs stay whole inside the band.
+    pub fn new(kind: &ItemKind, area: RectF, ts: &mut TextSystem) -> Self {
         let ItemKind::Ticker {
             text,
             style,
@@ -58,8 +51,18 @@ impl TickerContent {
             buf: CachedText::default(),
             copy_w: 0.0,
         };
-        let spec = t.spec(1.0);
-        t.copy_w = f64::from(advance(t.buf.get(ts, &t.copy, spec))).max(1.0);
+        // Tallest Vietnamese capitals (Ẵ, Ẫ) reach above the line box;
+        // measured as drawn, a few tries settle the size.
+        for _ in 0..8 {
+            let h = t.buf.get(ts, &t.copy, t.spec(1.0)).height();
+            if h <= area.h || t.size <= 1.0 {
+                break;
+            }
+            t.size = (t.size * area.h / h).floor().max(1.0);
+        }
+        // Advance, trailing spaces included: they are part of the separator
+        // and of the rhythm of the loop.
+        t.copy_w = f64::from(t.buf.get(ts, &t.copy, t.spec(1.0)).advance()).max(1.0);
         t
     }
 
@@ -132,9 +135,9 @@ impl TickerContent {
         if k1 < k0 {
             return;
         }
-        let y = area.y + (area.h - self.size * LINE) / 2.0;
         let (copy, color) = (self.copy.clone(), self.color);
         let buf = self.buf.get(p.text_system(), &copy, spec);
+        let y = area.y + (area.h - buf.height() / s) / 2.0;
         let runs: Vec<_> = (k0..=k1)
             .map(|k| {
                 let x = match self.direction {
@@ -144,6 +147,6 @@ impl TickerContent {
                 (buf, x as f32, y, color)
             })
             .collect();
-        p.text(&runs);
+        p.moving_text(area, &runs);
     }
 }

@@ -13,7 +13,7 @@ pub mod texture;
 pub mod yuv;
 
 pub use quad::QuadInstance;
-pub use text::TextSystem;
+pub use text::{TextBlock, TextSystem};
 pub use texture::{Filter, Tex};
 pub use yuv::YuvTex;
 
@@ -194,6 +194,11 @@ pub struct Renderer {
     clear: Color,
     layers: Vec<Layer>,
     layers_used: usize,
+    /// Clip text to its box (and zone) with the scissor; always on, except
+    /// in tests that show where text would go without it: laid out to fit
+    /// (and with what does not fit left out whole), text needs no clip to
+    /// stay inside, the clip only makes sure of it.
+    pub clip_text: bool,
 }
 
 impl std::fmt::Debug for Renderer {
@@ -224,6 +229,7 @@ impl Renderer {
             clear: Color::BLACK,
             layers: Vec::new(),
             layers_used: 0,
+            clip_text: true,
         }
     }
 
@@ -522,33 +528,69 @@ impl Painter<'_> {
         );
     }
 
-    /// Draw laid-out text buffers. Positions are board pixels of each
-    /// buffer's top-left corner; buffers are laid out in target pixels
-    /// (see [`TextSystem`]), and positions snap to whole pixels for
-    /// crisp glyphs at LED sizes.
-    pub fn text(&mut self, runs: &[(&cosmic_text::Buffer, f32, f32, Color)]) {
-        let c = self.clip;
-        let clip = [c.x as f32, c.y as f32, (c.x + c.w) as f32, (c.y + c.h) as f32];
+    /// Draw laid-out text blocks inside `bounds` (board pixels), the box
+    /// the text belongs in: nothing of them is drawn outside it, and no
+    /// letter in part — a line that does not fit below the others, or a
+    /// letter past the end of an unwrapped line, is left out whole. Each
+    /// run is a block, the left edge of the box it was laid out for and
+    /// the top of the area it takes ([`TextBlock::top`]), in board pixels;
+    /// positions snap to whole target pixels for crisp glyphs at LED sizes.
+    ///
+    /// Text laid out to fit its box loses nothing here: a box of width `W`
+    /// starting at `x` covers target columns `round(x)` to `round(x + W)`,
+    /// which hold the `floor(W)` columns lines are fitted to, and likewise
+    /// for rows.
+    pub fn text(&mut self, bounds: RectF, runs: &[(&TextBlock, f32, f32, Color)]) {
+        self.text_in(bounds, true, runs);
+    }
+
+    /// Draw text moving through `bounds` (a ticker): letters are cut at
+    /// its edges as they enter and leave.
+    pub fn moving_text(&mut self, bounds: RectF, runs: &[(&TextBlock, f32, f32, Color)]) {
+        self.text_in(bounds, false, runs);
+    }
+
+    fn text_in(&mut self, bounds: RectF, whole: bool, runs: &[(&TextBlock, f32, f32, Color)]) {
+        let clip = if self.r.clip_text {
+            self.view.clip_of(bounds).and_then(|b| b.intersect(&self.clip))
+        } else {
+            Some(self.full)
+        };
+        let Some(c) = clip else { return };
+        let visible = [c.x as f32, c.y as f32, (c.x + c.w) as f32, (c.y + c.h) as f32];
+        // The box itself, not what is visible of it: a frame that repaints
+        // only part of the box must leave out the very same letters.
+        let whole = whole.then(|| {
+            [
+                self.view.x(bounds.x).round() as i32,
+                self.view.y(bounds.y).round() as i32,
+                self.view.x(bounds.x + bounds.w).round() as i32,
+                self.view.y(bounds.y + bounds.h).round() as i32,
+            ]
+        });
         let mut glyphs: Vec<(wgpu::BindGroup, QuadInstance)> = Vec::new();
         let gpu = self.r.gpu.clone();
-        for (buf, x, y, color) in runs {
-            let (x, y) = (self.view.x(*x).round(), self.view.y(*y).round());
+        for (block, x, y, color) in runs {
             let at = text::Placement {
-                x,
-                y,
+                x: self.view.x(*x).round() as i32,
+                y: self.view.y(*y).round() as i32 - block.top(),
                 color: *color,
-                clip,
+                clip: visible,
+                whole,
             };
             self.r
                 .text
-                .quads(&gpu, &self.r.quads, buf, at, |b, q| match glyphs.last() {
+                .quads(&gpu, &self.r.quads, block, at, |b, q| match glyphs.last() {
                     Some((last, _)) if last == b => glyphs.push((last.clone(), q)),
                     _ => glyphs.push((b.clone(), q)),
                 });
         }
+        let zone = self.clip;
+        self.clip = c;
         for (b, q) in glyphs {
             self.push_quad(&b, Blend::Straight, q);
         }
+        self.clip = zone;
     }
 
     /// Paint the incoming item of a crossfade: `paint` draws into an
