@@ -300,6 +300,7 @@ async fn loudspeakers_announce_emergencies_at_once_and_bulletins_once_approved()
     }
     let (st, v) = admin.post(&path_a, zone(&snap_a)).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
+    let zone_a = v["id"].as_str().unwrap().to_string();
     let (st, v) = admin
         .post(&format!("/api/v1/units/{COMMUNE_B}/speakers"), zone(&snap_b))
         .await;
@@ -416,6 +417,24 @@ async fn loudspeakers_announce_emergencies_at_once_and_bulletins_once_approved()
         "a cut announcement is not counted as made"
     );
     wait_for("the speakers' volume given back after the cut", 10, || {
+        snap_a.volume() == json!({"muted": true, "percent": 20})
+    })
+    .await;
+
+    // The zone detached while an emergency is being read: its speakers get
+    // their own volume back all the same.
+    let mut b = bulletin("lu-quet-3", "emergency", COMMUNE_A, &long);
+    b["schedule"] = json!({"repeats": 3});
+    let a2 = snap_a.played();
+    let (st, v) = src.bulletin(&b).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    wait_for("the third emergency", 10, || snap_a.loud_since(a2) > 1.0).await;
+    assert_eq!(snap_a.volume(), json!({"muted": false, "percent": 90}));
+    let (st, _) = admin
+        .call(reqwest::Method::DELETE, &format!("/api/v1/speakers/{zone_a}"), None)
+        .await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    wait_for("the detached zone's speakers given their volume back", 10, || {
         snap_a.volume() == json!({"muted": true, "percent": 20})
     })
     .await;

@@ -440,6 +440,35 @@ async fn stream(
     Ok(Outcome::Done)
 }
 
+/// Puts a zone's speakers back as they were when an announcement that
+/// took them over ends without doing so itself: the zone was detached or
+/// changed while it read (its task is then dropped half-way). The
+/// restoration runs as a task of its own.
+struct GiveBack {
+    control: String,
+    stream: String,
+    saved: Option<snapcast::Saved>,
+}
+
+impl Drop for GiveBack {
+    fn drop(&mut self) {
+        let Some(saved) = self.saved.take() else { return };
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (control, stream) = (self.control.clone(), self.stream.clone());
+        rt.spawn(async move {
+            let r = match snapcast::Control::connect(&control).await {
+                Ok(mut c) => snapcast::give_back(&mut c, &saved, &stream).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = r {
+                tracing::warn!("loa {control}: không trả lại được âm lượng: {e:#} (could not give the volume back)");
+            }
+        });
+    }
+}
+
 async fn announce(
     s: &Arc<Shared>,
     st: &Arc<Speakers>,
@@ -457,13 +486,17 @@ async fn announce(
     // Emergencies and texts an officer reads now must be heard: the
     // speakers are switched over and unmuted.
     let emergency = d.alert.level == AlertLevel::Emergency || d.speech.key.starts_with("read:");
-    let saved = if emergency {
-        Some(snapcast::take_over(&mut ctl, &zone.stream, zone.volume).await?)
-    } else {
-        None
+    let mut guard = GiveBack {
+        control: zone.control.clone(),
+        stream: zone.stream.clone(),
+        saved: if emergency {
+            Some(snapcast::take_over(&mut ctl, &zone.stream, zone.volume).await?)
+        } else {
+            None
+        },
     };
     let outcome = stream(s, st, zone, d, &pcm, wake).await;
-    if let Some(saved) = saved {
+    if let Some(saved) = guard.saved.take() {
         if matches!(outcome, Ok(Outcome::Done)) {
             tokio::time::sleep(TAIL).await;
         }
