@@ -77,7 +77,16 @@ pub struct BoardStatus {
     /// acknowledgements (a command handed over in a reply is then done).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commands_done: Option<Vec<String>>,
+    /// Version of the alert set installed (None: none yet). With
+    /// `show_version`, it tells a manager whose store went back in time (a
+    /// restored backup) how far its boards already are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts_version: Option<u64>,
 }
+
+/// A board reporting a show or alert set version above this is not caught
+/// up with (see the manager's heartbeat); far beyond any real count.
+pub const MAX_CATCH_UP_VERSION: u64 = 1 << 40;
 
 /// Most command ids one heartbeat acknowledges (the rest wait a beat).
 pub const MAX_COMMANDS_DONE: usize = 32;

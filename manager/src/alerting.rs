@@ -248,6 +248,35 @@ pub fn refresh(s: &Shared, boards: &[Board], now: DateTime<Utc>) -> crate::store
     Ok(pushes.len())
 }
 
+/// `board` holds alert set version `seen`, above the manager's own (its
+/// store went back in time: restored from an older backup, or recreated
+/// with the same signing key). The board's set is issued again as version
+/// `seen + 1`, so the board takes it instead of ignoring every set until
+/// the manager's count passes its own. True when it did.
+pub fn catch_up(s: &Shared, board: &Board, seen: u64, now: DateTime<Utc>) -> crate::store::Result<bool> {
+    let _one = REFRESH.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if stored(s, &board.id)?.is_some_and(|st| st.version >= seen) {
+        return Ok(false);
+    }
+    let set = AlertSet {
+        schema: ALERTS_SCHEMA.into(),
+        board: board.id.clone(),
+        version: seen + 1,
+        issued_at: now,
+        alerts: alerts_for(s, board, now)?,
+        round_seconds: Some(s.cfg.bulletin_round_s),
+    };
+    let signed = bangtin_layouts::alerts::sign(&set, &s.key.0);
+    s.commit_blocking(vec![Op::put(set_key(&board.id), &signed)])?;
+    tracing::warn!(
+        "bảng tin {} giữ bộ cảnh báo số {seen}, mới hơn của máy chủ: cấp lại số {} (the manager was behind this board's alert set)",
+        board.id,
+        set.version
+    );
+    s.live.hub.push(&board.id, &Push::Alerts { version: set.version });
+    Ok(true)
+}
+
 /// A board's set as stored: the signed envelope's bytes (what the board
 /// gets, served as they are), its payload and version.
 #[derive(Debug)]

@@ -80,6 +80,8 @@ pub struct Beat {
     kept: Option<(DateTime<Utc>, u64)>,
     /// Its last beat acknowledged commands (`commands_done`).
     pub acks: bool,
+    /// The alert set version it last reported (since this start).
+    alerts_seen: Option<u64>,
 }
 
 fn deadline(from: DateTime<Utc>, interval_s: u32) -> DateTime<Utc> {
@@ -146,6 +148,7 @@ impl Live {
                     written: 0,
                     kept: None,
                     acks: b.status.get("commands_done").is_some(),
+                    alerts_seen: None,
                 },
             );
         }
@@ -176,6 +179,7 @@ impl Live {
             written: 0,
             kept: None,
             acks: false,
+            alerts_seen: None,
         });
         let came = !e.online;
         e.last = at;
@@ -187,17 +191,26 @@ impl Live {
     }
 
     /// Whether the beat `status` of `board` at `at` goes into the history:
-    /// the first after a restart, one at least every `every`, and every
+    /// the first after a restart, one at least every `every`, a beat that
+    /// brings the board back online (`came`), and every
     /// beat that reports an error or changes what matters — the show
     /// (version on screen and pending), layout, display power and
     /// brightness, player version, heartbeat period, alert media. A steady
     /// board's beats in between live on only as the latest beat and its
     /// online/offline transitions. Counts what it keeps (for pruning).
-    pub fn keep_in_history(&self, board: &str, at: DateTime<Utc>, status: &BoardStatus, every: Duration) -> bool {
+    pub fn keep_in_history(
+        &self,
+        board: &str,
+        at: DateTime<Utc>,
+        status: &BoardStatus,
+        every: Duration,
+        came: bool,
+    ) -> bool {
         let d = digest(status);
         let mut m = lock(&self.beats);
         let Some(e) = m.get_mut(board) else { return true };
-        let keep = !status.errors.is_empty()
+        let keep = came
+            || !status.errors.is_empty()
             || e.kept
                 .is_none_or(|(when, was)| was != d || at - when >= every || at < when);
         if keep {
@@ -205,6 +218,16 @@ impl Live {
             e.written = e.written.saturating_add(1);
         }
         keep
+    }
+
+    /// Whether `board` reports alert set version `v` for the first time
+    /// since this start (then worth comparing with the stored set).
+    pub fn alerts_reported(&self, board: &str, v: u64) -> bool {
+        let mut m = lock(&self.beats);
+        let Some(e) = m.get_mut(board) else { return true };
+        let new = e.alerts_seen != Some(v);
+        e.alerts_seen = Some(v);
+        new
     }
 
     pub fn get(&self, board: &str) -> Option<Beat> {
@@ -575,7 +598,7 @@ mod tests {
             st.fps = 59.0 + f64::from(i % 2);
             st.errors = if i == 40 { vec!["tệp hỏng".into()] } else { vec![] };
             st.show_version = if i >= 70 { 5 } else { 4 };
-            if live.keep_in_history("b", at, &st, every) {
+            if live.keep_in_history("b", at, &st, every, false) {
                 kept.push(i);
             }
         }

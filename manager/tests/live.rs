@@ -231,6 +231,50 @@ async fn a_command_pushed_into_a_dead_stream_is_handed_over_until_acknowledged()
     drop(dead);
 }
 
+/// The versions a board would fetch now: its show's and its alert set's.
+async fn fetched_versions(board: &Client) -> (u64, u64) {
+    let version = |v: &Value| -> u64 {
+        let payload: Value = serde_json::from_str(v["payload"].as_str().unwrap_or("{}")).unwrap_or_default();
+        payload["version"].as_u64().unwrap_or(0)
+    };
+    let (_, show) = board.get("/api/v1/board/show").await;
+    let (_, alerts) = board.get("/api/v1/board/alerts").await;
+    (version(&show), version(&alerts))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_behind_its_boards_issues_shows_and_alert_sets_above_theirs() {
+    let (_dir, s, a) = setup().await;
+    let (id, me, _key) = pair(&s, &a, COMMUNE_A, "Bảng chợ").await;
+    let (st, p) = a.post(&format!("/api/v1/boards/{id}/publish"), json!({})).await;
+    assert_eq!((st, &p["version"]), (StatusCode::OK, &json!(1)), "{p}");
+    // The board holds show 7 and alert set 5: the manager's store was
+    // restored from an older backup.
+    let mut beat = board_status(30, 7);
+    beat["alerts_version"] = json!(5);
+    let (st, _) = me.post("/api/v1/board/heartbeat", beat.clone()).await;
+    assert_eq!(st, StatusCode::OK);
+    let t = Instant::now();
+    while fetched_versions(&me).await != (8, 6) {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "issued above the board's: {:?}",
+            fetched_versions(&me).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Caught up: beats at those versions, or behind them, change nothing.
+    for (show, alerts) in [(8, 6), (8, 6), (3, 2)] {
+        let mut beat = board_status(30, show);
+        beat["alerts_version"] = json!(alerts);
+        me.post("/api/v1/board/heartbeat", beat).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fetched_versions(&me).await, (8, 6));
+    let (_, log) = a.get("/api/v1/audit?limit=20").await;
+    assert!(log.to_string().contains("system:catch-up"), "audited: {log}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publishes_and_commands_reach_a_connected_board_at_once() {
     let (_dir, s, a) = setup().await;

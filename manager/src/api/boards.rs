@@ -404,7 +404,12 @@ pub struct Published {
 /// Compile, sign and store a board's new show, with `extra` changes in the
 /// same batch, then tell the board if it is connected. Caller holds the
 /// write lock.
-pub(super) async fn publish(s: &AppState, who: &Officer, mut board: Board, extra: Vec<Op>) -> ApiResult<Published> {
+pub(super) async fn publish(s: &AppState, who: &Officer, board: Board, extra: Vec<Op>) -> ApiResult<Published> {
+    publish_as(s, &who.actor(), board, extra).await
+}
+
+/// [`publish`] by `actor` (an officer, or the manager itself).
+pub(super) async fn publish_as(s: &AppState, actor: &str, mut board: Board, extra: Vec<Op>) -> ApiResult<Published> {
     let show = crate::shows::compile_show(s, &board, now())?;
     let signed = bangtin_layouts::show::sign(&show, &s.key.0);
     board.show_version = show.version;
@@ -414,7 +419,7 @@ pub(super) async fn publish(s: &AppState, who: &Officer, mut board: Board, extra
         Op::put(key::board(&board.id), &board),
         audit(
             &*s.store,
-            &who.actor(),
+            actor,
             "board.publish",
             &board.id,
             Some(&board.unit),

@@ -1,7 +1,7 @@
 //! Boards online: heartbeats and the event stream boards hold open; for
 //! officers, a board's status and history, commands, the display plan.
 
-use super::boards::{Published, load, publish};
+use super::boards::{Published, load, publish, publish_as};
 use super::{audit, now};
 use crate::auth::{BoardAuth, Officer};
 use crate::error::{ApiResult, AppError, AppJson, AppPath, AppQuery, ErrorBody, Problem};
@@ -52,7 +52,8 @@ pub async fn heartbeat(
     let done = status.commands_done.as_deref().unwrap_or_default();
     let (commands, mut ops) = take_commands(&*s.store, id, at, acks, done)?;
     let value = serde_json::to_value(&status).map_err(AppError::internal)?;
-    if s.live.beat_acking(id, at, status.interval_s, acks) {
+    let came = s.live.beat_acking(id, at, status.interval_s, acks);
+    if came {
         ops.push(Op::put(
             key::board_event(id, micros(at)),
             &Transition { at, online: true },
@@ -65,16 +66,59 @@ pub async fn heartbeat(
         at,
     )?);
     let every = Duration::seconds(i64::from(s.cfg.beat_history_every_s));
-    if s.live.keep_in_history(id, at, &status, every) {
+    if s.live.keep_in_history(id, at, &status, every, came) {
         ops.push(Op::put(key::beat_history(id, micros(at)), &value));
     }
     ops.push(Op::put(key::heartbeat(id), &LastBeat { at, status: value }));
     // Frequent and replaceable: applied without waiting for the disk.
     s.store.apply(ops)?;
+    catch_up(&s, &b.board, &status);
     Ok(AppJson(HeartbeatReply {
         show_version: b.board.show_version,
         commands,
     }))
+}
+
+/// A board ahead of the manager — it holds a show or alert set version
+/// above the manager's own, so the store went back in time (restored from
+/// an older backup, or recreated with the same signing key) — is issued a
+/// show or set above what it holds, in the background; otherwise it would
+/// ignore every publish until the manager's count passed its own.
+fn catch_up(s: &Arc<AppState>, board: &Board, status: &BoardStatus) {
+    use bangtin_layouts::wire::MAX_CATCH_UP_VERSION;
+    let show = status.show_version;
+    if show > board.show_version && show < MAX_CATCH_UP_VERSION {
+        let (s, id) = (s.clone(), board.id.clone());
+        tokio::spawn(async move {
+            let _w = s.writes.lock().await;
+            let b: Option<Board> = s.store.get_json(&key::board(&id)).ok().flatten();
+            let Some(mut b) = b.filter(|b| b.show_version < show) else {
+                return;
+            };
+            tracing::warn!(
+                "bảng tin {id} giữ chương trình số {show}, mới hơn của máy chủ ({}): phát hành lại (the manager was behind this board's show)",
+                b.show_version
+            );
+            b.show_version = show;
+            if let Err(e) = publish_as(&s, "system:catch-up", b, Vec::new()).await {
+                tracing::warn!(
+                    "bảng tin {id}: không phát hành lại được: {} (catch-up publish failed)",
+                    e.detail.message
+                );
+            }
+        });
+    }
+    // Compared once per start and version (a restore means a restart).
+    if let Some(seen) = status
+        .alerts_version
+        .filter(|v| *v < MAX_CATCH_UP_VERSION && s.live.alerts_reported(&board.id, *v))
+    {
+        let (s, b) = (s.clone(), board.clone());
+        tokio::spawn(async move {
+            let now = now();
+            let _ = tokio::task::spawn_blocking(move || crate::alerting::catch_up(&s, &b, seen, now)).await;
+        });
+    }
 }
 
 fn event(p: &Push) -> Event {

@@ -86,6 +86,7 @@ fn beat_body() -> Arc<Vec<u8>> {
         errors: vec![],
         alert_media: Vec::new(),
         commands_done: None,
+        alerts_version: None,
     };
     Arc::new(serde_json::to_vec(&status).expect("status serialises"))
 }

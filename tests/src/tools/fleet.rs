@@ -348,6 +348,7 @@ fn status(ctx: &Ctx, rng: &mut StdRng, boot: DateTime<Utc>, at: Instant) -> Boar
         errors: vec![],
         alert_media: Vec::new(),
         commands_done: None,
+        alerts_version: None,
     }
 }
 

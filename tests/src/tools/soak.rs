@@ -362,6 +362,7 @@ fn status(i: usize, heartbeat: u64, boot: chrono::DateTime<chrono::Utc>) -> Boar
         errors: vec![],
         alert_media: Vec::new(),
         commands_done: None,
+        alerts_version: None,
     }
 }
 

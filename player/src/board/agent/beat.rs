@@ -44,6 +44,7 @@ impl Agent {
                 })
                 .unwrap_or_default(),
             commands_done: Some(acks.clone()),
+            alerts_version: Some(link.alerts_installed.load(Ordering::Relaxed)).filter(|v| *v > 0),
         };
         let r = link
             .auth(link.http.post(link.url("/api/v1/board/heartbeat")))
