@@ -31,7 +31,7 @@ use utoipa::ToSchema;
 /// and counted in at most this many local days.
 pub const MAX_INDEX_DAYS: i64 = 32;
 /// Events compacted per store batch.
-const COMPACT_CHUNK: usize = 2000;
+const COMPACT_CHUNK: usize = 500;
 
 /// UTC dates (YYYY-MM-DD) an event's play covers.
 pub fn index_dates(e: &PlayEvent) -> Vec<String> {
@@ -284,10 +284,14 @@ pub fn compact(
 ) -> crate::store::Result<usize> {
     let p = format!("play/{board}/");
     let mut done = 0;
+    // The oldest event alone first: most minutes most boards have nothing
+    // old enough, and reading all their events to learn it would cost.
+    let mut chunk = 1;
     loop {
         let _g = uploads.blocking_lock();
-        let events = store.range(&p, &prefix_end(&p), COMPACT_CHUNK, false)?;
-        let full = events.len() == COMPACT_CHUNK;
+        let events = store.range(&p, &prefix_end(&p), chunk, false)?;
+        let full = events.len() == chunk;
+        chunk = COMPACT_CHUNK;
         let mut cut = compacted_to(store, board)?;
         let mut days: BTreeMap<NaiveDate, Rows> = BTreeMap::new();
         let mut ops = Vec::new();

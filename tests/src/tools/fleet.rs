@@ -77,6 +77,9 @@ pub struct FleetArgs {
     /// Thời hạn mỗi yêu cầu, giây; quá hạn tính là lỗi (per-request timeout; counts as an error)
     #[arg(long, default_value_t = 30.0, value_parser = positive)]
     pub timeout: f64,
+    /// Tuổi nhật ký phát khi gửi, giây: như bảng tin gửi bù sau khi mất mạng (age of proof of play when uploaded, seconds, as a board catching up after a network cut)
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
+    pub playlog_age: f64,
     /// Ghi bộ nhớ và dung lượng dữ liệu của máy chủ mỗi chừng này giây; 0 = không (sample the manager's memory and data size every this many seconds; 0 = off)
     #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
     pub sample_every: f64,
@@ -94,6 +97,7 @@ impl Default for FleetArgs {
             clients: 4,
             p99_ms: 100.0,
             timeout: 30.0,
+            playlog_age: 0.0,
             sample_every: 0.0,
         }
     }
@@ -290,6 +294,7 @@ struct Ctx {
     end: Instant,
     heartbeat: f64,
     playlog_every: f64,
+    playlog_age: f64,
     playlog_events: u16,
     slow_ms: f64,
     beating: AtomicU64,
@@ -358,7 +363,7 @@ fn playlog(ctx: &Ctx, seq: &mut u64, at: Instant) -> PlaylogBatch {
     let n = usize::from(ctx.playlog_events);
     let now = ctx.utc(at);
     let step = chrono::Duration::milliseconds((ctx.playlog_every * 1000.0 / (n as f64 + 1.0)) as i64);
-    let first = now - chrono::Duration::milliseconds((ctx.playlog_every * 1000.0) as i64);
+    let first = now - chrono::Duration::milliseconds(((ctx.playlog_every + ctx.playlog_age) * 1000.0) as i64);
     let mut started = first;
     let events = (0..n)
         .map(|j| {
@@ -653,6 +658,7 @@ async fn drive(
         end,
         heartbeat: a.heartbeat,
         playlog_every: a.playlog_every,
+        playlog_age: a.playlog_age,
         playlog_events: a.playlog_events,
         slow_ms: a.p99_ms,
         beating: AtomicU64::new(0),
