@@ -19,12 +19,15 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct WatchSettings {
     /// Seconds a board may be offline before it is listed and the webhook
-    /// is called (60–86400; default 900).
+    /// is called (60–86400, or from `min_offline_alert_s` where a
+    /// configuration lowers it; default 900).
     #[serde(default = "default_after")]
+    #[schema(minimum = 60, maximum = 86400)]
     pub offline_after_s: u32,
     /// Called with a JSON `POST` (`board.offline`, `board.online`); http or
-    /// https, no credentials in it. None: no call.
+    /// https, no credentials in it. None or `""`: no call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::patterns::url_optional_or_empty)]
     pub webhook_url: Option<String>,
 }
 
@@ -67,7 +70,7 @@ pub fn check(w: &WatchSettings, min_after_s: u32) -> Result<WatchSettings, (&'st
             ),
         ));
     }
-    let url = match w.webhook_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+    let url = match w.webhook_url.as_deref().filter(|u| !u.is_empty()) {
         Some(u) => Some(crate::reporting::check_report_url(u).map_err(|e| ("webhook_url", e.reason))?),
         None => None,
     };

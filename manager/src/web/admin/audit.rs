@@ -186,8 +186,8 @@ pub async fn page(State(s): State<Arc<AppState>>, web: Web, Query(f): Query<Filt
     let mut cut_short = false;
     'pages: loop {
         let q = AuditQuery {
-            limit: Some(READ),
-            before,
+            limit: Some(READ as u16),
+            before: before.map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
         };
         let page = audit_log(State(s.clone()), web.who.clone(), AppQuery(q))
             .await
