@@ -268,12 +268,19 @@ mod tests {
     fn settings_are_checked() {
         let ok = WatchSettings {
             offline_after_s: 600,
-            webhook_url: Some(" http://127.0.0.1:9/hook ".into()),
+            webhook_url: Some("http://127.0.0.1:9/hook".into()),
         };
         assert_eq!(
             check(&ok, 60).unwrap().webhook_url.as_deref(),
             Some("http://127.0.0.1:9/hook")
         );
+        // Taken as sent, as the OpenAPI document states it (the web UI
+        // trims its form field itself).
+        let spaced = WatchSettings {
+            webhook_url: Some(" http://127.0.0.1:9/hook ".into()),
+            ..ok.clone()
+        };
+        assert_eq!(check(&spaced, 60).unwrap_err().0, "webhook_url");
         let short = WatchSettings {
             offline_after_s: 5,
             ..ok.clone()
@@ -285,7 +292,7 @@ mod tests {
         };
         assert_eq!(check(&creds, 60).unwrap_err().0, "webhook_url");
         let none = WatchSettings {
-            webhook_url: Some("  ".into()),
+            webhook_url: Some(String::new()),
             ..ok
         };
         assert_eq!(check(&none, 60).unwrap().webhook_url, None);

@@ -131,7 +131,7 @@ pub struct BoardLive {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_s: Option<u32>,
     /// The latest `wire::BoardStatus`; null before the first heartbeat.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub status: Option<BoardStatus>,
 }
 
