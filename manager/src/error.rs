@@ -226,7 +226,7 @@ fn whole_floats_as_integers(v: &mut serde_json::Value) {
         Value::Number(n) if n.is_f64() => {
             if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) {
                 // Within ±2^63 (u64 above): exactly representable.
-                if f >= -9.223_372_036_854_776e18 && f < 9.223_372_036_854_776e18 {
+                if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
                     *v = Value::from(f as i64);
                 } else if (0.0..1.844_674_407_370_955_2e19).contains(&f) {
                     *v = Value::from(f as u64);
