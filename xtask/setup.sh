@@ -7,8 +7,9 @@ set -euo pipefail
 BANGTIN_APT_PACKAGES=(
   # build: a C toolchain for -sys crates, pkg-config, TLS roots for cargo
   gcc libc6-dev pkg-config ca-certificates curl
-  # the demo drives the manager's API from the shell; the docs link check
-  jq python3
+  # the demo drives the manager's API from the shell; the docs link check;
+  # the API contract test's venv (xtask/contract.sh)
+  jq python3 python3-venv
   # rendering without a GPU: Mesa's lavapipe (Vulkan) and llvmpipe (GL)
   mesa-vulkan-drivers libvulkan1 libegl1 libgl1-mesa-dri
   # the kiosk window under X11, and a virtual X server for tests

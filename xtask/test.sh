@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, command 2: set up, then every check and test — formatting,
-# lints, unit, golden-image (lavapipe), CLI and kiosk-window (Xvfb) tests.
+# lints, unit, golden-image (lavapipe), CLI and kiosk-window (Xvfb) tests,
+# then the API contract (Schemathesis, xtask/contract.sh).
 #   bash xtask/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +16,7 @@ echo "==> cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test (includes tests/tests/module_cycles.rs: no import cycle between modules)"
 cargo test --workspace --locked --no-fail-fast
+echo "==> hợp đồng OpenAPI: Schemathesis against a real manager (xtask/contract.sh)"
+# The manager cargo test has just built for its integration tests.
+BANGTIN_MANAGER="${CARGO_TARGET_DIR:-target}/debug/bangtin-manager" bash xtask/contract.sh
 echo "==> mọi kiểm thử đều đạt (all tests passed)"

@@ -14,18 +14,20 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
 /// Why an account or unit was not created. Each names the field at fault;
-/// the HTTP side maps them to 422, 409 and 500.
+/// the HTTP side maps them to 422, 409, 404 and 500.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
     #[error("{field}: {reason}")]
     Conflict { field: &'static str, reason: String },
+    /// The request names something that does not exist (a unit): 404.
+    #[error("{field}: {reason}")]
+    Unknown { field: &'static str, reason: String },
     #[error("{0}")]
     Internal(String),
     #[error(transparent)]
@@ -68,7 +70,9 @@ pub fn check_password_policy(pw: &str) -> Result<(), AccountError> {
     Ok(())
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// A new account. Its OpenAPI schema is written by hand (below): an
+/// editor or a viewer needs at least one unit, an administrator none.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: String,
@@ -82,9 +86,62 @@ pub struct NewUser {
     /// Ask for a new password at the first sign-in (accounts an
     /// administrator makes through the API; not the first administrator).
     #[serde(skip)]
-    #[schema(ignore)]
     pub must_change_password: bool,
 }
+
+/// A user name: 3–64 of ASCII letters, digits, `.`, `_`, `-`, `@`.
+pub const USERNAME_PATTERN: &str = "^[A-Za-z0-9._@-]{3,64}$";
+
+impl utoipa::PartialSchema for NewUser {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+        let for_roles = |roles: &[&str], min_units: usize| {
+            let mut units = ArrayBuilder::new()
+                .items(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some("Unit codes the account works in"));
+            let mut o = ObjectBuilder::new()
+                .property(
+                    "username",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(USERNAME_PATTERN))
+                        .description(Some("3–64 of letters, digits, . _ - @")),
+                )
+                .required("username")
+                .property("display_name", ObjectBuilder::new().schema_type(Type::String))
+                .property(
+                    "password",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(MIN_PASSWORD_CHARS))
+                        .description(Some("At least 10 characters")),
+                )
+                .required("password")
+                .property(
+                    "role",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(roles.iter().copied())),
+                )
+                .required("role")
+                .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)));
+            if min_units > 0 {
+                units = units.min_items(Some(min_units));
+                o = o.property("units", units).required("units");
+            } else {
+                o = o.property("units", units);
+            }
+            o
+        };
+        OneOfBuilder::new()
+            .item(for_roles(&["admin"], 0))
+            .item(for_roles(&["editor", "viewer"], 1))
+            .description(Some("An editor or a viewer needs at least one unit"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for NewUser {}
 
 fn check_username(name: &str) -> Result<(), AccountError> {
     let ok = (3..=64).contains(&name.len())
@@ -110,7 +167,7 @@ pub fn check_units(store: &dyn Store, role: Role, units: &[String]) -> Result<()
     }
     for u in units {
         if store.get(&key::unit(u))?.is_none() {
-            return Err(AccountError::Invalid {
+            return Err(AccountError::Unknown {
                 field: "units",
                 reason: format!("không có đơn vị mã {u} (unknown unit code)"),
             });
@@ -183,7 +240,7 @@ pub fn create_unit(store: &dyn Store, actor: &str, u: &Unit) -> Result<(), Accou
     if let Some(p) = &u.parent
         && store.get(&key::unit(p))?.is_none()
     {
-        return Err(AccountError::Invalid {
+        return Err(AccountError::Unknown {
             field: "parent",
             reason: format!("không có đơn vị cha {p} (unknown parent)"),
         });

@@ -89,8 +89,12 @@ fn bearer(parts: &Parts) -> Option<&str> {
 }
 
 fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+    header_cookie(&parts.headers, name)
+}
+
+/// A cookie's value among `headers`.
+pub fn header_cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -120,6 +124,23 @@ impl FromRequestParts<Arc<AppState>> for Officer {
             limit(state, &format!("token:{}", t.id))?;
             return Ok(Officer { user, csrf: None });
         }
+        Ok(SessionOfficer::from_request_parts(parts, state).await?.officer)
+    }
+}
+
+/// An officer signed in with the session cookie (API tokens are not
+/// sessions: `POST /api/v1/auth/logout` ends the cookie's session).
+#[derive(Debug, Clone)]
+pub struct SessionOfficer {
+    pub officer: Officer,
+    /// The session's key in the store (the hash of the cookie's value).
+    pub session_hash: String,
+}
+
+impl FromRequestParts<Arc<AppState>> for SessionOfficer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let sid = cookie(parts, SESSION_COOKIE).ok_or_else(AppError::unauthorized)?;
         let officer = session_officer(state, sid)?;
         // Cookies ride along with cross-site requests; changes must also
@@ -132,7 +153,10 @@ impl FromRequestParts<Arc<AppState>> for Officer {
                 ));
             }
         }
-        Ok(officer)
+        Ok(SessionOfficer {
+            officer,
+            session_hash: secret_hash(sid),
+        })
     }
 }
 

@@ -16,8 +16,8 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `bad_request`, `unauthorized`, `forbidden`,
-    /// `not_found`, `conflict`, `too_large`, `unsupported_media`,
-    /// `rate_limited`, `invalid`, `internal`.
+    /// `not_found`, `method_not_allowed`, `conflict`, `too_large`,
+    /// `unsupported_media`, `rate_limited`, `invalid`, `internal`.
     pub code: &'static str,
     pub message: String,
     /// The field the problem concerns, e.g. `zone[1].item[0].speed`.
@@ -78,6 +78,18 @@ impl AppError {
             "not_found",
             format!("không tìm thấy {what} (not found)"),
         )
+    }
+    /// 405; the router adds `Allow` with the path's methods.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "phương thức không dùng được cho đường dẫn này; xem tiêu đề Allow (method not allowed; see Allow)",
+        )
+    }
+    /// 404 with its own message: an id in the body that names nothing.
+    pub fn not_found_because(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", m)
     }
     pub fn conflict(m: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", m)
@@ -183,9 +195,49 @@ impl From<QueryRejection> for AppError {
 }
 
 /// `axum::Json` whose rejections are [`AppError`]s (JSON, 4xx, with reason).
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+///
+/// A whole number written with a fraction (`60.0`) is taken where an
+/// integer is expected: JSON Schema, and so the OpenAPI document, calls it
+/// an integer, and the number is the same.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for AppJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        let axum::Json(mut v) = axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        whole_floats_as_integers(&mut v);
+        serde_path_to_error::deserialize(v).map(AppJson).map_err(|e| {
+            AppError::bad_request(format!(
+                "JSON không hợp lệ: Failed to deserialize the JSON body into the target type: {e} (invalid JSON)"
+            ))
+        })
+    }
+}
+
+fn whole_floats_as_integers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) {
+                // Within ±2^63 (u64 above): exactly representable.
+                if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
+                    *v = Value::from(f as i64);
+                } else if (0.0..1.844_674_407_370_955_2e19).contains(&f) {
+                    *v = Value::from(f as u64);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(whole_floats_as_integers),
+        Value::Object(o) => o.values_mut().for_each(whole_floats_as_integers),
+        _ => {}
+    }
+}
 
 impl<T: Serialize> IntoResponse for AppJson<T> {
     fn into_response(self) -> Response {

@@ -24,6 +24,7 @@ pub mod media;
 pub mod model;
 pub mod notices;
 pub mod overview;
+pub mod patterns;
 pub mod playlog;
 pub mod records;
 pub mod reporting;

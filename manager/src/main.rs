@@ -194,9 +194,9 @@ fn admin(cfg: Config, cmd: &AdminCmd) -> Result<ExitCode> {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 let (message, field) = match e {
-                    AccountError::Invalid { field, reason } | AccountError::Conflict { field, reason } => {
-                        (reason, Some(field))
-                    }
+                    AccountError::Invalid { field, reason }
+                    | AccountError::Conflict { field, reason }
+                    | AccountError::Unknown { field, reason } => (reason, Some(field)),
                     other => (other.to_string(), None),
                 };
                 eprintln!(

@@ -85,14 +85,28 @@ pub struct ApiToken {
 /// An administrative unit (province or commune), by its official code.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Unit {
-    /// Official code, e.g. "19" (province) or "05443" (commune).
+    /// Official code, e.g. "19" (province) or "05443" (commune): 1–16 digits.
+    #[schema(pattern = "^[0-9]{1,16}$")]
     pub code: String,
+    /// Not only spaces.
+    #[schema(
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
     pub name: String,
     /// Parent unit's code (a commune's province).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
-    /// Time zone of the unit's boards.
+    /// Time zone of the unit's boards: a name of the tz database.
+    #[schema(schema_with = time_zone_schema)]
     pub timezone: String,
+}
+
+/// The tz database's zone names, as the manager knows them.
+fn time_zone_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|z| z.name())))
+        .build()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

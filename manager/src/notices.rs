@@ -44,22 +44,38 @@ pub const MAX_HOURS: i64 = 7 * 24;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct NewNotice {
-    /// The headline on the boards, 1–200 characters.
+    /// The headline on the boards, 1–200 characters, not only spaces.
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
     pub title: String,
-    /// What happens, 1–2000 characters.
+    /// What happens, 1–2000 characters, not only spaces.
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 2000,
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
     pub text: String,
-    /// What people should do (optional, ≤ 500 characters).
+    /// What people should do (optional, ≤ 500 characters; blank: none).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub instruction: Option<String>,
     /// `emergency` (full screen at once, chime on the loudspeakers, read
     /// twice) or `priority` (bulletin rounds, read once).
+    #[schema(required = true, pattern = "^(emergency|priority)$")]
     pub level: String,
     /// Vietnamese disaster risk level 1–5 (the band's colour); optional.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 5)]
     pub risk_level: Option<u8>,
     /// Required: when it ends, RFC 3339 (`2026-12-07T18:00:00+07:00`),
     /// in the future and at most a week ahead.
     #[serde(default)]
+    #[schema(required = true, value_type = String, format = DateTime)]
     pub expires: Option<String>,
 }
 
@@ -133,7 +149,8 @@ fn text_field(field: &'static str, v: &str, max: usize) -> Result<String, Notice
     if t.is_empty() {
         return Err(invalid(field, "không được để trống (must not be empty)"));
     }
-    if t.chars().count() > max {
+    // Counted as sent, as the OpenAPI document's maxLength counts.
+    if v.chars().count() > max {
         return Err(invalid(
             field,
             format!("dài quá {max} ký tự (longer than {max} characters)"),
@@ -146,8 +163,9 @@ fn text_field(field: &'static str, v: &str, max: usize) -> Result<String, Notice
 pub fn check(n: &NewNotice, now: DateTime<Utc>) -> Result<Checked, NoticeError> {
     let title = text_field("title", &n.title, MAX_TITLE)?;
     let text = text_field("text", &n.text, MAX_TEXT)?;
-    let instruction = match n.instruction.as_deref().map(str::trim) {
-        None | Some("") => None,
+    let instruction = match n.instruction.as_deref() {
+        None => None,
+        Some(i) if i.trim().is_empty() && i.chars().count() <= MAX_INSTRUCTION => None,
         Some(i) => Some(text_field("instruction", i, MAX_INSTRUCTION)?),
     };
     let emergency = match n.level.as_str() {

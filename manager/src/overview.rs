@@ -36,13 +36,16 @@ pub struct BoardFilter {
     /// Only boards in this group (an id).
     pub group: Option<String>,
     /// all (default), online, offline or errors.
+    #[param(inline)]
     pub status: Option<Liveness>,
     /// Part of a board's name or id, any case.
     pub q: Option<String>,
-    /// 1-based page (default 1).
-    pub page: Option<usize>,
-    /// Boards per page (default 24, at most 200).
-    pub per_page: Option<usize>,
+    /// 1-based page (default 1; past the last: the last).
+    #[param(minimum = 1, maximum = 4294967295_i64)]
+    pub page: Option<u32>,
+    /// Boards per page, 1–200 (default 24).
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
 }
 
 /// The alert a board shows now (its most urgent).
@@ -106,7 +109,16 @@ pub const MAX_PER_PAGE: usize = 200;
 /// summarised. Only that page's heartbeats, alert sets and thumbnails are
 /// read.
 pub fn overview(s: &Shared, visible: impl Fn(&str) -> bool, f: &BoardFilter) -> Result<BoardPage, AppError> {
-    let per_page = f.per_page.unwrap_or(PER_PAGE).clamp(1, MAX_PER_PAGE);
+    let per_page = f.per_page.map_or(PER_PAGE, |p| p as usize);
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(AppError::bad_request(format!(
+            "per_page từ 1 đến {MAX_PER_PAGE} (per_page must be 1–{MAX_PER_PAGE})"
+        ))
+        .field("per_page"));
+    }
+    if f.page == Some(0) {
+        return Err(AppError::bad_request("page bắt đầu từ 1 (page starts at 1)").field("page"));
+    }
     let want = f.status.unwrap_or_default();
     let q =
         f.q.as_deref()
@@ -156,7 +168,7 @@ pub fn overview(s: &Shared, visible: impl Fn(&str) -> bool, f: &BoardFilter) -> 
     });
     let total = rows.len();
     let pages = total.div_ceil(per_page).max(1);
-    let page = f.page.unwrap_or(1).clamp(1, pages);
+    let page = f.page.map_or(1, |p| p as usize).clamp(1, pages);
     for (b, online, last_seen) in rows.into_iter().skip((page - 1) * per_page).take(per_page) {
         cards.push(card(s, b, online, last_seen));
     }

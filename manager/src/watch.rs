@@ -19,12 +19,15 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct WatchSettings {
     /// Seconds a board may be offline before it is listed and the webhook
-    /// is called (60–86400; default 900).
+    /// is called (60–86400, or from `min_offline_alert_s` where a
+    /// configuration lowers it; default 900).
     #[serde(default = "default_after")]
+    #[schema(minimum = 60, maximum = 86400)]
     pub offline_after_s: u32,
     /// Called with a JSON `POST` (`board.offline`, `board.online`); http or
-    /// https, no credentials in it. None: no call.
+    /// https, no credentials in it. None or `""`: no call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::patterns::url_optional_or_empty)]
     pub webhook_url: Option<String>,
 }
 
@@ -67,7 +70,7 @@ pub fn check(w: &WatchSettings, min_after_s: u32) -> Result<WatchSettings, (&'st
             ),
         ));
     }
-    let url = match w.webhook_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+    let url = match w.webhook_url.as_deref().filter(|u| !u.is_empty()) {
         Some(u) => Some(crate::reporting::check_report_url(u).map_err(|e| ("webhook_url", e.reason))?),
         None => None,
     };
@@ -265,12 +268,19 @@ mod tests {
     fn settings_are_checked() {
         let ok = WatchSettings {
             offline_after_s: 600,
-            webhook_url: Some(" http://127.0.0.1:9/hook ".into()),
+            webhook_url: Some("http://127.0.0.1:9/hook".into()),
         };
         assert_eq!(
             check(&ok, 60).unwrap().webhook_url.as_deref(),
             Some("http://127.0.0.1:9/hook")
         );
+        // Taken as sent, as the OpenAPI document states it (the web UI
+        // trims its form field itself).
+        let spaced = WatchSettings {
+            webhook_url: Some(" http://127.0.0.1:9/hook ".into()),
+            ..ok.clone()
+        };
+        assert_eq!(check(&spaced, 60).unwrap_err().0, "webhook_url");
         let short = WatchSettings {
             offline_after_s: 5,
             ..ok.clone()
@@ -282,7 +292,7 @@ mod tests {
         };
         assert_eq!(check(&creds, 60).unwrap_err().0, "webhook_url");
         let none = WatchSettings {
-            webhook_url: Some("  ".into()),
+            webhook_url: Some(String::new()),
             ..ok
         };
         assert_eq!(check(&none, 60).unwrap().webhook_url, None);

@@ -468,3 +468,158 @@ async fn the_audit_log_pages_newest_first_across_store_pages() {
     );
     s.stop().await;
 }
+
+/// The OpenAPI document is the truth (issue #14): a known path with another
+/// method is 405 with `Allow`; sign-out needs the session it ends; what the
+/// document's schemas allow is taken and refusals are the statuses it
+/// lists, each with the error body. `xtask/contract.sh` fuzzes all of it
+/// with Schemathesis; these are the cases it found first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path());
+    let s = Server::start(dir.path(), |_| {}).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+
+    // 405 + Allow, with the JSON error body, before any authentication.
+    let anon = Client::anonymous(&s);
+    for (method, path, allow) in [
+        (Method::DELETE, "/api/v1/me".to_string(), "GET,HEAD"),
+        (Method::TRACE, format!("/api/v1/units/{COMMUNE_A}/stats"), "GET,HEAD"),
+        (Method::PUT, "/api/v1/auth/logout".to_string(), "POST"),
+    ] {
+        let r = anon.request(method.clone(), &path).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        let got = r.headers()["allow"].to_str().unwrap().to_string();
+        assert_eq!(got, allow, "{method} {path}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "method_not_allowed", "{v}");
+    }
+
+    // Sign-out ends the cookie's session; an API token has none to end.
+    let (st, v) = admin.post("/api/v1/auth/logout", json!({})).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "a token is not a session: {v}");
+    let officer = Client::login(&s, "tinh", PASSWORD).await;
+    let Auth::Cookie { cookie, .. } = officer.auth.clone() else {
+        unreachable!()
+    };
+    let r = anon
+        .request(Method::POST, "/api/v1/auth/logout")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "without X-CSRF-Token");
+    assert_eq!(
+        officer.post("/api/v1/auth/logout", json!({})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        officer.get("/api/v1/me").await.0,
+        StatusCode::UNAUTHORIZED,
+        "the session is gone"
+    );
+
+    // Statistics list both content types they answer with.
+    let (_, doc) = anon.get("/api/openapi.json").await;
+    let stats = &doc["paths"]["/api/v1/units/{unit}/stats"]["get"]["responses"]["200"]["content"];
+    assert!(
+        stats["application/json"].is_object() && stats["text/csv"].is_object(),
+        "{stats}"
+    );
+
+    // Every refusal an operation lists carries the error body, and every
+    // operation behind credentials lists 401, 403 and 429.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            for (status, r) in responses {
+                if !status.starts_with('4') {
+                    continue;
+                }
+                let r = match r["$ref"].as_str() {
+                    Some(name) => &doc["components"]["responses"][name.rsplit('/').next().unwrap()],
+                    None => r,
+                };
+                assert_eq!(
+                    r["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
+            }
+            let secured = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("session").is_some() || r.get("token").is_some()));
+            if secured {
+                for s in ["401", "403", "429"] {
+                    assert!(responses.contains_key(s), "{method} {path} lists {s}");
+                }
+            }
+        }
+    }
+
+    // What the schema allows is taken: a whole number written as 900.0.
+    let (st, v) = admin
+        .call(
+            Method::PUT,
+            &format!("/api/v1/units/{COMMUNE_A}/watch"),
+            Some(json!({"offline_after_s": 900.0})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["offline_after_s"], 900);
+    // A unit that does not exist is 404 at its field, a blank name 422.
+    let (st, v) = admin
+        .post(
+            "/api/v1/users",
+            json!({"username": "moi", "password": PASSWORD, "role": "editor", "units": ["99999"]}),
+        )
+        .await;
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::NOT_FOUND, Some("units")),
+        "{v}"
+    );
+    let (st, v) = admin.post("/api/v1/tokens", json!({"name": " "})).await;
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("name")),
+        "{v}"
+    );
+    // A token name counts characters, not bytes: 100 Vietnamese letters.
+    let (st, v) = admin.post("/api/v1/tokens", json!({"name": "ệ".repeat(100)})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    // Query numbers have the bounds the document gives.
+    assert_eq!(admin.get("/api/v1/audit?limit=0").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(admin.get("/api/v1/audit?before=-1").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        admin.get("/api/v1/audit?before=9223372036854775808").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        admin.get("/api/v1/boards?per_page=201").await.0,
+        StatusCode::BAD_REQUEST
+    );
+
+    // An administrator cannot lock themselves out (the web UI offers
+    // neither); deleting oneself was already refused.
+    let (_, me) = admin.get("/api/v1/me").await;
+    let me = me["id"].as_str().unwrap();
+    for patch in [
+        json!({"disabled": true}),
+        json!({"role": "viewer", "units": [COMMUNE_A]}),
+    ] {
+        let (st, v) = admin
+            .call(Method::PATCH, &format!("/api/v1/users/{me}"), Some(patch.clone()))
+            .await;
+        assert_eq!(st, StatusCode::CONFLICT, "{patch}: {v}");
+    }
+    let (st, v) = admin
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{me}"),
+            Some(json!({"display_name": "Sở", "role": "admin"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    s.stop().await;
+}

@@ -111,7 +111,8 @@ async fn kill_9_during_writes_loses_nothing_acknowledged() {
     }
     // Nothing half-applied: each layout has its first version and its audit entry.
     let mut audited: Vec<String> = Vec::new();
-    let mut before = u64::MAX;
+    // The largest `before` the API takes (its document says int64).
+    let mut before: u64 = 9_223_372_036_854_775_807;
     loop {
         let (_, page) = c.get(&format!("/api/v1/audit?limit=1000&before={before}")).await;
         let page = page.as_array().unwrap().clone();

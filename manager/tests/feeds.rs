@@ -597,7 +597,6 @@ async fn feed_configuration_is_checked_and_for_administrators_only() {
         ),
         (with(json!({"url": "không phải URL"})), "url", "URL không hợp lệ"),
         (with(json!({"url": "http://user:pw@127.0.0.1/rss"})), "url", "mật khẩu"),
-        (with(json!({"source": "src_999"})), "source", "không có nguồn tin"),
         (with(json!({"interval_s": 30})), "interval_s", "từ 60"),
         (with(json!({"interval_s": 90_000_000})), "interval_s", "giây"),
         (
@@ -628,6 +627,14 @@ async fn feed_configuration_is_checked_and_for_administrators_only() {
         let m = v["error"]["message"].as_str().unwrap();
         assert!(m.contains(words) && m.contains('('), "{body}: {m}");
     }
+    // A source that does not exist is not found (404), at its field.
+    let (st, v) = admin.post("/api/v1/feeds", with(json!({"source": "src_999"}))).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(v["error"]["field"], "source", "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("không có nguồn tin"),
+        "{v}"
+    );
     // Malformed bodies are 400 with the reason.
     for body in [
         with(json!({"colour": "đỏ"})),

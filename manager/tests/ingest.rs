@@ -623,9 +623,16 @@ async fn a_source_can_be_disabled_changed_and_given_a_new_key() {
     let (st, v) = src.bulletin(&other).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
     // Bad changes name their field; nothing changes.
+    let (st, v) = admin
+        .call(reqwest::Method::PATCH, &path, Some(json!({ "units": ["99999"] })))
+        .await;
+    assert_eq!(
+        (st, v["error"]["field"].as_str()),
+        (StatusCode::NOT_FOUND, Some("units")),
+        "a unit that does not exist: {v}"
+    );
     for (body, field) in [
         (json!({ "units": [] }), "units"),
-        (json!({ "units": ["99999"] }), "units"),
         (json!({ "name": " " }), "name"),
         (json!({ "report_url": "ftp://x.example/r" }), "report_url"),
     ] {

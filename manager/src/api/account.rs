@@ -5,13 +5,13 @@ use crate::accounts::{
     self as accounts, NewUser, check_password_policy, check_units, hash_password, new_secret, secret_hash,
     verify_password,
 };
-use crate::auth::{ClientIp, Officer, SESSION_COOKIE};
+use crate::auth::{ClientIp, Officer, SESSION_COOKIE, SessionOfficer};
 use crate::error::{ApiResult, AppError, AppJson, AppPath, AppQuery, ErrorBody};
 use crate::model::{ApiToken, AuditEntry, Role, Session, Unit, User, UserView, key};
 use crate::state::AppState;
 use crate::store::{Op, StoreExt, prefix_end};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -100,22 +100,12 @@ pub async fn login(
     Ok(r)
 }
 
-/// Sign out: ends this session.
+/// Sign out: ends the session of the cookie sent (with `X-CSRF-Token`).
+/// API tokens have no session: revoke one with `DELETE /api/v1/tokens/{id}`.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "account",
-    responses((status = 204), (status = 401, body = ErrorBody)), security(("session" = [])))]
-pub async fn logout(State(s): State<Arc<AppState>>, who: Officer, headers: HeaderMap) -> ApiResult<Response> {
-    if let Some(sid) = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string())
-    {
-        s.commit(vec![Op::del(key::session(&secret_hash(&sid)))]).await?;
-    }
-    let _ = who;
+    responses((status = 204, description = "Session ended; the cookie is cleared")), security(("session" = [])))]
+pub async fn logout(State(s): State<Arc<AppState>>, who: SessionOfficer) -> ApiResult<Response> {
+    s.commit(vec![Op::del(key::session(&who.session_hash))]).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
@@ -142,7 +132,9 @@ pub async fn list_users(State(s): State<Arc<AppState>>, who: Officer) -> ApiResu
 
 /// Create an account (administrators).
 #[utoipa::path(post, path = "/api/v1/users", tag = "account", request_body = NewUser,
-    responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = UserView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such unit"), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("session" = []), ("token" = [])))]
 pub async fn create_user(
     State(s): State<Arc<AppState>>,
@@ -164,6 +156,8 @@ pub async fn create_user(
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     pub display_name: Option<String>,
+    /// At least 10 characters.
+    #[schema(min_length = 10)]
     pub password: Option<String>,
     pub role: Option<Role>,
     pub units: Option<Vec<String>>,
@@ -174,7 +168,8 @@ pub struct UserPatch {
 /// and display name).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "account", request_body = UserPatch,
     params(("id" = String, Path)),
-    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("session" = []), ("token" = [])))]
 pub async fn update_user(
     State(s): State<Arc<AppState>>,
@@ -185,6 +180,13 @@ pub async fn update_user(
     let own = who.user.id == id;
     if !own || p.role.is_some() || p.units.is_some() || p.disabled.is_some() {
         who.admin()?;
+    }
+    // As with deleting: an administrator who locks themselves out may
+    // leave the province with none (the web UI offers neither).
+    if own && (p.disabled == Some(true) || p.role.is_some_and(|r| r != who.user.role)) {
+        return Err(AppError::conflict(
+            "không tự khóa hay tự đổi vai trò của mình (cannot disable yourself or change your own role)",
+        ));
     }
     let _w = s.writes.lock().await;
     let mut u: User = s
@@ -208,7 +210,12 @@ pub async fn update_user(
     if let Some(units) = p.units {
         u.units = units;
     }
-    check_units(&*s.store, u.role, &u.units)?;
+    // An editor or a viewer without a unit: with what the account already
+    // has, the change conflicts (409); a unit that does not exist is 404.
+    check_units(&*s.store, u.role, &u.units).map_err(|e| match e {
+        accounts::AccountError::Invalid { field, reason } => AppError::conflict(reason).field(field),
+        other => other.into(),
+    })?;
     if let Some(d) = p.disabled {
         u.disabled = d;
     }
@@ -222,7 +229,8 @@ pub async fn update_user(
 
 /// Delete an account (administrators).
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "account", params(("id" = String, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Your own account")),
     security(("session" = []), ("token" = [])))]
 pub async fn delete_user(
     State(s): State<Arc<AppState>>,
@@ -254,6 +262,12 @@ pub async fn delete_user(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
+    /// 1–100 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
     pub name: String,
 }
 
@@ -274,13 +288,13 @@ pub async fn list_tokens(State(s): State<Arc<AppState>>, who: Officer) -> ApiRes
 
 /// Create an API token for scripts (acts with your rights).
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "account", request_body = NewToken,
-    responses((status = 201, body = CreatedToken)), security(("session" = []), ("token" = [])))]
+    responses((status = 201, body = CreatedToken), (status = 422, body = ErrorBody)), security(("session" = []), ("token" = [])))]
 pub async fn create_token(
     State(s): State<Arc<AppState>>,
     who: Officer,
     AppJson(n): AppJson<NewToken>,
 ) -> ApiResult<(StatusCode, AppJson<CreatedToken>)> {
-    if n.name.trim().is_empty() || n.name.len() > 100 {
+    if n.name.trim().is_empty() || n.name.chars().count() > 100 {
         return Err(AppError::unprocessable("tên mã truy cập 1–100 ký tự (token name 1–100 chars)").field("name"));
     }
     let token = new_secret("bt_");
@@ -328,7 +342,8 @@ pub async fn list_units(State(s): State<Arc<AppState>>, who: Officer) -> ApiResu
 
 /// Register an administrative unit by its official code (administrators).
 #[utoipa::path(post, path = "/api/v1/units", tag = "account", request_body = Unit,
-    responses((status = 201, body = Unit), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = Unit), (status = 404, body = ErrorBody, description = "No such parent unit"),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("session" = []), ("token" = [])))]
 pub async fn create_unit(
     State(s): State<Arc<AppState>>,
@@ -346,10 +361,12 @@ pub async fn create_unit(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Most recent entries to return (default 100, at most 1000).
-    pub limit: Option<usize>,
+    /// Most recent entries to return: 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u16>,
     /// Only entries older than this sequence number (to page back).
-    pub before: Option<u64>,
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
+    pub before: Option<i64>,
 }
 
 /// The audit log: who changed what, when (administrators: all; others:
@@ -361,10 +378,19 @@ pub async fn audit_log(
     who: Officer,
     AppQuery(q): AppQuery<AuditQuery>,
 ) -> ApiResult<AppJson<Vec<AuditEntry>>> {
-    let limit = q.limit.unwrap_or(100).min(1000);
+    let limit = usize::from(q.limit.unwrap_or(100));
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::bad_request("limit từ 1 đến 1000 (limit must be 1–1000)").field("limit"));
+    }
+    let before = match q.before {
+        None => None,
+        Some(b) => Some(u64::try_from(b).map_err(|_| {
+            AppError::bad_request("before không được âm (before must not be negative)").field("before")
+        })?),
+    };
     // Newest first, a page at a time: the log only grows, and a listing
     // must not read all of it (it did, into memory, on every call).
-    let mut end = q.before.map_or_else(|| prefix_end("audit/"), key::audit);
+    let mut end = before.map_or_else(|| prefix_end("audit/"), key::audit);
     let mut visible = Vec::new();
     while visible.len() < limit {
         let page = s.store.range("audit/", &end, AUDIT_PAGE, true)?;

@@ -16,7 +16,12 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rejection {
-    /// Shown to the source in its report, 1–500 characters.
+    /// Shown to the source in its report, 1–500 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
     pub reason: String,
 }
 

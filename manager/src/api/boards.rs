@@ -152,7 +152,14 @@ pub async fn poll_pairing(
 pub struct ClaimBody {
     /// The code the board shows (dashes and case do not matter).
     pub code: String,
+    /// 1–200 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
     pub name: String,
+    /// Group ids of the unit (another: 404).
     #[serde(default)]
     pub groups: Vec<String>,
 }
@@ -162,7 +169,7 @@ fn check_groups(s: &AppState, unit: &str, groups: &[String]) -> ApiResult<()> {
         let group: Option<Group> = s.store.get_json(&key::group(g))?;
         if group.is_none_or(|g| g.unit != unit) {
             return Err(
-                AppError::unprocessable(format!("không có nhóm {g} trong đơn vị (unknown group)")).field("groups"),
+                AppError::not_found_because(format!("không có nhóm {g} trong đơn vị (unknown group)")).field("groups"),
             );
         }
     }
@@ -299,7 +306,14 @@ pub async fn get_board(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BoardPatch {
+    /// 1–200 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
     pub name: Option<String>,
+    /// Group ids of the board's unit (another: 404).
     pub groups: Option<Vec<String>>,
     /// A disabled board's credential is refused until it is enabled again.
     pub disabled: Option<bool>,
@@ -514,7 +528,7 @@ pub async fn own_show(State(s): State<Arc<AppState>>, b: BoardAuth, headers: Hea
 /// For boards: a media file their current show or alert set lists.
 /// `Range: bytes=N-` (or `N-M`, `-N`) answers 206 with that part, so a cut
 /// download resumes.
-#[utoipa::path(get, path = "/api/v1/board/media/{sha256}", tag = "board", params(("sha256" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/board/media/{sha256}", tag = "board", params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the file, 64 lowercase hex digits")),
     responses((status = 200, content_type = "application/octet-stream"),
         (status = 206, content_type = "application/octet-stream", description = "the range asked for"),
         (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)),

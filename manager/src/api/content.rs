@@ -21,7 +21,13 @@ use utoipa::IntoParams;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
-    /// File name to show officers (the type is told by content).
+    /// File name to show officers (the type is told by content): 1–200
+    /// characters, not only spaces, no control characters.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\u{0}-\u{1f}\u{7f}-\u{9f}]*[^\u{0}-\u{20}\u{7f}-\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}][^\u{0}-\u{1f}\u{7f}-\u{9f}]*$"
+    )]
     pub name: String,
 }
 
@@ -76,8 +82,11 @@ pub async fn upload_media(
         return Err(AppError::not_found("đơn vị"));
     }
     let name = q.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(AppError::bad_request("tên tệp 1–200 ký tự (file name 1–200 chars)").field("name"));
+    if name.is_empty() || q.name.chars().count() > 200 || q.name.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "tên tệp 1–200 ký tự, không có ký tự điều khiển (file name 1–200 chars, no control characters)",
+        )
+        .field("name"));
     }
     let limit = s.cfg.max_upload_bytes;
     if let Some(len) = headers
@@ -207,7 +216,7 @@ fn find(s: &AppState, who: &Officer, unit: &str, sha: &str) -> ApiResult<Media> 
 
 /// One file's details.
 #[utoipa::path(get, path = "/api/v1/units/{unit}/media/{sha256}", tag = "media",
-    params(("unit" = String, Path), ("sha256" = String, Path)),
+    params(("unit" = String, Path), ("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the file, 64 lowercase hex digits")),
     responses((status = 200, body = Media), (status = 404, body = ErrorBody)), security(("session" = []), ("token" = [])))]
 pub async fn get_media(
     State(s): State<Arc<AppState>>,
@@ -219,7 +228,7 @@ pub async fn get_media(
 
 /// Remove a file from the library. Refused while a published show uses it.
 #[utoipa::path(delete, path = "/api/v1/units/{unit}/media/{sha256}", tag = "media",
-    params(("unit" = String, Path), ("sha256" = String, Path)),
+    params(("unit" = String, Path), ("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the file, 64 lowercase hex digits")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("session" = []), ("token" = [])))]
 pub async fn delete_media(
@@ -284,7 +293,7 @@ pub(crate) async fn send_file(path: std::path::PathBuf, mime: &str) -> ApiResult
 
 /// The file's bytes.
 #[utoipa::path(get, path = "/api/v1/units/{unit}/media/{sha256}/content", tag = "media",
-    params(("unit" = String, Path), ("sha256" = String, Path)),
+    params(("unit" = String, Path), ("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the file, 64 lowercase hex digits")),
     responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)),
     security(("session" = []), ("token" = [])))]
 pub async fn media_content(
@@ -298,7 +307,7 @@ pub async fn media_content(
 
 /// A small JPEG preview (pictures and videos).
 #[utoipa::path(get, path = "/api/v1/units/{unit}/media/{sha256}/thumbnail", tag = "media",
-    params(("unit" = String, Path), ("sha256" = String, Path)),
+    params(("unit" = String, Path), ("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the file, 64 lowercase hex digits")),
     responses((status = 200, content_type = "image/jpeg"), (status = 404, body = ErrorBody)),
     security(("session" = []), ("token" = [])))]
 pub async fn media_thumbnail(

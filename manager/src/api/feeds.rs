@@ -17,6 +17,7 @@ use std::sync::Arc;
 /// ones wait for approval in each targeted commune).
 #[utoipa::path(post, path = "/api/v1/feeds", tag = "ingest", request_body = NewFeed,
     responses((status = 201, body = FeedRecord), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such source"),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("session" = []), ("token" = [])))]
 pub async fn create_feed(

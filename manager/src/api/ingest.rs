@@ -27,16 +27,26 @@ use utoipa::ToSchema;
 
 /// A new source system.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewSource {
+    /// 1–200 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
     pub name: String,
-    /// Province or commune codes it may address.
+    /// Province or commune codes it may address (an unknown one: 404).
+    #[schema(min_items = 1)]
     pub units: Vec<String>,
     /// Where the manager pushes changed reports (http or https, signed
     /// with the source's key); absent: none are pushed.
     #[serde(default)]
+    #[schema(schema_with = crate::patterns::url_optional)]
     pub report_url: Option<String>,
     /// Seconds between pushes, 1–3600 (default 60).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3600)]
     pub report_every_s: Option<u32>,
 }
 
@@ -50,7 +60,8 @@ pub struct CreatedSource {
 
 /// Register a source information system (administrators).
 #[utoipa::path(post, path = "/api/v1/sources", tag = "ingest", request_body = NewSource,
-    responses((status = 201, body = CreatedSource), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = CreatedSource), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such unit"), (status = 422, body = ErrorBody)),
     security(("session" = []), ("token" = [])))]
 pub async fn create_source(
     State(s): State<Arc<AppState>>,
@@ -93,7 +104,9 @@ pub async fn create_source(
 
 fn check_name(name: &str) -> Result<(), AppError> {
     if name.trim().is_empty() || name.chars().count() > 200 {
-        return Err(AppError::unprocessable("cần tên nguồn tin, tối đa 200 ký tự (name required)").field("name"));
+        return Err(
+            AppError::unprocessable("cần tên nguồn tin, 1–200 ký tự (name required, 1–200 characters)").field("name"),
+        );
     }
     Ok(())
 }
@@ -104,7 +117,7 @@ fn check_units(store: &dyn Store, units: &[String]) -> Result<(), AppError> {
     }
     for u in units {
         if store.get(&key::unit(u))?.is_none() {
-            return Err(AppError::unprocessable(format!("không có đơn vị {u} (unknown unit)")).field("units"));
+            return Err(AppError::not_found_because(format!("không có đơn vị {u} (unknown unit)")).field("units"));
         }
     }
     Ok(())
@@ -121,9 +134,17 @@ fn new_key() -> String {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourcePatch {
+    /// 1–200 characters, not only spaces.
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
     pub name: Option<String>,
+    /// Province or commune codes it may address (an unknown one: 404).
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub units: Option<Vec<String>>,
     /// true: everything it sends is refused (401) until set false again —
     /// for a key that leaked or a system taken out of service.
@@ -131,9 +152,11 @@ pub struct SourcePatch {
     pub disabled: Option<bool>,
     /// New push address; "" stops pushing.
     #[serde(default)]
+    #[schema(schema_with = crate::patterns::url_optional_or_empty)]
     pub report_url: Option<String>,
     /// Seconds between pushes, 1–3600.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3600)]
     pub report_every_s: Option<u32>,
 }
 

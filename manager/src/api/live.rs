@@ -181,7 +181,7 @@ pub struct BoardLive {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_s: Option<u32>,
     /// The latest `wire::BoardStatus`; null before the first heartbeat.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub status: Option<BoardStatus>,
 }
 
@@ -218,7 +218,8 @@ pub struct HistoryQuery {
     /// RFC 3339; default now.
     pub to: Option<DateTime<Utc>>,
     /// Most beats returned, newest first (1–1000, default 100).
-    pub limit: Option<usize>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u16>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -257,7 +258,7 @@ pub async fn board_heartbeats(
     if from > to {
         return Err(AppError::unprocessable("`from` phải trước `to` (from must not be after to)").field("from"));
     }
-    let limit = q.limit.unwrap_or(100);
+    let limit = usize::from(q.limit.unwrap_or(100));
     if !(1..=MAX_HISTORY).contains(&limit) {
         return Err(
             AppError::unprocessable(format!("limit từ 1 đến {MAX_HISTORY} (limit must be 1–{MAX_HISTORY})"))
@@ -297,7 +298,7 @@ pub async fn board_heartbeats(
 #[serde(deny_unknown_fields)]
 pub struct CommandBody {
     /// "reload", "screenshot" or "restart".
-    #[schema(value_type = String, example = "screenshot")]
+    #[schema(value_type = String, pattern = "^(reload|screenshot|restart)$", example = "screenshot")]
     pub action: Action,
 }
 

@@ -14,6 +14,7 @@ pub mod notices;
 pub mod playlog;
 mod ranges;
 mod refusals;
+mod refusals_doc;
 pub mod reports;
 pub mod schedules;
 pub mod screenshots;
@@ -78,9 +79,11 @@ impl Modify for Security {
     }
 }
 
-/// The router and its OpenAPI document, from the same declarations.
+/// The router and its OpenAPI document, from the same declarations; the
+/// refusals each operation can answer are added from what it declares
+/// (`refusals_doc`).
 pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(account::login))
         .routes(routes!(account::logout))
         .routes(routes!(account::me))
@@ -156,7 +159,9 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(reports::alert_report))
         .routes(routes!(reports::unit_reports))
         .routes(routes!(reports::unit_stats))
-        .split_for_parts()
+        .split_for_parts();
+    refusals_doc::complete(&mut doc);
+    (router, doc)
 }
 
 /// The whole application.
@@ -174,9 +179,9 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .merge(crate::web::routes())
         .fallback(crate::web::not_found)
-        .method_not_allowed_fallback(|| async {
-            AppError::bad_request("phương thức không dùng được cho đường dẫn này (method not allowed)")
-        })
+        // A known path with another method: 405, and the router adds the
+        // `Allow` header listing the path's methods.
+        .method_not_allowed_fallback(|| async { AppError::method_not_allowed() })
         .layer(axum::extract::DefaultBodyLimit::max(json_limit))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(AppError::internal("panic in a handler"))

@@ -108,10 +108,10 @@ pub enum ReportFormat {
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// Local day (the board unit's time zone), YYYY-MM-DD; default today.
-    #[param(value_type = Option<String>, example = "2026-11-23")]
+    #[param(value_type = Option<String>, format = Date, example = "2026-11-23")]
     pub date: Option<NaiveDate>,
     /// `json` (default) or `csv`.
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub format: Option<ReportFormat>,
     /// `1`: also list the day's events (JSON only).
     pub raw: Option<String>,
@@ -164,7 +164,8 @@ fn csv(rows: &[PlayRow]) -> String {
 /// Proof of play for one local day: per layout, zone and item, how many
 /// plays and how many seconds on screen. `format=csv` downloads it.
 #[utoipa::path(get, path = "/api/v1/boards/{id}/playlog", tag = "boards", params(("id" = String, Path), ReportQuery),
-    responses((status = 200, body = PlayReport), (status = 200, content_type = "text/csv", description = "format=csv"),
+    responses((status = 200, description = "JSON, or CSV (UTF-8, header row) with format=csv",
+            content((PlayReport = "application/json"), (String = "text/csv"))),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("session" = []), ("token" = [])))]
 pub async fn playlog_report(

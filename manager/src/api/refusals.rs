@@ -70,13 +70,15 @@ impl From<crate::fetch::FetchError> for AppError {
     }
 }
 
-/// Refusals of [`crate::accounts`]: 422, 409 and 500.
+/// Refusals of [`crate::accounts`]: 422, 409, 404 (a unit named that
+/// does not exist) and 500.
 impl From<crate::accounts::AccountError> for AppError {
     fn from(e: crate::accounts::AccountError) -> Self {
         use crate::accounts::AccountError as E;
         match e {
             E::Invalid { field, reason } => AppError::unprocessable(reason).field(field),
             E::Conflict { field, reason } => AppError::conflict(reason).field(field),
+            E::Unknown { field, reason } => AppError::not_found_because(reason).field(field),
             E::Internal(m) => AppError::internal(m),
             E::Store(s) => s.into(),
         }
@@ -126,13 +128,14 @@ impl From<crate::media::MediaError> for AppError {
     }
 }
 
-/// Refusals of [`crate::feeds`]: 422 or 409 naming the field, 500.
+/// Refusals of [`crate::feeds`]: 422, 409 or 404 naming the field, 500.
 impl From<crate::feeds::FeedError> for AppError {
     fn from(e: crate::feeds::FeedError) -> Self {
         use crate::feeds::FeedError as E;
         match e {
             E::Invalid { field, reason } => AppError::unprocessable(reason).field(field),
             E::Conflict { field, reason } => AppError::conflict(reason).field(field),
+            E::Unknown { field, reason } => AppError::not_found_because(reason).field(field),
             E::Store(s) => s.into(),
         }
     }

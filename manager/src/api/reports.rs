@@ -105,14 +105,15 @@ pub async fn alert_report(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportsQuery {
-    /// Only this source's items (`src_12`).
+    /// Only this source's items (`src_12`; empty: all).
     pub source: Option<String>,
-    /// Only this bulletin id or CAP identifier.
+    /// Only this bulletin id or CAP identifier (empty: all).
     pub id: Option<String>,
-    /// `bulletin` or `alert`.
+    /// `bulletin` or `alert` (empty: both).
+    #[param(pattern = "^(|bulletin|alert)$")]
     pub kind: Option<String>,
-    /// At most this many, newest first: 1–500 (default 50).
-    #[param(value_type = Option<u32>)]
+    /// At most this many, newest first: 1–500 (empty: 50).
+    #[param(pattern = "^(|[1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$")]
     pub limit: Option<String>,
 }
 
@@ -123,8 +124,9 @@ fn unit_of(s: &AppState, who: &Officer, code: &str) -> Result<Unit, AppError> {
         .ok_or_else(|| AppError::not_found("đơn vị"))
 }
 
+/// An empty parameter is an absent one (forms send them so).
 fn non_empty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    v.as_deref().filter(|v| !v.is_empty())
 }
 
 /// For officers: the reports of the bulletins and alerts that concern a
@@ -154,9 +156,9 @@ pub async fn unit_reports(
     };
     let limit = match non_empty(&q.limit) {
         None => 50,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
+        Some(v) => Some(v)
+            .filter(|v| v.bytes().all(|b| b.is_ascii_digit()) && !v.starts_with('0'))
+            .and_then(|v| v.parse::<usize>().ok())
             .filter(|n| (1..=MAX_REPORTS).contains(n))
             .ok_or_else(|| {
                 AppError::bad_request(format!(
@@ -221,26 +223,43 @@ pub async fn unit_reports(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
-    /// First local day, YYYY-MM-DD (default: 1 January of this year).
-    #[param(example = "2026-01-01")]
+    /// First local day, YYYY-MM-DD (empty: 1 January of this year).
+    #[param(example = "2026-01-01", schema_with = crate::patterns::date_or_empty)]
     pub from: Option<String>,
-    /// Last local day, inclusive (default: today).
-    #[param(example = "2026-06-30")]
+    /// Last local day, inclusive (empty: today); not before `from`, and
+    /// fewer than 3700 days after it.
+    #[param(example = "2026-06-30", schema_with = crate::patterns::date_or_empty)]
     pub to: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(pattern = "^(|json|csv)$")]
     pub format: Option<String>,
 }
 
 fn date(v: &Option<String>, field: &str) -> Result<Option<NaiveDate>, AppError> {
     match non_empty(v) {
         None => Ok(None),
-        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").map(Some).map_err(|_| {
-            let shown: String = t.chars().take(40).collect();
-            AppError::bad_request(format!(
-                "{field} phải là ngày dạng YYYY-MM-DD, nhận {shown:?} (date must be YYYY-MM-DD)"
-            ))
-            .field(field)
-        }),
+        // Exactly YYYY-MM-DD, as the OpenAPI `date` format (chrono alone
+        // would also take `2026-1-5`).
+        Some(t) => Some(t)
+            .filter(|t| {
+                t.len() == 10
+                    && t.bytes().enumerate().all(|(i, b)| {
+                        if i == 4 || i == 7 {
+                            b == b'-'
+                        } else {
+                            b.is_ascii_digit()
+                        }
+                    })
+            })
+            .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+            .map(Some)
+            .ok_or_else(|| {
+                let shown: String = t.chars().take(40).collect();
+                AppError::bad_request(format!(
+                    "{field} phải là ngày dạng YYYY-MM-DD, nhận {shown:?} (date must be YYYY-MM-DD)"
+                ))
+                .field(field)
+            }),
     }
 }
 
@@ -251,7 +270,8 @@ fn date(v: &Option<String>, field: &str) -> Result<Option<NaiveDate>, AppError> 
 /// screen. `format=csv` downloads it (UTF-8, header row).
 #[utoipa::path(get, path = "/api/v1/units/{unit}/stats", tag = "ingest",
     params(("unit" = String, Path, description = "Commune or province code"), StatsQuery),
-    responses((status = 200, body = Stats), (status = 200, content_type = "text/csv", description = "format=csv"),
+    responses((status = 200, description = "JSON, or CSV (UTF-8, header row) with format=csv",
+            content((Stats = "application/json"), (String = "text/csv"))),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("session" = []), ("token" = [])))]
 pub async fn unit_stats(

@@ -16,6 +16,12 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupBody {
+    /// 1–200 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
     pub name: String,
 }
 
@@ -77,7 +83,8 @@ fn load_group(s: &AppState, who: &Officer, id: &str) -> ApiResult<Group> {
 
 /// Rename a group.
 #[utoipa::path(patch, path = "/api/v1/groups/{id}", tag = "boards", params(("id" = String, Path)), request_body = GroupBody,
-    responses((status = 200, body = Group), (status = 404, body = ErrorBody)), security(("session" = []), ("token" = [])))]
+    responses((status = 200, body = Group), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session" = []), ("token" = [])))]
 pub async fn update_group(
     State(s): State<Arc<AppState>>,
     who: Officer,

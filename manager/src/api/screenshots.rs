@@ -61,7 +61,7 @@ impl ShotKind {
 pub struct UploadQuery {
     /// `thumb` (default) or `full`.
     #[serde(default)]
-    #[param(value_type = Option<String>)]
+    #[param(inline, value_type = Option<ShotKind>)]
     pub kind: ShotKind,
     /// The id of the command this answers, if any.
     pub command: Option<String>,
@@ -72,7 +72,7 @@ pub struct UploadQuery {
 pub struct ViewQuery {
     /// `thumb` (default) or `full`.
     #[serde(default)]
-    #[param(value_type = Option<String>)]
+    #[param(inline, value_type = Option<ShotKind>)]
     pub kind: ShotKind,
 }
 

@@ -20,17 +20,36 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSpeakerZone {
+    /// 1–200 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
     pub name: String,
     /// Snapcast JSON-RPC control, `host:port`.
+    #[schema(schema_with = host_port_schema)]
     pub control: String,
     /// Snapcast TCP source (server mode, 48000:16:2 PCM), `host:port`.
+    #[schema(schema_with = host_port_schema)]
     pub audio: String,
-    /// The source's stream name; default `bangtin`.
+    /// The source's stream name, 1–64 of letters, digits, `_`, `-`;
+    /// default `bangtin`.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub stream: Option<String>,
     /// Emergency loudness 0–100 %; default 100.
+    #[schema(minimum = 0, maximum = 100)]
     pub volume: Option<u8>,
-    /// A board of the commune standing beside the speakers.
+    /// A board of the commune standing beside the speakers (another: 404).
     pub board: Option<String>,
+}
+
+fn host_port_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(crate::patterns::HOST_PORT))
+        .description(Some("host:port, e.g. 10.0.0.5:1705"))
+        .build()
 }
 
 /// A zone with its status and the announcements it made.
@@ -60,15 +79,7 @@ fn check_addr(v: &str, field: &str) -> Result<(), AppError> {
         ))
         .field(field)
     };
-    let (host, port) = v.rsplit_once(':').ok_or_else(bad)?;
-    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    if port.parse::<u16>().map_or(true, |p| p == 0)
-        || host.is_empty()
-        || host.len() > 253
-        || !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
-    {
+    if !crate::patterns::host_port(v) {
         return Err(bad());
     }
     Ok(())
@@ -130,7 +141,7 @@ pub async fn create_speaker(
         return Err(AppError::not_found("đơn vị"));
     }
     let name = n.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 {
+    if name.is_empty() || n.name.chars().count() > 200 {
         return Err(AppError::unprocessable("cần tên 1–200 ký tự (name 1–200 chars)").field("name"));
     }
     check_addr(&n.control, "control")?;
@@ -152,7 +163,7 @@ pub async fn create_speaker(
         match s.store.get_json::<Board>(&key::board(b))? {
             Some(bd) if bd.unit == unit => {}
             _ => {
-                return Err(AppError::unprocessable(format!(
+                return Err(AppError::not_found_because(format!(
                     "không có bảng tin {b} trong đơn vị {unit} (no such board here)"
                 ))
                 .field("board"));
@@ -211,6 +222,12 @@ pub struct ReadRequest {
     /// Vietnamese text, 1–1000 characters (absent: refused at the field,
     /// after the rights).
     #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 1000,
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
+    )]
     pub text: String,
 }
 

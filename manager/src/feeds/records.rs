@@ -40,23 +40,28 @@ pub struct NewFeed {
     /// may only target its units.
     pub source: String,
     /// http or https URL of an RSS 2.0, Atom or JSON Feed document.
+    #[schema(schema_with = crate::patterns::url_required)]
     pub url: String,
-    /// Seconds between polls: at least 60 (`min_feed_interval_s`), at most
-    /// a week. Default 900.
+    /// Seconds between polls: at least 60 (`min_feed_interval_s`, which a
+    /// configuration may lower), at most a week. Default 900.
     #[serde(default = "default_interval")]
+    #[schema(minimum = 60, maximum = 604800)]
     pub interval_s: u64,
     pub targets: FeedTargets,
     /// `normal` (default: waits for an editor's approval), `priority` or
-    /// `emergency`.
+    /// `emergency`; `""` is `normal`.
     #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = "^(|normal|priority|emergency)$")]
     pub priority: Option<String>,
     /// Category given to every bulletin (at most 100 characters); absent:
     /// the entry's first category.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub category: Option<String>,
     /// Entries published longer ago than this many days are left out
     /// (0: none is). Default 7.
     #[serde(default = "default_max_age")]
+    #[schema(minimum = 0, maximum = 3650)]
     pub max_age_days: u32,
     /// Each entry stays in force this many days after it was published
     /// (or first read, when the feed gives no date), 1–365. Default 7.
@@ -138,13 +143,17 @@ pub fn key_of(id: &str) -> String {
 pub(crate) static FEED_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Why a feed was refused: the field at fault and why (HTTP 422), the same
-/// URL twice for a source (409), or the store.
+/// URL twice for a source or a disabled source (409), an unknown source
+/// (404), or the store.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
     #[error("{field}: {reason}")]
     Conflict { field: String, reason: String },
+    /// The feed names a source that does not exist (404).
+    #[error("{field}: {reason}")]
+    Unknown { field: String, reason: String },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
@@ -174,17 +183,18 @@ pub(crate) fn describe(e: &crate::ingest::IngestError) -> String {
 /// Check a new feed against the store and the configuration; on success
 /// the record to store (status empty). Every refusal names its field.
 pub fn check_new(s: &Shared, n: NewFeed, id: String, by: String, now: DateTime<Utc>) -> Result<FeedRecord, FeedError> {
-    let src: SourceRecord = s.store.get_json(&sources::key_of(&n.source))?.ok_or_else(|| {
-        invalid(
-            "source",
-            format!("không có nguồn tin {} (unknown source)", echo(&n.source)),
-        )
-    })?;
+    let src: SourceRecord = s
+        .store
+        .get_json(&sources::key_of(&n.source))?
+        .ok_or_else(|| FeedError::Unknown {
+            field: "source".into(),
+            reason: format!("không có nguồn tin {} (unknown source)", echo(&n.source)),
+        })?;
     if src.disabled {
-        return Err(invalid(
-            "source",
-            format!("nguồn tin {} đã bị khóa (source disabled)", src.id),
-        ));
+        return Err(FeedError::Conflict {
+            field: "source".into(),
+            reason: format!("nguồn tin {} đã bị khóa (source disabled)", src.id),
+        });
     }
     let url = check_url(&n.url)?;
     let min = s.cfg.min_feed_interval_s.max(1);
@@ -198,7 +208,7 @@ pub fn check_new(s: &Shared, n: NewFeed, id: String, by: String, now: DateTime<U
             ),
         ));
     }
-    let priority = match n.priority.as_deref().map(str::trim) {
+    let priority = match n.priority.as_deref() {
         None | Some("") | Some("normal") => Priority::Normal,
         Some("priority") => Priority::Priority,
         Some("emergency") => Priority::Emergency,
@@ -213,13 +223,13 @@ pub fn check_new(s: &Shared, n: NewFeed, id: String, by: String, now: DateTime<U
             ));
         }
     };
-    let category = n.category.map(|c| clean_line(&c)).filter(|c| !c.is_empty());
-    if category.as_ref().is_some_and(|c| c.chars().count() > 100) {
+    if n.category.as_ref().is_some_and(|c| c.chars().count() > 100) {
         return Err(invalid(
             "category",
             "chủ đề tối đa 100 ký tự (category: at most 100 characters)",
         ));
     }
+    let category = n.category.map(|c| clean_line(&c)).filter(|c| !c.is_empty());
     if n.max_age_days > 3650 {
         return Err(invalid(
             "max_age_days",
@@ -285,7 +295,6 @@ pub fn check_new(s: &Shared, n: NewFeed, id: String, by: String, now: DateTime<U
 }
 
 pub(crate) fn check_url(raw: &str) -> Result<String, FeedError> {
-    let raw = raw.trim();
     if raw.is_empty() || raw.chars().count() > bulletin::MAX_URL_CHARS {
         return Err(invalid(
             "url",
@@ -314,6 +323,14 @@ pub(crate) fn check_url(raw: &str) -> Result<String, FeedError> {
     }
     if u.host_str().is_none_or(str::is_empty) {
         return Err(invalid("url", "URL thiếu máy chủ (URL has no host)"));
+    }
+    // The grammar the OpenAPI document states (`crate::patterns::URL`).
+    if !crate::patterns::url(raw) {
+        return Err(invalid(
+            "url",
+            "URL không hợp lệ: cần dạng http(s)://máy[:cổng][/đường-dẫn], máy là địa chỉ IPv4 hoặc tên miền \
+             (invalid URL: expected http(s)://host[:port][/path] with an IPv4 address or a name)",
+        ));
     }
     Ok(u.to_string())
 }

@@ -39,6 +39,13 @@ pub fn check_report_url(s: &str) -> Result<String, BadSetting> {
     if u.host_str().is_none_or(str::is_empty) {
         return bad("URL thiếu máy chủ (URL has no host)");
     }
+    // The grammar the OpenAPI document states (`crate::patterns::URL`).
+    if !crate::patterns::url(s) {
+        return bad(
+            "URL không hợp lệ: cần dạng http(s)://máy[:cổng][/đường-dẫn], máy là địa chỉ IPv4 hoặc tên miền \
+             (invalid URL: expected http(s)://host[:port][/path] with an IPv4 address or a name)",
+        );
+    }
     Ok(s.to_string())
 }
 

@@ -187,6 +187,7 @@ pub fn read_now(
     text: &str,
     now: DateTime<Utc>,
 ) -> Result<ReadNow, ReadError> {
+    let raw_chars = text.chars().count();
     let text = text.trim();
     if text.is_empty() {
         return Err(ReadError::Invalid {
@@ -194,7 +195,8 @@ pub fn read_now(
             reason: "không được để trống (must not be empty)".into(),
         });
     }
-    if text.chars().count() > MAX_READ_CHARS {
+    // Counted as sent, as the OpenAPI document's maxLength counts.
+    if raw_chars > MAX_READ_CHARS {
         return Err(ReadError::Invalid {
             field: "text",
             reason: format!("dài quá {MAX_READ_CHARS} ký tự (longer than {MAX_READ_CHARS} characters)"),

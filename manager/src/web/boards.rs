@@ -79,7 +79,10 @@ impl DashQuery {
                 _ => None,
             },
             q: some(&self.q),
-            page: self.page,
+            page: self
+                .page
+                .filter(|p| *p > 0)
+                .map(|p| u32::try_from(p).unwrap_or(u32::MAX)),
             per_page: None,
         }
     }
@@ -919,7 +922,7 @@ async fn watch_save(State(s): State<Arc<AppState>>, Path(unit): Path<String>, p:
     };
     let w = WatchSettings {
         offline_after_s: minutes.saturating_mul(60),
-        webhook_url: Some(form.webhook_url).filter(|u| !u.trim().is_empty()),
+        webhook_url: Some(form.webhook_url.trim().to_string()).filter(|u| !u.is_empty()),
     };
     match put_watch(State(s.clone()), web.who.clone(), AppPath(unit.clone()), AppJson(w)).await {
         Ok(_) => Ok(see_other("/boards/watch?saved=1")),

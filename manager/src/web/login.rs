@@ -97,7 +97,13 @@ pub async fn submit(State(s): State<Arc<AppState>>, ip: ClientIp, req: Request) 
 pub struct Empty {}
 
 pub async fn logout(State(s): State<Arc<AppState>>, req_headers: axum::http::HeaderMap, p: Posted<Empty>) -> Response {
-    let _ = api_logout(State(s), p.web.who, req_headers).await;
+    if let Some(sid) = crate::auth::header_cookie(&req_headers, crate::auth::SESSION_COOKIE) {
+        let who = crate::auth::SessionOfficer {
+            officer: p.web.who,
+            session_hash: crate::accounts::secret_hash(sid),
+        };
+        let _ = api_logout(State(s), who).await;
+    }
     let mut r = see_other("/login");
     r.headers_mut().insert(
         header::SET_COOKIE,

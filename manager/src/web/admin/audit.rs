@@ -22,7 +22,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 /// Entries asked of the API at a time.
-const READ: usize = 500;
+const READ: u16 = 500;
 /// Matching entries on a page.
 const SHOWN: usize = 50;
 /// Entries looked at for one page at most (a rare action over a long log
@@ -187,13 +187,13 @@ pub async fn page(State(s): State<Arc<AppState>>, web: Web, Query(f): Query<Filt
     'pages: loop {
         let q = AuditQuery {
             limit: Some(READ),
-            before,
+            before: before.map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
         };
         let page = audit_log(State(s.clone()), web.who.clone(), AppQuery(q))
             .await
             .or_page(ctx)?
             .0;
-        let full = page.len() == READ;
+        let full = page.len() == usize::from(READ);
         for e in page {
             looked += 1;
             before = Some(e.seq);
