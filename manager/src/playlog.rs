@@ -309,16 +309,16 @@ pub fn compact(
                 }
                 for d in local_days(&e, tz) {
                     let (start, end) = (day_start(d, tz), d.succ_opt().map_or(before, |n| day_start(n, tz)));
-                    if !days.contains_key(&d) {
-                        let rows = store
-                            .get_json::<DayTotals>(&totals_key(board, d))?
-                            .map(|t| t.rows.into_iter().collect())
-                            .unwrap_or_default();
-                        days.insert(d, rows);
-                    }
-                    if let Some(rows) = days.get_mut(&d) {
-                        add(rows, &e, start, end);
-                    }
+                    let rows = match days.entry(d) {
+                        std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                        std::collections::btree_map::Entry::Vacant(v) => v.insert(
+                            store
+                                .get_json::<DayTotals>(&totals_key(board, d))?
+                                .map(|t| t.rows.into_iter().collect())
+                                .unwrap_or_default(),
+                        ),
+                    };
+                    add(rows, &e, start, end);
                 }
                 for d in index_dates(&e) {
                     ops.push(Op::Del(key::play_day(board, &d, seq)));

@@ -15,24 +15,15 @@ use bangtin_player::board::alert_screen::{
 };
 use bangtin_player::board::director::{Director, ScreenKey, ScreenReport};
 use bangtin_player::board::playlog::PlayLog;
-use bangtin_player::{At, FrameRequest, Gpu, Headless, Scene};
+use bangtin_player::{At, FrameRequest, Scene};
+use bangtin_tests::headless;
 use chrono::{DateTime, TimeDelta, Utc};
 use image::RgbaImage;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 /// A fixed Monday afternoon in Vietnam.
 const WHEN: &str = "2026-11-23T14:05:09+07:00";
 const SIZES: [[u32; 2]; 3] = [[1920, 1080], [384, 192], [1080, 1920]];
-
-fn headless() -> std::sync::MutexGuard<'static, Headless> {
-    static H: OnceLock<Mutex<Headless>> = OnceLock::new();
-    H.get_or_init(|| {
-        let gpu = Gpu::new(None).expect("a GPU adapter (lavapipe: apt install mesa-vulkan-drivers)");
-        Mutex::new(Headless::new(Arc::new(gpu)))
-    })
-    .lock()
-    .unwrap_or_else(|e| e.into_inner())
-}
 
 fn when() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(WHEN).unwrap().with_timezone(&Utc)

@@ -21,12 +21,12 @@ use bangtin_player::board::{alert_screen, screens};
 use bangtin_player::content::text_box;
 use bangtin_player::render::text::TextSpec;
 use bangtin_player::render::{RectF, TextSystem};
-use bangtin_player::{At, FrameRequest, Gpu, Headless};
+use bangtin_player::{At, FrameRequest};
+use bangtin_tests::headless;
 use chrono::{DateTime, TimeDelta, Utc};
 use image::RgbaImage;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-use std::sync::{Arc, Mutex, OnceLock};
 
 fn spec(bold: bool) -> TextSpec {
     TextSpec {
@@ -144,16 +144,6 @@ const BG_RGB: [u8; 3] = [0x20, 0x30, 0x40];
 
 fn when() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(WHEN).unwrap().with_timezone(&Utc)
-}
-
-fn headless() -> std::sync::MutexGuard<'static, Headless> {
-    static H: OnceLock<Mutex<Headless>> = OnceLock::new();
-    H.get_or_init(|| {
-        let gpu = Gpu::new(None).expect("a GPU adapter (lavapipe: apt install mesa-vulkan-drivers)");
-        Mutex::new(Headless::new(Arc::new(gpu)))
-    })
-    .lock()
-    .unwrap_or_else(|e| e.into_inner())
 }
 
 /// The frame of `layout` at [`WHEN`], with the renderer's text clip on or off.

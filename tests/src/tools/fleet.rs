@@ -308,7 +308,7 @@ impl Ctx {
 }
 
 enum Req {
-    Beat(BoardStatus),
+    Beat(Box<BoardStatus>),
     Show,
     Playlog(PlaylogBatch),
 }
@@ -423,7 +423,7 @@ async fn board(ctx: Arc<Ctx>, i: usize) {
                     beat_sent = true;
                     ctx.beating.fetch_add(1, Ordering::Relaxed);
                 }
-                Req::Beat(status(&ctx, &mut rng, boot, due))
+                Req::Beat(Box::new(status(&ctx, &mut rng, boot, due)))
             }
             Route::Show => Req::Show,
             Route::Playlog => Req::Playlog(playlog(&ctx, &mut seq, due)),
