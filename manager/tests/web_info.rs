@@ -8,13 +8,10 @@
 use bangtin_tests::harness::manager::{
     COMMUNE_A, COMMUNE_B, Client, PASSWORD, PROVINCE, Server, SignedSource, pair, seed, user,
 };
+use bangtin_tests::harness::snapcast::Snap;
 use bangtin_tests::harness::web::WebClient;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const NEW_PASSWORD: &str = "mật-khẩu-mới-của-xã-2026";
@@ -354,126 +351,6 @@ async fn a_signed_sources_bulletin_is_approved_from_its_card() {
         "in force now"
     );
     s.stop().await;
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A Snapcast server with one client playing into a file (as in
-/// `tests/speakers.rs`).
-struct Snap {
-    server: Child,
-    client: Child,
-    control: u16,
-    audio: u16,
-    out: PathBuf,
-}
-
-impl Drop for Snap {
-    fn drop(&mut self) {
-        for c in [&mut self.client, &mut self.server] {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Snap {
-    fn start(dir: &Path, name: &str) -> Snap {
-        let dir = dir.join(name);
-        std::fs::create_dir_all(&dir).unwrap();
-        let (stream, control, audio) = (free_port(), free_port(), free_port());
-        let conf = dir.join("snapserver.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "[server]\ndatadir = {d}\n[http]\nenabled = false\n[tcp]\nbind_to_address = 127.0.0.1\nport = {control}\n\
-                 [stream]\nbind_to_address = 127.0.0.1\nport = {stream}\n\
-                 source = tcp://127.0.0.1:{audio}?name=bangtin&mode=server\nbuffer = 400\n[logging]\nsink = null\n",
-                d = dir.display()
-            ),
-        )
-        .unwrap();
-        let server = Command::new("snapserver")
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("snapserver (xtask/setup.sh installs it)");
-        let out = dir.join("played.raw");
-        let mut snap = Snap {
-            server,
-            client: Command::new("true").spawn().unwrap(),
-            control,
-            audio,
-            out: out.clone(),
-        };
-        let t = Instant::now();
-        while TcpStream::connect(("127.0.0.1", control)).is_err() {
-            assert!(t.elapsed() < Duration::from_secs(10), "snapserver did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        snap.client = Command::new("snapclient")
-            .args(["-h", "127.0.0.1", "-p", &stream.to_string(), "--hostID", name])
-            .arg("--player")
-            .arg(format!("file:filename={}", out.display()))
-            .args(["--logsink", "null"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("snapclient");
-        while !snap.connected() {
-            assert!(t.elapsed() < Duration::from_secs(10), "snapclient did not connect");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        snap
-    }
-
-    fn connected(&self) -> bool {
-        let mut s = TcpStream::connect(("127.0.0.1", self.control)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-        writeln!(
-            s,
-            "{}\r",
-            json!({"id": 7, "jsonrpc": "2.0", "method": "Server.GetStatus", "params": {}})
-        )
-        .unwrap();
-        let mut r = BufReader::new(s);
-        loop {
-            let mut line = String::new();
-            r.read_line(&mut line).unwrap();
-            let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-            if v["id"] == 7 {
-                return v["result"]["server"]["groups"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|g| g["clients"].as_array().cloned().unwrap_or_default())
-                    .any(|c| c["connected"].as_bool().unwrap_or(false));
-            }
-        }
-    }
-
-    fn played(&self) -> u64 {
-        std::fs::metadata(&self.out).map_or(0, |m| m.len())
-    }
-
-    /// Seconds of loud sound (|sample| > 1000) played after byte `from`.
-    fn loud_since(&self, from: u64) -> f64 {
-        let b = std::fs::read(&self.out).unwrap_or_default();
-        let from = (from as usize).min(b.len()) & !3;
-        b[from..]
-            .chunks_exact(4)
-            .filter(|f| i16::from_le_bytes([f[0], f[1]]).unsigned_abs() > 1000)
-            .count() as f64
-            / 48_000.0
-    }
 }
 
 async fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {

@@ -4,12 +4,14 @@
 //! ([`boards`]); a private X server ([`xvfb`]); test media made with ffmpeg
 //! ([`clips`]); a paced ALSA device without a sound card ([`alsa`]);
 //! headless Chromium through ChromeDriver for the web UI ([`browser`]); a
-//! browser without script for the web UI's forms and pages ([`web`]).
+//! browser without script for the web UI's forms and pages ([`web`]);
+//! Snapcast for the loudspeakers ([`snapcast`]).
 
 pub mod alsa;
 pub mod boards;
 pub mod browser;
 pub mod clips;
 pub mod manager;
+pub mod snapcast;
 pub mod web;
 pub mod xvfb;
