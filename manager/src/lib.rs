@@ -19,6 +19,7 @@ pub mod feeds;
 pub mod fetch;
 pub mod ingest;
 pub mod interpret;
+pub mod journal;
 pub mod live;
 pub mod media;
 pub mod model;

@@ -7,7 +7,8 @@
 use crate::model::key;
 use crate::store::{Op, Store, StoreExt, prefix_end};
 use bangtin_layouts::wire::{BoardStatus, Command, DEFAULT_HEARTBEAT_SECONDS, MISSED_BEATS_OFFLINE, Push};
-use chrono::{DateTime, Duration, Utc};
+use crate::journal::Stream;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,9 +20,9 @@ use utoipa::ToSchema;
 pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// How often old heartbeat history is deleted.
 pub const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
-/// Most history entries kept per board, whatever the retention (a board at
-/// the default 30 s period writes about 20,160 in 7 days).
-pub const HISTORY_CAP: usize = 24_000;
+/// Most history entries kept per board a UTC day (one every 30 s): a board
+/// whose status changes faster than that is seen in its latest beat only.
+pub const MAX_BEATS_A_DAY: u32 = 2_880;
 /// Longest heartbeat period a board may announce.
 pub const MAX_INTERVAL_S: u32 = 86_400;
 /// Event streams one board may hold open; a newer one closes the oldest
@@ -75,6 +76,8 @@ pub struct Beat {
     deadline: DateTime<Utc>,
     /// History entries written since the last prune.
     written: u32,
+    /// History entries kept on a UTC day.
+    today: (NaiveDate, u32),
     /// When the last history entry was written, and a digest of what
     /// mattered in it (see [`Live::keep_in_history`]).
     kept: Option<(DateTime<Utc>, u64)>,
@@ -112,10 +115,11 @@ pub struct Live {
     /// Serialises proof-of-play writes (read whether a seq is stored, then
     /// store it), so a batch sent twice at once is counted once.
     pub playlog: tokio::sync::Mutex<()>,
+    /// The highest proof-of-play seq of each board.
+    pub play_seqs: crate::playlog::Seqs,
     /// Serialises the swap of a board's latest screenshot file.
     pub screens: tokio::sync::Mutex<()>,
     stop: watch::Sender<bool>,
-    last_prune: Mutex<std::time::Instant>,
 }
 
 impl Live {
@@ -146,6 +150,7 @@ impl Live {
                     online,
                     deadline: deadline(b.at.max(now), interval_s),
                     written: 0,
+                    today: (NaiveDate::MIN, 0),
                     kept: None,
                     acks: b.status.get("commands_done").is_some(),
                     alerts_seen: None,
@@ -156,9 +161,9 @@ impl Live {
             beats: Mutex::new(beats),
             hub: Arc::new(Hub::default()),
             playlog: tokio::sync::Mutex::new(()),
+            play_seqs: crate::playlog::Seqs::default(),
             screens: tokio::sync::Mutex::new(()),
             stop: watch::channel(false).0,
-            last_prune: Mutex::new(std::time::Instant::now()),
         })
     }
 
@@ -177,6 +182,7 @@ impl Live {
             online: false,
             deadline: at,
             written: 0,
+            today: (NaiveDate::MIN, 0),
             kept: None,
             acks: false,
             alerts_seen: None,
@@ -213,9 +219,15 @@ impl Live {
             || !status.errors.is_empty()
             || e.kept
                 .is_none_or(|(when, was)| was != d || at - when >= every || at < when);
+        let day = at.date_naive();
+        if e.today.0 != day {
+            e.today = (day, 0);
+        }
+        let keep = keep && e.today.1 < MAX_BEATS_A_DAY;
         if keep {
             e.kept = Some((at, d));
             e.written = e.written.saturating_add(1);
+            e.today.1 += 1;
         }
         keep
     }
@@ -250,6 +262,7 @@ impl Live {
     /// A deleted board: no liveness, no streams.
     pub fn forget(&self, board: &str) {
         lock(&self.beats).remove(board);
+        self.play_seqs.forget(board);
         self.hub.disconnect(board);
     }
 
@@ -480,38 +493,79 @@ pub fn sweep(store: &dyn Store, live: &Live, now: DateTime<Utc>) {
     tracing::info!("{} bảng tin mất kết nối (boards went offline)", gone.len());
 }
 
-/// Delete history older than the retention, history beyond
-/// [`HISTORY_CAP`] per board, and stale commands; history is kept for
-/// `days` days. Blocking.
+/// The log bucket of a history entry: its UTC date.
+pub fn beat_bucket(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// A heartbeat kept in the history: one line of the board's log of the
+/// day (`beats/{UTC date}/{board}`, see [`crate::journal`]).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BeatEntry {
+    pub at: DateTime<Utc>,
+    /// The `wire::BoardStatus` the board sent.
+    #[schema(value_type = Object)]
+    pub status: serde_json::Value,
+}
+
+/// Keep a beat in the board's history (durable at the next flush).
+pub fn keep_beat(store: &dyn Store, board: &str, beat: &BeatEntry) -> crate::store::Result<()> {
+    let line = serde_json::to_vec(beat).expect("beats always serialise");
+    store.journal().append(Stream::Beats, &beat_bucket(beat.at), board, &[line])
+}
+
+/// The board's history entries in `[from, to]`, newest first, at most
+/// `limit`.
+pub fn beat_history(
+    store: &dyn Store,
+    board: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: usize,
+) -> crate::store::Result<Vec<BeatEntry>> {
+    let (lo, hi) = (beat_bucket(from), beat_bucket(to));
+    let mut out = Vec::new();
+    for b in store.journal().buckets(Stream::Beats)?.into_iter().rev() {
+        if b > hi {
+            continue;
+        }
+        if b < lo || out.len() >= limit {
+            break;
+        }
+        let r = store.journal().read(Stream::Beats, &b, board, 0)?;
+        let mut day: Vec<BeatEntry> = r
+            .records
+            .iter()
+            .filter_map(|l| serde_json::from_slice::<BeatEntry>(l).ok())
+            .filter(|e| from <= e.at && e.at <= to)
+            .collect();
+        day.sort_by(|a, b| b.at.cmp(&a.at));
+        out.extend(day);
+    }
+    out.truncate(limit);
+    Ok(out)
+}
+
+/// Delete history older than the retention (whole days of every board's
+/// history at once: `days` days are kept, plus today), transitions older
+/// than the retention, and stale commands. Blocking.
 pub fn prune(store: &dyn Store, live: &Live, days: u32, now: DateTime<Utc>) -> crate::store::Result<()> {
     let days = days.max(1);
-    let cut = micros(now - Duration::days(i64::from(days)));
-    let hours = {
-        let mut last = lock(&live.last_prune);
-        let h = last.elapsed().as_secs_f64() / 3600.0;
-        *last = std::time::Instant::now();
-        h
-    };
-    // Only a board writing faster than the cap allows over the retention
-    // can be over it: look at those only (a reverse scan of the cap).
-    let fast = (HISTORY_CAP as f64 / f64::from(days * 24) * hours.max(1.0)) as u32;
-    for (board, written) in live.take_written() {
+    let cut_at = now - Duration::days(i64::from(days));
+    let cut = micros(cut_at);
+    let keep_from = beat_bucket(cut_at);
+    for b in store.journal().buckets(Stream::Beats)? {
+        if b >= keep_from {
+            break;
+        }
+        store.journal().drop_bucket(Stream::Beats, &b)?;
+    }
+    for (board, _) in live.take_written() {
         if live.stopping() {
             return Ok(());
         }
-        for coll in ["hbh", "boardevent"] {
-            let p = format!("{coll}/{board}/");
-            store.delete_range(&p, &format!("{p}{cut:020}"))?;
-        }
-        if written > fast {
-            let p = format!("hbh/{board}/");
-            let newest = store.range(&p, &prefix_end(&p), HISTORY_CAP + 1, true)?;
-            if newest.len() > HISTORY_CAP
-                && let Some((oldest_kept, _)) = newest.get(HISTORY_CAP - 1)
-            {
-                store.delete_range(&p, oldest_kept)?;
-            }
-        }
+        let p = format!("boardevent/{board}/");
+        store.delete_range(&p, &format!("{p}{cut:020}"))?;
     }
     let stale: Vec<Op> = store
         .scan("cmd/")?
@@ -606,6 +660,59 @@ mod tests {
         // and 900 s after it; counters alone change nothing.
         assert_eq!(kept, vec![0, 30, 40, 70, 100]);
         assert_eq!(live.take_written(), vec![("b".to_string(), 5)]);
+    }
+
+    /// History lives in a log per board and UTC day: read back newest
+    /// first within a range, capped per day, pruned by whole days.
+    #[test]
+    fn history_is_read_by_range_capped_a_day_and_pruned_by_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::SledStore::open(dir.path()).unwrap();
+        let live = Live::load(&store, t(0)).unwrap();
+        let day = 86_400;
+        // t(0) is 2027-01-15T08:00Z: beats on three days, one an hour.
+        for h in 0..72u32 {
+            let at = t(h * 3600);
+            let status = serde_json::json!({"h": h});
+            keep_beat(&store, "b", &BeatEntry { at, status }).unwrap();
+            keep_beat(&store, "other", &BeatEntry { at, status: serde_json::json!({}) }).unwrap();
+        }
+        let got = beat_history(&store, "b", t(10 * 3600), t(30 * 3600), 100).unwrap();
+        let hours: Vec<u64> = got.iter().map(|e| e.status["h"].as_u64().unwrap()).collect();
+        assert_eq!(hours, (10..=30).rev().collect::<Vec<u64>>(), "newest first, both ends in");
+        let few = beat_history(&store, "b", t(0), t(72 * 3600), 5).unwrap();
+        assert_eq!(few.len(), 5);
+        assert_eq!(few[0].status["h"], 71);
+        assert!(beat_history(&store, "nobody", t(0), t(72 * 3600), 5).unwrap().is_empty());
+        // Kept one day: the days before yesterday's go whole.
+        let now = t(71 * 3600);
+        prune(&store, &live, 1, now).unwrap();
+        let left = beat_history(&store, "b", t(0), now, 1000).unwrap();
+        let first = left.last().unwrap().at;
+        assert_eq!(first, day_start_utc(now - Duration::days(1)), "from yesterday's midnight (UTC)");
+        assert!(left.iter().all(|e| e.at >= first));
+        assert_eq!(store.journal().buckets(Stream::Beats).unwrap().len(), 2);
+        // A board whose status changes at every beat: no more than the cap a day.
+        let mut st: BoardStatus = serde_json::from_value(serde_json::json!({
+            "player_version": "0.1.0", "uptime_s": 1, "interval_s": 1, "show_version": 4,
+            "fps": 60.0, "dropped_frames": 0, "disk_free_bytes": 1, "display_on": true, "brightness": 100,
+        }))
+        .unwrap();
+        let mut n = 0;
+        for i in 0..(MAX_BEATS_A_DAY + 100) {
+            let at = DateTime::from_timestamp(1_800_000_000 - 1_800_000_000 % i64::from(day) + i64::from(i), 0).unwrap();
+            live.beat("fast", at, 1);
+            st.show_version = u64::from(i);
+            n += u32::from(live.keep_in_history("fast", at, &st, Duration::seconds(900), false));
+        }
+        assert_eq!(n, MAX_BEATS_A_DAY);
+        let next_day = DateTime::from_timestamp(1_800_000_000 - 1_800_000_000 % i64::from(day) + i64::from(day), 0).unwrap();
+        live.beat("fast", next_day, 1);
+        assert!(live.keep_in_history("fast", next_day, &st, Duration::seconds(900), true));
+    }
+
+    fn day_start_utc(t: DateTime<Utc>) -> DateTime<Utc> {
+        t.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc()
     }
 
     #[test]

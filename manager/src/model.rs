@@ -297,10 +297,6 @@ pub mod key {
     // Boards online (see `crate::live`). Every per-board collection is
     // `name/{board}/…`, so deleting a board deletes its prefixes.
 
-    /// Heartbeat history: the board's status at `micros` (µs since 1970).
-    pub fn beat_history(board: &str, micros: u64) -> String {
-        format!("hbh/{board}/{micros:020}")
-    }
     /// Online/offline transitions.
     pub fn board_event(board: &str, micros: u64) -> String {
         format!("boardevent/{board}/{micros:020}")
@@ -309,27 +305,11 @@ pub mod key {
     pub fn command(board: &str, seq: u64) -> String {
         format!("cmd/{board}/{seq:020}")
     }
-    /// Proof of play, one event per board-assigned seq.
-    pub fn play(board: &str, seq: u64) -> String {
-        format!("play/{board}/{seq:020}")
-    }
-    /// Index: the event `seq` touches UTC date `date` (YYYY-MM-DD).
-    pub fn play_day(board: &str, date: &str, seq: u64) -> String {
-        format!("playday/{board}/{date}/{seq:020}")
-    }
     /// Latest screenshot of a kind (`thumb`, `full`): where its file is.
     pub fn screenshot(board: &str, kind: &str) -> String {
         format!("screen/{board}/{kind}")
     }
-    /// Prefixes holding a board's own records, deleted with it.
-    pub const BOARD_PREFIXES: &[&str] = &[
-        "hbh",
-        "boardevent",
-        "cmd",
-        "play",
-        "playday",
-        "playtot",
-        "playcut",
-        "screen",
-    ];
+    /// Prefixes holding a board's own records, deleted with it (its logs
+    /// of proof of play and heartbeats go with `Journal::forget`).
+    pub const BOARD_PREFIXES: &[&str] = &["boardevent", "cmd", "playtot", "playcut", "screen"];
 }

@@ -1,48 +1,53 @@
 //! Proof of play as the manager keeps it: what boards upload, the report of
-//! a local day, and the compaction that keeps the store's size bounded.
+//! a local day, and the compaction that keeps its size bounded.
 //!
-//! | key | value |
+//! | where | what |
 //! |---|---|
-//! | `play/{board}/{seq}` | a [`PlayEvent`] as uploaded, kept `playlog_hours` |
-//! | `playday/{board}/{UTC date}/{seq}` | index: the event's play covers that date |
-//! | `playtot/{board}/{local date}` | [`DayTotals`]: that day's rows of events no longer kept raw |
-//! | `playcut/{board}/seq` | the highest seq compacted |
+//! | log `play/{UTC 10 minutes}/{board}` ([`crate::journal`]) | each [`PlayEvent`] as uploaded, in the ten minutes it arrived; kept `playlog_hours` |
+//! | key `playtot/{board}/{local date}` | [`DayTotals`]: that day's rows of events no longer kept raw |
+//! | key `playcut/{board}/seq` | the highest seq compacted |
 //!
-//! A board uploads every event once (a re-sent batch changes nothing).
-//! Events older than `playlog_hours` are *compacted*: each one's share of
-//! every local day it overlaps is added to that day's totals and the event
-//! deleted, in one atomic batch, so an event is counted either raw or in
-//! the totals, never both, and a day's report — totals plus the raw events
-//! still kept — stays exact however old the day is. Boards upload oldest
-//! first, so an event at or below `playcut` was stored and compacted
-//! before: a re-send of it is acknowledged and not stored again.
+//! A board uploads every event once, oldest first (a re-sent batch changes
+//! nothing: events at or below the highest seq held are acknowledged and
+//! not stored again). A log whose ten minutes ended `playlog_hours` ago is
+//! *compacted*: each event's share of every local day it overlaps is added
+//! to that day's totals, with the new `playcut`, in one atomic batch, and
+//! then the log is removed — so an event is counted raw (seq above
+//! `playcut`) or in the totals, never both, even if the manager stops
+//! between the two, and a day's report — totals plus the raw events still
+//! kept — stays exact however old the day is. Removing whole files, not
+//! deleting records one by one, is what keeps the disk bounded.
 
-use crate::model::key;
-use crate::store::{Op, Store, StoreExt, prefix_end};
+use crate::journal::Stream;
+use crate::store::{Op, Store, StoreExt};
 use bangtin_layouts::time::day_start;
 use bangtin_layouts::wire::{PlayEvent, PlayKind};
-use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Mutex, PoisonError};
 use utoipa::ToSchema;
 
-/// A play is indexed under at most this many UTC dates (its last ones),
-/// and counted in at most this many local days.
+/// A play is counted in at most this many local days (its last ones).
 pub const MAX_INDEX_DAYS: i64 = 32;
-/// Events compacted per store batch.
-const COMPACT_CHUNK: usize = 500;
 
-/// UTC dates (YYYY-MM-DD) an event's play covers.
-pub fn index_dates(e: &PlayEvent) -> Vec<String> {
-    let (lo, hi) = span(e);
-    let (first, last) = (lo.date_naive(), hi.date_naive());
-    let first = first.max(last - Duration::days(MAX_INDEX_DAYS - 1));
-    first
-        .iter_days()
-        .take_while(|d| *d <= last)
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .collect()
+/// Minutes of arrivals in one log: raw proof of play is kept
+/// `playlog_hours` and at most this much longer.
+pub const BUCKET_MINUTES: u32 = 10;
+
+/// The log bucket of an instant: its UTC ten minutes (`2026-12-07T0910`).
+pub fn bucket(at: DateTime<Utc>) -> String {
+    use chrono::Timelike;
+    let m = at.minute() / BUCKET_MINUTES * BUCKET_MINUTES;
+    format!("{}{m:02}", at.format("%Y-%m-%dT%H"))
+}
+
+/// When a bucket ends (None: not a bucket name).
+pub fn bucket_end(b: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(b, "%Y-%m-%dT%H%M")
+        .ok()
+        .map(|t| t.and_utc() + Duration::minutes(i64::from(BUCKET_MINUTES)))
 }
 
 /// From when to when the event's play ran (a start: its instant).
@@ -192,6 +197,29 @@ pub fn compacted_to(store: &dyn Store, board: &str) -> crate::store::Result<u64>
     Ok(store.get_json::<u64>(&cut_key(board))?.unwrap_or(0))
 }
 
+/// The events of a board's log of one bucket from position `from`, and
+/// the position after them (unreadable records are skipped).
+pub fn read_log(store: &dyn Store, bucket: &str, board: &str, from: u64) -> crate::store::Result<(Vec<PlayEvent>, u64)> {
+    let r = store.journal().read(Stream::Play, bucket, board, from)?;
+    let events = r
+        .records
+        .iter()
+        .filter_map(|l| serde_json::from_slice::<PlayEvent>(l).ok())
+        .collect();
+    Ok((events, r.end))
+}
+
+/// Every raw event a board's logs hold (compacted ones left out).
+pub fn raw(store: &dyn Store, board: &str) -> crate::store::Result<Vec<PlayEvent>> {
+    let cut = compacted_to(store, board)?;
+    let mut out = Vec::new();
+    for b in store.journal().buckets(Stream::Play)? {
+        let (events, _) = read_log(store, &b, board, 0)?;
+        out.extend(events.into_iter().filter(|e| e.seq > cut));
+    }
+    Ok(out)
+}
+
 /// A local day of a board: its rows (compacted totals and the raw events
 /// still kept, each counted once) and those raw events.
 pub fn day(store: &dyn Store, board: &str, date: NaiveDate, tz: Tz) -> crate::store::Result<(Rows, Vec<PlayEvent>)> {
@@ -201,62 +229,72 @@ pub fn day(store: &dyn Store, board: &str, date: NaiveDate, tz: Tz) -> crate::st
         .get_json::<DayTotals>(&totals_key(board, date))?
         .map(|t| t.rows.into_iter().collect())
         .unwrap_or_default();
-    let mut seqs = BTreeSet::new();
-    let (d0, d1) = (start.date_naive(), (end - Duration::microseconds(1)).date_naive());
-    for d in d0.iter_days().take_while(|d| *d <= d1) {
-        let p = format!("playday/{board}/{}/", d.format("%Y-%m-%d"));
-        for (k, _) in store.scan(&p)? {
-            if let Some(seq) = k.rsplit('/').next().and_then(|v| v.parse::<u64>().ok()) {
-                seqs.insert(seq);
-            }
-        }
-    }
-    let mut events = Vec::with_capacity(seqs.len());
-    for seq in seqs {
-        if let Some(e) = store.get_json::<PlayEvent>(&key::play(board, seq))? {
-            events.push(e);
-        }
-    }
-    // The UTC dates scanned reach past the local day: keep the day's own.
+    let mut events = raw(store, board)?;
     events.retain(|e| in_day(e, start, end));
+    events.sort_by_key(|e| e.seq);
     for e in &events {
         add(&mut rows, e, start, end);
     }
     Ok((rows, events))
 }
 
-/// Store the events of an upload not stored before: the ops to apply and
-/// how many events they store. Call under the manager's proof-of-play lock
-/// (it reads before it writes).
-pub fn store_ops(store: &dyn Store, board: &str, events: &[PlayEvent]) -> crate::store::Result<(Vec<Op>, usize)> {
-    let cut = compacted_to(store, board)?;
+/// The highest seq each board's proof of play reached, raw or compacted
+/// (read from its logs once, then kept up to date by [`store_events`]).
+#[derive(Debug, Default)]
+pub struct Seqs(Mutex<HashMap<String, u64>>);
+
+impl Seqs {
+    fn get(&self, board: &str) -> Option<u64> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).get(board).copied()
+    }
+    fn set(&self, board: &str, seq: u64) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(board.to_string(), seq);
+    }
+    /// Forget a board (deleted).
+    pub fn forget(&self, board: &str) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).remove(board);
+    }
+}
+
+/// Store the events of an upload not stored before, in the log of the
+/// bucket of `now`; returns how many. Call under the manager's proof-of-play lock
+/// (it reads before it writes); durable at the store's next flush.
+pub fn store_events(
+    store: &dyn Store,
+    seqs: &Seqs,
+    board: &str,
+    events: &[PlayEvent],
+    now: DateTime<Utc>,
+) -> crate::store::Result<usize> {
+    let last = last_seq(store, seqs, board)?;
     let mut seen = BTreeSet::new();
-    let mut ops = Vec::new();
-    let mut stored = 0;
+    let mut lines = Vec::new();
     for e in events {
-        let k = key::play(board, e.seq);
-        if e.seq <= cut || !seen.insert(e.seq) || store.get(&k)?.is_some() {
+        if e.seq <= last || !seen.insert(e.seq) {
             continue;
         }
-        for d in index_dates(e) {
-            ops.push(Op::Put(key::play_day(board, &d, e.seq), Vec::new()));
-        }
-        ops.push(Op::put(k, e));
-        stored += 1;
+        lines.push(serde_json::to_vec(e).expect("events always serialise"));
     }
-    Ok((ops, stored))
+    store.journal().append(Stream::Play, &bucket(now), board, &lines)?;
+    if let Some(top) = seen.last() {
+        seqs.set(board, last.max(*top));
+    }
+    Ok(lines.len())
 }
 
 /// The highest seq the manager holds for `board`, raw or compacted (what a
 /// board may forget up to).
-pub fn last_seq(store: &dyn Store, board: &str) -> crate::store::Result<u64> {
-    let p = format!("play/{board}/");
-    let raw = store
-        .range(&p, &prefix_end(&p), 1, true)?
-        .first()
-        .and_then(|(k, _)| k.rsplit('/').next()?.parse().ok())
-        .unwrap_or(0);
-    Ok(raw.max(compacted_to(store, board)?))
+pub fn last_seq(store: &dyn Store, seqs: &Seqs, board: &str) -> crate::store::Result<u64> {
+    if let Some(s) = seqs.get(board) {
+        return Ok(s);
+    }
+    let cut = compacted_to(store, board)?;
+    let top = raw(store, board)?.iter().map(|e| e.seq).max().unwrap_or(0).max(cut);
+    seqs.set(board, top);
+    Ok(top)
 }
 
 /// Local days `[from, to]` of a play, at most [`MAX_INDEX_DAYS`] (its last).
@@ -270,81 +308,84 @@ fn local_days(e: &PlayEvent, tz: Tz) -> Vec<NaiveDate> {
     first.iter_days().take_while(|d| *d <= last).collect()
 }
 
-/// Compact `board`'s events that ended before `before` and whose seq is
-/// below `below` (what the reports have folded): add them to their days'
-/// totals and delete them with their index entries. Returns how many.
-/// `uploads` (the uploads' lock) is held around each batch; blocking.
+/// Compact `board`'s logs of buckets that ended by `before`, oldest first,
+/// as long as every event in them is below `below` (what the reports have
+/// folded): add the events to their days' totals, then remove the log.
+/// Returns how many events. Blocking.
 pub fn compact(
     store: &dyn Store,
     board: &str,
     tz: Tz,
     before: DateTime<Utc>,
     below: u64,
-    uploads: &tokio::sync::Mutex<()>,
 ) -> crate::store::Result<usize> {
-    let p = format!("play/{board}/");
     let mut done = 0;
-    // The oldest event alone first: most minutes most boards have nothing
-    // old enough, and reading all their events to learn it would cost.
-    let mut chunk = 1;
-    loop {
-        let _g = uploads.blocking_lock();
-        let events = store.range(&p, &prefix_end(&p), chunk, false)?;
-        let full = events.len() == chunk;
-        chunk = COMPACT_CHUNK;
+    for b in store.journal().buckets(Stream::Play)? {
+        if bucket_end(&b).is_none_or(|end| end > before) {
+            break;
+        }
+        let (events, _) = read_log(store, &b, board, 0)?;
+        if events.iter().any(|e| e.seq >= below) {
+            break;
+        }
         let mut cut = compacted_to(store, board)?;
         let mut days: BTreeMap<NaiveDate, Rows> = BTreeMap::new();
-        let mut ops = Vec::new();
-        let mut stopped = false;
-        for (k, v) in events {
-            let seq = k.rsplit('/').next().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-            if seq >= below {
-                stopped = true;
-                break;
+        let mut n = 0;
+        for e in events.iter().filter(|e| e.seq > cut) {
+            for d in local_days(e, tz) {
+                let (start, end) = (day_start(d, tz), d.succ_opt().map_or(before, |n| day_start(n, tz)));
+                let rows = match days.entry(d) {
+                    std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(v) => v.insert(
+                        store
+                            .get_json::<DayTotals>(&totals_key(board, d))?
+                            .map(|t| t.rows.into_iter().collect())
+                            .unwrap_or_default(),
+                    ),
+                };
+                add(rows, e, start, end);
             }
-            if let Ok(e) = serde_json::from_slice::<PlayEvent>(&v) {
-                if span(&e).1 >= before {
-                    stopped = true;
-                    break;
-                }
-                for d in local_days(&e, tz) {
-                    let (start, end) = (day_start(d, tz), d.succ_opt().map_or(before, |n| day_start(n, tz)));
-                    let rows = match days.entry(d) {
-                        std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-                        std::collections::btree_map::Entry::Vacant(v) => v.insert(
-                            store
-                                .get_json::<DayTotals>(&totals_key(board, d))?
-                                .map(|t| t.rows.into_iter().collect())
-                                .unwrap_or_default(),
-                        ),
-                    };
-                    add(rows, &e, start, end);
-                }
-                for d in index_dates(&e) {
-                    ops.push(Op::Del(key::play_day(board, &d, seq)));
-                }
-            }
-            ops.push(Op::Del(k));
-            cut = cut.max(seq);
-            done += 1;
+            n += 1;
         }
-        if ops.is_empty() {
-            return Ok(done);
+        if let Some(top) = events.iter().map(|e| e.seq).max().filter(|top| *top > cut) {
+            cut = top;
+            let mut ops: Vec<Op> = days
+                .into_iter()
+                .map(|(d, rows)| {
+                    Op::put(
+                        totals_key(board, d),
+                        &DayTotals {
+                            rows: rows.into_iter().collect(),
+                        },
+                    )
+                })
+                .collect();
+            ops.push(Op::put(cut_key(board), &cut));
+            store.apply(ops)?;
         }
-        for (d, rows) in days {
-            ops.push(Op::put(
-                totals_key(board, d),
-                &DayTotals {
-                    rows: rows.into_iter().collect(),
-                },
-            ));
-        }
-        ops.push(Op::put(cut_key(board), &cut));
-        store.apply(ops)?;
-        if stopped || !full {
-            return Ok(done);
-        }
+        store.journal().remove(Stream::Play, &b, board)?;
+        done += n;
     }
+    Ok(done)
+}
+
+/// After every board's [`compact`]: remove the logs of boards that no
+/// longer exist from hours that ended by `before`, and those hours' empty
+/// buckets.
+pub fn sweep(store: &dyn Store, before: DateTime<Utc>, boards: &HashSet<&str>) -> crate::store::Result<()> {
+    let j = store.journal();
+    for b in j.buckets(Stream::Play)? {
+        if bucket_end(&b).is_none_or(|end| end > before) {
+            break;
+        }
+        for board in j.boards(Stream::Play, &b)? {
+            if !boards.contains(board.as_str()) {
+                j.remove(Stream::Play, &b, &board)?;
+            }
+        }
+        j.drop_if_empty(Stream::Play, &b)?;
+    }
+    Ok(())
 }
 
 /// Drop `board`'s day totals of local days before `before`.
@@ -378,16 +419,17 @@ mod tests {
         }
     }
 
-    /// A board's events over two local days, some across midnight: the
-    /// reports of both days are the same before and after compaction at
-    /// every cut-off, re-sent events are not counted again, and the board
-    /// may forget what it sent.
+    /// A board's events over two local days, some across midnight, sent in
+    /// three uploads an hour apart: the reports of both days are the same
+    /// before and after compaction at every cut-off, re-sent events are not
+    /// counted again, the board may forget what it sent, and what is
+    /// compacted leaves the disk.
     #[test]
     fn compaction_keeps_every_days_report_exact() {
         let tz = DEFAULT_TZ;
         let dir = tempfile::tempdir().unwrap();
         let store = crate::store::SledStore::open(dir.path()).unwrap();
-        let no_lock = tokio::sync::Mutex::new(());
+        let seqs = Seqs::default();
         let d1 = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let d2 = d1.succ_opt().unwrap();
         // Local midnight of the 24th is 2026-11-23T17:00Z.
@@ -405,9 +447,21 @@ mod tests {
             ev(5, PlayKind::End, "2026-11-23T18:00:00Z", "2026-11-23T18:00:15Z", "b"),
             ev(6, PlayKind::End, "2026-11-24T01:00:00Z", "2026-11-24T01:00:15Z", "a"),
         ];
-        let (ops, n) = store_ops(&store, "b1", &events).unwrap();
-        store.apply(ops).unwrap();
-        assert_eq!(n, 6);
+        // Uploads at 18:30, 19:30 (with a re-send of 3–4) and 01:30.
+        let ups = [
+            (&events[0..3], "2026-11-23T18:30:00Z"),
+            (&events[2..5], "2026-11-23T19:30:00Z"),
+            (&events[5..6], "2026-11-24T01:30:00Z"),
+        ];
+        let mut n = 0;
+        for (batch, when) in ups {
+            n += store_events(&store, &seqs, "b1", batch, at(when)).unwrap();
+        }
+        assert_eq!(n, 6, "3–4 sent twice, stored once");
+        assert_eq!(
+            store.journal().buckets(Stream::Play).unwrap(),
+            ["2026-11-23T1830", "2026-11-23T1930", "2026-11-24T0130"]
+        );
         let report = |d| {
             let (rows, _) = day(&store, "b1", d, tz).unwrap();
             report_rows(rows, tz)
@@ -419,13 +473,16 @@ mod tests {
             "the 23rd: a 10 s, b 4 s, a 10 s before midnight"
         );
         assert_eq!(before.1.1, 20.0 + 15.0 + 15.0);
+        // Not folded by the reports yet (below 4): the first hour waits.
+        assert_eq!(compact(&store, "b1", tz, at("2026-11-30T00:00:00Z"), 3).unwrap(), 0);
+        assert_eq!(store.journal().buckets(Stream::Play).unwrap().len(), 3);
         for cut in [
-            "2026-11-23T11:00:00Z",
-            "2026-11-23T17:00:10Z",
-            "2026-11-23T17:00:30Z",
+            "2026-11-23T18:39:59Z",
+            "2026-11-23T18:40:00Z",
+            "2026-11-23T19:40:00Z",
             "2026-11-30T00:00:00Z",
         ] {
-            compact(&store, "b1", tz, at(cut), u64::MAX, &no_lock).unwrap();
+            compact(&store, "b1", tz, at(cut), u64::MAX).unwrap();
             let after = (report(d1), report(d2));
             for (a, b) in [(&before.0, &after.0), (&before.1, &after.1)] {
                 assert_eq!(a.1, b.1, "total after compacting before {cut}");
@@ -446,30 +503,49 @@ mod tests {
                 assert_eq!(rows(a), rows(b), "rows after compacting before {cut}");
             }
         }
-        assert!(store.scan("play/b1/").unwrap().is_empty(), "every raw event compacted");
-        assert!(store.scan("playday/b1/").unwrap().is_empty(), "and its index entries");
-        assert_eq!(last_seq(&store, "b1").unwrap(), 6, "the board may forget all six");
-        let (ops, n) = store_ops(&store, "b1", &events).unwrap();
-        assert_eq!((ops.len(), n), (0, 0), "a re-sent batch is not counted twice");
-        assert_eq!(report(d1).1, before.0.1);
-        // Below the reports' fold: nothing newer than `below` goes.
-        let later = vec![ev(
-            7,
-            PlayKind::End,
-            "2026-11-25T01:00:00Z",
-            "2026-11-25T01:00:05Z",
-            "a",
-        )];
-        let (ops, _) = store_ops(&store, "b1", &later).unwrap();
-        store.apply(ops).unwrap();
+        assert!(raw(&store, "b1").unwrap().is_empty(), "every raw event compacted");
+        sweep(&store, at("2026-11-30T00:00:00Z"), &HashSet::from(["b1"])).unwrap();
+        assert!(store.journal().buckets(Stream::Play).unwrap().is_empty());
+        assert_eq!(store.journal().size(), 0, "and its logs removed");
+        assert_eq!(last_seq(&store, &Seqs::default(), "b1").unwrap(), 6, "the board may forget all six");
         assert_eq!(
-            compact(&store, "b1", tz, at("2026-12-30T00:00:00Z"), 7, &no_lock).unwrap(),
-            0
+            store_events(&store, &Seqs::default(), "b1", &events, at("2026-11-25T00:00:00Z")).unwrap(),
+            0,
+            "a re-sent batch is not counted twice"
         );
-        assert_eq!(store.scan("play/b1/").unwrap().len(), 1);
+        assert_eq!(report(d1).1, before.0.1);
+        // A board's logs left after it was deleted are swept.
+        store_events(&store, &seqs, "gone", &events[..1], at("2026-11-25T00:00:00Z")).unwrap();
+        sweep(&store, at("2026-11-30T00:00:00Z"), &HashSet::from(["b1"])).unwrap();
+        assert!(store.journal().buckets(Stream::Play).unwrap().is_empty());
         prune_totals(&store, "b1", d2).unwrap();
         assert_eq!(report(d1).1, 0.0, "the 23rd's totals pruned");
         assert_eq!(report(d2).1, before.1.1, "the 24th's kept");
+    }
+
+    /// A crash between the totals and the log's removal: the next
+    /// compaction removes the log without counting its events again.
+    #[test]
+    fn a_compaction_cut_short_counts_nothing_twice() {
+        let tz = DEFAULT_TZ;
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::SledStore::open(dir.path()).unwrap();
+        let e = vec![ev(1, PlayKind::End, "2026-11-23T10:00:00Z", "2026-11-23T10:00:10Z", "a")];
+        store_events(&store, &Seqs::default(), "b1", &e, at("2026-11-23T10:10:00Z")).unwrap();
+        let d = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        compact(&store, "b1", tz, at("2026-11-24T00:00:00Z"), u64::MAX).unwrap();
+        // As if the manager had stopped before removing the log.
+        store
+            .journal()
+            .append(Stream::Play, "2026-11-23T1010", "b1", &[serde_json::to_vec(&e[0]).unwrap()])
+            .unwrap();
+        assert_eq!(day(&store, "b1", d, tz).unwrap().1.len(), 0, "compacted: not raw");
+        compact(&store, "b1", tz, at("2026-11-24T00:00:00Z"), u64::MAX).unwrap();
+        let (rows, _) = day(&store, "b1", d, tz).unwrap();
+        assert_eq!(report_rows(rows, tz).1, 10.0);
+        assert!(store.journal().buckets(Stream::Play).unwrap().iter().all(|b| {
+            store.journal().boards(Stream::Play, b).unwrap().is_empty()
+        }));
     }
 
     #[test]
@@ -515,9 +591,11 @@ mod tests {
         assert_eq!(rows[0].last_end, "2026-11-23T01:00:05+07:00");
         assert_eq!(rows[1].seconds, 2.0);
         assert_eq!(total, 17.5);
-        assert_eq!(index_dates(&events[0]), ["2026-11-22"]);
-        assert_eq!(index_dates(&events[3]), ["2026-11-23"]);
         let long = ev(9, PlayKind::End, "2026-01-01T00:00:00Z", "2026-11-23T00:00:00Z", "x");
-        assert_eq!(index_dates(&long).len(), MAX_INDEX_DAYS as usize);
+        assert_eq!(local_days(&long, tz).len(), MAX_INDEX_DAYS as usize);
+        assert_eq!(bucket(at("2026-11-23T17:59:59Z")), "2026-11-23T1750");
+        assert_eq!(bucket(at("2026-11-23T17:00:00Z")), "2026-11-23T1700");
+        assert_eq!(bucket_end("2026-11-23T1750"), Some(at("2026-11-23T18:00:00Z")));
+        assert_eq!(bucket_end("junk"), None);
     }
 }

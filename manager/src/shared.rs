@@ -83,7 +83,7 @@ impl Shared {
     pub fn open(cfg: Config) -> anyhow::Result<Shared> {
         let dir = &cfg.data_dir;
         std::fs::create_dir_all(dir).with_context(|| format!("không tạo được {}", dir.display()))?;
-        let store = crate::store::SledStore::open_with_cache(&dir.join("db"), cfg.store_cache_mib)
+        let store = crate::store::SledStore::open_data_dir(dir, cfg.store_cache_mib)
             .with_context(|| format!("không mở được kho dữ liệu trong {}", dir.display()))?;
         let media_dir = dir.join("media");
         let tmp_dir = dir.join("tmp");
@@ -91,6 +91,11 @@ impl Shared {
         std::fs::create_dir_all(dir.join("thumbs"))?;
         std::fs::create_dir_all(&tmp_dir)?;
         std::fs::create_dir_all(dir.join("screens"))?;
+        let moved = crate::journal::move_old_records(&store, chrono::Utc::now())
+            .with_context(|| format!("không chuyển được nhật ký cũ trong {}", dir.display()))?;
+        if moved > 0 {
+            tracing::info!("đã chuyển {moved} bản ghi phát và nhịp cũ sang nhật ký (records moved to the journal)");
+        }
         let key = load_or_create_key(dir)?;
         let live = Live::load(&store, chrono::Utc::now())
             .with_context(|| format!("không đọc được nhịp của bảng tin trong {}", dir.display()))?;

@@ -50,6 +50,9 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` entries with `start <= key < end`, in key order or,
     /// with `reverse`, newest (greatest) key first.
     fn range(&self, start: &str, end: &str, limit: usize, reverse: bool) -> Result<Vec<(String, Vec<u8>)>>;
+    /// The append-only logs kept beside the keys (proof of play, heartbeat
+    /// history); [`Store::flush`] makes their appends durable too.
+    fn journal(&self) -> &crate::journal::Journal;
 }
 
 /// Typed helpers over any [`Store`].
@@ -182,6 +185,7 @@ impl Flusher {
 pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
+    journal: Arc<crate::journal::Journal>,
 }
 
 fn be(e: sled::Error) -> StoreError {
@@ -198,8 +202,19 @@ impl SledStore {
         Self::open_with_cache(dir, DEFAULT_CACHE_MIB)
     }
 
-    /// Open with at most `cache_mib` MiB of cached pages (at least 1).
+    /// Open with at most `cache_mib` MiB of cached pages (at least 1),
+    /// the logs in `dir/journal`.
     pub fn open_with_cache(dir: &Path, cache_mib: u64) -> Result<SledStore> {
+        Self::open_with(dir, &dir.join("journal"), cache_mib)
+    }
+
+    /// A manager's data directory: sled in `data/db`, the logs in
+    /// `data/journal`.
+    pub fn open_data_dir(data: &Path, cache_mib: u64) -> Result<SledStore> {
+        Self::open_with(&data.join("db"), &data.join("journal"), cache_mib)
+    }
+
+    fn open_with(dir: &Path, journal: &Path, cache_mib: u64) -> Result<SledStore> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_mib.max(1) * 1024 * 1024)
@@ -208,7 +223,8 @@ impl SledStore {
             .open()
             .map_err(be)?;
         let tree = db.open_tree("bangtin").map_err(be)?;
-        Ok(SledStore { db, tree })
+        let journal = Arc::new(crate::journal::Journal::open(journal)?);
+        Ok(SledStore { db, tree, journal })
     }
 }
 
@@ -239,8 +255,13 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<()> {
+        self.journal.sync()?;
         self.tree.flush().map_err(be)?;
         Ok(())
+    }
+
+    fn journal(&self) -> &crate::journal::Journal {
+        &self.journal
     }
 
     fn next_id(&self) -> Result<u64> {

@@ -394,6 +394,7 @@ pub async fn delete_board(
         for coll in key::BOARD_PREFIXES {
             s2.store.delete_prefix(&format!("{coll}/{id2}/"))?;
         }
+        s2.store.journal().forget(&id2)?;
         s2.store.flush()
     })
     .await

@@ -67,7 +67,14 @@ pub async fn heartbeat(
     )?);
     let every = Duration::seconds(i64::from(s.cfg.beat_history_every_s));
     if s.live.keep_in_history(id, at, &status, every, came) {
-        ops.push(Op::put(key::beat_history(id, micros(at)), &value));
+        crate::live::keep_beat(
+            &*s.store,
+            id,
+            &BeatEntry {
+                at,
+                status: value.clone(),
+            },
+        )?;
     }
     ops.push(Op::put(key::heartbeat(id), &LastBeat { at, status: value }));
     // Frequent and replaceable: applied without waiting for the disk.
@@ -222,13 +229,7 @@ pub struct HistoryQuery {
     pub limit: Option<u16>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct BeatEntry {
-    pub at: DateTime<Utc>,
-    /// The `wire::BoardStatus` the board sent.
-    #[schema(value_type = Object)]
-    pub status: serde_json::Value,
-}
+pub use crate::live::BeatEntry;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct History {
@@ -271,16 +272,7 @@ pub async fn board_heartbeats(
         s.store
             .range(&format!("{p}{lo:020}"), &format!("{p}{hi:020}"), limit, true)
     };
-    let beats = range("hbh", limit)?
-        .into_iter()
-        .filter_map(|(k, v)| {
-            let us = k.rsplit('/').next()?.parse::<u64>().ok()?;
-            Some(BeatEntry {
-                at: from_micros(us),
-                status: serde_json::from_slice(&v).ok()?,
-            })
-        })
-        .collect();
+    let beats = crate::live::beat_history(&*s.store, &b.id, from, to, limit)?;
     let transitions = range("boardevent", MAX_HISTORY)?
         .into_iter()
         .filter_map(|(_, v)| serde_json::from_slice(&v).ok())

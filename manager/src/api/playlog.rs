@@ -84,15 +84,11 @@ pub async fn upload_playlog(
     }
     let stored = {
         let _g = s.live.playlog.lock().await;
-        let (ops, stored) = crate::playlog::store_ops(&*s.store, id, &batch.events)?;
-        if !ops.is_empty() {
-            s.store.apply(ops)?;
-        }
-        stored
+        crate::playlog::store_events(&*s.store, &s.live.play_seqs, id, &batch.events, now())?
     };
     // On disk before the board hears it may forget them.
     s.flusher.durable().await?;
-    let last_seq = crate::playlog::last_seq(&*s.store, id)?;
+    let last_seq = crate::playlog::last_seq(&*s.store, &s.live.play_seqs, id)?;
     Ok(AppJson(PlaylogAck { stored, last_seq }))
 }
 

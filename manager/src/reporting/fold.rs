@@ -56,28 +56,32 @@ pub fn fold_board(store: &dyn Store, board: &str, tz: Tz) -> crate::store::Resul
 pub(crate) fn fold_chunk(store: &dyn Store, board: &str, tz: Tz) -> crate::store::Result<bool> {
     let ck = cursor_key(board);
     let mut cur: Cursor = get_or_default(store, &ck)?;
-    let pp = format!("play/{board}/");
-    let plays = store.range(
-        &format!("{pp}{:020}", cur.next_seq),
-        &prefix_end(&pp),
-        FOLD_CHUNK,
-        false,
-    )?;
+    // Proof of play: what the board's logs gained since the last fold (the
+    // log read last from where it stopped, and newer hours' whole).
+    let mut plays = Vec::new();
+    let mut moved = false;
+    for b in store.journal().buckets(crate::journal::Stream::Play)? {
+        if b < cur.play_bucket {
+            continue;
+        }
+        let from = if b == cur.play_bucket { cur.play_pos } else { 0 };
+        let (events, end) = crate::playlog::read_log(store, &b, board, from)?;
+        if end > from {
+            (cur.play_bucket, cur.play_pos, moved) = (b, end, true);
+        }
+        plays.extend(events.into_iter().filter(|e| e.seq >= cur.next_seq));
+    }
+    plays.sort_by_key(|e| e.seq);
     let ep = format!("boardevent/{board}/");
     let events = store.range(&format!("{ep}{:020}", cur.next_us), &prefix_end(&ep), FOLD_CHUNK, false)?;
-    if plays.is_empty() && events.is_empty() {
+    if !moved && events.is_empty() {
         return Ok(false);
     }
-    let more = plays.len() == FOLD_CHUNK || events.len() == FOLD_CHUNK;
+    let more = events.len() == FOLD_CHUNK;
     let mut aggs: BTreeMap<String, PlayAgg> = BTreeMap::new();
     let mut days: BTreeMap<String, DayAgg> = BTreeMap::new();
-    for (k, v) in &plays {
-        if let Some(seq) = key_number(k) {
-            cur.next_seq = cur.next_seq.max(seq.saturating_add(1));
-        }
-        let Ok(e) = serde_json::from_slice::<PlayEvent>(v) else {
-            continue;
-        };
+    for e in &plays {
+        cur.next_seq = cur.next_seq.max(e.seq.saturating_add(1));
         let Some(id) = e.layout.strip_prefix("alert:") else {
             continue;
         };

@@ -33,7 +33,7 @@ use crate::shared::Shared;
 use crate::sources::SourceRecord;
 use crate::store::{Op, Store, StoreExt, prefix_end};
 use bangtin_layouts::time::DEFAULT_TZ;
-use bangtin_layouts::wire::{PlayEvent, PlayKind};
+use bangtin_layouts::wire::PlayKind;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::de::DeserializeOwned;

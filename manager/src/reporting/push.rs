@@ -238,8 +238,10 @@ pub(crate) fn fold_all(s: &Shared) -> crate::store::Result<()> {
         let tz = world.tz(&b.unit);
         fold_board(&*s.store, &b.id, tz)?;
         let folded: Cursor = get_or_default(&*s.store, &cursor_key(&b.id))?;
-        crate::playlog::compact(&*s.store, &b.id, tz, before, folded.next_seq, &s.live.playlog)?;
+        crate::playlog::compact(&*s.store, &b.id, tz, before, folded.next_seq)?;
     }
+    let boards = world.boards.iter().map(|b| b.id.as_str()).collect();
+    crate::playlog::sweep(&*s.store, before, &boards)?;
     Ok(())
 }
 

@@ -26,6 +26,11 @@ pub struct PlayAgg {
 pub(crate) struct Cursor {
     /// Next proof-of-play seq to fold.
     pub(crate) next_seq: u64,
+    /// The proof-of-play log (hour bucket) read last, and how far.
+    #[serde(default)]
+    pub(crate) play_bucket: String,
+    #[serde(default)]
+    pub(crate) play_pos: u64,
     /// Next transition key (µs) to fold.
     pub(crate) next_us: u64,
     /// Online since this instant, as far as folded.

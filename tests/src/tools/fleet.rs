@@ -240,6 +240,10 @@ pub struct Sample {
     pub t_s: f64,
     pub mem: Mem,
     pub disk_kib: u64,
+    /// Of `disk_kib`: sled's directory and the logs' (proof of play,
+    /// heartbeat history).
+    pub db_kib: u64,
+    pub journal_kib: u64,
 }
 
 /// Least-squares slope of `y` over `x`, per unit of `x`.
@@ -673,19 +677,27 @@ async fn drive(
             while next <= end {
                 tokio::time::sleep_until(next.into()).await;
                 let d = dir.clone();
-                let disk_kib = tokio::task::spawn_blocking(move || disk_kib(&d)).await.unwrap_or(0);
+                let (disk_kib, db_kib, journal_kib) = tokio::task::spawn_blocking(move || {
+                    (disk_kib(&d), disk_kib(&d.join("db")), disk_kib(&d.join("journal")))
+                })
+                .await
+                .unwrap_or_default();
                 if let Some(m) = mem(pid) {
                     let s = Sample {
                         t_s: next.duration_since(t0).as_secs_f64(),
                         mem: m,
                         disk_kib,
+                        db_kib,
+                        journal_kib,
                     };
                     println!(
-                        "        t = {:>6.0} s: RSS {:>6.1} MiB, PSS {:>6.1} MiB, dữ liệu (data) {:>7.1} MiB",
+                        "        t = {:>6.0} s: RSS {:>6.1} MiB, PSS {:>6.1} MiB, dữ liệu (data) {:>7.1} MiB (sled {:>7.1}, nhật ký/journal {:>7.1})",
                         s.t_s,
                         mib(m.rss_kib),
                         mib(m.pss_kib),
-                        mib(disk_kib)
+                        mib(disk_kib),
+                        mib(db_kib),
+                        mib(journal_kib)
                     );
                     out.push(s);
                 }
