@@ -62,7 +62,9 @@ fn safe(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 128
         && !name.starts_with('.')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 /// The files under one directory.
@@ -162,7 +164,12 @@ impl Journal {
         let path = self.file(stream, bucket, board)?;
         let mut f = match File::open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Records { records: Vec::new(), end: from }),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return Ok(Records {
+                    records: Vec::new(),
+                    end: from,
+                });
+            }
             Err(e) => return Err(io_err(&path, e)),
         };
         f.seek(SeekFrom::Start(from)).map_err(|e| io_err(&path, e))?;
@@ -274,7 +281,10 @@ pub fn move_old_records(store: &dyn crate::store::Store, now: chrono::DateTime<c
             let mut ops = Vec::with_capacity(chunk.len());
             for (k, v) in chunk {
                 let mut parts = k[prefix.len()..].splitn(2, '/');
-                let (board, n) = (parts.next().unwrap_or(""), parts.next().and_then(|n| n.parse::<u64>().ok()));
+                let (board, n) = (
+                    parts.next().unwrap_or(""),
+                    parts.next().and_then(|n| n.parse::<u64>().ok()),
+                );
                 if let Some(n) = n.filter(|_| safe(board)) {
                     let line = match stream {
                         Stream::Play => Some(v),
@@ -337,17 +347,27 @@ mod tests {
     use super::*;
 
     fn lines(r: &Records) -> Vec<String> {
-        r.records.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect()
+        r.records
+            .iter()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect()
     }
 
     #[test]
     fn appends_read_back_from_a_position_and_buckets_go_whole() {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal::open(dir.path()).unwrap();
-        j.append(Stream::Play, "2026-12-07T09", "b1", &[b"{\"a\":1}".to_vec(), b"{\"a\":2}".to_vec()])
+        j.append(
+            Stream::Play,
+            "2026-12-07T09",
+            "b1",
+            &[b"{\"a\":1}".to_vec(), b"{\"a\":2}".to_vec()],
+        )
+        .unwrap();
+        j.append(Stream::Play, "2026-12-07T10", "b1", &[b"{\"a\":3}".to_vec()])
             .unwrap();
-        j.append(Stream::Play, "2026-12-07T10", "b1", &[b"{\"a\":3}".to_vec()]).unwrap();
-        j.append(Stream::Play, "2026-12-07T10", "b2", &[b"{\"b\":1}".to_vec()]).unwrap();
+        j.append(Stream::Play, "2026-12-07T10", "b2", &[b"{\"b\":1}".to_vec()])
+            .unwrap();
         j.sync().unwrap();
         assert_eq!(j.buckets(Stream::Play).unwrap(), ["2026-12-07T09", "2026-12-07T10"]);
         assert!(j.buckets(Stream::Beats).unwrap().is_empty());
@@ -356,14 +376,20 @@ mod tests {
         assert_eq!(boards, ["b1", "b2"]);
         let r = j.read(Stream::Play, "2026-12-07T09", "b1", 0).unwrap();
         assert_eq!(lines(&r), ["{\"a\":1}", "{\"a\":2}"]);
-        j.append(Stream::Play, "2026-12-07T09", "b1", &[b"{\"a\":4}".to_vec()]).unwrap();
+        j.append(Stream::Play, "2026-12-07T09", "b1", &[b"{\"a\":4}".to_vec()])
+            .unwrap();
         let more = j.read(Stream::Play, "2026-12-07T09", "b1", r.end).unwrap();
         assert_eq!(lines(&more), ["{\"a\":4}"], "only what came after the position");
         let none = j.read(Stream::Play, "2026-12-07T09", "nobody", 7).unwrap();
         assert!(none.records.is_empty());
         assert_eq!(none.end, 7);
         j.forget("b1").unwrap();
-        assert!(j.read(Stream::Play, "2026-12-07T10", "b1", 0).unwrap().records.is_empty());
+        assert!(
+            j.read(Stream::Play, "2026-12-07T10", "b1", 0)
+                .unwrap()
+                .records
+                .is_empty()
+        );
         j.drop_if_empty(Stream::Play, "2026-12-07T09").unwrap();
         j.drop_if_empty(Stream::Play, "2026-12-07T10").unwrap();
         assert_eq!(j.buckets(Stream::Play).unwrap(), ["2026-12-07T10"], "b2's log is left");
@@ -386,14 +412,18 @@ mod tests {
                 "started": "2026-11-23T10:00:00Z", "show_version": 1, "layout": "l@1", "zone": "z",
                 "item": 0, "item_kind": "image", "label": "a"})
         };
-        let mut ops: Vec<Op> = (1..=5u64).map(|s| Op::put(format!("play/b1/{s:020}"), &ev(s))).collect();
+        let mut ops: Vec<Op> = (1..=5u64)
+            .map(|s| Op::put(format!("play/b1/{s:020}"), &ev(s)))
+            .collect();
         ops.push(Op::put(format!("playday/b1/2026-11-23/{:020}", 1), &()));
         // 2026-11-23T10:00:00Z and the next day.
         for us in [1_795_428_000_000_000u64, 1_795_514_400_000_000] {
             ops.push(Op::put(format!("hbh/b1/{us:020}"), &serde_json::json!({"fps": 60})));
         }
         store.apply(ops).unwrap();
-        let now = chrono::DateTime::parse_from_rfc3339("2026-12-07T09:30:00Z").unwrap().to_utc();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-07T09:30:00Z")
+            .unwrap()
+            .to_utc();
         assert_eq!(move_old_records(&store, now).unwrap(), 7);
         assert!(store.scan("play/").unwrap().is_empty());
         assert!(store.scan("playday/").unwrap().is_empty());
@@ -401,15 +431,11 @@ mod tests {
         let raw = crate::playlog::raw(&store, "b1").unwrap();
         assert_eq!(raw.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
         assert_eq!(store.journal().buckets(Stream::Play).unwrap(), ["2026-12-07T0930"]);
-        assert_eq!(store.journal().buckets(Stream::Beats).unwrap(), ["2026-11-23", "2026-11-24"]);
-        let all = crate::live::beat_history(
-            &store,
-            "b1",
-            chrono::DateTime::UNIX_EPOCH,
-            now,
-            10,
-        )
-        .unwrap();
+        assert_eq!(
+            store.journal().buckets(Stream::Beats).unwrap(),
+            ["2026-11-23", "2026-11-24"]
+        );
+        let all = crate::live::beat_history(&store, "b1", chrono::DateTime::UNIX_EPOCH, now, 10).unwrap();
         assert_eq!(all.len(), 2);
         assert!(all[0].at > all[1].at, "newest first");
         assert_eq!(all[1].at.to_rfc3339(), "2026-11-23T10:00:00+00:00");
@@ -423,13 +449,15 @@ mod tests {
     fn a_torn_record_is_skipped_alone() {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal::open(dir.path()).unwrap();
-        j.append(Stream::Beats, "2026-12-07", "b1", &[b"{\"n\":1}".to_vec()]).unwrap();
+        j.append(Stream::Beats, "2026-12-07", "b1", &[b"{\"n\":1}".to_vec()])
+            .unwrap();
         let path = dir.path().join("beats/2026-12-07/b1.jsonl");
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"{\"n\":2, \"to").unwrap();
         let r = j.read(Stream::Beats, "2026-12-07", "b1", 0).unwrap();
         assert_eq!(lines(&r), ["{\"n\":1}"], "the unfinished line is not read");
-        j.append(Stream::Beats, "2026-12-07", "b1", &[b"{\"n\":3}".to_vec()]).unwrap();
+        j.append(Stream::Beats, "2026-12-07", "b1", &[b"{\"n\":3}".to_vec()])
+            .unwrap();
         let r = j.read(Stream::Beats, "2026-12-07", "b1", 0).unwrap();
         assert_eq!(lines(&r), ["{\"n\":1}", "{\"n\":2, \"to", "{\"n\":3}"]);
         let parsed: Vec<serde_json::Value> = r

@@ -4,10 +4,10 @@
 //! background work sweeps for silent boards every second and prunes the
 //! heartbeat history every hour.
 
+use crate::journal::Stream;
 use crate::model::key;
 use crate::store::{Op, Store, StoreExt, prefix_end};
 use bangtin_layouts::wire::{BoardStatus, Command, DEFAULT_HEARTBEAT_SECONDS, MISSED_BEATS_OFFLINE, Push};
-use crate::journal::Stream;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -511,7 +511,9 @@ pub struct BeatEntry {
 /// Keep a beat in the board's history (durable at the next flush).
 pub fn keep_beat(store: &dyn Store, board: &str, beat: &BeatEntry) -> crate::store::Result<()> {
     let line = serde_json::to_vec(beat).expect("beats always serialise");
-    store.journal().append(Stream::Beats, &beat_bucket(beat.at), board, &[line])
+    store
+        .journal()
+        .append(Stream::Beats, &beat_bucket(beat.at), board, &[line])
 }
 
 /// The board's history entries in `[from, to]`, newest first, at most
@@ -675,21 +677,41 @@ mod tests {
             let at = t(h * 3600);
             let status = serde_json::json!({"h": h});
             keep_beat(&store, "b", &BeatEntry { at, status }).unwrap();
-            keep_beat(&store, "other", &BeatEntry { at, status: serde_json::json!({}) }).unwrap();
+            keep_beat(
+                &store,
+                "other",
+                &BeatEntry {
+                    at,
+                    status: serde_json::json!({}),
+                },
+            )
+            .unwrap();
         }
         let got = beat_history(&store, "b", t(10 * 3600), t(30 * 3600), 100).unwrap();
         let hours: Vec<u64> = got.iter().map(|e| e.status["h"].as_u64().unwrap()).collect();
-        assert_eq!(hours, (10..=30).rev().collect::<Vec<u64>>(), "newest first, both ends in");
+        assert_eq!(
+            hours,
+            (10..=30).rev().collect::<Vec<u64>>(),
+            "newest first, both ends in"
+        );
         let few = beat_history(&store, "b", t(0), t(72 * 3600), 5).unwrap();
         assert_eq!(few.len(), 5);
         assert_eq!(few[0].status["h"], 71);
-        assert!(beat_history(&store, "nobody", t(0), t(72 * 3600), 5).unwrap().is_empty());
+        assert!(
+            beat_history(&store, "nobody", t(0), t(72 * 3600), 5)
+                .unwrap()
+                .is_empty()
+        );
         // Kept one day: the days before yesterday's go whole.
         let now = t(71 * 3600);
         prune(&store, &live, 1, now).unwrap();
         let left = beat_history(&store, "b", t(0), now, 1000).unwrap();
         let first = left.last().unwrap().at;
-        assert_eq!(first, day_start_utc(now - Duration::days(1)), "from yesterday's midnight (UTC)");
+        assert_eq!(
+            first,
+            day_start_utc(now - Duration::days(1)),
+            "from yesterday's midnight (UTC)"
+        );
         assert!(left.iter().all(|e| e.at >= first));
         assert_eq!(store.journal().buckets(Stream::Beats).unwrap().len(), 2);
         // A board whose status changes at every beat: no more than the cap a day.
@@ -700,13 +722,15 @@ mod tests {
         .unwrap();
         let mut n = 0;
         for i in 0..(MAX_BEATS_A_DAY + 100) {
-            let at = DateTime::from_timestamp(1_800_000_000 - 1_800_000_000 % i64::from(day) + i64::from(i), 0).unwrap();
+            let at =
+                DateTime::from_timestamp(1_800_000_000 - 1_800_000_000 % i64::from(day) + i64::from(i), 0).unwrap();
             live.beat("fast", at, 1);
             st.show_version = u64::from(i);
             n += u32::from(live.keep_in_history("fast", at, &st, Duration::seconds(900), false));
         }
         assert_eq!(n, MAX_BEATS_A_DAY);
-        let next_day = DateTime::from_timestamp(1_800_000_000 - 1_800_000_000 % i64::from(day) + i64::from(day), 0).unwrap();
+        let next_day =
+            DateTime::from_timestamp(1_800_000_000 - 1_800_000_000 % i64::from(day) + i64::from(day), 0).unwrap();
         live.beat("fast", next_day, 1);
         assert!(live.keep_in_history("fast", next_day, &st, Duration::seconds(900), true));
     }

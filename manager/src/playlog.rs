@@ -199,7 +199,12 @@ pub fn compacted_to(store: &dyn Store, board: &str) -> crate::store::Result<u64>
 
 /// The events of a board's log of one bucket from position `from`, and
 /// the position after them (unreadable records are skipped).
-pub fn read_log(store: &dyn Store, bucket: &str, board: &str, from: u64) -> crate::store::Result<(Vec<PlayEvent>, u64)> {
+pub fn read_log(
+    store: &dyn Store,
+    bucket: &str,
+    board: &str,
+    from: u64,
+) -> crate::store::Result<(Vec<PlayEvent>, u64)> {
     let r = store.journal().read(Stream::Play, bucket, board, from)?;
     let events = r
         .records
@@ -245,7 +250,11 @@ pub struct Seqs(Mutex<HashMap<String, u64>>);
 
 impl Seqs {
     fn get(&self, board: &str) -> Option<u64> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).get(board).copied()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(board)
+            .copied()
     }
     fn set(&self, board: &str, seq: u64) {
         self.0
@@ -507,7 +516,11 @@ mod tests {
         sweep(&store, at("2026-11-30T00:00:00Z"), &HashSet::from(["b1"])).unwrap();
         assert!(store.journal().buckets(Stream::Play).unwrap().is_empty());
         assert_eq!(store.journal().size(), 0, "and its logs removed");
-        assert_eq!(last_seq(&store, &Seqs::default(), "b1").unwrap(), 6, "the board may forget all six");
+        assert_eq!(
+            last_seq(&store, &Seqs::default(), "b1").unwrap(),
+            6,
+            "the board may forget all six"
+        );
         assert_eq!(
             store_events(&store, &Seqs::default(), "b1", &events, at("2026-11-25T00:00:00Z")).unwrap(),
             0,
@@ -530,22 +543,38 @@ mod tests {
         let tz = DEFAULT_TZ;
         let dir = tempfile::tempdir().unwrap();
         let store = crate::store::SledStore::open(dir.path()).unwrap();
-        let e = vec![ev(1, PlayKind::End, "2026-11-23T10:00:00Z", "2026-11-23T10:00:10Z", "a")];
+        let e = vec![ev(
+            1,
+            PlayKind::End,
+            "2026-11-23T10:00:00Z",
+            "2026-11-23T10:00:10Z",
+            "a",
+        )];
         store_events(&store, &Seqs::default(), "b1", &e, at("2026-11-23T10:10:00Z")).unwrap();
         let d = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         compact(&store, "b1", tz, at("2026-11-24T00:00:00Z"), u64::MAX).unwrap();
         // As if the manager had stopped before removing the log.
         store
             .journal()
-            .append(Stream::Play, "2026-11-23T1010", "b1", &[serde_json::to_vec(&e[0]).unwrap()])
+            .append(
+                Stream::Play,
+                "2026-11-23T1010",
+                "b1",
+                &[serde_json::to_vec(&e[0]).unwrap()],
+            )
             .unwrap();
         assert_eq!(day(&store, "b1", d, tz).unwrap().1.len(), 0, "compacted: not raw");
         compact(&store, "b1", tz, at("2026-11-24T00:00:00Z"), u64::MAX).unwrap();
         let (rows, _) = day(&store, "b1", d, tz).unwrap();
         assert_eq!(report_rows(rows, tz).1, 10.0);
-        assert!(store.journal().buckets(Stream::Play).unwrap().iter().all(|b| {
-            store.journal().boards(Stream::Play, b).unwrap().is_empty()
-        }));
+        assert!(
+            store
+                .journal()
+                .buckets(Stream::Play)
+                .unwrap()
+                .iter()
+                .all(|b| { store.journal().boards(Stream::Play, b).unwrap().is_empty() })
+        );
     }
 
     #[test]
