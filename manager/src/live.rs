@@ -541,7 +541,7 @@ pub fn beat_history(
             .filter_map(|l| serde_json::from_slice::<BeatEntry>(l).ok())
             .filter(|e| from <= e.at && e.at <= to)
             .collect();
-        day.sort_by(|a, b| b.at.cmp(&a.at));
+        day.sort_by_key(|e| std::cmp::Reverse(e.at));
         out.extend(day);
     }
     out.truncate(limit);
