@@ -35,6 +35,7 @@ pub mod sources;
 pub mod speakers;
 pub mod state;
 pub mod store;
+pub mod upgrade;
 pub mod watch;
 pub mod web;
 

@@ -511,9 +511,9 @@ pub struct BeatEntry {
 /// Keep a beat in the board's history (durable at the next flush).
 pub fn keep_beat(store: &dyn Store, board: &str, beat: &BeatEntry) -> crate::store::Result<()> {
     let line = serde_json::to_vec(beat).expect("beats always serialise");
-    store
+    Ok(store
         .journal()
-        .append(Stream::Beats, &beat_bucket(beat.at), board, &[line])
+        .append(Stream::Beats, &beat_bucket(beat.at), board, &[line])?)
 }
 
 /// The board's history entries in `[from, to]`, newest first, at most

@@ -91,7 +91,7 @@ impl Shared {
         std::fs::create_dir_all(dir.join("thumbs"))?;
         std::fs::create_dir_all(&tmp_dir)?;
         std::fs::create_dir_all(dir.join("screens"))?;
-        let moved = crate::journal::move_old_records(&store, chrono::Utc::now())
+        let moved = crate::upgrade::move_old_records(&store, chrono::Utc::now())
             .with_context(|| format!("không chuyển được nhật ký cũ trong {}", dir.display()))?;
         if moved > 0 {
             tracing::info!("đã chuyển {moved} bản ghi phát và nhịp cũ sang nhật ký (records moved to the journal)");

@@ -20,6 +20,12 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+impl From<crate::journal::JournalError> for StoreError {
+    fn from(e: crate::journal::JournalError) -> StoreError {
+        StoreError::Backend(e.to_string())
+    }
+}
+
 /// One change in an atomic batch.
 #[derive(Debug, Clone)]
 pub enum Op {
