@@ -242,6 +242,7 @@ pub fn refresh(s: &Shared, boards: &[Board], now: DateTime<Utc>) -> crate::store
         pushes.len(),
         t.elapsed()
     );
+    s.metrics.alert_sets_issued.inc_by(pushes.len() as u64);
     for (id, version) in &pushes {
         s.live.hub.push(id, &Push::Alerts { version: *version });
     }

@@ -64,6 +64,14 @@ pub struct Config {
     pub player: Option<PathBuf>,
     /// A preview taking longer than this is killed, seconds.
     pub preview_timeout_s: u64,
+    /// Where to serve Prometheus metrics (`GET /metrics`), on a listener of
+    /// its own so a reverse proxy in front of `listen` never exposes them.
+    /// Unset: not served. An address other than loopback needs
+    /// `metrics_token`. Env `BANGTIN_METRICS_LISTEN`.
+    pub metrics_listen: Option<SocketAddr>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    /// Env `BANGTIN_METRICS_TOKEN`.
+    pub metrics_token: Option<String>,
     /// Address space a preview's renderer may use, MiB (`prlimit --as`).
     pub preview_memory_mib: u64,
 }
@@ -93,6 +101,8 @@ impl Default for Config {
             store_cache_mib: crate::store::DEFAULT_CACHE_MIB,
             player: None,
             preview_timeout_s: 20,
+            metrics_listen: None,
+            metrics_token: None,
             preview_memory_mib: 4096,
         }
     }
@@ -151,6 +161,12 @@ impl Config {
         env!(preview_memory_mib, "BANGTIN_PREVIEW_MEMORY_MIB");
         if let Some(v) = get("BANGTIN_PLAYER").filter(|v| !v.trim().is_empty()) {
             self.player = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("BANGTIN_METRICS_LISTEN").filter(|v| !v.trim().is_empty()) {
+            self.metrics_listen = Some(parse("BANGTIN_METRICS_LISTEN", &v)?);
+        }
+        if let Some(v) = get("BANGTIN_METRICS_TOKEN").filter(|v| !v.trim().is_empty()) {
+            self.metrics_token = Some(v.trim().to_string());
         }
         Ok(())
     }

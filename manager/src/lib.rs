@@ -22,6 +22,7 @@ pub mod interpret;
 pub mod journal;
 pub mod live;
 pub mod media;
+pub mod metrics;
 pub mod model;
 pub mod notices;
 pub mod overview;
@@ -54,6 +55,18 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let metrics = match state.cfg.metrics_listen {
+        Some(addr) => {
+            api::metrics::check_listen(&state.cfg)?;
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("không mở được cổng số liệu {addr} (cannot listen for metrics): {e}"))?;
+            tracing::info!("số liệu Prometheus (metrics) tại http://{}/metrics", l.local_addr()?);
+            let app = api::metrics::router(state.shared.clone());
+            Some(tokio::spawn(async move { axum::serve(l, app).await }))
+        }
+        None => None,
+    };
     let s2 = state.clone();
     let janitor = tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -105,6 +118,9 @@ pub async fn serve(
     speakers.abort();
     alerts.abort();
     watcher.abort();
+    if let Some(m) = &metrics {
+        m.abort();
+    }
     // Wait for the tasks to drop their handles on the state, so the store
     // is closed (and its lock released) when this returns.
     let _ = janitor.await;

@@ -295,6 +295,10 @@ pub struct Hub {
     streams: Mutex<HashMap<String, Streams>>,
     next: AtomicU64,
     closed: AtomicBool,
+    /// Pushes an open stream took, and pushes none did (the board learns
+    /// at its next heartbeat).
+    pushed: AtomicU64,
+    missed: AtomicU64,
 }
 
 /// One open stream; leaves the hub when dropped (the board hung up).
@@ -351,7 +355,10 @@ impl Hub {
     /// Send `push` to every open stream of `board`; true if one took it.
     pub fn push(&self, board: &str, push: &Push) -> bool {
         let mut m = lock(&self.streams);
-        let Some(v) = m.get_mut(board) else { return false };
+        let Some(v) = m.get_mut(board) else {
+            self.missed.fetch_add(1, Ordering::Relaxed);
+            return false;
+        };
         let mut delivered = false;
         v.retain(|(_, tx)| match tx.try_send(push.clone()) {
             Ok(()) => {
@@ -365,7 +372,24 @@ impl Hub {
         if v.is_empty() {
             m.remove(board);
         }
+        if delivered {
+            self.pushed.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.missed.fetch_add(1, Ordering::Relaxed);
+        }
         delivered
+    }
+
+    /// Boards holding an event stream, streams open, pushes taken and
+    /// pushes no stream took, since the start.
+    pub fn counts(&self) -> (usize, usize, u64, u64) {
+        let m = lock(&self.streams);
+        (
+            m.len(),
+            m.values().map(Vec::len).sum(),
+            self.pushed.load(Ordering::Relaxed),
+            self.missed.load(Ordering::Relaxed),
+        )
     }
 
     pub fn connected(&self, board: &str) -> bool {

@@ -69,6 +69,8 @@ pub struct Shared {
     pub speakers_wake: watch::Sender<u64>,
     /// Group commit for the store ([`Shared::commit`]).
     pub flusher: crate::store::Flusher,
+    /// Counters for Prometheus (`api::metrics` serves them).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -109,6 +111,7 @@ impl Shared {
             media_dir,
             tmp_dir,
             speakers_wake: watch::channel(0).0,
+            metrics: crate::metrics::Metrics::default(),
         };
         let read = crate::interpret::backfill(&*shared.store, |sha| shared.media_path(sha)).with_context(|| {
             format!(

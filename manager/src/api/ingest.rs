@@ -261,14 +261,18 @@ pub async fn post_bulletin(
 ) -> ApiResult<(StatusCode, AppJson<Accepted>)> {
     let src = super::signed_source(&*s.store, &headers, "POST", uri.path(), &body)?;
     content_type(&headers, &["application/json"])?;
-    accepted(ingest::bulletin(&s.shared, &src, &body).await?)
+    accepted(&s, "bulletin", ingest::bulletin(&s.shared, &src, &body).await?)
 }
 
 /// 202 for what was taken, 200 for a duplicate.
-fn accepted(a: Accepted) -> ApiResult<(StatusCode, AppJson<Accepted>)> {
+fn accepted(s: &AppState, kind: &str, a: Accepted) -> ApiResult<(StatusCode, AppJson<Accepted>)> {
     let status = if a.duplicate {
         StatusCode::OK
     } else {
+        s.metrics
+            .alerts_accepted
+            .get_or_create(&crate::metrics::Kind { kind: kind.into() })
+            .inc();
         StatusCode::ACCEPTED
     };
     Ok((status, AppJson(a)))
@@ -312,7 +316,7 @@ pub async fn post_alert(
 ) -> ApiResult<(StatusCode, AppJson<Accepted>)> {
     let src = super::signed_source(&*s.store, &headers, "POST", uri.path(), &body)?;
     content_type(&headers, &["application/cap+xml", "application/xml", "text/xml"])?;
-    accepted(ingest::alert(&s.shared, &src, &body).await?)
+    accepted(&s, "cap", ingest::alert(&s.shared, &src, &body).await?)
 }
 
 /// Bulletins addressed to a unit (its own code, its province's, or one of

@@ -10,6 +10,7 @@ pub mod feeds;
 pub mod ingest;
 pub mod layouts;
 pub mod live;
+pub mod metrics;
 pub mod notices;
 pub mod playlog;
 mod ranges;
@@ -182,6 +183,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         // A known path with another method: 405, and the router adds the
         // `Allow` header listing the path's methods.
         .method_not_allowed_fallback(|| async { AppError::method_not_allowed() })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(axum::extract::DefaultBodyLimit::max(json_limit))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(AppError::internal("panic in a handler"))
