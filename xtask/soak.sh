@@ -16,12 +16,23 @@
 #                80 s, once per turn of the four, so each sample sees the
 #                same screen
 #   e  shm / surface   board a in the kiosk window on Xvfb, both present paths
+#   g  rounds    issue #14's player soak, in real time: the peer board
+#                (ticker, clock, text) whose picture zone is a looping
+#                playlist with 800 ms crossfades — the 20 s clip looping
+#                in a 30 s slot, two more clips, two pictures — and an
+#                emergency screen for 15 s every 120 s; sampled every
+#                120 s, once per round, so every sample sees the same
+#                screens. Default 7200 s (2 hours); fails when the late-
+#                frame rate of the last third exceeds the first third by
+#                more than MAX_LATE_GROWTH percentage points (default 1)
 #
 # a, b, d and f run accelerated (--fast: board time advances one frame per
 # frame drawn, every picture decoded: the same clip passes as 30 minutes of
-# real time, in less); c (sound plays only live) and e run in real time.
-#   bash xtask/soak.sh                 # all, ≈ 2 h on 2 cores
+# real time, in less); c (sound plays only live), e and g run in real time,
+# and count late frames (the kiosk's dropped frames, see docs/soak.md).
+#   bash xtask/soak.sh                 # a to f, ≈ 2 h on 2 cores
 #   SCENARIOS="a d" SECONDS_=600 bash xtask/soak.sh
+#   SCENARIOS=g bash xtask/soak.sh     # 2 hours, real time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source xtask/setup.sh
@@ -32,6 +43,7 @@ secs="${SECONDS_:-1800}"
 sample="${SAMPLE:-30}"
 warmup="${WARMUP:-120}"
 scenarios="${SCENARIOS:-a b c d f shm surface}"
+max_late_growth="${MAX_LATE_GROWTH:-1}"
 out="${OUT:-out/soak-$(date +%Y%m%d-%H%M%S)}"
 cargo build --release -p bangtin-player
 bin="$PWD/target/release/bangtin-player"
@@ -72,8 +84,15 @@ board "$media/b.toml" "$(video "$media/clip1.mp4" 'mute = true'; video "$media/c
   video "$media/clip3.mp4" 'mute = true'
   printf '[[zone.item]]\ntype = "image"\nsrc = "%s"\nfit = "fit"\nduration = 5\n\n' "$media/pic1.jpg")"
 board "$media/c.toml" "$(video "$media/sound.mp4" $'loop = true\nmute = false')"
-# Crossfades in the playlist zone (the template's picture zone is "media").
-python3 - "$media/b.toml" <<'PY'
+# g: b's playlist with the peer's 20 s clip first, looping in a 30 s slot.
+board "$media/g.toml" "$(video "$media/video.mp4" $'loop = true\nmute = true\nduration = 30'
+  video "$media/clip1.mp4" 'mute = true'
+  printf '[[zone.item]]\ntype = "image"\nsrc = "%s"\nfit = "fill"\nduration = 5\n\n' "$media/image.png"
+  video "$media/clip2.mp4" 'mute = true'; video "$media/clip3.mp4" 'mute = true'
+  printf '[[zone.item]]\ntype = "image"\nsrc = "%s"\nfit = "fit"\nduration = 5\n\n' "$media/pic1.jpg")"
+# Crossfades in the playlist zones (the template's picture zone is "media").
+for l in b g; do
+python3 - "$media/$l.toml" <<'PY'
 import re, sys
 p = sys.argv[1]
 t = open(p).read()
@@ -81,7 +100,8 @@ t, n = re.subn(r'(\[\[zone\]\]\nid = "media"\n)', r'\1transition = "crossfade"\n
 assert n == 1, "picture zone not found"
 open(p, "w").write(t)
 PY
-for l in a b c; do "$bin" check --layout "$media/$l.toml"; done
+done
+for l in a b c g; do "$bin" check --layout "$media/$l.toml"; done
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -127,6 +147,7 @@ PY
 }
 
 common=(--seconds "$secs" --sample "$sample" --warmup "$warmup")
+failed=()
 for s in $scenarios; do
   echo "==> soak $s"
   case "$s" in
@@ -140,6 +161,9 @@ for s in $scenarios; do
          --then layouts/templates/chromium-peer-1920x1080.toml --then "$media/a.toml" --then "$media/b.toml" \
          --switch-every 20 --alert-every 80 --alert-for 10 --fast --seconds "$secs" --sample 80 --warmup "$warmup" \
          --csv "$out/f.csv" | tee "$out/f.log" ;;
+    g) "$bin" soak --layout "$media/g.toml" --seconds "${SECONDS_:-7200}" --sample 120 --warmup "$warmup" \
+         --alert-every 120 --alert-for 15 --max-late-growth "$max_late_growth" \
+         --csv "$out/g.csv" | tee "$out/g.log" || failed+=(g) ;;
     shm|surface)
        xvfb
        DISPLAY="$display" "$bin" soak --layout "$media/a.toml" --window --present "$s" "${common[@]}" \
@@ -152,15 +176,23 @@ done
 python3 - "$out" <<'PY'
 import glob, json, os, sys
 out = sys.argv[1]
-print("\n| scenario | board time s | wall s | RSS MiB (after warm-up → end) | growth | PSS MiB | growth | slope MiB/h (RSS) |")
-print("|---|---|---|---|---|---|---|---|")
+print("\n| scenario | board time s | wall s | RSS MiB (after warm-up → end) | growth | PSS MiB | growth | slope MiB/h (RSS) "
+      "| late frames (of due) | late % first → last third | worst frame ms |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+pct = lambda x: "–" if x is None else f"{x:.2f}"
 for log in sorted(glob.glob(f"{out}/*.log")):
     name = os.path.basename(log)[:-4]
     s = next((json.loads(l[8:]) for l in open(log) if l.startswith("summary ")), None)
     if s is None:
-        print(f"| {name} | failed | | | | | | |"); continue
+        print(f"| {name} | failed | | | | | | | | | |"); continue
+    late = "– (accelerated)" if s.get("late_frames") is None else f"{s['late_frames']} ({s['frames_due']})"
     print(f"| {name} | {s['board_seconds']:.0f} | {s['wall_seconds']:.0f} | {s['rss_warm_mib']:.1f} → {s['rss_end_mib']:.1f} "
           f"| {s['rss_growth_pct']:+.2f} % | {s['pss_warm_mib']:.1f} → {s['pss_end_mib']:.1f} | {s['pss_growth_pct']:+.2f} % "
-          f"| {s['rss_slope_mib_per_hour']:+.1f} |")
+          f"| {s['rss_slope_mib_per_hour']:+.1f} | {late} | {pct(s.get('late_first_pct'))} → {pct(s.get('late_last_pct'))} "
+          f"| {'–' if s.get('worst_frame_ms') is None else round(s['worst_frame_ms'])} |")
 PY
 echo "kết quả (results): $out"
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "khung trễ tăng quá $max_late_growth điểm % (late frames grow): ${failed[*]}" >&2
+  exit 1
+fi

@@ -21,6 +21,20 @@
 //! (pages of this process alone) is reported too: PSS shares library
 //! pages among every process that maps them, so it moves when another
 //! program starts or stops beside the board.
+//!
+//! Real-time runs also count late frames, as the kiosk counts the dropped
+//! frames a managed board reports in its heartbeats: while something on
+//! screen moves, a frame is late when it is presented more than two frame
+//! intervals (at `--fps`) after the frame before it — one interval after
+//! its predecessor is its deadline, and one more frame is the tolerance —
+//! so a ticker that stood still for a slot or more is one late frame,
+//! however long the stall. Each sample gives the late frames since the
+//! previous one, per cent of the frames due (the interval at `--fps`),
+//! and the longest gap between two frames; the summary compares the late
+//! rate of the first and the last third after the warm-up (in percentage
+//! points: a board that falls behind more and more as it runs). In
+//! `--fast` runs board time does not follow the clock, so there are no
+//! late frames to count: they are reported as absent (`null`), not 0.
 
 use crate::board::alert_screen;
 use crate::kiosk::{self, PresentMode};
@@ -51,9 +65,10 @@ pub struct SoakArgs {
     /// Chạy nhanh: thời gian bảng tiến một khung mỗi khung vẽ (accelerated, headless)
     #[arg(long, conflicts_with = "window")]
     pub fast: bool,
-    /// Khung hình mỗi giây thời gian bảng (frames per second of board time)
-    #[arg(long, default_value_t = 25.0)]
-    pub fps: f64,
+    /// Khung hình mỗi giây (frames per second: board time, and the deadlines of
+    /// late frames; default 25, in the kiosk window 60 as `bangtin-player run`)
+    #[arg(long)]
+    pub fps: Option<f64>,
     /// Bố cục tiếp theo, luân phiên với --layout (more layouts, cycled: show changes)
     #[arg(long, value_name = "FILE", conflicts_with = "window")]
     pub then: Vec<PathBuf>,
@@ -78,6 +93,17 @@ pub struct SoakArgs {
     /// Thoát mã 1 nếu RSS hoặc PSS tăng quá … % sau khởi động (fail above this growth)
     #[arg(long, value_name = "PERCENT")]
     pub max_growth: Option<f64>,
+    /// Thoát mã 1 nếu tỉ lệ khung trễ của một phần ba cuối vượt phần ba đầu quá … điểm %
+    /// (fail when the late-frame rate of the last third exceeds the first by more than POINTS)
+    #[arg(long, value_name = "POINTS", conflicts_with = "fast")]
+    pub max_late_growth: Option<f64>,
+}
+
+impl SoakArgs {
+    /// Frames per second: the kiosk window's cap is `bangtin-player run`'s.
+    fn fps(&self) -> f64 {
+        self.fps.unwrap_or(if self.window { 60.0 } else { 25.0 })
+    }
 }
 
 /// One reading of the process's memory.
@@ -90,6 +116,102 @@ pub struct Sample {
     /// Pages of this process alone (private clean + dirty): unlike PSS,
     /// not moved by other programs mapping the same libraries.
     pub uss_kib: u64,
+    /// Frames since the previous sample; `None` in accelerated runs.
+    pub frames: Option<Frames>,
+}
+
+/// Frames presented between two samples of a real-time run.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Frames {
+    /// Seconds at which the interval began (the previous sample).
+    pub since: f64,
+    pub drawn: u64,
+    /// Frame slots at `--fps` in the interval.
+    pub due: u64,
+    pub late: u64,
+    /// Longest time between two frames while something moved, ms.
+    pub worst_ms: f64,
+}
+
+impl Frames {
+    fn late_pct(&self) -> f64 {
+        rate(self.late, self.due)
+    }
+}
+
+fn rate(late: u64, due: u64) -> f64 {
+    if due == 0 {
+        0.0
+    } else {
+        late as f64 / due as f64 * 100.0
+    }
+}
+
+/// The kiosk's rule for a dropped frame (`kiosk::Running::frame`): more
+/// than two frame intervals since the previous frame.
+pub fn is_late(gap: f64, interval: f64) -> bool {
+    gap > 2.0 * interval
+}
+
+/// Frame pacing of a real-time run: frames are reported as they are
+/// presented, and counted until the next sample takes them.
+#[derive(Debug, Clone)]
+pub struct Pacing {
+    interval: f64,
+    last: Option<f64>,
+    drawn: u64,
+    late: u64,
+    worst: f64,
+}
+
+impl Pacing {
+    pub fn new(fps: f64) -> Pacing {
+        Pacing {
+            interval: 1.0 / fps,
+            last: None,
+            drawn: 0,
+            late: 0,
+            worst: 0.0,
+        }
+    }
+
+    /// A frame presented at `at` seconds (monotonic); `moving`: something
+    /// on screen changes every frame (a ticker, a video, a crossfade), so
+    /// the frame had a deadline — a still screen has none, as in the kiosk.
+    pub fn frame(&mut self, at: f64, moving: bool) {
+        if moving && let Some(prev) = self.last {
+            let gap = at - prev;
+            self.worst = self.worst.max(gap);
+            if is_late(gap, self.interval) {
+                self.late += 1;
+            }
+        }
+        self.last = Some(at);
+        self.drawn += 1;
+    }
+
+    /// The frames of the interval `since..t`, counting afresh from here.
+    fn take(&mut self, since: f64, t: f64) -> Frames {
+        let f = Frames {
+            since,
+            drawn: self.drawn,
+            due: ((t - since).max(0.0) / self.interval).round() as u64,
+            late: self.late,
+            worst_ms: self.worst * 1000.0,
+        };
+        (self.drawn, self.late, self.worst) = (0, 0, 0.0);
+        f
+    }
+}
+
+/// Late frames among frames presented at `times` (seconds, ascending),
+/// all of them while something moved, a frame due every `interval`.
+pub fn late_frames(times: &[f64], interval: f64) -> u64 {
+    let mut p = Pacing::new(1.0 / interval);
+    for &t in times {
+        p.frame(t, true);
+    }
+    p.late
 }
 
 /// Resident, proportional and unique set size of this process, KiB.
@@ -130,6 +252,20 @@ pub struct Summary {
     pub uss_warm_mib: f64,
     pub uss_end_mib: f64,
     pub uss_growth_pct: f64,
+    /// Late frames of the whole run (warm-up included) and frames due;
+    /// these and the rest are `None` (null) in accelerated runs.
+    pub late_frames: Option<u64>,
+    pub frames_due: Option<u64>,
+    pub late_pct: Option<f64>,
+    /// Late rate, per cent of the frames due, of the first and the last
+    /// third of the intervals after the warm-up, and the difference in
+    /// percentage points.
+    pub late_first_pct: Option<f64>,
+    pub late_last_pct: Option<f64>,
+    pub late_growth_points: Option<f64>,
+    /// Longest time between two frames while something moved, after the
+    /// warm-up, ms.
+    pub worst_frame_ms: Option<f64>,
 }
 
 fn mib(kib: u64) -> f64 {
@@ -175,6 +311,27 @@ pub fn summarise(samples: &[Sample], warmup: f64, frames: u64, wall: f64) -> Sum
     let r = pick(|s| s.rss_kib);
     let p = pick(|s| s.pss_kib);
     let u = pick(|s| s.uss_kib);
+    // Late frames: intervals that began after the warm-up.
+    let all: Vec<Frames> = samples.iter().filter_map(|s| s.frames).collect();
+    let late: Vec<Frames> = all.iter().copied().filter(|f| f.since >= warmup - 1e-6).collect();
+    let sum = |v: &[Frames]| {
+        (
+            v.iter().map(|f| f.late).sum::<u64>(),
+            v.iter().map(|f| f.due).sum::<u64>(),
+        )
+    };
+    let (late_all, due_all) = sum(&all);
+    let lthird = late.len().div_ceil(3);
+    let first = late.get(..lthird).map(|v| {
+        let (l, d) = sum(v);
+        rate(l, d)
+    });
+    let last = late.get(late.len() - lthird..).map(|v| {
+        let (l, d) = sum(v);
+        rate(l, d)
+    });
+    let real_time = !all.is_empty();
+    let (first, last) = if lthird == 0 { (None, None) } else { (first, last) };
     Summary {
         board_seconds: samples.last().map_or(0.0, |s| s.t),
         wall_seconds: wall,
@@ -194,6 +351,13 @@ pub fn summarise(samples: &[Sample], warmup: f64, frames: u64, wall: f64) -> Sum
         uss_warm_mib: u.0,
         uss_end_mib: u.1,
         uss_growth_pct: u.3,
+        late_frames: real_time.then_some(late_all),
+        frames_due: real_time.then_some(due_all),
+        late_pct: real_time.then(|| rate(late_all, due_all)),
+        late_first_pct: first,
+        late_last_pct: last,
+        late_growth_points: first.zip(last).map(|(f, l)| l - f),
+        worst_frame_ms: (real_time && !late.is_empty()).then(|| late.iter().map(|f| f.worst_ms).fold(0.0, f64::max)),
     }
 }
 
@@ -211,7 +375,10 @@ impl Recorder {
                     std::fs::create_dir_all(d).with_context(|| format!("không tạo được {}", d.display()))?;
                 }
                 let mut f = std::fs::File::create(p).with_context(|| format!("không ghi được {}", p.display()))?;
-                writeln!(f, "board_s,rss_kib,pss_kib,uss_kib")?;
+                writeln!(
+                    f,
+                    "board_s,rss_kib,pss_kib,uss_kib,frames,frames_due,late_frames,late_pct,worst_frame_ms"
+                )?;
                 Some(f)
             }
             None => None,
@@ -222,23 +389,41 @@ impl Recorder {
         })
     }
 
-    fn take(&mut self, t: f64) -> Result<()> {
+    /// A sample at `t`, with the frames of the interval before it in a
+    /// real-time run.
+    fn take(&mut self, t: f64, pacing: Option<&mut Pacing>) -> Result<()> {
         let (rss, pss, uss) = memory()?;
+        let since = self.samples.last().map_or(0.0, |s| s.t);
         let s = Sample {
             t,
             rss_kib: rss,
             pss_kib: pss,
             uss_kib: uss,
+            frames: pacing.map(|p| p.take(since, t)),
         };
+        let late = s.frames.map_or(String::new(), |f| {
+            format!(
+                "  late {}/{} ({:.2} %), {} drawn, worst {:.0} ms",
+                f.late,
+                f.due,
+                f.late_pct(),
+                f.drawn,
+                f.worst_ms
+            )
+        });
         println!(
-            "t={:>7.0} s  RSS {:>7.1} MiB  PSS {:>7.1} MiB  USS {:>7.1} MiB",
+            "t={:>7.0} s  RSS {:>7.1} MiB  PSS {:>7.1} MiB  USS {:>7.1} MiB{late}",
             s.t,
             mib(s.rss_kib),
             mib(s.pss_kib),
             mib(s.uss_kib)
         );
         if let Some(f) = &mut self.csv {
-            writeln!(f, "{:.1},{},{},{}", s.t, s.rss_kib, s.pss_kib, s.uss_kib)?;
+            // Accelerated runs leave the frame columns empty (no late frames).
+            let frames = s.frames.map_or(",,,,".into(), |f| {
+                format!("{},{},{},{:.3},{:.1}", f.drawn, f.due, f.late, f.late_pct(), f.worst_ms)
+            });
+            writeln!(f, "{:.1},{},{},{},{frames}", s.t, s.rss_kib, s.pss_kib, s.uss_kib)?;
             f.flush()?;
         }
         self.samples.push(s);
@@ -310,7 +495,7 @@ fn alert_on(t: f64, every: Option<f64>, dur: f64) -> bool {
 }
 
 pub fn run(a: SoakArgs) -> Result<()> {
-    if !(a.seconds > 0.0 && a.sample > 0.0 && a.fps > 0.0 && a.switch_every > 0.0 && a.warmup >= 0.0) {
+    if !(a.seconds > 0.0 && a.sample > 0.0 && a.fps() > 0.0 && a.switch_every > 0.0 && a.warmup >= 0.0) {
         bail!(crate::BadInput(
             "--seconds, --sample, --fps, --switch-every phải dương, --warmup không âm (must be positive)".into()
         ));
@@ -329,9 +514,10 @@ pub fn run(a: SoakArgs) -> Result<()> {
         ));
     }
     println!(
-        "# bangtin-player soak — {} — {} s of board time, {}, sample every {} s, warm-up {} s{}",
+        "# bangtin-player soak — {} — {} s of board time at {} fps, {}, sample every {} s, warm-up {} s{}",
         a.layout.display(),
         a.seconds,
+        a.fps(),
         if a.window {
             format!("kiosk window, present {:?}", a.present)
         } else if a.fast {
@@ -377,6 +563,17 @@ pub fn run(a: SoakArgs) -> Result<()> {
         s.frames,
         s.wall_seconds
     );
+    if let (Some(late), Some(due), Some(pct)) = (s.late_frames, s.frames_due, s.late_pct) {
+        let pts = |x: Option<f64>| x.map_or("–".into(), |x| format!("{x:.2}"));
+        println!(
+            "# late frames {late} of {due} due ({pct:.2} %); after warm-up {} % → {} % ({} points), \
+             worst frame {} ms",
+            pts(s.late_first_pct),
+            pts(s.late_last_pct),
+            s.late_growth_points.map_or("–".into(), |x| format!("{x:+.2}")),
+            s.worst_frame_ms.map_or("–".into(), |x| format!("{x:.0}"))
+        );
+    }
     println!("summary {}", serde_json::to_string(&s)?);
     if let Some(limit) = a.max_growth
         && (s.rss_growth_pct > limit || s.pss_growth_pct > limit)
@@ -385,6 +582,16 @@ pub fn run(a: SoakArgs) -> Result<()> {
             "bộ nhớ tăng quá {limit} % sau khởi động: RSS {:+.2} %, PSS {:+.2} % (memory grows)",
             s.rss_growth_pct,
             s.pss_growth_pct
+        );
+    }
+    if let Some(limit) = a.max_late_growth
+        && let Some(g) = s.late_growth_points
+        && g > limit
+    {
+        bail!(
+            "khung trễ tăng {g:+.2} điểm % sau khởi động, quá {limit} (late frames grow: {:.2} % → {:.2} %)",
+            s.late_first_pct.unwrap_or(0.0),
+            s.late_last_pct.unwrap_or(0.0)
         );
     }
     Ok(())
@@ -417,8 +624,11 @@ fn headless(a: &SoakArgs, layouts: Vec<Layout>) -> Result<(Vec<Sample>, u64)> {
     let mut alerts = 0u64;
     let mut rec = Recorder::new(a.csv.as_ref())?;
     let mono0 = Instant::now();
-    let dt = 1.0 / a.fps;
+    let dt = 1.0 / a.fps();
+    let mut pacing = (!a.fast).then(|| Pacing::new(a.fps()));
     let mut frames = 0u64;
+    // The frame slot (at --fps) of the next frame in real time.
+    let mut slot = 0u64;
     let mut next_sample = 0.0;
     let mut last_read = f64::NEG_INFINITY;
     loop {
@@ -428,7 +638,7 @@ fn headless(a: &SoakArgs, layouts: Vec<Layout>) -> Result<(Vec<Sample>, u64)> {
             mono0.elapsed().as_secs_f64()
         };
         if t >= next_sample {
-            rec.take(t)?;
+            rec.take(t, pacing.as_mut())?;
             let [w, ah] = h.renderer.text.atlas_size();
             println!(
                 "           glyph atlas {w}×{ah}, {} glyphs",
@@ -471,13 +681,20 @@ fn headless(a: &SoakArgs, layouts: Vec<Layout>) -> Result<(Vec<Sample>, u64)> {
         } else {
             h.finish()?;
         }
+        frames += 1;
+        if let Some(p) = pacing.as_mut() {
+            // Presented: the GPU has finished the frame.
+            let at = mono0.elapsed().as_secs_f64();
+            p.frame(at, scene.activity(t - scene_from).iter().any(|z| z.animating));
+            // As the kiosk does, a frame that missed its slot is not
+            // caught up with a burst of frames: the next one waits for
+            // the next slot still ahead.
+            slot = (slot + 1).max((at / dt).ceil() as u64);
+            let due = mono0 + Duration::from_secs_f64(slot as f64 * dt);
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        }
         for e in scene.take_failures() {
             eprintln!("{e}");
-        }
-        frames += 1;
-        if !a.fast {
-            let due = mono0 + Duration::from_secs_f64(frames as f64 * dt);
-            std::thread::sleep(due.saturating_duration_since(Instant::now()));
         }
     }
     Ok((rec.samples, frames))
@@ -489,9 +706,10 @@ fn window(a: &SoakArgs, layout: Layout) -> Result<(Vec<Sample>, u64)> {
         bail!(crate::BadInput("--window cần màn hình (needs DISPLAY)".into()));
     }
     let rec = Arc::new(Mutex::new(Recorder::new(a.csv.as_ref())?));
+    let pacing = Arc::new(Mutex::new(Pacing::new(a.fps())));
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sampler = {
-        let (rec, done, every) = (rec.clone(), done.clone(), a.sample);
+        let (rec, pacing, done, every) = (rec.clone(), pacing.clone(), done.clone(), a.sample);
         std::thread::Builder::new()
             .name("bangtin-soak".into())
             .spawn(move || {
@@ -505,7 +723,8 @@ fn window(a: &SoakArgs, layout: Layout) -> Result<(Vec<Sample>, u64)> {
                         continue;
                     }
                     let mut r = rec.lock().unwrap_or_else(|e| e.into_inner());
-                    if let Err(e) = r.take(t0.elapsed().as_secs_f64()) {
+                    let mut p = pacing.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Err(e) = r.take(t0.elapsed().as_secs_f64(), Some(&mut p)) {
                         eprintln!("soak: {e:#}");
                     }
                     k += 1;
@@ -516,24 +735,52 @@ fn window(a: &SoakArgs, layout: Layout) -> Result<(Vec<Sample>, u64)> {
     let opts = kiosk::Options {
         window: None,
         present: a.present,
-        fps: 60.0,
+        fps: a.fps(),
         run_for: Some(a.seconds),
         out_dir: std::env::temp_dir(),
         every: 1.0,
     };
-    let result = kiosk::run_window(Box::new(crate::program::Fixed::new(layout)), opts).map(|_| ());
+    let program = Timed {
+        inner: crate::program::Fixed::new(layout),
+        pacing: pacing.clone(),
+        t0: Instant::now(),
+    };
+    let result = kiosk::run_window(Box::new(program), opts).map(|_| ());
     {
         // The last sample, at the end of the run.
         let mut r = rec.lock().unwrap_or_else(|e| e.into_inner());
         if r.samples.last().is_none_or(|s| s.t < a.seconds - 1.0) {
-            r.take(a.seconds)?;
+            let mut p = pacing.lock().unwrap_or_else(|e| e.into_inner());
+            r.take(a.seconds, Some(&mut p))?;
         }
     }
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = sampler.join();
     result?;
     let samples = std::mem::take(&mut rec.lock().unwrap_or_else(|e| e.into_inner()).samples);
-    Ok((samples, 0))
+    let frames = samples.iter().filter_map(|s| s.frames).map(|f| f.drawn).sum();
+    Ok((samples, frames))
+}
+
+/// The kiosk's program, timing the frames the kiosk draws.
+struct Timed {
+    inner: crate::program::Fixed,
+    pacing: Arc<Mutex<Pacing>>,
+    t0: Instant,
+}
+
+impl crate::program::Program for Timed {
+    fn tick(&mut self, now: DateTime<Utc>, shown: Option<(&Scene, f64)>) -> Option<Layout> {
+        self.inner.tick(now, shown)
+    }
+
+    fn observe(&mut self, scene: &Scene, t: f64, drawn: bool, _late: bool) {
+        if drawn {
+            let at = self.t0.elapsed().as_secs_f64();
+            let moving = scene.activity(t).iter().any(|z| z.animating);
+            self.pacing.lock().unwrap_or_else(|e| e.into_inner()).frame(at, moving);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -546,6 +793,7 @@ mod tests {
             rss_kib: rss,
             pss_kib: rss / 2,
             uss_kib: rss / 3,
+            frames: None,
         }
     }
 
@@ -576,6 +824,83 @@ mod tests {
         // A run shorter than its warm-up measures its last sample alone.
         let r = summarise(&v[..2], 120.0, 10, 1.0);
         assert_eq!(r.rss_growth_pct, 0.0);
+    }
+
+    #[test]
+    fn a_frame_is_late_more_than_two_intervals_after_the_one_before() {
+        let dt = 0.04; // 25 fps
+        // On time, with jitter under a frame: nothing late.
+        let steady: Vec<f64> = (0..100)
+            .map(|i| f64::from(i) * dt + if i % 2 == 0 { 0.015 } else { 0.0 })
+            .collect();
+        assert_eq!(late_frames(&steady, dt), 0);
+        // One slot missed exactly (80 ms) is within the tolerance of a
+        // frame; a little more is late, as the kiosk counts it.
+        assert_eq!(late_frames(&[0.0, 0.04, 0.12, 0.16], dt), 0);
+        assert_eq!(late_frames(&[0.0, 0.04, 0.121, 0.161], dt), 1);
+        // A stall of a second is one late frame, not 25; the frames after
+        // it are on time again.
+        assert_eq!(late_frames(&[0.0, 0.04, 1.04, 1.08, 1.12], dt), 1);
+        // Every frame of a board that fell to 10 fps is late.
+        let slow: Vec<f64> = (0..11).map(|i| f64::from(i) * 0.1).collect();
+        assert_eq!(late_frames(&slow, dt), 10);
+        // Nothing moving, nothing due: a still screen drawn once a second.
+        let mut p = Pacing::new(25.0);
+        for t in [0.0, 1.0, 2.0] {
+            p.frame(t, false);
+        }
+        p.frame(2.5, true);
+        p.frame(2.54, true);
+        let f = p.take(0.0, 3.0);
+        assert_eq!((f.drawn, f.due, f.late), (5, 75, 1), "{f:?}");
+        assert!((f.worst_ms - 500.0).abs() < 1e-6, "{f:?}");
+        assert!((f.late_pct() - 100.0 / 75.0).abs() < 1e-9);
+        // Counting starts afresh at each sample, from the last frame.
+        p.frame(3.2, true);
+        let f = p.take(3.0, 4.0);
+        assert_eq!((f.drawn, f.due, f.late), (1, 25, 1), "{f:?}");
+    }
+
+    #[test]
+    fn late_frames_compare_the_first_and_last_thirds_after_the_warm_up() {
+        let at = |t: f64, late: u64| Sample {
+            frames: Some(Frames {
+                since: t - 60.0,
+                drawn: 1500 - late,
+                due: 1500,
+                late,
+                worst_ms: 40.0 + late as f64,
+            }),
+            ..s(t, 100_000)
+        };
+        // The warm-up's stalls (first frames, driver) are left out of the
+        // thirds and the worst frame, not of the totals.
+        let v = [
+            at(60.0, 300),
+            at(120.0, 0),
+            at(180.0, 3),
+            at(240.0, 6),
+            at(300.0, 15),
+            at(360.0, 30),
+        ];
+        let r = summarise(&v, 60.0, 9000, 360.0);
+        assert_eq!((r.late_frames, r.frames_due), (Some(354), Some(9000)));
+        assert!((r.late_pct.unwrap() - 354.0 / 90.0).abs() < 1e-9, "{r:?}");
+        // After the warm-up: 5 intervals, thirds of 2 — (0 + 3) and (15 + 30) of 3000.
+        assert!((r.late_first_pct.unwrap() - 0.1).abs() < 1e-9, "{r:?}");
+        assert!((r.late_last_pct.unwrap() - 1.5).abs() < 1e-9, "{r:?}");
+        assert!((r.late_growth_points.unwrap() - 1.4).abs() < 1e-9, "{r:?}");
+        assert_eq!(r.worst_frame_ms, Some(70.0));
+        // Accelerated: no late frames to speak of, absent rather than 0.
+        let fast: Vec<Sample> = v.iter().map(|x| Sample { frames: None, ..*x }).collect();
+        let r = summarise(&fast, 60.0, 9000, 10.0);
+        assert_eq!((r.late_frames, r.late_pct, r.late_growth_points), (None, None, None));
+        assert_eq!(r.worst_frame_ms, None);
+        let json = serde_json::to_value(&r).unwrap();
+        assert!(
+            json["late_frames"].is_null() && json["late_last_pct"].is_null(),
+            "{json}"
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! days must not grow. Each case runs `bangtin-player soak --fast` — board
 //! time advanced one frame per frame drawn, every picture decoded — in a
 //! process of its own, so its resident and proportional sizes are the
-//! board's alone, and checks the growth after the warm-up.
+//! board's alone, and checks the growth after the warm-up. A short run in
+//! real time checks that late frames are counted there (issue #14), and
+//! only there.
 //!
 //! The clips are 1280×720 H.264 at about 7 Mbit/s, a second long: each
 //! pass reads ≈ 0.85 MB of packets. Reading every packet into one reused
@@ -39,17 +41,19 @@ fn clip(dir: &Path) {
     ]);
 }
 
-/// Run a soak and return its summary (the `summary {json}` line). One at
-/// a time: two players share library pages, and one ending would raise
-/// the other's proportional size.
-fn soak(layout: &Path, args: &[&str]) -> serde_json::Value {
+/// Run a soak and return its summary (the `summary {json}` line) and its
+/// CSV. One at a time: two players share library pages, and one ending
+/// would raise the other's proportional size.
+fn soak(layout: &Path, args: &[&str]) -> (serde_json::Value, String) {
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let csv = layout.with_extension("csv");
     let out = Command::new(env!("CARGO_BIN_EXE_bangtin-player"))
         .arg("soak")
         .arg("--layout")
         .arg(layout)
-        .args(["--fast", "--sample", "5"])
+        .arg("--csv")
+        .arg(&csv)
         .args(args)
         .env("RUST_LOG", "warn")
         .output()
@@ -61,8 +65,19 @@ fn soak(layout: &Path, args: &[&str]) -> serde_json::Value {
         .lines()
         .find_map(|l| l.strip_prefix("summary "))
         .expect("a summary line");
-    serde_json::from_str(line).expect("summary is JSON")
+    let csv = std::fs::read_to_string(csv).expect("the CSV");
+    (serde_json::from_str(line).expect("summary is JSON"), csv)
 }
+
+/// A 480×270 board of `zones` (TOML) written to `dir/name`.
+fn board(dir: &Path, name: &str, zones: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{BOARD}{zones}")).unwrap();
+    path
+}
+
+const TICKER: &str = "[[zone]]\nid = \"chu-chay\"\nx = 0\ny = 216\nwidth = 480\nheight = 54\n\n\
+    [[zone.item]]\ntype = \"ticker\"\ntext = \"Lịch tiêm chủng mở rộng tháng 12 — Trạm Y tế xã\"\n";
 
 /// The last third of the samples after the warm-up against the first.
 fn growth_mib(s: &serde_json::Value, what: &str) -> f64 {
@@ -85,18 +100,58 @@ const BOARD: &str = "[board]\nname = \"soak\"\nwidth = 480\nheight = 270\nbackgr
 fn a_looping_clip_plays_sixty_passes_without_growing() {
     let dir = tempfile::tempdir().unwrap();
     clip(dir.path());
-    let layout = dir.path().join("loop.toml");
-    std::fs::write(
+    let layout = board(
+        dir.path(),
+        "loop.toml",
+        "[[zone]]\nid = \"video\"\nx = 0\ny = 0\nwidth = 480\nheight = 270\n\n\
+         [[zone.item]]\ntype = \"video\"\nsrc = \"clip.mp4\"\nloop = true\nmute = true\n",
+    );
+    let (s, csv) = soak(
         &layout,
-        format!(
-            "{BOARD}[[zone]]\nid = \"video\"\nx = 0\ny = 0\nwidth = 480\nheight = 270\n\n\
-             [[zone.item]]\ntype = \"video\"\nsrc = \"clip.mp4\"\nloop = true\nmute = true\n"
-        ),
-    )
-    .unwrap();
-    let s = soak(&layout, &["--seconds", "70", "--warmup", "10"]);
+        &["--fast", "--sample", "5", "--seconds", "70", "--warmup", "10"],
+    );
     assert_eq!(s["frames"].as_u64(), Some(70 * 25), "{s}");
     assert_flat(&s);
+    // Accelerated, board time does not follow the clock: no late frames
+    // to count, reported as absent rather than as none.
+    for k in [
+        "late_frames",
+        "frames_due",
+        "late_pct",
+        "late_growth_points",
+        "worst_frame_ms",
+    ] {
+        assert!(s[k].is_null(), "{k} in an accelerated run: {s}");
+    }
+    assert!(csv.lines().skip(1).all(|l| l.ends_with(",,,,,")), "{csv}");
+}
+
+#[test]
+fn a_real_time_soak_counts_late_frames_per_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = board(dir.path(), "ticker.toml", TICKER);
+    let (s, csv) = soak(&layout, &["--seconds", "8", "--sample", "2", "--warmup", "2"]);
+    // Eight seconds at 25 fps: 200 frames due, all of them moving (the
+    // ticker); however busy the machine, every frame drawn is counted.
+    let due = s["frames_due"].as_u64().expect("frames due in real time");
+    assert!((198..=202).contains(&due), "{s}");
+    let (late, frames) = (s["late_frames"].as_u64().unwrap(), s["frames"].as_u64().unwrap());
+    assert!(frames > 0 && frames <= due + 2 && late < frames, "{s}");
+    for k in [
+        "late_first_pct",
+        "late_last_pct",
+        "late_growth_points",
+        "worst_frame_ms",
+    ] {
+        assert!(s[k].is_f64(), "{k}: {s}");
+    }
+    assert!(s["worst_frame_ms"].as_f64().unwrap() >= 20.0, "{s}");
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 5, "{csv}");
+    let drawn: u64 = rows.iter().map(|r| r[4].parse::<u64>().unwrap()).sum();
+    assert_eq!(drawn, frames, "{csv}");
+    let late_rows: u64 = rows.iter().map(|r| r[6].parse::<u64>().unwrap()).sum();
+    assert_eq!(late_rows, late, "{csv}");
 }
 
 #[test]
@@ -105,20 +160,20 @@ fn alert_screens_interrupting_a_video_do_not_grow_the_board() {
     // its decoder started again, the alert screen's text shaped anew.
     let dir = tempfile::tempdir().unwrap();
     clip(dir.path());
-    let layout = dir.path().join("alerts.toml");
-    std::fs::write(
-        &layout,
-        format!(
-            "{BOARD}[[zone]]\nid = \"video\"\nx = 0\ny = 0\nwidth = 480\nheight = 216\n\n\
-             [[zone.item]]\ntype = \"video\"\nsrc = \"clip.mp4\"\nloop = true\nmute = true\n\n\
-             [[zone]]\nid = \"chu-chay\"\nx = 0\ny = 216\nwidth = 480\nheight = 54\n\n\
-             [[zone.item]]\ntype = \"ticker\"\ntext = \"Lịch tiêm chủng mở rộng tháng 12 — Trạm Y tế xã\"\n"
+    let layout = board(
+        dir.path(),
+        "alerts.toml",
+        &format!(
+            "[[zone]]\nid = \"video\"\nx = 0\ny = 0\nwidth = 480\nheight = 216\n\n\
+             [[zone.item]]\ntype = \"video\"\nsrc = \"clip.mp4\"\nloop = true\nmute = true\n\n{TICKER}"
         ),
-    )
-    .unwrap();
-    let s = soak(
+    );
+    let (s, _) = soak(
         &layout,
         &[
+            "--fast",
+            "--sample",
+            "5",
             "--seconds",
             "120",
             "--warmup",
