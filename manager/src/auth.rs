@@ -122,9 +122,12 @@ impl FromRequestParts<Arc<AppState>> for Officer {
                 .ok_or_else(AppError::unauthorized)?;
             let user = active_user(state, &t.user_id)?;
             limit(state, &format!("token:{}", t.id))?;
+            tracing::Span::current().record("officer", user.username.as_str());
             return Ok(Officer { user, csrf: None });
         }
-        Ok(SessionOfficer::from_request_parts(parts, state).await?.officer)
+        let o = SessionOfficer::from_request_parts(parts, state).await?.officer;
+        tracing::Span::current().record("officer", o.user.username.as_str());
+        Ok(o)
     }
 }
 
@@ -225,6 +228,7 @@ impl FromRequestParts<Arc<AppState>> for BoardAuth {
             "board"
         };
         limit(state, &format!("{lane}:{}", board.id))?;
+        tracing::Span::current().record("board", board.id.as_str());
         Ok(BoardAuth { board })
     }
 }

@@ -102,10 +102,18 @@ fn main() -> ExitCode {
     tune_allocator();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
-    tracing_subscriber::fmt()
+    // BANGTIN_LOG_FORMAT=json: one JSON object a line, with the request's
+    // span (request_id, method, route, board or officer) in every line —
+    // for journald and log collectors; otherwise text.
+    let json = std::env::var("BANGTIN_LOG_FORMAT").is_ok_and(|v| v.trim() == "json");
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        fmt.json().with_current_span(true).with_span_list(false).init();
+    } else {
+        fmt.init();
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

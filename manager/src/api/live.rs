@@ -93,6 +93,7 @@ pub async fn heartbeat(
 /// ignore every publish until the manager's count passed its own.
 fn catch_up(s: &Arc<AppState>, board: &Board, status: &BoardStatus) {
     use bangtin_layouts::wire::MAX_CATCH_UP_VERSION;
+    use tracing::Instrument;
     let show = status.show_version;
     if show > board.show_version && show < MAX_CATCH_UP_VERSION {
         let (s, id) = (s.clone(), board.id.clone());
@@ -113,7 +114,9 @@ fn catch_up(s: &Arc<AppState>, board: &Board, status: &BoardStatus) {
                     e.detail.message
                 );
             }
-        });
+        }
+        // Its log lines keep the heartbeat's request id, route and board.
+        .in_current_span());
     }
     // Compared once per start and version (a restore means a restart).
     if let Some(seen) = status
@@ -121,10 +124,16 @@ fn catch_up(s: &Arc<AppState>, board: &Board, status: &BoardStatus) {
         .filter(|v| *v < MAX_CATCH_UP_VERSION && s.live.alerts_reported(&board.id, *v))
     {
         let (s, b) = (s.clone(), board.clone());
-        tokio::spawn(async move {
-            let now = now();
-            let _ = tokio::task::spawn_blocking(move || crate::alerting::catch_up(&s, &b, seen, now)).await;
-        });
+        tokio::spawn(
+            async move {
+                let now = now();
+                let span = tracing::Span::current();
+                let _ =
+                    tokio::task::spawn_blocking(move || span.in_scope(|| crate::alerting::catch_up(&s, &b, seen, now)))
+                        .await;
+            }
+            .in_current_span(),
+        );
     }
 }
 

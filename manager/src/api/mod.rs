@@ -188,9 +188,68 @@ pub fn app(state: Arc<AppState>) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(AppError::internal("panic in a handler"))
         }))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::ERROR)),
+        )
+        // Outermost: every request has an id before anything logs, and the
+        // answer carries it back (`x-request-id`).
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+            RequestIds::default(),
+        ))
         .with_state(state);
     crate::web::security_headers(app)
+}
+
+/// Request ids: this process's random prefix and a count, so ids are
+/// unique across restarts without a lookup. A request that comes with
+/// `x-request-id` (from a reverse proxy) keeps its own.
+#[derive(Clone)]
+struct RequestIds {
+    prefix: Arc<str>,
+    next: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        RequestIds {
+            prefix: format!("{:08x}", rand::random::<u32>()).into(),
+            next: Arc::default(),
+        }
+    }
+}
+
+impl tower_http::request_id::MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<tower_http::request_id::RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        axum::http::HeaderValue::from_str(&format!("{}-{n}", self.prefix))
+            .ok()
+            .map(tower_http::request_id::RequestId::new)
+    }
+}
+
+/// The span every log line of a request carries: its id, method and
+/// route pattern; the board or officer fills in once authenticated.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("other", axum::extract::MatchedPath::as_str);
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!(
+        "request",
+        request_id = id,
+        method = %req.method(),
+        route,
+        board = tracing::field::Empty,
+        officer = tracing::field::Empty,
+    )
 }
 
 pub(crate) fn now() -> DateTime<Utc> {
