@@ -19,7 +19,7 @@ if ! command -v chromium >/dev/null; then
   echo "==> cài chromium (installing chromium)"
   _bangtin_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium python3
 fi
-cargo build --release -p bangtin-player
+bangtin_build_release
 runs="${RUNS:-3}"; window="${WINDOW:-30}"
 site="$(mktemp -d /tmp/bangtin-peer.XXXXXX)"
 out="${OUT:-out/bench-peer-$(date +%Y%m%d-%H%M%S)}"

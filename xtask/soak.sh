@@ -33,7 +33,7 @@ sample="${SAMPLE:-30}"
 warmup="${WARMUP:-120}"
 scenarios="${SCENARIOS:-a b c d f shm surface}"
 out="${OUT:-out/soak-$(date +%Y%m%d-%H%M%S)}"
-cargo build --release -p bangtin-player
+bangtin_build_release
 bin="$PWD/target/release/bangtin-player"
 media="$out/media"
 mkdir -p "$media"
