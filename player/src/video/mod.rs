@@ -118,7 +118,6 @@ type ScaleKey = (ff::format::Pixel, u32, u32, u32, u32, Matrix, bool);
 #[derive(Default)]
 pub struct ToDisplay {
     sws: Option<(ff::software::scaling::Context, ScaleKey)>,
-    out: Option<ff::frame::Video>,
 }
 
 impl std::fmt::Debug for ToDisplay {
@@ -146,20 +145,42 @@ impl ToDisplay {
             .map_err(|e| format!("không chuyển được hình video: {e} (swscale)"))?;
             set_colour(&mut ctx, f.matrix, f.full_range);
             self.sws = Some((ctx, key));
-            self.out = None;
         }
-        let out = self.out.get_or_insert_with(|| ff::frame::Video::new(Pixel::BGRA, w, h));
-        if let Some((sws, _)) = &mut self.sws {
-            sws.run(&f.pic, out)
-                .map_err(|e| format!("không chuyển được hình video: {e} (swscale)"))?;
-        }
-        let (data, stride) = (out.data(0), out.stride(0));
         let row = w as usize * 4;
         if buf.len() < row * h as usize {
             return Err("vùng đệm hiển thị quá nhỏ (display buffer too small)".into());
         }
-        for (y, dst) in buf.chunks_exact_mut(row).take(h as usize).enumerate() {
-            dst.copy_from_slice(&data[y * stride..y * stride + row]);
+        let Some((sws, _)) = &mut self.sws else { return Ok(()) };
+        // Straight into the display's buffer: no picture-sized frame of our
+        // own in between (2 MiB for a 960×540 zone) and no copy of it.
+        // SAFETY: the source planes and strides are the decoded frame's,
+        // alive for this call; the destination is one plane of `h` rows of
+        // `row` bytes, checked to fit in `buf` above, which swscale fills
+        // for the `w`×`h` output the context was made for (the key).
+        #[allow(unsafe_code)]
+        let done = unsafe {
+            let src = f.pic.as_ptr();
+            let dst = [
+                buf.as_mut_ptr(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            ];
+            let dst_stride = [row as std::ffi::c_int, 0, 0, 0];
+            ff::ffi::sws_scale(
+                sws.as_mut_ptr(),
+                (*src).data.as_ptr() as *const *const u8,
+                (*src).linesize.as_ptr(),
+                0,
+                f.height() as std::ffi::c_int,
+                dst.as_ptr(),
+                dst_stride.as_ptr(),
+            )
+        };
+        if done != h as std::ffi::c_int {
+            return Err(format!(
+                "không chuyển được hình video: swscale wrote {done} of {h} rows (swscale)"
+            ));
         }
         Ok(())
     }
