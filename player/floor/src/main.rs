@@ -1,8 +1,9 @@
 //! `bangtin-floor`: what any wgpu program holds on this machine's driver —
 //! the floor under the player's memory. It opens the Vulkan drivers the
 //! player would (`bangtin_player::gpu::drivers`), clears a 1920×1080
-//! target, draws one quad, reads the frame back, then prints its PSS
-//! (`/proc/self/smaps_rollup`) and the largest mappings.
+//! target, draws one quad, reads the frame back, frees the frame's
+//! buffers, then prints its PSS (`/proc/self/smaps`) and the largest
+//! mappings.
 //!
 //!   cargo build --release -p bangtin-player -p bangtin-manager -p bangtin-floor
 //!   ./target/release/bangtin-floor [--hold]
@@ -34,8 +35,16 @@ fn main() {
     let instance = wgpu::Instance::new(desc);
     let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
         .expect("a GPU adapter (lavapipe: apt install mesa-vulkan-drivers)");
-    let (device, queue) =
-        pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default())).expect("a device");
+    // The player's block size for device memory (4 MiB, see its gpu.rs):
+    // with wgpu's default (large blocks) the freed frame would stay
+    // resident and be counted as the floor.
+    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        memory_hints: wgpu::MemoryHints::Manual {
+            suballocated_device_memory_block_size: (4 << 20)..(4 << 20),
+        },
+        ..Default::default()
+    }))
+    .expect("a device");
     let format = wgpu::TextureFormat::Bgra8Unorm;
     let target = device.create_texture(&wgpu::TextureDescriptor {
         label: None,
@@ -125,6 +134,10 @@ fn main() {
         [px[i], px[i + 1], px[i + 2]]
     };
     readback.unmap();
+    // The frame's buffers (16 MiB at 1080p) are the program's, not the
+    // driver's: gone before measuring, like the player's bands.
+    drop((view, target, readback));
+    device.poll(wgpu::PollType::wait_indefinitely()).expect("poll");
     assert_eq!(centre, [26, 26, 204], "the quad is drawn (BGR at the centre)");
     let info = adapter.get_info();
     println!("adapter: {} ({:?}, {:?})", info.name, info.device_type, info.backend);
