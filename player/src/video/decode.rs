@@ -102,7 +102,7 @@ impl Drop for Session {
 
 impl Session {
     pub fn start(plan: SessionPlan) -> Session {
-        let (tx, rx) = sync_channel(queue_frames(&plan.info));
+        let (tx, rx) = sync_channel(queue_frames(&plan.info, plan.audio.is_some()));
         let ctl = Arc::new(Ctl::default());
         let thread = {
             let (plan, ctl) = (plan.clone(), ctl.clone());

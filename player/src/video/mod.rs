@@ -51,7 +51,13 @@ fn rate_of(info: &Info) -> f64 {
 /// 720p) held from the decoder's pool; the screen takes one picture per
 /// frame and the decoder refills the queue long before 100 ms pass, so
 /// more only costs memory (6 pictures: +4 MiB at 720p, for nothing seen).
-pub fn queue_frames(info: &Info) -> usize {
+/// Except when its sound plays: the same thread decodes the sound, which
+/// runs only as far ahead as the pictures, and the output must be fed
+/// through a stall of the board (the A/V tests drop samples with 100 ms).
+pub fn queue_frames(info: &Info, sound: bool) -> usize {
+    if sound {
+        return QUEUE_FRAMES;
+    }
     ((rate_of(info) * QUEUE_MS / 1000.0).ceil() as usize).clamp(2, QUEUE_FRAMES)
 }
 
@@ -322,11 +328,14 @@ mod tests {
         // A file that does not say its rate counts as 30 frames/s.
         assert_eq!(decoder_threads(&clip(1920, 1080, 0.0), 8), 3);
         // About 100 ms of pictures, at least 2, at most QUEUE_FRAMES.
-        assert_eq!(queue_frames(&clip(1280, 720, 30.0)), 3);
-        assert_eq!(queue_frames(&clip(1280, 720, 25.0)), 3);
-        assert_eq!(queue_frames(&clip(1280, 720, 60.0)), 6);
-        assert_eq!(queue_frames(&clip(1280, 720, 10.0)), 2);
-        assert_eq!(queue_frames(&clip(1280, 720, 240.0)), QUEUE_FRAMES);
-        assert_eq!(queue_frames(&clip(1280, 720, f64::NAN)), 3);
+        assert_eq!(queue_frames(&clip(1280, 720, 30.0), false), 3);
+        assert_eq!(queue_frames(&clip(1280, 720, 25.0), false), 3);
+        assert_eq!(queue_frames(&clip(1280, 720, 60.0), false), 6);
+        assert_eq!(queue_frames(&clip(1280, 720, 10.0), false), 2);
+        assert_eq!(queue_frames(&clip(1280, 720, 240.0), false), QUEUE_FRAMES);
+        assert_eq!(queue_frames(&clip(1280, 720, f64::NAN), false), 3);
+        // A clip whose sound plays keeps the full queue: the sound is
+        // decoded beside the pictures and must stay ahead of the output.
+        assert_eq!(queue_frames(&clip(1280, 720, 30.0), true), QUEUE_FRAMES);
     }
 }
