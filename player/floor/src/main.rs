@@ -1,9 +1,10 @@
 //! `bangtin-floor`: what any wgpu program holds on this machine's driver —
-//! the floor under the player's memory. It opens the Vulkan drivers the
-//! player would (`bangtin_player::gpu::drivers`), clears a 1920×1080
-//! target, draws one quad, reads the frame back, frees the frame's
-//! buffers, then prints its PSS (`/proc/self/smaps`) and the largest
-//! mappings.
+//! the floor under the player's memory. It opens the Vulkan drivers and the
+//! device the way the player does (`bangtin_player::gpu`: the same driver
+//! choice, backends and device-memory blocks), clears a 1920×1080 target,
+//! draws one quad, reads the frame back, frees the frame's buffers, then
+//! prints its PSS (`/proc/self/smaps`) and the largest mappings. No
+//! renderer, text, pictures, video or windows of the player.
 //!
 //!   cargo build --release -p bangtin-player -p bangtin-manager -p bangtin-floor
 //!   ./target/release/bangtin-floor [--hold]
@@ -13,14 +14,18 @@
 //! the way it measures the player: under the same Xvfb, whose own GL
 //! driver maps the same LLVM (PSS shares those pages between the two).
 
+use bangtin_player::Gpu;
+use bangtin_player::headless::Target;
 use std::collections::HashMap;
 
 const W: u32 = 1920;
 const H: u32 = 1080;
 
+/// One quad as two triangles (six vertices), filled with one colour.
 const SHADER: &str = r"
 @vertex fn vs(@builtin(vertex_index) i: u32) -> @builtin(position) vec4<f32> {
-    let p = array(vec2(-0.5, -0.5), vec2(0.5, -0.5), vec2(-0.5, 0.5), vec2(0.5, 0.5));
+    let p = array(vec2(-0.5, -0.5), vec2(0.5, -0.5), vec2(-0.5, 0.5),
+                  vec2(-0.5, 0.5), vec2(0.5, -0.5), vec2(0.5, 0.5));
     return vec4(p[i], 0.0, 1.0);
 }
 @fragment fn fs() -> @location(0) vec4<f32> { return vec4(0.8, 0.1, 0.1, 1.0); }
@@ -28,55 +33,24 @@ const SHADER: &str = r"
 
 fn main() {
     let drivers = bangtin_player::gpu::drivers::limit();
-    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle().with_env();
-    if wgpu::Backends::from_env().is_none() {
-        desc.backends = wgpu::Backends::VULKAN;
-    }
-    let instance = wgpu::Instance::new(desc);
-    let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
-        .expect("a GPU adapter (lavapipe: apt install mesa-vulkan-drivers)");
-    // The player's block size for device memory (4 MiB, see its gpu.rs):
-    // with wgpu's default (large blocks) the freed frame would stay
-    // resident and be counted as the floor.
-    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-        memory_hints: wgpu::MemoryHints::Manual {
-            suballocated_device_memory_block_size: (4 << 20)..(4 << 20),
-        },
-        ..Default::default()
-    }))
-    .expect("a device");
+    let gpu = Gpu::new(None).expect("a GPU adapter (lavapipe: apt install mesa-vulkan-drivers)");
     let format = wgpu::TextureFormat::Bgra8Unorm;
-    let target = device.create_texture(&wgpu::TextureDescriptor {
-        label: None,
-        size: wgpu::Extent3d {
-            width: W,
-            height: H,
-            depth_or_array_layers: 1,
-        },
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-        view_formats: &[],
-    });
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+    let target = Target::new(&gpu, W, H, format);
+    let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: None,
         source: wgpu::ShaderSource::Wgsl(SHADER.into()),
     });
-    let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+    let entry = |name| wgpu::VertexState {
+        module: &module,
+        entry_point: Some(name),
+        compilation_options: Default::default(),
+        buffers: &[],
+    };
+    let pipeline = gpu.device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: None,
         layout: None,
-        vertex: wgpu::VertexState {
-            module: &module,
-            entry_point: Some("vs"),
-            compilation_options: Default::default(),
-            buffers: &[],
-        },
-        primitive: wgpu::PrimitiveState {
-            topology: wgpu::PrimitiveTopology::TriangleStrip,
-            ..Default::default()
-        },
+        vertex: entry("vs"),
+        primitive: wgpu::PrimitiveState::default(),
         depth_stencil: None,
         multisample: wgpu::MultisampleState::default(),
         fragment: Some(wgpu::FragmentState {
@@ -88,19 +62,12 @@ fn main() {
         multiview_mask: None,
         cache: None,
     });
-    let readback = device.create_buffer(&wgpu::BufferDescriptor {
-        label: None,
-        size: u64::from(W * H * 4),
-        usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
-        mapped_at_creation: false,
-    });
-    let view = target.create_view(&Default::default());
-    let mut enc = device.create_command_encoder(&Default::default());
+    let mut enc = gpu.device.create_command_encoder(&Default::default());
     {
         let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: None,
             color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: &view,
+                view: &target.view,
                 depth_slice: None,
                 resolve_target: None,
                 ops: wgpu::Operations {
@@ -111,36 +78,24 @@ fn main() {
             ..Default::default()
         });
         pass.set_pipeline(&pipeline);
-        pass.draw(0..4, 0..1);
+        pass.draw(0..6, 0..1);
     }
-    enc.copy_texture_to_buffer(
-        target.as_image_copy(),
-        wgpu::TexelCopyBufferInfo {
-            buffer: &readback,
-            layout: wgpu::TexelCopyBufferLayout {
-                offset: 0,
-                bytes_per_row: Some(W * 4),
-                rows_per_image: None,
-            },
-        },
-        target.size(),
-    );
-    queue.submit([enc.finish()]);
-    readback.slice(..).map_async(wgpu::MapMode::Read, |r| r.expect("map"));
-    device.poll(wgpu::PollType::wait_indefinitely()).expect("poll");
-    let centre = {
-        let px = readback.slice(..).get_mapped_range().expect("mapped");
-        let i = ((H / 2 * W + W / 2) * 4) as usize;
-        [px[i], px[i + 1], px[i + 2]]
-    };
-    readback.unmap();
+    gpu.queue.submit([enc.finish()]);
+    let mut centre = [0u8; 3];
+    target
+        .read_rows(&gpu, |y, row| {
+            if y == (H / 2) as usize {
+                let i = (W / 2 * 4) as usize;
+                centre = [row[i], row[i + 1], row[i + 2]];
+            }
+        })
+        .expect("readback");
+    assert_eq!(centre, [26, 26, 204], "the quad is drawn (BGR at the centre)");
     // The frame's buffers (16 MiB at 1080p) are the program's, not the
     // driver's: gone before measuring, like the player's bands.
-    drop((view, target, readback));
-    device.poll(wgpu::PollType::wait_indefinitely()).expect("poll");
-    assert_eq!(centre, [26, 26, 204], "the quad is drawn (BGR at the centre)");
-    let info = adapter.get_info();
-    println!("adapter: {} ({:?}, {:?})", info.name, info.device_type, info.backend);
+    drop((pipeline, target));
+    let _ = gpu.device.poll(wgpu::PollType::wait_indefinitely());
+    println!("adapter: {}", gpu.describe());
     println!("vulkan drivers: {drivers:?}");
     report();
     if std::env::args().any(|a| a == "--hold") {
