@@ -33,8 +33,9 @@ pub const QUEUE_FRAMES: usize = 6;
 /// The queue holds this much of the clip ahead of the screen.
 const QUEUE_MS: f64 = 100.0;
 /// Pixels a second one decoding thread is given: 720p at 30 frames/s.
-/// FFmpeg's H.264 decoder does several times that on one core of a
-/// Raspberry Pi 4 or this machine (≈ 400 frames/s of 720p here).
+/// FFmpeg's H.264 decoder does several times that here (`bench-video`:
+/// 761 frames/s of 720p on two threads); slower boards' clips above
+/// 720p30 get more threads.
 const PIXELS_PER_THREAD: f64 = 1280.0 * 720.0 * 30.0;
 
 /// The clip's frame rate, or 30 where the file does not say.
