@@ -123,7 +123,7 @@ fn report() {
     let total: u64 = by.values().sum();
     println!("PSS {:.1} MiB", total as f64 / 1024.0);
     let mut v: Vec<_> = by.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1));
+    v.sort_by_key(|e| std::cmp::Reverse(e.1));
     for (name, kib) in v.iter().take(8) {
         println!("  {:6.1} MiB  {name}", *kib as f64 / 1024.0);
     }
