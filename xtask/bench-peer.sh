@@ -5,7 +5,9 @@
 # with the page's own picture), each measured by that folder's measure.sh
 # in the same run: CPU of the program and of the X server, PSS, and time to
 # visually complete. PAGE=video measures page-video.html instead: the same
-# board with a looping 720p H.264 video (muted) in the picture zone.
+# board with a looping 720p H.264 video (muted) in the picture zone. Beside
+# them, the floor: bangtin-floor (player/floor), a bare wgpu program that
+# draws one quad headless on the same driver, measured the same way.
 #   bash xtask/bench-peer.sh            # 3 runs each, 30 s windows
 #   RUNS=1 WINDOW=10 bash xtask/bench-peer.sh
 #   PAGE=video bash xtask/bench-peer.sh
@@ -19,7 +21,7 @@ if ! command -v chromium >/dev/null; then
   echo "==> cài chromium (installing chromium)"
   _bangtin_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium python3
 fi
-cargo build --release -p bangtin-player
+bangtin_build_release -p bangtin-floor
 runs="${RUNS:-3}"; window="${WINDOW:-30}"
 site="$(mktemp -d /tmp/bangtin-peer.XXXXXX)"
 out="${OUT:-out/bench-peer-$(date +%Y%m%d-%H%M%S)}"
@@ -48,10 +50,12 @@ B="--no-first-run --noerrdialogs --disable-background-networking --disable-compo
   -- chromium --kiosk $B --window-position=0,0 --disable-gpu "file://$site/$html"
 "$peer/measure.sh" --runs "$runs" --window "$window" --label bangtin --out "$out/bangtin" --shot "$out/bangtin.png" \
   -- "$PWD/target/release/bangtin-player" run --layout "$site/peer.toml"
+"$peer/measure.sh" --runs "$runs" --window "$window" --label floor --out "$out/floor" --no-grab \
+  -- "$PWD/target/release/bangtin-floor" --hold
 python3 - "$out" <<'PY'
 import json, sys
 out = sys.argv[1]
-s = {k: json.load(open(f"{out}/{k}/summary.json"))["stats"] for k in ("chromium", "bangtin")}
+s = {k: json.load(open(f"{out}/{k}/summary.json"))["stats"] for k in ("chromium", "bangtin", "floor")}
 def med(k, m): return s[k][m]["median"] if m in s[k] else float("nan")
 rows = []
 for k in ("chromium", "bangtin"):
@@ -64,5 +68,6 @@ for r in rows:
     print("| %s | %.1f | %.1f | %.1f | %.0f | %.0f |" % r)
 c, b = rows
 print("| bangtin ÷ chromium | | | %.2f× | %.2f× | %.2f× |" % (b[3] / c[3], b[4] / c[4], b[5] / c[5]))
+print("| floor: bare wgpu, one quad, headless | | | | %.0f | |" % med("floor", "pss_mib_mean"))
 PY
 echo "kết quả (results): $out"

@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source xtask/setup.sh
 bangtin_setup
-cargo build --release -p bangtin-player -p bangtin-manager
+bangtin_build_release
 layout="${1:-layouts/templates/commune-office-1920x1080.toml}"
 player=./target/release/bangtin-player
 manager=./target/release/bangtin-manager

@@ -62,6 +62,16 @@ bangtin_setup() {
   fi
 }
 
+# The release build of the quick start (demo.sh). Scripts that run the
+# release player build exactly this set: cargo unifies features across the
+# packages of one build, so `-p bangtin-player` alone resolves chrono,
+# tokio, digest… with fewer features than the pair does, and rebuilds them,
+# the player and its link-time optimisation — and the next quick start
+# rebuilds them back.
+bangtin_build_release() {
+  cargo build --release -p bangtin-player -p bangtin-manager "$@"
+}
+
 # axe-core, for the web UI's accessibility checks in tests only (never
 # shipped): the pinned npm tarball, checked against its sha512, into target/.
 BANGTIN_AXE_VERSION=4.14.1

@@ -45,7 +45,7 @@ warmup="${WARMUP:-120}"
 scenarios="${SCENARIOS:-a b c d f shm surface}"
 max_late_growth="${MAX_LATE_GROWTH:-1}"
 out="${OUT:-out/soak-$(date +%Y%m%d-%H%M%S)}"
-cargo build --release -p bangtin-player
+bangtin_build_release
 bin="$PWD/target/release/bangtin-player"
 media="$out/media"
 mkdir -p "$media"

@@ -2,6 +2,8 @@
 
 use anyhow::{Context, Result, anyhow};
 
+pub mod drivers;
+
 /// Device, queue and what we learned about the adapter.
 #[derive(Debug)]
 pub struct Gpu {

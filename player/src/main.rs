@@ -123,7 +123,10 @@ struct RunArgs {
 
 fn main() -> ExitCode {
     bangtin_player::tune_allocator();
+    // Before any thread and any Vulkan call: it sets the loader's variables.
+    let vulkan = bangtin_player::gpu::drivers::limit();
     init_logging();
+    tracing::debug!("trình điều khiển Vulkan (Vulkan drivers): {vulkan:?}");
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -282,6 +282,11 @@ impl VideoContent {
             .as_ref()
             .and_then(|r| r.session.current())
             .ok_or("chưa có hình (no picture)")?;
+        // The GPU's copy of the planes (from a full redraw: the first
+        // frame, a crossfade) is not drawn while pictures go straight to
+        // the display; it comes back at the next GPU draw.
+        self.tex = None;
+        self.shown = None;
         self.to_display.convert(frame, w, h, buf)
     }
 

@@ -1,7 +1,7 @@
 //! One playing run of a video item: a decoding thread and the queue the
 //! renderer takes pictures from.
 
-use super::{Frame, Info, QUEUE_FRAMES, colour_of, init};
+use super::{Frame, Info, colour_of, decoder_threads, init, queue_frames};
 use crate::audio::AudioSource;
 use ffmpeg_next as ff;
 use std::collections::VecDeque;
@@ -79,10 +79,20 @@ pub struct Session {
     generation: u64,
     failed: Option<String>,
     plan: SessionPlan,
+    /// Pictures made current, and those replaced within the same
+    /// `advance` (never on screen: the decoder or the screen was late).
+    shown: u64,
+    passed_over: u64,
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
+        tracing::debug!(
+            "video {}: {} hình đã chiếu, {} hình bị bỏ qua (pictures shown, passed over)",
+            self.plan.info.path.display(),
+            self.shown - self.passed_over,
+            self.passed_over
+        );
         self.ctl.closed.store(true, Ordering::Relaxed);
         // The thread notices at its next send or packet; it must not keep
         // the file open long, but we do not wait for it on the render thread.
@@ -92,7 +102,7 @@ impl Drop for Session {
 
 impl Session {
     pub fn start(plan: SessionPlan) -> Session {
-        let (tx, rx) = sync_channel(QUEUE_FRAMES);
+        let (tx, rx) = sync_channel(queue_frames(&plan.info, plan.audio.is_some()));
         let ctl = Arc::new(Ctl::default());
         let thread = {
             let (plan, ctl) = (plan.clone(), ctl.clone());
@@ -115,6 +125,8 @@ impl Session {
             generation: 0,
             failed: None,
             plan,
+            shown: 0,
+            passed_over: 0,
         }
     }
 
@@ -175,6 +187,7 @@ impl Session {
             self.seek(w);
         }
         let deadline = Instant::now() + wait.unwrap_or(EXACT_WAIT);
+        let mut took = false;
         loop {
             while let Some(m) = self.ahead.front() {
                 match m {
@@ -186,6 +199,7 @@ impl Session {
                             // rather than nothing.
                             if let Some(Msg::Frame(f)) = self.ahead.pop_front() {
                                 self.current = Some(f);
+                                self.shown += 1;
                             }
                         }
                         return self.catch_up(w, exact);
@@ -193,6 +207,9 @@ impl Session {
                     Msg::Frame(_) => {
                         if let Some(Msg::Frame(f)) = self.ahead.pop_front() {
                             self.current = Some(f);
+                            self.shown += 1;
+                            self.passed_over += u64::from(took);
+                            took = true;
                         }
                         continue;
                     }
@@ -476,7 +493,7 @@ fn play(plan: &SessionPlan, ctl: &Ctl, tx: &SyncSender<Msg>) -> Result<(), Strin
     };
     let mut ctx = ff::codec::context::Context::from_parameters(stream.parameters())
         .map_err(|e| format!("video {name} hỏng: {e} (corrupt)"))?;
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let threads = decoder_threads(info, std::thread::available_parallelism().map_or(2, |n| n.get()));
     ctx.set_threading(ff::threading::Config {
         kind: ff::threading::Type::Frame,
         count: threads,

@@ -28,8 +28,50 @@ use ffmpeg_next as ff;
 pub const MAX_PIXELS: u64 = 4096 * 2304;
 pub const MAX_SIDE: u32 = 8192;
 
-/// Decoded pictures buffered ahead of the screen per playing item.
+/// Decoded pictures buffered ahead of the screen per playing item, at most.
 pub const QUEUE_FRAMES: usize = 6;
+/// The queue holds this much of the clip ahead of the screen.
+const QUEUE_MS: f64 = 100.0;
+/// Pixels a second one decoding thread is given: 720p at 30 frames/s.
+/// FFmpeg's H.264 decoder does several times that here (`bench-video`:
+/// 761 frames/s of 720p on two threads); slower boards' clips above
+/// 720p30 get more threads.
+const PIXELS_PER_THREAD: f64 = 1280.0 * 720.0 * 30.0;
+
+/// The clip's frame rate, or 30 where the file does not say.
+fn rate_of(info: &Info) -> f64 {
+    if info.frame_rate.is_finite() && info.frame_rate > 0.0 {
+        info.frame_rate.min(240.0)
+    } else {
+        30.0
+    }
+}
+
+/// Pictures buffered ahead for a clip of `info`: about 100 ms of it, at
+/// least two. Each queued picture is a whole decoded frame (1.4 MB at
+/// 720p) held from the decoder's pool; the screen takes one picture per
+/// frame and the decoder refills the queue long before 100 ms pass, so
+/// more only costs memory (6 pictures: +4 MiB at 720p, for nothing seen).
+/// Except when its sound plays: the same thread decodes the sound, which
+/// runs only as far ahead as the pictures, and the output must be fed
+/// through a stall of the board (the A/V tests drop samples with 100 ms).
+pub fn queue_frames(info: &Info, sound: bool) -> usize {
+    if sound {
+        return QUEUE_FRAMES;
+    }
+    ((rate_of(info) * QUEUE_MS / 1000.0).ceil() as usize).clamp(2, QUEUE_FRAMES)
+}
+
+/// FFmpeg frame threads for a clip of `info` on a machine of `cores`
+/// cores: one per 720p30's worth of pixels a second, up to the cores (at
+/// most 4). Every frame thread holds pictures of its own in flight and
+/// adds a frame of delay, so a 720p clip decoded by `cores` threads held
+/// ≈ 6 MiB more than one thread, which keeps up with it several times over.
+pub fn decoder_threads(info: &Info, cores: usize) -> usize {
+    let (w, h) = (f64::from(info.width.max(1)), f64::from(info.height.max(1)));
+    let wanted = (w * h * rate_of(info) / PIXELS_PER_THREAD).ceil() as usize;
+    wanted.clamp(1, cores.clamp(1, 4))
+}
 
 /// How to turn Y'CbCr into R'G'B'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +125,6 @@ type ScaleKey = (ff::format::Pixel, u32, u32, u32, u32, Matrix, bool);
 #[derive(Default)]
 pub struct ToDisplay {
     sws: Option<(ff::software::scaling::Context, ScaleKey)>,
-    out: Option<ff::frame::Video>,
 }
 
 impl std::fmt::Debug for ToDisplay {
@@ -111,20 +152,42 @@ impl ToDisplay {
             .map_err(|e| format!("không chuyển được hình video: {e} (swscale)"))?;
             set_colour(&mut ctx, f.matrix, f.full_range);
             self.sws = Some((ctx, key));
-            self.out = None;
         }
-        let out = self.out.get_or_insert_with(|| ff::frame::Video::new(Pixel::BGRA, w, h));
-        if let Some((sws, _)) = &mut self.sws {
-            sws.run(&f.pic, out)
-                .map_err(|e| format!("không chuyển được hình video: {e} (swscale)"))?;
-        }
-        let (data, stride) = (out.data(0), out.stride(0));
         let row = w as usize * 4;
         if buf.len() < row * h as usize {
             return Err("vùng đệm hiển thị quá nhỏ (display buffer too small)".into());
         }
-        for (y, dst) in buf.chunks_exact_mut(row).take(h as usize).enumerate() {
-            dst.copy_from_slice(&data[y * stride..y * stride + row]);
+        let Some((sws, _)) = &mut self.sws else { return Ok(()) };
+        // Straight into the display's buffer: no picture-sized frame of our
+        // own in between (2 MiB for a 960×540 zone) and no copy of it.
+        // SAFETY: the source planes and strides are the decoded frame's,
+        // alive for this call; the destination is one plane of `h` rows of
+        // `row` bytes, checked to fit in `buf` above, which swscale fills
+        // for the `w`×`h` output the context was made for (the key).
+        #[allow(unsafe_code)]
+        let done = unsafe {
+            let src = f.pic.as_ptr();
+            let dst = [
+                buf.as_mut_ptr(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            ];
+            let dst_stride = [row as std::ffi::c_int, 0, 0, 0];
+            ff::ffi::sws_scale(
+                sws.as_mut_ptr(),
+                (*src).data.as_ptr() as *const *const u8,
+                (*src).linesize.as_ptr(),
+                0,
+                f.height() as std::ffi::c_int,
+                dst.as_ptr(),
+                dst_stride.as_ptr(),
+            )
+        };
+        if done != h as std::ffi::c_int {
+            return Err(format!(
+                "không chuyển được hình video: swscale wrote {done} of {h} rows (swscale)"
+            ));
         }
         Ok(())
     }
@@ -234,5 +297,46 @@ mod tests {
         assert_eq!(rotation_of(&matrix(180.0)), 180);
         assert_eq!(rotation_of(&matrix(90.0)), 270);
         assert_eq!(rotation_of(&[1, 2, 3]), 0);
+    }
+
+    fn clip(width: u32, height: u32, frame_rate: f64) -> Info {
+        Info {
+            path: "clip.mp4".into(),
+            width,
+            height,
+            rotation: 0,
+            duration: 10.0,
+            frame_rate,
+            has_audio: false,
+            codec: "h264".into(),
+        }
+    }
+
+    /// Issue #14: decoder threads and queued pictures follow the clip, not
+    /// the machine — each holds decoded frames.
+    #[test]
+    fn decoding_is_sized_to_the_clip() {
+        // 720p30 (the peer board's clip): one thread on any machine.
+        assert_eq!(decoder_threads(&clip(1280, 720, 30.0), 2), 1);
+        assert_eq!(decoder_threads(&clip(1280, 720, 30.0), 16), 1);
+        assert_eq!(decoder_threads(&clip(640, 360, 25.0), 4), 1);
+        // More pixels a second get more threads, up to the cores, at most 4.
+        assert_eq!(decoder_threads(&clip(1280, 720, 60.0), 8), 2);
+        assert_eq!(decoder_threads(&clip(1920, 1080, 30.0), 8), 3);
+        assert_eq!(decoder_threads(&clip(1920, 1080, 30.0), 2), 2);
+        assert_eq!(decoder_threads(&clip(3840, 2160, 30.0), 16), 4);
+        assert_eq!(decoder_threads(&clip(3840, 2160, 30.0), 1), 1);
+        // A file that does not say its rate counts as 30 frames/s.
+        assert_eq!(decoder_threads(&clip(1920, 1080, 0.0), 8), 3);
+        // About 100 ms of pictures, at least 2, at most QUEUE_FRAMES.
+        assert_eq!(queue_frames(&clip(1280, 720, 30.0), false), 3);
+        assert_eq!(queue_frames(&clip(1280, 720, 25.0), false), 3);
+        assert_eq!(queue_frames(&clip(1280, 720, 60.0), false), 6);
+        assert_eq!(queue_frames(&clip(1280, 720, 10.0), false), 2);
+        assert_eq!(queue_frames(&clip(1280, 720, 240.0), false), QUEUE_FRAMES);
+        assert_eq!(queue_frames(&clip(1280, 720, f64::NAN), false), 3);
+        // A clip whose sound plays keeps the full queue: the sound is
+        // decoded beside the pictures and must stay ahead of the output.
+        assert_eq!(queue_frames(&clip(1280, 720, 30.0), true), QUEUE_FRAMES);
     }
 }
