@@ -24,6 +24,9 @@ BANGTIN_APT_PACKAGES=(
   espeak-ng snapserver snapclient
   # the web UI's end-to-end tests drive Debian's Chromium through ChromeDriver
   chromium chromium-driver
+  # packaging (xtask/package.sh, package-test.sh): man pages from --help,
+  # the Debian policy checker, the kiosk compositor the player unit runs
+  help2man lintian cage
 )
 
 _bangtin_sudo() {
