@@ -2,7 +2,8 @@
 # Builds the Debian packages bangtin-player and bangtin-manager with
 # cargo-deb (docs/packages.md): release binaries by default, into
 # $CARGO_TARGET_DIR/debian/ (target/debian/).
-#   bash xtask/package.sh [amd64|arm64] [--dev] [--no-build] [--deb-version V] [--out DIR]
+#   bash xtask/package.sh [amd64|arm64] [--dev] [--no-build] [--deb-version V] [--out DIR] [-p PACKAGE]
+#     -p             only this package (bangtin-manager or bangtin-player)
 #     --dev          package the dev-profile binaries (what `cargo test` built)
 #     --no-build     do not run cargo build; package the binaries already there
 #     --deb-version  the packages' version, revision included (default: the
@@ -18,6 +19,7 @@ build=1
 deb_version=""
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 out=""
+packages=(bangtin-manager bangtin-player)
 while [ $# -gt 0 ]; do
   case "$1" in
     amd64 | arm64) arch="$1" ;;
@@ -25,7 +27,8 @@ while [ $# -gt 0 ]; do
     --no-build) build=0 ;;
     --deb-version) deb_version="$2"; shift ;;
     --out) out="$2"; shift ;;
-    *) echo "cách dùng (usage): bash xtask/package.sh [amd64|arm64] [--dev] [--no-build] [--deb-version V] [--out DIR]" >&2; exit 2 ;;
+    -p) packages=("$2"); shift ;;
+    *) echo "cách dùng (usage): bash xtask/package.sh [amd64|arm64] [--dev] [--no-build] [--deb-version V] [--out DIR] [-p PACKAGE]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -72,14 +75,19 @@ manpage() { # program section name
     --output "$man/$1.$2" "$bin"
   gzip -9nf "$man/$1.$2"
 }
-manpage bangtin-manager 8 "Bangtin manager: the boards' server, web UI and API"
-manpage bangtin-player 1 "Bangtin board player: kiosk, headless render, checks"
+for pkg in "${packages[@]}"; do
+  case "$pkg" in
+    bangtin-manager) manpage bangtin-manager 8 "Bangtin manager: the boards' server, web UI and API" ;;
+    bangtin-player) manpage bangtin-player 1 "Bangtin board player: kiosk, headless render, checks" ;;
+    *) echo "không có gói $pkg (no such package)" >&2; exit 2 ;;
+  esac
+done
 
 compress=()
 # The test's packages (--dev) only need to be quick to make.
 [ "$profile" = dev ] && compress=(--fast)
 mkdir -p "$out"
-for pkg in bangtin-manager bangtin-player; do
+for pkg in "${packages[@]}"; do
   args=(-p "$pkg" --no-build --locked --profile "$profile" --strip --no-dbgsym "${compress[@]}" -o "$out/")
   [ -n "$deb_version" ] && args+=(--deb-version "$deb_version")
   # cargo-deb reads binaries from "target/release/…" in the metadata and

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, command 2: set up, then every check and test — formatting,
 # lints, unit, golden-image (lavapipe), CLI and kiosk-window (Xvfb) tests,
-# then the API contract (Schemathesis, xtask/contract.sh).
+# then the API contract (Schemathesis, xtask/contract.sh) and the Debian
+# packages as installed (xtask/package-test.sh).
 #   bash xtask/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,4 +20,6 @@ cargo test --workspace --locked --no-fail-fast
 echo "==> hợp đồng OpenAPI: Schemathesis against a real manager (xtask/contract.sh)"
 # The manager cargo test has just built for its integration tests.
 BANGTIN_MANAGER="${CARGO_TARGET_DIR:-target}/debug/bangtin-manager" bash xtask/contract.sh
+echo "==> gói Debian (xtask/package-test.sh: the packages of the binaries cargo test built)"
+bash xtask/package-test.sh
 echo "==> mọi kiểm thử đều đạt (all tests passed)"
