@@ -34,16 +34,8 @@ if [ -z "$manager" ]; then
   manager="$target/debug/bangtin-manager"
 fi
 
-work="$(mktemp -d /tmp/bangtin-contract.XXXXXX)"
-manager_pid=""
-cleanup() {
-  if [ -n "$manager_pid" ]; then
-    kill "$manager_pid" 2>/dev/null || true
-    wait "$manager_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source xtask/manager-lib.sh
+bangtin_scratch bangtin-contract
 
 # A fresh data directory: a province, two communes, an administrator.
 data="$work/data"
@@ -55,17 +47,8 @@ printf '%s\n' "$pw" | "$manager" --data "$data" admin create-user --username tin
 
 # On a free loopback port; the fuzzer's bursts are above an officer's
 # default 50 requests a second, which would only test the limiter.
-BANGTIN_REQUESTS_PER_SECOND=100000 RUST_LOG="${RUST_LOG:-warn}" \
-  "$manager" --data "$data" serve --listen 127.0.0.1:0 >"$work/manager.out" 2>"$work/manager.log" &
-manager_pid=$!
-base=""
-for _ in $(seq 1 100); do
-  base="$(sed -n 's/.*đang chạy tại \(http:[^ ]*\).*/\1/p' "$work/manager.out")"
-  [ -n "$base" ] && break
-  kill -0 "$manager_pid" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$base" ] || { echo "máy chủ quản lý không chạy (manager did not start)" >&2; cat "$work/manager.log" >&2; exit 1; }
+bangtin_serve "$work/manager.out" "$work/manager.log" env BANGTIN_REQUESTS_PER_SECOND=100000 \
+  RUST_LOG="${RUST_LOG:-warn}" "$manager" --data "$data" serve --listen 127.0.0.1:0
 echo "==> máy chủ quản lý (manager) $base, pid $manager_pid"
 
 # Tokens the way a script gets them: sign in, then POST /api/v1/tokens;

@@ -25,8 +25,9 @@ BANGTIN_APT_PACKAGES=(
   # the web UI's end-to-end tests drive Debian's Chromium through ChromeDriver
   chromium chromium-driver
   # packaging (xtask/package.sh, package-test.sh): man pages from --help,
-  # the Debian policy checker, the kiosk compositor the player unit runs
-  help2man lintian cage
+  # the Debian policy checker, the kiosk compositor the player unit runs,
+  # dpkg-shlibdeps (dependencies from the links), systemd-analyze
+  help2man lintian cage dpkg-dev systemd
 )
 
 _bangtin_sudo() {
