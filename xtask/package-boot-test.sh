@@ -84,6 +84,9 @@ echo "  system: $state"
 ct() { nsenter -t "$init" -a "$@"; }
 ct systemctl is-active -q bangtin-manager || { ct journalctl -u bangtin-manager --no-pager | tail; fail "manager not active"; }
 [ "$(ct systemctl is-enabled bangtin-player-kiosk)" = disabled ] || fail "the kiosk unit is enabled"
+[ "$(ct stat -c '%a %U:%G' /etc/bangtin/manager.toml)" = "640 root:bangtin-manager" ] \
+  || fail "manager.toml: $(ct stat -c '%a %U:%G' /etc/bangtin/manager.toml)"
+[ "$(ct stat -c '%a %U:%G' /var/lib/bangtin/manager)" = "750 bangtin-manager:bangtin-manager" ] || fail "data dir mode"
 echo "  ok: bangtin-manager.service active under its hardening; kiosk disabled"
 
 # Serving first: a SIGTERM in the instant between the manager printing its
@@ -139,6 +142,7 @@ for v in 0.1.0-2 0.1.0-1; do
     "/root/debs/bangtin-manager_${v}_amd64.deb" >"$dir/apt-$v.log" 2>&1 || fail "apt install $v"
   [ "$(ct dpkg-query -W -f='${Version}' bangtin-manager)" = "$v" ] || fail "not at $v"
   grep -q '^listen = "127.0.0.1:18089"' "$sys/etc/bangtin/manager.toml" || fail "$v: the edited conffile was replaced"
+  [ "$(ct stat -c '%a %U:%G' /etc/bangtin/manager.toml)" = "640 root:bangtin-manager" ] || fail "$v: manager.toml mode"
   ct systemctl is-active -q bangtin-manager || fail "$v: manager not restarted"
   login
   [ "$(key)" = "$key_n" ] || fail "$v: the show-signing key changed"
@@ -148,5 +152,6 @@ done
 ct env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q bangtin-manager >"$dir/purge.log" 2>&1 || fail "purge"
 [ -d "$sys/var/lib/bangtin/manager/db" ] || fail "purge removed the store"
 [ ! -e "$sys/etc/bangtin/manager.toml" ] || fail "purge kept the conffile"
+if ct dpkg-statoverride --list /etc/bangtin/manager.toml >/dev/null; then fail "purge kept the statoverride"; fi
 echo "  ok: purge removes the config, keeps the store"
 echo "==> khởi động thật đạt (boot test passed)"

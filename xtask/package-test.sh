@@ -61,6 +61,9 @@ grep -qx /etc/bangtin/player.env "$work/control-bangtin-player/conffiles" || fai
 grep -q 'libasound2\b' <<<"$(dpkg-deb -f "$deb_p" Depends)" || fail "player: libasound2 missing"
 grep -q 'libvulkan1' <<<"$(dpkg-deb -f "$deb_p" Depends)" || fail "player: libvulkan1 (dlopen) missing"
 grep -q 'adduser --system' "$work/control-bangtin-manager/postinst" || fail "manager: no system user"
+# manager.toml may hold metrics_token: 0640 root:bangtin-manager once installed.
+grep -q 'dpkg-statoverride --update --add root bangtin-manager 0640 /etc/bangtin/manager.toml' \
+  "$work/control-bangtin-manager/postinst" || fail "manager: manager.toml not restricted"
 grep -q 'adduser --system' "$work/control-bangtin-player/postinst" || fail "player: no system user"
 # The kiosk is never enabled or started by installing the package (a
 # manager server may have the player for previews); the manager is.
