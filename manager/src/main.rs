@@ -169,6 +169,15 @@ fn serve(cfg: Config) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let listen = cfg.listen;
+        // Listening for SIGTERM and SIGINT before anything opens: a stop
+        // that comes while the store opens or right after the address is
+        // printed still ends gracefully (the store flushed), not by the
+        // signal's default action.
+        #[cfg(unix)]
+        let mut signals = {
+            use tokio::signal::unix::{SignalKind, signal};
+            (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?)
+        };
         let state = Arc::new(tokio::task::block_in_place(|| AppState::open(cfg))?);
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -176,19 +185,11 @@ fn serve(cfg: Config) -> Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!("khóa công khai ký chương trình (show key): {}", state.public_key_b64());
         println!("bangtin-manager đang chạy tại http://{addr} (listening)");
-        let shutdown = async {
-            let ctrl_c = async {
-                let _ = tokio::signal::ctrl_c().await;
-            };
+        let shutdown = async move {
             #[cfg(unix)]
-            let term = async {
-                if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    s.recv().await;
-                }
-            };
+            tokio::select! { _ = signals.0.recv() => {}, _ = signals.1.recv() => {} }
             #[cfg(not(unix))]
-            let term = std::future::pending::<()>();
-            tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+            let _ = tokio::signal::ctrl_c().await;
             tracing::info!("đang dừng, chờ các yêu cầu đang xử lý (shutting down gracefully)");
         };
         bangtin_manager::serve(listener, state, shutdown).await
