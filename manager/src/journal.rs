@@ -259,20 +259,22 @@ impl Journal {
 
     /// Bytes in every log.
     pub fn size(&self) -> u64 {
-        fn walk(p: &Path) -> u64 {
-            std::fs::read_dir(p)
-                .map(|rd| {
-                    rd.flatten()
-                        .map(|e| match e.file_type() {
-                            Ok(t) if t.is_dir() => walk(&e.path()),
-                            _ => e.metadata().map(|m| m.len()).unwrap_or(0),
-                        })
-                        .sum()
-                })
-                .unwrap_or(0)
-        }
-        walk(&self.root)
+        dir_bytes(&self.root)
     }
+}
+
+/// Bytes of the files under `p`, however deep (0 when it cannot be read).
+pub fn dir_bytes(p: &Path) -> u64 {
+    std::fs::read_dir(p)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+                    _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// Names in `dir` (directories or files, as asked); a missing `dir` has none.

@@ -13,11 +13,7 @@ use std::time::{Duration, Instant};
 async fn a_requests_log_lines_carry_its_id_route_and_board() {
     let dir = tempfile::tempdir().unwrap();
     seed(dir.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let log_path = dir.path().join("manager.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_bangtin-manager"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])

@@ -35,12 +35,7 @@ async fn scrape(url: &str, token: Option<&str>) -> (StatusCode, String) {
 async fn metrics_count_requests_boards_and_alerts_not_taken() {
     let dir = tempfile::tempdir().unwrap();
     seed(dir.path());
-    // A free port for the metrics listener.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let token = "so-lieu-0123456789abcdef";
     let s = Server::start(dir.path(), |c| {
         c.metrics_listen = Some(format!("127.0.0.1:{port}").parse().unwrap());

@@ -9,6 +9,7 @@
 //! the size of the store.
 
 use crate::alerting;
+use crate::journal::dir_bytes;
 use crate::live::LastBeat;
 use crate::model::Board;
 use crate::shared::Shared;
@@ -250,19 +251,6 @@ pub fn render(s: &Shared, now: DateTime<Utc>) -> crate::store::Result<String> {
     prometheus_client::encoding::text::encode(&mut out, &r)
         .map_err(|e| crate::store::StoreError::Backend(e.to_string()))?;
     Ok(out)
-}
-
-fn dir_bytes(p: &std::path::Path) -> u64 {
-    std::fs::read_dir(p)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| match e.file_type() {
-                    Ok(t) if t.is_dir() => dir_bytes(&e.path()),
-                    _ => e.metadata().map(|m| m.len()).unwrap_or(0),
-                })
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 /// Equal, in time that does not depend on where they differ.

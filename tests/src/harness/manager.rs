@@ -366,6 +366,16 @@ pub fn board_status(interval_s: u32, show_version: u64) -> Value {
     })
 }
 
+/// A port free on 127.0.0.1 a moment ago (for a second listener the
+/// server opens itself).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
+
 /// A random nonce for signed source requests.
 pub fn nonce() -> String {
     use rand::Rng;
