@@ -4,6 +4,7 @@
 //! driver is ever downloaded. axe-core (fetched, pinned, by
 //! `xtask/setup.sh` into `target/`) checks each page's accessibility.
 
+use super::manager::free_port;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -21,13 +22,6 @@ impl std::fmt::Debug for Browser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Browser")
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
 }
 
 /// Where axe-core's script is (see `xtask/setup.sh`).

@@ -3,6 +3,7 @@
 //! `xtask/setup.sh`) on loopback, the client playing into a file that the
 //! test reads back.
 
+use super::manager::free_port;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -10,12 +11,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Write a `snapserver` configuration into `dir`: loopback only, PCM from
+/// the `audio` port, JSON-RPC on `control`, clients on `stream`, no web
+/// server, no logs. Returns its path. (The manager's soak tool uses it too.)
+pub fn write_config(dir: &Path, stream: u16, control: u16, audio: u16) -> std::io::Result<PathBuf> {
+    let conf = dir.join("snapserver.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[server]\ndatadir = {d}\n[http]\nenabled = false\n[tcp]\nbind_to_address = 127.0.0.1\nport = {control}\n\
+             [stream]\nbind_to_address = 127.0.0.1\nport = {stream}\n\
+             source = tcp://127.0.0.1:{audio}?name=bangtin&mode=server\nbuffer = 400\n[logging]\nsink = null\n",
+            d = dir.display()
+        ),
+    )?;
+    Ok(conf)
 }
 
 /// A Snapcast server on loopback with one client (`--hostID` the name
@@ -45,17 +55,7 @@ impl Snap {
         let dir = dir.join(name);
         std::fs::create_dir_all(&dir).unwrap();
         let (stream, control, audio) = (free_port(), free_port(), free_port());
-        let conf = dir.join("snapserver.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "[server]\ndatadir = {d}\n[http]\nenabled = false\n[tcp]\nbind_to_address = 127.0.0.1\nport = {control}\n\
-                 [stream]\nbind_to_address = 127.0.0.1\nport = {stream}\n\
-                 source = tcp://127.0.0.1:{audio}?name=bangtin&mode=server\nbuffer = 400\n[logging]\nsink = null\n",
-                d = dir.display()
-            ),
-        )
-        .unwrap();
+        let conf = write_config(&dir, stream, control, audio).unwrap();
         let server = Command::new("snapserver")
             .arg("-c")
             .arg(&conf)

@@ -168,27 +168,15 @@ impl Drop for Snap {
     }
 }
 
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 fn on_path(name: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
 }
 
 impl Snap {
     fn start(dir: &Path) -> Result<Snap> {
-        let (stream, control, audio) = (free_port()?, free_port()?, free_port()?);
-        let conf = dir.join("snapserver.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "[server]\ndatadir = {d}\n[http]\nenabled = false\n[tcp]\nbind_to_address = 127.0.0.1\nport = {control}\n\
-                 [stream]\nbind_to_address = 127.0.0.1\nport = {stream}\n\
-                 source = tcp://127.0.0.1:{audio}?name=bangtin&mode=server\nbuffer = 400\n[logging]\nsink = null\n",
-                d = dir.display()
-            ),
-        )?;
+        use crate::harness::{manager::free_port, snapcast::write_config};
+        let (stream, control, audio) = (free_port(), free_port(), free_port());
+        let conf = write_config(dir, stream, control, audio)?;
         let server = Command::new("snapserver")
             .arg("-c")
             .arg(&conf)
