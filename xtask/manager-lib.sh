@@ -25,6 +25,7 @@ _bangtin_scratch_cleanup() {
 bangtin_serve() {
   local out="$1" log="$2"
   shift 2
+  : >"$out" # before the background job opens it, so the first read finds it
   "$@" >"$out" 2>"$log" &
   manager_pid=$!
   base=""

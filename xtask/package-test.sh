@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 if [ "${1:-}" = --build ]; then
-  cargo build --locked -p bangtin-manager -p bangtin-player --bins
+  cargo build --locked -p bangtin-manager -p bangtin-player -p bangtin-video --bins --lib
 fi
 
 source xtask/manager-lib.sh
@@ -60,6 +60,7 @@ grep -qx /etc/bangtin/manager.toml "$work/control-bangtin-manager/conffiles" || 
 grep -qx /etc/bangtin/player.env "$work/control-bangtin-player/conffiles" || fail "player.env is not a conffile"
 grep -q 'libasound2\b' <<<"$(dpkg-deb -f "$deb_p" Depends)" || fail "player: libasound2 missing"
 grep -q 'libvulkan1' <<<"$(dpkg-deb -f "$deb_p" Depends)" || fail "player: libvulkan1 (dlopen) missing"
+grep -q 'libavcodec' <<<"$(dpkg-deb -f "$deb_p" Depends)" || fail "player: FFmpeg (libbangtin_video.so's links) missing"
 grep -q 'adduser --system' "$work/control-bangtin-manager/postinst" || fail "manager: no system user"
 # manager.toml may hold metrics_token: 0640 root:bangtin-manager once installed.
 grep -q 'dpkg-statoverride --update --add root bangtin-manager 0640 /etc/bangtin/manager.toml' \
@@ -83,6 +84,7 @@ expect_file bangtin-manager -rw-r--r-- /usr/lib/systemd/system/bangtin-manager.s
 expect_file bangtin-manager -rw-r--r-- /usr/share/man/man8/bangtin-manager.8.gz
 expect_file bangtin-manager -rw-r--r-- /usr/share/doc/bangtin-manager/copyright
 expect_file bangtin-player -rwxr-xr-x /usr/bin/bangtin-player
+expect_file bangtin-player -rw-r--r-- /usr/lib/bangtin/libbangtin_video.so
 expect_file bangtin-player -rw-r--r-- /etc/bangtin/player.env
 expect_file bangtin-player -rw-r--r-- /usr/lib/systemd/system/bangtin-player-kiosk.service
 expect_file bangtin-player -rw-r--r-- /usr/share/man/man1/bangtin-player.1.gz
@@ -137,7 +139,15 @@ import struct, sys
 b = open(sys.argv[1], "rb").read()
 assert b[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", b[16:24]) == (384, 192), b[:24]
 EOF
-ok "--version, man page, config fields, player check and headless render"
+# A video through the packaged FFmpeg library (/usr/lib/bangtin/, found
+# from the program's own place): opened, and the frame drawn.
+ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=320x180:rate=25 -t 2 \
+  -c:v libx264 -pix_fmt yuv420p "$work/clip.mp4"
+RUST_LOG=info "$p" render --media "$work/clip.mp4" --at +1 --size 320x180 --out "$work/clip.png" \
+  >/dev/null 2>"$work/clip.log" || { cat "$work/clip.log" >&2; fail "player render of a video"; }
+grep -qF "đã nạp thư viện video $root/usr/lib/bangtin/libbangtin_video.so" "$work/clip.log" \
+  || { cat "$work/clip.log" >&2; fail "player: the packaged video library was not the one opened"; }
+ok "--version, man page, config fields, player check, headless render of a template and of a video"
 
 # Serve from the packaged config (data_dir overridden by the environment,
 # as `systemctl edit` would), until the URL is printed.

@@ -57,8 +57,8 @@ fi
 
 if [ "$build" = 1 ]; then
   # One build for both, so the two share every dependency's features.
-  echo "==> cargo build --profile $profile (bangtin-manager, bangtin-player)"
-  cargo build --locked --profile "$profile" -p bangtin-manager -p bangtin-player --bins
+  echo "==> cargo build --profile $profile (bangtin-manager, bangtin-player, bangtin-video)"
+  cargo build --locked --profile "$profile" -p bangtin-manager -p bangtin-player -p bangtin-video --bins --lib
 fi
 
 # Man pages from the programs' own --help (help2man), so they cannot drift

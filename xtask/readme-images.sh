@@ -3,7 +3,7 @@
 # golden-image tests render: Monday 23/11/2026 14:05:09, Asia/Ho_Chi_Minh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -p bangtin-player
+cargo build -p bangtin-player -p bangtin-video
 bin=./target/debug/bangtin-player
 at=2026-11-23T14:05:09+07:00
 for t in commune-office-1920x1080 portrait-1080x1920 chromium-peer-1920x1080 led-384x192; do

@@ -71,9 +71,11 @@ bangtin_setup() {
 # packages of one build, so `-p bangtin-player` alone resolves chrono,
 # tokio, digest… with fewer features than the pair does, and rebuilds them,
 # the player and its link-time optimisation — and the next quick start
-# rebuilds them back.
+# rebuilds them back. bangtin-video is the player's FFmpeg library
+# (libbangtin_video.so, opened when a video first plays): a cdylib, which
+# nothing links, so it is named here.
 bangtin_build_release() {
-  cargo build --release -p bangtin-player -p bangtin-manager "$@"
+  cargo build --release -p bangtin-player -p bangtin-manager -p bangtin-video "$@"
 }
 
 # axe-core, for the web UI's accessibility checks in tests only (never

@@ -15,6 +15,8 @@ echo "==> docs: every link resolves (xtask/doclinks.py)"
 python3 xtask/doclinks.py
 echo "==> cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> cargo build -p bangtin-video (the player's FFmpeg library, which cargo test does not build: no test links it)"
+cargo build --locked -p bangtin-video
 echo "==> cargo test (includes tests/tests/module_cycles.rs: no import cycle between modules)"
 cargo test --workspace --locked --no-fail-fast
 echo "==> hợp đồng OpenAPI: Schemathesis against a real manager (xtask/contract.sh)"

@@ -1063,3 +1063,66 @@ fn two_clips_in_two_zones_both_show_their_own_frame() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Issue #14: FFmpeg lives in `libbangtin_video.so`, opened only when a
+/// video first needs it — a picture board never maps it — and a board
+/// without it plays everything else and names what is missing.
+#[test]
+fn the_video_library_is_opened_only_for_video_and_its_absence_is_named() {
+    let _g = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let clip = clip_a(dir.path());
+    let pic = dir.path().join("anh.png");
+    RgbaImage::from_pixel(64, 36, image::Rgba([0, 120, 200, 255]))
+        .save(&pic)
+        .unwrap();
+    let loaded = "đã nạp thư viện video";
+    let render = |media: &Path, lib: Option<&Path>| {
+        let out = dir.path().join("out.png");
+        let _ = std::fs::remove_file(&out);
+        let mut c = bin();
+        c.env("RUST_LOG", "info");
+        if let Some(l) = lib {
+            c.env("BANGTIN_VIDEO_LIB", l);
+        }
+        let o = c
+            .args(["render", "--media"])
+            .arg(media)
+            .args(["--at", "+1", "--size", "320x180", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+            out.exists(),
+        )
+    };
+
+    // A picture: drawn, the library never opened.
+    let (code, err, wrote) = render(&pic, None);
+    assert_eq!((code, wrote), (Some(0), true), "{err}");
+    assert!(!err.contains(loaded), "a picture opened the video library: {err}");
+
+    // A video: the library is opened (once) and the frame drawn.
+    let (code, err, wrote) = render(&clip, None);
+    assert_eq!((code, wrote), (Some(0), true), "{err}");
+    assert_eq!(err.matches(loaded).count(), 1, "{err}");
+
+    // Without the library: pictures still draw; a video is refused with
+    // the reason and where the player looked, in Vietnamese first.
+    let missing = dir.path().join("khong-co/libbangtin_video.so");
+    let (code, err, wrote) = render(&pic, Some(&missing));
+    assert_eq!((code, wrote), (Some(0), true), "{err}");
+    let (code, err, wrote) = render(&clip, Some(&missing));
+    assert_eq!((code, wrote), (Some(2), false), "{err}");
+    assert!(err.contains("không tìm thấy thư viện video"), "{err}");
+    assert!(err.contains(&missing.display().to_string()), "{err}");
+
+    // A file that is not the library (another build, or anything else).
+    let wrong = dir.path().join("libkhac.so");
+    std::fs::write(&wrong, b"not a library").unwrap();
+    let (code, err, _) = render(&clip, Some(&wrong));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("không nạp được thư viện video"), "{err}");
+}

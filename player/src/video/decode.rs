@@ -1,9 +1,9 @@
 //! One playing run of a video item: a decoding thread and the queue the
 //! renderer takes pictures from.
 
-use super::{Frame, Info, colour_of, decoder_threads, init, queue_frames};
+use super::lib::abi;
+use super::{Frame, Info, Matrix, Picture, decoder_threads, queue_frames};
 use crate::audio::AudioSource;
-use ffmpeg_next as ff;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, sync_channel};
@@ -323,191 +323,107 @@ impl Out<'_> {
     }
 }
 
-/// Converts anything that is not 8-bit 4:2:0 (4:2:2, 4:4:4, 10-bit, RGB…).
-#[derive(Default)]
-struct Convert {
-    sws: Option<(ff::software::scaling::Context, (ff::format::Pixel, u32, u32))>,
+/// The file, opened by the video library for one run's thread.
+struct Input {
+    api: &'static abi::Api,
+    handle: std::ptr::NonNull<std::ffi::c_void>,
+    err: abi::Error,
 }
 
-impl Convert {
-    fn run(&mut self, pic: ff::frame::Video) -> Result<(ff::frame::Video, super::Matrix, bool), String> {
-        use ff::format::Pixel;
-        let (mut matrix, mut full) = colour_of(&pic);
-        let fmt = pic.format();
-        if matches!(fmt, Pixel::YUV420P | Pixel::YUVJ420P) {
-            return Ok((pic, matrix, full));
-        }
-        let key = (fmt, pic.width(), pic.height());
-        if self.sws.as_ref().is_none_or(|(_, k)| *k != key) {
-            let ctx = ff::software::scaling::Context::get(
-                fmt,
-                pic.width(),
-                pic.height(),
-                Pixel::YUV420P,
-                pic.width(),
-                pic.height(),
-                ff::software::scaling::Flags::BILINEAR,
+/// What [`Input::next`] found.
+enum Ev<'a> {
+    /// A picture at clip second `media`.
+    Picture(f64, Picture, Matrix, bool),
+    /// Sound at clip second `media`, stereo f32 at the output's rate.
+    Sound(f64, &'a [f32]),
+    /// The video stream ended.
+    End,
+}
+
+impl Input {
+    /// Open with `threads` decoding threads, the sound resampled to
+    /// `sound_rate` (0: no sound); also says whether there is sound.
+    fn open(path: &std::path::Path, threads: usize, sound_rate: u32) -> Result<(Input, bool), String> {
+        use std::os::unix::ffi::OsStrExt;
+        let api = super::lib::api()?;
+        let bytes = path.as_os_str().as_bytes();
+        let (mut err, mut has_sound) = (abi::Error::default(), 0u32);
+        // SAFETY: the path's bytes, and values of ours to write into.
+        #[allow(unsafe_code)]
+        let h = unsafe {
+            (api.open)(
+                bytes.as_ptr(),
+                bytes.len(),
+                u32::try_from(threads).unwrap_or(1),
+                sound_rate,
+                &mut has_sound,
+                &mut err,
             )
-            .map_err(|e| format!("không chuyển được định dạng điểm ảnh {fmt:?}: {e} (unsupported pixel format)"))?;
-            self.sws = Some((ctx, key));
+        };
+        let handle = std::ptr::NonNull::new(h).ok_or_else(|| err.text())?;
+        Ok((Input { api, handle, err }, has_sound != 0))
+    }
+
+    /// Decode from clip second `at`; sound outside clip seconds `sound` is dropped.
+    fn seek(&mut self, at: f64, sound: (f64, f64)) {
+        // SAFETY: our input, used by this thread only.
+        #[allow(unsafe_code)]
+        unsafe {
+            (self.api.seek)(self.handle.as_ptr(), at, sound.0, sound.1)
+        };
+    }
+
+    fn next(&mut self) -> Result<Ev<'_>, String> {
+        let mut ev = abi::Event::default();
+        // SAFETY: our input, used by this thread only; `ev` and the error are ours.
+        #[allow(unsafe_code)]
+        unsafe {
+            (self.api.next)(self.handle.as_ptr(), &mut ev, &mut self.err)
+        };
+        match ev.kind {
+            abi::EV_PICTURE => {
+                let matrix = if ev.picture.bt709 != 0 {
+                    Matrix::Bt709
+                } else {
+                    Matrix::Bt601
+                };
+                let full = ev.picture.full_range != 0;
+                Ok(Ev::Picture(ev.media, Picture(ev.picture), matrix, full))
+            }
+            abi::EV_SOUND if !ev.samples.is_null() => {
+                // SAFETY: the library keeps these samples until our next
+                // call on this input, which the borrow of `self` prevents.
+                #[allow(unsafe_code)]
+                let samples = unsafe { std::slice::from_raw_parts(ev.samples, ev.samples_len) };
+                Ok(Ev::Sound(ev.media, samples))
+            }
+            abi::EV_SOUND => Ok(Ev::Sound(ev.media, &[])),
+            abi::EV_END => Ok(Ev::End),
+            _ => Err(self.err.text()),
         }
-        let mut out = ff::frame::Video::empty();
-        if let Some((sws, _)) = &mut self.sws {
-            sws.run(&pic, &mut out)
-                .map_err(|e| format!("không chuyển được định dạng điểm ảnh {fmt:?}: {e} (conversion failed)"))?;
-        }
-        let name = fmt.descriptor().map(|d| d.name()).unwrap_or("");
-        if ["rgb", "bgr", "gbr", "argb", "abgr", "rgba", "bgra"]
-            .iter()
-            .any(|p| name.starts_with(p))
-        {
-            (matrix, full) = (super::Matrix::Bt601, false);
-        } else if name.starts_with("yuvj") {
-            full = false;
-        }
-        Ok((out, matrix, full))
     }
 }
 
-/// The sound of a run: decoded, resampled to the output's rate, queued
-/// with its session time.
-struct Sound {
-    index: usize,
-    tb: f64,
-    dec: ff::decoder::Audio,
-    resampler: Option<ff::software::resampling::Context>,
-    out: Arc<AudioSource>,
-    rate: u32,
-}
-
-impl Sound {
-    fn open(ictx: &ff::format::context::Input, out: Arc<AudioSource>, rate: u32) -> Option<Sound> {
-        let stream = ictx.streams().best(ff::media::Type::Audio)?;
-        let ctx = ff::codec::context::Context::from_parameters(stream.parameters()).ok()?;
-        let dec = ctx.decoder().audio().ok()?;
-        Some(Sound {
-            index: stream.index(),
-            tb: f64::from(stream.time_base()),
-            dec,
-            resampler: None,
-            out,
-            rate,
-        })
-    }
-
-    /// Decode `packet` and queue its sound; `at(media)` maps clip seconds
-    /// to session time, `None` outside the current pass.
-    fn packet(
-        &mut self,
-        packet: &ff::Packet,
-        start_pts: i64,
-        at: &dyn Fn(f64) -> Option<f64>,
-        pass_end: f64,
-        o: &Out<'_>,
-    ) -> Flow {
-        if self.dec.send_packet(packet).is_err() {
-            return Flow::Go;
-        }
-        let mut frame = ff::frame::Audio::empty();
-        while self.dec.receive_frame(&mut frame).is_ok() {
-            let Some(pts) = frame.timestamp().or(frame.pts()) else {
-                continue;
-            };
-            let Some(t) = at((pts - start_pts) as f64 * self.tb) else {
-                continue;
-            };
-            if frame.channel_layout().is_empty() {
-                frame.set_channel_layout(ff::ChannelLayout::default(i32::from(frame.channels())));
-            }
-            if self.resampler.is_none() {
-                self.resampler = ff::software::resampling::Context::get(
-                    frame.format(),
-                    frame.channel_layout(),
-                    frame.rate(),
-                    ff::format::Sample::F32(ff::format::sample::Type::Packed),
-                    ff::ChannelLayout::STEREO,
-                    self.rate,
-                )
-                .map_err(|e| tracing::warn!("không đổi được tần số âm thanh: {e} (cannot resample)"))
-                .ok();
-            }
-            let Some(rs) = &mut self.resampler else {
-                return Flow::Go;
-            };
-            // Room for all the input becomes at the output rate: given an
-            // empty frame the resampler makes one only as long as its
-            // input, and going up in rate (44.1 → 48 kHz) the rest would
-            // pile up inside it and be lost.
-            let room = frame.samples() * self.rate as usize / frame.rate().max(1) as usize + 1024;
-            let mut out = ff::frame::Audio::new(
-                ff::format::Sample::F32(ff::format::sample::Type::Packed),
-                room,
-                ff::ChannelLayout::STEREO,
-            );
-            out.set_rate(self.rate);
-            if rs.run(&frame, &mut out).is_err() {
-                continue;
-            }
-            // Nothing past the end of the pass: the next pass (a loop's
-            // restart, the next cycle) starts exactly there.
-            let room = ((pass_end - t) * f64::from(self.rate)).floor().max(0.0) as usize;
-            let n = out.samples().min(room) * 2;
-            let samples: Vec<f32> = out.data(0)[..n * 4]
-                .chunks_exact(4)
-                .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            while !self.out.push(t, &samples) {
-                if o.interrupted() {
-                    return Flow::Stop;
-                }
-                std::thread::sleep(AUDIO_RETRY);
-            }
-        }
-        Flow::Go
-    }
-
-    fn reset(&mut self, drop_queued: bool) {
-        self.dec.flush();
-        if drop_queued {
-            self.out.clear();
-        }
+impl Drop for Input {
+    fn drop(&mut self) {
+        // SAFETY: opened by `open`, closed once, here.
+        #[allow(unsafe_code)]
+        unsafe {
+            (self.api.close)(self.handle.as_ptr())
+        };
     }
 }
 
 /// The decoding thread.
 fn play(plan: &SessionPlan, ctl: &Ctl, tx: &SyncSender<Msg>) -> Result<(), String> {
-    init();
     let info = &plan.info;
-    let name = info.path.display();
-    let mut ictx =
-        ff::format::input(&info.path).map_err(|e| format!("không mở được video {name}: {e} (cannot open)"))?;
-    let stream = ictx
-        .streams()
-        .best(ff::media::Type::Video)
-        .ok_or_else(|| format!("video {name} không còn luồng hình (no video stream)"))?;
-    let vi = stream.index();
-    let tb = f64::from(stream.time_base());
-    let start_pts = match stream.start_time() {
-        ff::ffi::AV_NOPTS_VALUE => 0,
-        s => s,
-    };
-    let mut ctx = ff::codec::context::Context::from_parameters(stream.parameters())
-        .map_err(|e| format!("video {name} hỏng: {e} (corrupt)"))?;
     let threads = decoder_threads(info, std::thread::available_parallelism().map_or(2, |n| n.get()));
-    ctx.set_threading(ff::threading::Config {
-        kind: ff::threading::Type::Frame,
-        count: threads,
-        ..Default::default()
-    });
-    let mut dec = ctx
-        .decoder()
-        .video()
-        .map_err(|e| format!("không có bộ giải mã cho video {name}: {e} (unsupported codec)"))?;
-    let mut sound = plan.audio.as_ref().and_then(|a| {
+    let sound_out = plan.audio.as_ref().and_then(|a| {
         let rate = crate::audio::AudioOut::open().map(|o| o.rate())?;
-        Sound::open(&ictx, a.clone(), rate)
+        Some((a.clone(), rate))
     });
-    let mut conv = Convert::default();
+    let (mut input, has_sound) = Input::open(&info.path, threads, sound_out.as_ref().map_or(0, |s| s.1))?;
+    let sound = sound_out.filter(|_| has_sound);
     let pass_len = plan.pass_len();
     let mut target = plan.from.max(0.0);
     let mut generation = 0u64;
@@ -566,91 +482,56 @@ fn play(plan: &SessionPlan, ctl: &Ctl, tx: &SyncSender<Msg>) -> Result<(), Strin
         };
         let pass_end = (base + pass_len).min(cyc_end);
         let clip_at = plan.start + offset;
-        let ts = ((clip_at) * f64::from(ff::ffi::AV_TIME_BASE)) as i64
-            + (start_pts as f64 * tb * f64::from(ff::ffi::AV_TIME_BASE)) as i64;
-        if ictx.seek(ts, ..ts).is_err() && clip_at > 0.05 {
-            // Some files cannot seek; decoding from the start still works.
-            let _ = ictx.seek(i64::MIN, ..);
-        }
-        dec.flush();
-        if let Some(s) = &mut sound {
+        // Sound of this pass only: clip seconds from just before its start
+        // to where the pass ends.
+        input.seek(clip_at, (plan.start - 0.5, pass_end - base + plan.start));
+        if let Some((a, _)) = &sound
+            && generation != sound_generation
+        {
             // A new pass continues the sound queued so far; a seek drops it.
-            s.reset(generation != sound_generation);
+            a.clear();
         }
         sound_generation = generation;
         let at = |media: f64| -> Option<f64> {
             let t = base + (media - plan.start);
             (media >= plan.start - 0.5 && t < pass_end).then_some(t)
         };
-        let mut frame = ff::frame::Video::empty();
-        let mut eof = false;
-        let mut pass_over = false;
-        while !pass_over {
+        loop {
             if out.interrupted() {
                 continue 'seek;
             }
-            if !eof {
-                let packet = match super::read_packet(&mut ictx) {
-                    Ok(p) => Some(p),
-                    Err(ff::Error::Eof) => {
-                        eof = true;
-                        let _ = dec.send_eof();
-                        None
-                    }
-                    Err(e) => return Err(format!("video {name} hỏng giữa chừng: {e} (read error)")),
-                };
-                if let Some(packet) = packet {
-                    if let Some(s) = &mut sound
-                        && packet.stream() == s.index
-                    {
-                        if let Flow::Stop = s.packet(&packet, s_start(&ictx, s.index), &at, pass_end, &out) {
+            match input.next()? {
+                Ev::End => break,
+                Ev::Sound(media, samples) => {
+                    let (Some((a, rate)), Some(t)) = (&sound, at(media)) else {
+                        continue;
+                    };
+                    // Nothing past the end of the pass: the next pass (a
+                    // loop's restart, the next cycle) starts exactly there.
+                    let room = ((pass_end - t) * f64::from(*rate)).floor().max(0.0) as usize;
+                    let n = (samples.len() / 2).min(room) * 2;
+                    while !a.push(t, &samples[..n]) {
+                        if out.interrupted() {
                             continue 'seek;
                         }
-                        continue;
-                    }
-                    if packet.stream() != vi {
-                        continue;
-                    }
-                    if let Err(e) = dec.send_packet(&packet) {
-                        tracing::debug!("gói hình hỏng trong {name}: {e} (bad packet skipped)");
-                        continue;
+                        std::thread::sleep(AUDIO_RETRY);
                     }
                 }
-            }
-            loop {
-                match dec.receive_frame(&mut frame) {
-                    Ok(()) => {}
-                    Err(ff::Error::Eof) => {
-                        pass_over = true;
+                Ev::Picture(media, pic, matrix, full_range) => {
+                    let t = base + (media - plan.start);
+                    if t >= pass_end - EPS {
                         break;
                     }
-                    Err(_) => {
-                        if eof {
-                            pass_over = true;
-                        }
-                        break;
+                    let f = Frame {
+                        t: t.max(base),
+                        generation,
+                        matrix,
+                        full_range,
+                        pic,
+                    };
+                    if let Flow::Stop = out.frame(f) {
+                        continue 'seek;
                     }
-                }
-                let Some(pts) = frame.timestamp().or(frame.pts()) else {
-                    continue;
-                };
-                let media = (pts - start_pts) as f64 * tb;
-                let t = base + (media - plan.start);
-                if t >= pass_end - EPS {
-                    pass_over = true;
-                    break;
-                }
-                let pic = std::mem::replace(&mut frame, ff::frame::Video::empty());
-                let (pic, matrix, full_range) = conv.run(pic)?;
-                let f = Frame {
-                    t: t.max(base),
-                    generation,
-                    matrix,
-                    full_range,
-                    pic,
-                };
-                if let Flow::Stop = out.frame(f) {
-                    continue 'seek;
                 }
             }
         }
@@ -659,18 +540,11 @@ fn play(plan: &SessionPlan, ctl: &Ctl, tx: &SyncSender<Msg>) -> Result<(), Strin
         }
         if !out.sent {
             return Err(format!(
-                "video {name}: không giải mã được hình nào từ {clip_at:.2} s (nothing decodes)"
+                "video {}: không giải mã được hình nào từ {clip_at:.2} s (nothing decodes)",
+                info.path.display()
             ));
         }
         // Next: another pass of a looping clip, a hold, or the next cycle.
         target = pass_end;
     }
-}
-
-/// Start time of stream `index`, in its own time base (0 when unknown).
-fn s_start(ictx: &ff::format::context::Input, index: usize) -> i64 {
-    ictx.stream(index)
-        .map(|s| s.start_time())
-        .filter(|s| *s != ff::ffi::AV_NOPTS_VALUE)
-        .unwrap_or(0)
 }

@@ -1,5 +1,7 @@
-//! Video files: probed and decoded with FFmpeg (ffmpeg-next), one decoding
-//! thread per playing item, a small bounded queue of decoded pictures.
+//! Video files: probed and decoded with FFmpeg, one decoding thread per
+//! playing item, a small bounded queue of decoded pictures. FFmpeg itself
+//! is in `libbangtin_video.so`, opened when a video first needs it
+//! ([`lib`]); this module decides what plays when.
 //!
 //! Pictures leave this module as 8-bit 4:2:0 planes (what nearly every
 //! video is); the GPU converts them to RGB in a shader
@@ -15,18 +17,13 @@
 //! item loops, and otherwise holds its last picture until the slot ends.
 
 mod decode;
+pub mod lib;
 pub mod probe;
 
 pub use decode::{Msg, Session, SessionPlan};
 pub use probe::{Info, probe};
 
-use ffmpeg_next as ff;
-
-/// Largest picture we decode: 4096 × 2304 pixels (above 4K UHD), sides up
-/// to 8192. Larger files are refused by the manager at upload and skipped
-/// here: decoding them would exhaust a small board.
-pub const MAX_PIXELS: u64 = 4096 * 2304;
-pub const MAX_SIDE: u32 = 8192;
+use lib::abi;
 
 /// Decoded pictures buffered ahead of the screen per playing item, at most.
 pub const QUEUE_FRAMES: usize = 6;
@@ -88,7 +85,7 @@ pub struct Frame {
     pub generation: u64,
     pub matrix: Matrix,
     pub full_range: bool,
-    pic: ff::frame::Video,
+    pic: Picture,
 }
 
 impl std::fmt::Debug for Frame {
@@ -104,19 +101,48 @@ impl std::fmt::Debug for Frame {
 
 impl Frame {
     pub fn width(&self) -> u32 {
-        self.pic.width()
+        self.pic.0.width
     }
     pub fn height(&self) -> u32 {
-        self.pic.height()
+        self.pic.0.height
     }
     /// Plane `i` (0 = Y', 1 = Cb, 2 = Cr): bytes and bytes per row.
     pub fn plane(&self, i: usize) -> (&[u8], usize) {
-        (self.pic.data(i), self.pic.stride(i))
+        let p = &self.pic.0;
+        if i >= 3 || p.data[i].is_null() {
+            return (&[], 0);
+        }
+        // SAFETY: the library's picture holds `len[i]` bytes at `data[i]`
+        // until `picture_free`, which only our Drop calls.
+        #[allow(unsafe_code)]
+        let bytes = unsafe { std::slice::from_raw_parts(p.data[i], p.len[i]) };
+        (bytes, p.stride[i])
     }
 }
 
-/// What a scaler was made for: source format and size, output size, colour.
-type ScaleKey = (ff::format::Pixel, u32, u32, u32, u32, Matrix, bool);
+/// A decoded picture owned by the player, freed by the library on drop.
+struct Picture(abi::Picture);
+
+// SAFETY: an FFmpeg frame is reference-counted data with no tie to the
+// thread that decoded it; the library's `picture_free` may run anywhere.
+#[allow(unsafe_code)]
+unsafe impl Send for Picture {}
+// SAFETY: shared use only reads the planes.
+#[allow(unsafe_code)]
+unsafe impl Sync for Picture {}
+
+impl Drop for Picture {
+    fn drop(&mut self) {
+        if let Ok(api) = lib::api() {
+            // SAFETY: the handle came from the library's `next` and is
+            // freed once, here.
+            #[allow(unsafe_code)]
+            unsafe {
+                (api.picture_free)(self.0.handle)
+            };
+        }
+    }
+}
 
 /// Pictures converted on the CPU straight into a display's BGRX pixels, at
 /// the size they are shown: the fast path of a board without a GPU, where
@@ -124,7 +150,7 @@ type ScaleKey = (ff::format::Pixel, u32, u32, u32, u32, Matrix, bool);
 /// while swscale's SIMD code converts and scales in a fraction of that.
 #[derive(Default)]
 pub struct ToDisplay {
-    sws: Option<(ff::software::scaling::Context, ScaleKey)>,
+    converter: Option<std::ptr::NonNull<std::ffi::c_void>>,
 }
 
 impl std::fmt::Debug for ToDisplay {
@@ -133,171 +159,53 @@ impl std::fmt::Debug for ToDisplay {
     }
 }
 
+// SAFETY: the converter is used by one owner at a time (`&mut self`).
+#[allow(unsafe_code)]
+unsafe impl Send for ToDisplay {}
+
 impl ToDisplay {
     /// Write `f` scaled to `w`×`h` as BGRX rows (`w * 4` bytes each) into `buf`.
     pub fn convert(&mut self, f: &Frame, w: u32, h: u32, buf: &mut [u8]) -> Result<(), String> {
-        use ff::format::Pixel;
-        let fmt = f.pic.format();
-        let key = (fmt, f.width(), f.height(), w, h, f.matrix, f.full_range);
-        if self.sws.as_ref().is_none_or(|(_, k)| *k != key) {
-            let mut ctx = ff::software::scaling::Context::get(
-                fmt,
-                f.width(),
-                f.height(),
-                Pixel::BGRA,
+        let api = lib::api()?;
+        let d = *self
+            .converter
+            .get_or_insert_with(|| std::ptr::NonNull::new((api.display_new)()).expect("Box::into_raw is never null"));
+        let mut err = abi::Error::default();
+        // SAFETY: `d` is ours; the picture is alive (borrowed); `buf` is
+        // writable for its length; `err` is ours.
+        #[allow(unsafe_code)]
+        let ok = unsafe {
+            (api.display_convert)(
+                d.as_ptr(),
+                f.pic.0.handle,
+                u32::from(f.matrix == Matrix::Bt709),
+                u32::from(f.full_range),
                 w,
                 h,
-                ff::software::scaling::Flags::BILINEAR,
-            )
-            .map_err(|e| format!("không chuyển được hình video: {e} (swscale)"))?;
-            set_colour(&mut ctx, f.matrix, f.full_range);
-            self.sws = Some((ctx, key));
-        }
-        let row = w as usize * 4;
-        if buf.len() < row * h as usize {
-            return Err("vùng đệm hiển thị quá nhỏ (display buffer too small)".into());
-        }
-        let Some((sws, _)) = &mut self.sws else { return Ok(()) };
-        // Straight into the display's buffer: no picture-sized frame of our
-        // own in between (2 MiB for a 960×540 zone) and no copy of it.
-        // SAFETY: the source planes and strides are the decoded frame's,
-        // alive for this call; the destination is one plane of `h` rows of
-        // `row` bytes, checked to fit in `buf` above, which swscale fills
-        // for the `w`×`h` output the context was made for (the key).
-        #[allow(unsafe_code)]
-        let done = unsafe {
-            let src = f.pic.as_ptr();
-            let dst = [
                 buf.as_mut_ptr(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-            ];
-            let dst_stride = [row as std::ffi::c_int, 0, 0, 0];
-            ff::ffi::sws_scale(
-                sws.as_mut_ptr(),
-                (*src).data.as_ptr() as *const *const u8,
-                (*src).linesize.as_ptr(),
-                0,
-                f.height() as std::ffi::c_int,
-                dst.as_ptr(),
-                dst_stride.as_ptr(),
+                buf.len(),
+                &mut err,
             )
         };
-        if done != h as std::ffi::c_int {
-            return Err(format!(
-                "không chuyển được hình video: swscale wrote {done} of {h} rows (swscale)"
-            ));
+        if ok { Ok(()) } else { Err(err.text()) }
+    }
+}
+
+impl Drop for ToDisplay {
+    fn drop(&mut self) {
+        if let (Some(d), Ok(api)) = (self.converter.take(), lib::api()) {
+            // SAFETY: made by `display_new`, freed once, here.
+            #[allow(unsafe_code)]
+            unsafe {
+                (api.display_free)(d.as_ptr())
+            };
         }
-        Ok(())
     }
-}
-
-/// Tell swscale the picture's matrix and range (it assumes BT.601 otherwise).
-fn set_colour(ctx: &mut ff::software::scaling::Context, matrix: Matrix, full: bool) {
-    let cs = match matrix {
-        Matrix::Bt601 => ff::ffi::SWS_CS_ITU601,
-        Matrix::Bt709 => ff::ffi::SWS_CS_ITU709,
-    };
-    // SAFETY: the context pointer is live for this call (we own `ctx`);
-    // sws_getCoefficients returns a pointer to a static table;
-    // sws_setColorspaceDetails copies what it needs. Brightness 0,
-    // contrast and saturation 1.0 in 16.16 fixed point are its defaults.
-    #[allow(unsafe_code)]
-    unsafe {
-        let table = ff::ffi::sws_getCoefficients(cs);
-        let dst = ff::ffi::sws_getCoefficients(ff::ffi::SWS_CS_DEFAULT);
-        ff::ffi::sws_setColorspaceDetails(ctx.as_mut_ptr(), table, i32::from(full), dst, 1, 0, 1 << 16, 1 << 16);
-    }
-}
-
-/// FFmpeg's global set-up, once; its own logging kept quiet (we report
-/// problems ourselves, in Vietnamese, with the file's name).
-pub fn init() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if let Err(e) = ff::init() {
-            tracing::error!("không khởi động được FFmpeg: {e} (FFmpeg init failed)");
-        }
-        ff::util::log::set_level(ff::util::log::Level::Fatal);
-    });
-}
-
-/// The next packet of `ictx`, in a packet of its own.
-///
-/// Never read into a packet that still holds one: FFmpeg 5.1's
-/// `av_read_frame` (Debian 12's) overwrites the packet without releasing
-/// the buffer it held, and ffmpeg-next's `Packet::read` does not release it
-/// either (rust-ffmpeg issue #260). Reusing one `Packet` leaked every
-/// packet read — a looping clip grew the board by its file size on each
-/// pass (≈ 20 MiB a minute for a 720p clip) and every probe by the whole
-/// file. A fresh packet is dropped (`av_packet_unref`) when the caller is
-/// done with it.
-pub fn read_packet(ictx: &mut ff::format::context::Input) -> Result<ff::Packet, ff::Error> {
-    let mut packet = ff::Packet::empty();
-    packet.read(ictx)?;
-    Ok(packet)
-}
-
-/// The colour matrix and range of a decoded picture. Files that do not
-/// say follow the usual convention: HD and larger are BT.709, SD BT.601.
-fn colour_of(pic: &ff::frame::Video) -> (Matrix, bool) {
-    use ff::util::color::{Range, Space};
-    let matrix = match pic.color_space() {
-        Space::BT709 => Matrix::Bt709,
-        Space::BT470BG | Space::SMPTE170M | Space::FCC | Space::SMPTE240M => Matrix::Bt601,
-        _ if pic.height() >= 720 => Matrix::Bt709,
-        _ => Matrix::Bt601,
-    };
-    let full = pic.color_range() == Range::JPEG || pic.format() == ff::format::Pixel::YUVJ420P;
-    (matrix, full)
-}
-
-/// Clockwise rotation (0, 90, 180, 270) a display matrix asks for, like
-/// FFmpeg's `av_display_rotation_get` (which returns counter-clockwise).
-fn rotation_of(matrix: &[u8]) -> u16 {
-    if matrix.len() < 36 {
-        return 0;
-    }
-    let m = |i: usize| {
-        let b = [matrix[i * 4], matrix[i * 4 + 1], matrix[i * 4 + 2], matrix[i * 4 + 3]];
-        f64::from(i32::from_ne_bytes(b)) / 65536.0
-    };
-    let (s0, s1) = ((m(0)).hypot(m(3)), (m(1)).hypot(m(4)));
-    if s0 == 0.0 || s1 == 0.0 {
-        return 0;
-    }
-    let ccw = -(m(1) / s1).atan2(m(0) / s0).to_degrees();
-    let cw = (-ccw).rem_euclid(360.0);
-    (((cw / 90.0).round() as u16) % 4) * 90
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn matrix(deg_ccw: f64) -> Vec<u8> {
-        // av_display_rotation_set: [cos -sin 0; sin cos 0; 0 0 1] scaled 16.16.
-        let r = deg_ccw.to_radians();
-        let v = [r.cos(), -r.sin(), 0.0, r.sin(), r.cos(), 0.0, 0.0, 0.0, 1.0];
-        v.iter()
-            .enumerate()
-            .flat_map(|(i, x)| {
-                let scale = if i == 8 { f64::from(1u32 << 30) } else { 65536.0 };
-                ((x * scale).round() as i32).to_ne_bytes()
-            })
-            .collect()
-    }
-
-    #[test]
-    fn display_matrix_rotation() {
-        // FFmpeg stores "rotate=90" (clockwise display) as -90 counter-clockwise.
-        assert_eq!(rotation_of(&matrix(0.0)), 0);
-        assert_eq!(rotation_of(&matrix(-90.0)), 90);
-        assert_eq!(rotation_of(&matrix(180.0)), 180);
-        assert_eq!(rotation_of(&matrix(90.0)), 270);
-        assert_eq!(rotation_of(&[1, 2, 3]), 0);
-    }
 
     fn clip(width: u32, height: u32, frame_rate: f64) -> Info {
         Info {
