@@ -11,6 +11,7 @@
 
 use crate::gpu::Gpu;
 use crate::headless::{Headless, Target};
+use crate::notify::Notify;
 use crate::program::Program;
 use crate::render::{Clip, RectF, Renderer, View};
 use crate::scene::Scene;
@@ -124,6 +125,7 @@ pub fn run_headless(program: &mut dyn Program, opts: &Options, wait: &dyn Fn(Dur
     let mut last_png: Option<Instant> = None;
     let mut last_dim = -1.0f32;
     let mut frames = 0u64;
+    let mut notify = Notify::from_env();
     loop {
         let now = Utc::now();
         if let Some(layout) = program.tick(now, scene.as_ref().map(|s| (s, s.t_of(now)))) {
@@ -159,6 +161,7 @@ pub fn run_headless(program: &mut dyn Program, opts: &Options, wait: &dyn Fn(Dur
         frames += 1;
         if frames == 1 {
             tracing::info!("khung hình đầu tiên sau {:?} (first frame)", started.elapsed());
+            notify.ready();
         }
         program.observe(s, t, true, false);
         for e in s.take_failures() {
@@ -175,10 +178,15 @@ pub fn run_headless(program: &mut dyn Program, opts: &Options, wait: &dyn Fn(Dur
         }
         if opts.run_for.is_some_and(|r| started.elapsed().as_secs_f64() >= r) {
             program.interrupt(s, s.t_of(Utc::now()));
+            notify.stopping();
             return Ok(Ended::Stopped);
         }
-        // Sleep until the next frame is due or a scheduled change.
+        // Sleep until the next frame is due or a scheduled change, or the
+        // watchdog's next ping.
         let mut pause = Duration::from_secs_f64(opts.every);
+        if let Some(ping) = notify.alive() {
+            pause = pause.min(ping.saturating_duration_since(Instant::now()));
+        }
         if let Some(next) = program.next_change(now)
             && let Ok(d) = (next - Utc::now()).to_std()
         {
@@ -207,6 +215,7 @@ pub fn run_window(program: Box<dyn Program>, opts: Options) -> Result<Ended> {
         state: None,
         error: None,
         started: Instant::now(),
+        notify: Notify::from_env(),
     };
     event_loop
         .run_app(&mut app)
@@ -214,7 +223,10 @@ pub fn run_window(program: Box<dyn Program>, opts: Options) -> Result<Ended> {
     match app.error {
         Some(e) => Err(e),
         None if app.state.as_ref().is_some_and(|s| s.restart) => Ok(Ended::Restart),
-        None => Ok(Ended::Stopped),
+        None => {
+            app.notify.stopping();
+            Ok(Ended::Stopped)
+        }
     }
 }
 
@@ -225,6 +237,8 @@ struct App {
     state: Option<Running>,
     error: Option<anyhow::Error>,
     started: Instant,
+    /// systemd: ready after the first frame, watchdog pings from the loop.
+    notify: Notify,
 }
 
 enum Present {
@@ -466,7 +480,15 @@ impl ApplicationHandler for App {
         }
         match s.frame(self.started) {
             Ok(_) if s.restart => el.exit(),
-            Ok(next) => el.set_control_flow(ControlFlow::WaitUntil(next)),
+            Ok(next) => {
+                if s.first_frame_logged {
+                    self.notify.ready();
+                }
+                // Awake for the watchdog's next ping even when nothing on
+                // screen changes before then.
+                let next = self.notify.alive().map_or(next, |w| next.min(w));
+                el.set_control_flow(ControlFlow::WaitUntil(next));
+            }
             Err(e) => {
                 self.error = Some(e);
                 el.exit();

@@ -13,6 +13,7 @@ pub mod content;
 pub mod gpu;
 pub mod headless;
 pub mod kiosk;
+pub mod notify;
 pub mod program;
 pub mod render;
 pub mod scene;

@@ -270,3 +270,72 @@ fn damage_only_present_shows_video_converted_on_the_cpu() {
 fn swapchain_present_shows_video_drawn_on_the_gpu() {
     shows_the_video_as_rendered("surface");
 }
+
+/// Issue #15: under systemd (`Type=notify`, `WatchdogSec=`) the kiosk says
+/// READY=1 once its first frame is up and then pings the watchdog at half
+/// its period from the render loop — also on a board where nothing on
+/// screen changes, so a still board is never taken for a hung one.
+#[test]
+fn tells_systemd_it_is_ready_and_feeds_the_watchdog_while_nothing_changes() {
+    use std::os::unix::net::UnixDatagram;
+    let x = Xvfb::start(640, 360);
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("still.toml");
+    std::fs::write(
+        &layout,
+        "[board]\nname = \"tĩnh\"\nwidth = 320\nheight = 180\nbackground = \"#103050\"\n\n\
+         [[zone]]\nid = \"z\"\nx = 0\ny = 0\nwidth = 320\nheight = 180\n\n\
+         [[zone.item]]\ntype = \"text\"\nbody = \"Bảng tin tĩnh\"\n",
+    )
+    .unwrap();
+    let sock_path = dir.path().join("notify");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let started = Instant::now();
+    let _p = Player(
+        Command::new(env!("CARGO_BIN_EXE_bangtin-player"))
+            .env("DISPLAY", &x.display)
+            .env("RUST_LOG", "warn,winit=error")
+            .env("NOTIFY_SOCKET", &sock_path)
+            .env("WATCHDOG_USEC", "600000")
+            .env_remove("WATCHDOG_PID")
+            .args(["run", "--layout"])
+            .arg(&layout)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let mut got: Vec<(f64, String)> = Vec::new();
+    while started.elapsed() < Duration::from_secs(30) {
+        let mut b = [0u8; 256];
+        if let Ok(n) = sock.recv(&mut b) {
+            got.push((
+                started.elapsed().as_secs_f64(),
+                String::from_utf8_lossy(&b[..n]).into_owned(),
+            ));
+        }
+        let pings = got.iter().filter(|(_, m)| m == "WATCHDOG=1\n").count();
+        if pings >= 6 {
+            break;
+        }
+    }
+    let ready = got.iter().position(|(_, m)| m.starts_with("READY=1\n"));
+    assert_eq!(ready, Some(0), "READY=1 first: {got:?}");
+    assert_eq!(
+        got.iter().filter(|(_, m)| m.starts_with("READY=1")).count(),
+        1,
+        "{got:?}"
+    );
+    let pings: Vec<f64> = got
+        .iter()
+        .filter(|(_, m)| m == "WATCHDOG=1\n")
+        .map(|(t, _)| *t)
+        .collect();
+    assert!(pings.len() >= 6, "pings while the screen stays still: {got:?}");
+    // Every 300 ms (half of 600 ms), never more than the period apart.
+    for w in pings.windows(2) {
+        let gap = w[1] - w[0];
+        assert!((0.25..0.6).contains(&gap), "ping gap {gap:.3} s: {pings:?}");
+    }
+}
