@@ -82,6 +82,48 @@ pub struct BoardStatus {
     /// restored backup) how far its boards already are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alerts_version: Option<u64>,
+    /// The board's clock when it sent this beat: the manager compares it
+    /// with its own ([`clock_skew_s`]). None: a board from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<DateTime<Utc>>,
+}
+
+/// A board's clock further than this from the manager's (seconds) is
+/// reported: it shows the wrong time and starts scheduled content and
+/// display hours at the wrong moment. Far above network delays (a beat's
+/// stamp travels with it) and above what an NTP-synced board ever drifts;
+/// an unsynced real-time clock reaches it in a week or two.
+pub const CLOCK_SKEW_WARN_S: f64 = 30.0;
+
+/// How far a clock reading `theirs` is ahead of `ours` (negative: behind),
+/// in seconds, to a tenth.
+pub fn clock_skew_s(theirs: DateTime<Utc>, ours: DateTime<Utc>) -> f64 {
+    ((theirs - ours).num_milliseconds() as f64 / 100.0).round() / 10.0
+}
+
+/// For officers: how far a board's clock is off, in Vietnamese then
+/// English, or None within [`CLOCK_SKEW_WARN_S`].
+pub fn clock_skew_warning(skew_s: f64) -> Option<String> {
+    if skew_s.is_nan() || skew_s.abs() <= CLOCK_SKEW_WARN_S {
+        return None;
+    }
+    let total = skew_s.abs().round() as u64;
+    let (h, m, sec) = (total / 3600, total / 60 % 60, total % 60);
+    let amount = match (h, m) {
+        (0, 0) => format!("{sec} giây"),
+        (0, _) => format!("{m} phút {sec} giây"),
+        _ => format!("{h} giờ {m} phút"),
+    };
+    let way = if skew_s > 0.0 {
+        ("nhanh", "ahead")
+    } else {
+        ("chậm", "behind")
+    };
+    Some(format!(
+        "Đồng hồ bảng tin {} {amount} so với máy chủ quản lý: kiểm tra đồng bộ giờ (NTP) \
+         (board clock {} by {total} s)",
+        way.0, way.1
+    ))
 }
 
 /// A board reporting a show or alert set version above this is not caught
@@ -112,6 +154,10 @@ pub struct HeartbeatReply {
     /// Commands not yet delivered by push.
     #[serde(default)]
     pub commands: Vec<Command>,
+    /// The manager's clock when it answered, for the board to check its
+    /// own (None: a manager from before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager_time: Option<DateTime<Utc>>,
 }
 
 /// Something the manager tells a board at once.
@@ -345,5 +391,26 @@ mod tests {
         assert_eq!(serde_json::from_str::<Push>(&j).unwrap(), p);
         let s = serde_json::to_string(&Push::Show { version: 7 }).unwrap();
         assert_eq!(s, r#"{"type":"show","version":7}"#);
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    #[test]
+    fn clock_skew_is_measured_and_named_past_the_threshold() {
+        let ours: DateTime<Utc> = "2026-12-07T10:00:00Z".parse().unwrap();
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(clock_skew_s(at("2026-12-07T10:00:01.260Z"), ours), 1.3);
+        assert_eq!(clock_skew_s(at("2026-12-07T09:57:55Z"), ours), -125.0);
+        assert_eq!(clock_skew_warning(29.9), None);
+        assert_eq!(clock_skew_warning(-30.0), None);
+        let w = clock_skew_warning(-125.0).unwrap();
+        assert!(w.starts_with("Đồng hồ bảng tin chậm 2 phút 5 giây"), "{w}");
+        assert!(w.ends_with("(board clock behind by 125 s)"), "{w}");
+        let w = clock_skew_warning(7200.0 + 600.0).unwrap();
+        assert!(w.starts_with("Đồng hồ bảng tin nhanh 2 giờ 10 phút"), "{w}");
+        assert_eq!(clock_skew_warning(f64::NAN), None);
     }
 }

@@ -50,6 +50,16 @@ pub struct LastBeat {
     pub status: serde_json::Value,
 }
 
+impl LastBeat {
+    /// How far the board's clock was from ours when this beat came
+    /// (seconds, + ahead): its `clock` stamp against the time it arrived.
+    /// None for boards that do not send one.
+    pub fn clock_skew_s(&self) -> Option<f64> {
+        let clock = self.status.get("clock")?.as_str()?.parse::<DateTime<Utc>>().ok()?;
+        Some(bangtin_layouts::wire::clock_skew_s(clock, self.at))
+    }
+}
+
 /// A board coming online or going offline, under `boardevent/{board}/{µs}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Transition {

@@ -77,8 +77,14 @@ pub struct BoardCard {
     pub on_screen_version: u64,
     /// What each zone plays now ("zone: label").
     pub playing: Vec<String>,
-    /// Problems the latest heartbeat reported.
+    /// Problems the latest heartbeat reported, and a warning when the
+    /// board's clock is more than 30 s off the manager's.
     pub errors: Vec<String>,
+    /// How far the board's clock was from the manager's at its latest
+    /// beat, in seconds (+ ahead, − behind); absent for boards that do not
+    /// send their clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_skew_s: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert: Option<CardAlert>,
     /// When the latest thumbnail was taken.
@@ -193,7 +199,9 @@ pub fn last_status(s: &Shared, board: &str) -> Option<BoardStatus> {
 
 /// One board's summary.
 pub fn card(s: &Shared, b: Board, online: bool, last_seen: Option<DateTime<Utc>>) -> BoardCard {
-    let status = last_status(s, &b.id);
+    let last = s.store.get_json::<LastBeat>(&key::heartbeat(&b.id)).ok().flatten();
+    let clock_skew_s = last.as_ref().and_then(LastBeat::clock_skew_s);
+    let status = last.and_then(|l| serde_json::from_value::<BoardStatus>(l.status).ok());
     let alert = crate::alerting::stored(s, &b.id)
         .ok()
         .flatten()
@@ -223,7 +231,13 @@ pub fn card(s: &Shared, b: Board, online: bool, last_seen: Option<DateTime<Utc>>
             .as_ref()
             .map(|st| st.zones.iter().map(|z| format!("{}: {}", z.zone, z.label)).collect())
             .unwrap_or_default(),
-        errors: status.map(|st| st.errors).unwrap_or_default(),
+        errors: status
+            .map(|st| st.errors)
+            .unwrap_or_default()
+            .into_iter()
+            .chain(clock_skew_s.and_then(bangtin_layouts::wire::clock_skew_warning))
+            .collect(),
+        clock_skew_s,
         alert,
         thumb_at,
         id: b.id,

@@ -88,8 +88,12 @@ async fn heartbeats_are_kept_and_silent_boards_go_offline_and_come_back() {
     assert_eq!((st["online"].as_bool(), &st["status"]), (Some(false), &Value::Null));
 
     // A beat with a one-second period: stored, answered with the newest show.
-    let (code, reply) = me.post("/api/v1/board/heartbeat", board_status(1, 0)).await;
+    let (code, mut reply) = me.post("/api/v1/board/heartbeat", board_status(1, 0)).await;
     assert_eq!(code, StatusCode::OK, "{reply}");
+    // The manager's clock, for the board to check its own against.
+    let theirs: chrono::DateTime<chrono::Utc> = reply["manager_time"].as_str().unwrap().parse().unwrap();
+    assert!((chrono::Utc::now() - theirs).num_seconds().abs() <= 2, "{reply}");
+    reply.as_object_mut().unwrap().remove("manager_time");
     assert_eq!(reply, json!({"show_version": 0, "commands": []}));
     let beat_at = Instant::now();
     let st = status_of(&a, &id).await;
@@ -317,7 +321,8 @@ async fn publishes_and_commands_reach_a_connected_board_at_once() {
         ev.next(Duration::from_secs(1)).await,
         Some(json!({"type": "command", "id": cmd_id, "action": "screenshot"}))
     );
-    let (_, reply) = me.post("/api/v1/board/heartbeat", board_status(30, 2)).await;
+    let (_, mut reply) = me.post("/api/v1/board/heartbeat", board_status(30, 2)).await;
+    reply.as_object_mut().unwrap().remove("manager_time");
     assert_eq!(
         reply,
         json!({"show_version": 2, "commands": []}),
@@ -822,4 +827,65 @@ async fn deleting_a_board_deletes_what_it_left() {
     };
     assert_eq!(logs(&id), 0, "the deleted board's logs are gone");
     assert!(logs(&keep) >= 2, "the other board keeps its proof of play and history");
+}
+
+/// Issue #15: a board whose clock is far from the manager's shows the
+/// wrong time and starts its programme at the wrong moment. Its beats
+/// carry its clock; the officer sees by how much on its card, and the
+/// metrics count it per commune.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_whose_clock_is_off_is_named_on_its_card() {
+    let (_dir, s, a) = setup().await;
+    let (id, me, _) = pair(&s, &a, COMMUNE_A, "Bảng chợ").await;
+    let (id2, me2, _) = pair(&s, &a, COMMUNE_A, "Bảng đình").await;
+    let beat = |skew_s: i64| {
+        let mut b = board_status(30, 0);
+        b["clock"] = json!((chrono::Utc::now() + chrono::Duration::seconds(skew_s)).to_rfc3339());
+        b
+    };
+    // One board 2 min 5 s behind, one within a few seconds.
+    let (code, _) = me.post("/api/v1/board/heartbeat", beat(-125)).await;
+    assert_eq!(code, StatusCode::OK);
+    let (code, _) = me2.post("/api/v1/board/heartbeat", beat(3)).await;
+    assert_eq!(code, StatusCode::OK);
+    let (_, list) = a.get("/api/v1/boards").await;
+    let card = |board: &str| {
+        list["boards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == board)
+            .cloned()
+            .unwrap_or_else(|| panic!("{board} in {list}"))
+    };
+    let off = card(&id);
+    let skew = off["clock_skew_s"].as_f64().unwrap();
+    assert!((-127.0..=-124.0).contains(&skew), "{off}");
+    let errors: Vec<&str> = off["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("Đồng hồ bảng tin chậm 2 phút") && e.contains("NTP")),
+        "{off}"
+    );
+    let fine = card(&id2);
+    assert!(fine["clock_skew_s"].as_f64().unwrap().abs() < 5.0, "{fine}");
+    assert_eq!(fine["errors"], json!([]), "{fine}");
+    // A board that sends no clock: nothing said either way.
+    let (code, _) = me2.post("/api/v1/board/heartbeat", board_status(30, 0)).await;
+    assert_eq!(code, StatusCode::OK);
+    let (_, list) = a.get("/api/v1/boards").await;
+    let again = list["boards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id2.as_str())
+        .cloned()
+        .unwrap();
+    assert!(again.get("clock_skew_s").is_none(), "{again}");
 }

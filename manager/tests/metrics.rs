@@ -67,6 +67,8 @@ async fn metrics_count_requests_boards_and_alerts_not_taken() {
     );
     status["fps"] = json!(60.0);
     status["errors"] = json!(["video hỏng"]);
+    // …and its clock is 10 minutes fast.
+    status["clock"] = json!((Utc::now() + Duration::minutes(10)).to_rfc3339());
     status["disk_free_bytes"] = json!(1_000_000_000u64);
     assert_eq!(board_a2.post("/api/v1/board/heartbeat", status).await.0, StatusCode::OK);
     for _ in 0..3 {
@@ -111,6 +113,7 @@ async fn metrics_count_requests_boards_and_alerts_not_taken() {
     assert_eq!(get(&format!(r#"bangtin_board_fps{{unit="{a}"}}"#)), 55.0);
     assert_eq!(get(&format!(r#"bangtin_board_dropped_frames{{unit="{a}"}}"#)), 14.0);
     assert_eq!(get(&format!(r#"bangtin_boards_with_errors{{unit="{a}"}}"#)), 1.0);
+    assert_eq!(get(&format!(r#"bangtin_boards_clock_off{{unit="{a}"}}"#)), 1.0);
     assert_eq!(get(&format!(r#"bangtin_board_disk_free_min_bytes{{unit="{a}"}}"#)), 1e9);
     assert_eq!(get(r#"bangtin_alerts_accepted_total{kind="bulletin"}"#), 1.0);
     assert!(get("bangtin_alert_sets_issued_total") >= 3.0, "a set for each board");

@@ -30,7 +30,7 @@ pub const MAX_HISTORY: usize = 1000;
 /// commands that could not be pushed.
 #[utoipa::path(post, path = "/api/v1/board/heartbeat", tag = "board",
     request_body(content = Object, description = "wire::BoardStatus"),
-    responses((status = 200, body = Object, description = "wire::HeartbeatReply {show_version, commands}"),
+    responses((status = 200, body = Object, description = "wire::HeartbeatReply {show_version, commands, manager_time}"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn heartbeat(
@@ -83,6 +83,7 @@ pub async fn heartbeat(
     Ok(AppJson(HeartbeatReply {
         show_version: b.board.show_version,
         commands,
+        manager_time: Some(now()),
     }))
 }
 

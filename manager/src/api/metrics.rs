@@ -73,6 +73,7 @@ struct Commune {
     fps_n: u32,
     dropped: i64,
     with_errors: i64,
+    clock_off: i64,
     disk_free_min: Option<i64>,
     pending: i64,
     pending_oldest_s: i64,
@@ -116,6 +117,11 @@ pub fn render(s: &Shared, now: DateTime<Utc>) -> crate::store::Result<String> {
         &mut r,
         "bangtin_boards_with_errors",
         "The commune's boards whose last heartbeat reports an error",
+    );
+    let clock_g = gauge::<Unit>(
+        &mut r,
+        "bangtin_boards_clock_off",
+        "The commune's online boards whose clock was more than 30 s off the manager's at their last heartbeat",
     );
     let disk_g = gauge::<Unit>(
         &mut r,
@@ -161,6 +167,13 @@ pub fn render(s: &Shared, now: DateTime<Utc>) -> crate::store::Result<String> {
         *c.states.entry(state).or_default() += 1;
         let last: Option<LastBeat> = s.store.get_json(&crate::model::key::heartbeat(&b.id))?;
         let Some(last) = last else { continue };
+        if state == "online"
+            && last
+                .clock_skew_s()
+                .is_some_and(|k| k.abs() > bangtin_layouts::wire::CLOCK_SKEW_WARN_S)
+        {
+            c.clock_off += 1;
+        }
         let st = &last.status;
         let num = |k: &str| st.get(k).and_then(serde_json::Value::as_f64);
         if state == "online"
@@ -213,6 +226,7 @@ pub fn render(s: &Shared, now: DateTime<Utc>) -> crate::store::Result<String> {
         }
         dropped_g.get_or_create(&unit(code)).set(c.dropped);
         errors_g.get_or_create(&unit(code)).set(c.with_errors);
+        clock_g.get_or_create(&unit(code)).set(c.clock_off);
         if let Some(m) = c.disk_free_min {
             disk_g.get_or_create(&unit(code)).set(m);
         }

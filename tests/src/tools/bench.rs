@@ -87,6 +87,7 @@ fn beat_body() -> Arc<Vec<u8>> {
         alert_media: Vec::new(),
         commands_done: None,
         alerts_version: None,
+        clock: Some(chrono::Utc::now()),
     };
     Arc::new(serde_json::to_vec(&status).expect("status serialises"))
 }

@@ -358,6 +358,7 @@ fn status(ctx: &Ctx, rng: &mut StdRng, boot: DateTime<Utc>, at: Instant) -> Boar
         alert_media: Vec::new(),
         commands_done: None,
         alerts_version: None,
+        clock: Some(Utc::now()),
     }
 }
 

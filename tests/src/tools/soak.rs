@@ -351,6 +351,7 @@ fn status(i: usize, heartbeat: u64, boot: chrono::DateTime<chrono::Utc>) -> Boar
         alert_media: Vec::new(),
         commands_done: None,
         alerts_version: None,
+        clock: Some(chrono::Utc::now()),
     }
 }
 

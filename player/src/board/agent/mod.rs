@@ -80,6 +80,8 @@ struct Link {
     alert_media: tokio::sync::Mutex<()>,
     /// Commands run and to acknowledge.
     received: Mutex<commands::Received>,
+    /// When the clock warning was last logged; None while the clock is right.
+    clock_warned: Mutex<Option<Instant>>,
 }
 
 impl Link {
@@ -172,6 +174,7 @@ impl Agent {
             playlog_after: Mutex::new(None),
             alert_media: tokio::sync::Mutex::new(()),
             received: Mutex::new(commands::Received::open(&self.config_dir)),
+            clock_warned: Mutex::new(None),
         });
         tokio::spawn(alerts::alerts_task(link.clone()));
         tokio::spawn(sync::sync_task(link.clone()));
