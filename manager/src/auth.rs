@@ -237,15 +237,75 @@ impl FromRequestParts<Arc<AppState>> for BoardAuth {
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<Arc<AppState>> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map_or_else(|| "local".to_string(), |c| c.0.ip().to_string()),
-        ))
+    async fn from_request_parts(parts: &mut Parts, s: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let Some(peer) = peer else {
+            return Ok(ClientIp("local".to_string()));
+        };
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(ClientIp(client_of(peer, &forwarded, &s.limits.proxies).to_string()))
+    }
+}
+
+/// Who sent a request that reached us from `peer`: `peer` itself, unless
+/// it is a trusted proxy — then the last address of `X-Forwarded-For`
+/// (`forwarded`, as the proxies appended to it) not itself a trusted
+/// proxy. Anything before that was written by the client and is not
+/// believed; a header that does not parse leaves the proxy's address.
+pub fn client_of(peer: std::net::IpAddr, forwarded: &str, proxies: &[ipnet::IpNet]) -> std::net::IpAddr {
+    let trusted = |ip: &std::net::IpAddr| proxies.iter().any(|n| n.contains(ip));
+    if !trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for hop in forwarded.rsplit(',').map(str::trim).filter(|h| !h.is_empty()) {
+        let Ok(ip) = hop.parse::<std::net::IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !trusted(&ip) {
+            break;
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_of;
+
+    #[test]
+    fn the_client_is_the_last_untrusted_hop() {
+        let nets: Vec<ipnet::IpNet> = ["127.0.0.1/32", "10.0.0.0/8"]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        // Straight from a client: its own address, whatever it writes.
+        assert_eq!(client_of(ip("198.51.100.1"), "1.1.1.1", &nets), ip("198.51.100.1"));
+        // Through nginx on the machine: the address nginx appended.
+        assert_eq!(client_of(ip("127.0.0.1"), "203.0.113.7", &nets), ip("203.0.113.7"));
+        // Through two trusted hops, after a forged first entry.
+        assert_eq!(
+            client_of(ip("127.0.0.1"), "6.6.6.6, 203.0.113.7, 10.0.0.5", &nets),
+            ip("203.0.113.7")
+        );
+        // No header, or one that does not parse: the proxy itself.
+        assert_eq!(client_of(ip("127.0.0.1"), "", &nets), ip("127.0.0.1"));
+        assert_eq!(client_of(ip("127.0.0.1"), "unknown", &nets), ip("127.0.0.1"));
+        // Nothing trusted: the header never counts.
+        assert_eq!(client_of(ip("127.0.0.1"), "203.0.113.7", &[]), ip("127.0.0.1"));
     }
 }

@@ -74,6 +74,14 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Address space a preview's renderer may use, MiB (`prlimit --as`).
     pub preview_memory_mib: u64,
+    /// Reverse proxies in front of `listen` (addresses or networks, e.g.
+    /// `["127.0.0.1", "::1"]` for nginx on the same machine): for requests
+    /// from them, the client is the last address of `X-Forwarded-For` that
+    /// is not itself a trusted proxy, so per-address limits (sign-ins,
+    /// pairing) apply per client and not to everyone behind the proxy at
+    /// once. Empty (the default): the header is ignored — anyone could
+    /// write it. Env `BANGTIN_TRUSTED_PROXIES` (comma-separated).
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Config {
@@ -104,6 +112,7 @@ impl Default for Config {
             metrics_listen: None,
             metrics_token: None,
             preview_memory_mib: 4096,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -121,7 +130,27 @@ impl Config {
             None => Config::default(),
         };
         c.apply_env(|k| std::env::var(k).ok())?;
+        c.proxies()?;
         Ok(c)
+    }
+
+    /// `trusted_proxies`, parsed; an entry that is neither an address nor
+    /// a network is an error naming it.
+    pub fn proxies(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                let p = p.trim();
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "trusted_proxies: {p:?} không phải địa chỉ IP hay mạng (ví dụ 127.0.0.1, 10.0.0.0/8) \
+                             (not an IP address or network)"
+                        )
+                    })
+            })
+            .collect()
     }
 
     fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
@@ -165,6 +194,14 @@ impl Config {
         if let Some(v) = get("BANGTIN_METRICS_LISTEN").filter(|v| !v.trim().is_empty()) {
             self.metrics_listen = Some(parse("BANGTIN_METRICS_LISTEN", &v)?);
         }
+        if let Some(v) = get("BANGTIN_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(String::from)
+                .collect();
+        }
         if let Some(v) = get("BANGTIN_METRICS_TOKEN").filter(|v| !v.trim().is_empty()) {
             self.metrics_token = Some(v.trim().to_string());
         }
@@ -189,5 +226,21 @@ mod tests {
                 .is_err()
         );
         assert!(toml::from_str::<Config>("listn = 1").is_err(), "typos are refused");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let mut c = Config::default();
+        c.apply_env(|k| (k == "BANGTIN_TRUSTED_PROXIES").then(|| "127.0.0.1, ::1,10.0.0.0/8".to_string()))
+            .unwrap();
+        let nets = c.proxies().unwrap();
+        assert_eq!(nets.len(), 3);
+        assert!(nets[2].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+        c.trusted_proxies.push("nginx.local".into());
+        let e = c.proxies().unwrap_err().to_string();
+        assert!(
+            e.contains("\"nginx.local\"") && e.contains("không phải địa chỉ IP"),
+            "{e}"
+        );
     }
 }

@@ -17,6 +17,8 @@ pub struct Limits {
     login_ips: DefaultKeyedRateLimiter<String>,
     pairing: DefaultKeyedRateLimiter<String>,
     uploads: DefaultKeyedRateLimiter<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`trusted_proxies`).
+    pub proxies: Vec<ipnet::IpNet>,
 }
 
 impl std::fmt::Debug for Limits {
@@ -46,6 +48,8 @@ impl Limits {
             login_ips: RateLimiter::keyed(Quota::per_minute(nz(cfg.login_per_minute * 4))),
             pairing: RateLimiter::keyed(Quota::per_minute(nz(10))),
             uploads: RateLimiter::keyed(Quota::per_minute(nz(30))),
+            // Checked when the configuration loads (`Config::load`).
+            proxies: cfg.proxies().unwrap_or_default(),
         }
     }
 
