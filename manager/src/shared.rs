@@ -84,6 +84,9 @@ impl Shared {
     /// boards' last beats.
     pub fn open(cfg: Config) -> anyhow::Result<Shared> {
         let dir = &cfg.data_dir;
+        // Before anything is written: a directory of a newer manager is
+        // refused untouched.
+        let found = crate::upgrade::check_format(dir)?;
         std::fs::create_dir_all(dir).with_context(|| format!("không tạo được {}", dir.display()))?;
         let store = crate::store::SledStore::open_data_dir(dir, cfg.store_cache_mib)
             .with_context(|| format!("không mở được kho dữ liệu trong {}", dir.display()))?;
@@ -93,11 +96,7 @@ impl Shared {
         std::fs::create_dir_all(dir.join("thumbs"))?;
         std::fs::create_dir_all(&tmp_dir)?;
         std::fs::create_dir_all(dir.join("screens"))?;
-        let moved = crate::upgrade::move_old_records(&store, chrono::Utc::now())
-            .with_context(|| format!("không chuyển được nhật ký cũ trong {}", dir.display()))?;
-        if moved > 0 {
-            tracing::info!("đã chuyển {moved} bản ghi phát và nhịp cũ sang nhật ký (records moved to the journal)");
-        }
+        crate::upgrade::migrate(dir, &store, found)?;
         let key = load_or_create_key(dir)?;
         let live = Live::load(&store, chrono::Utc::now())
             .with_context(|| format!("không đọc được nhịp của bảng tin trong {}", dir.display()))?;
