@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod feeds;
 pub mod fetch;
+pub mod freeze;
 pub mod ingest;
 pub mod interpret;
 pub mod journal;

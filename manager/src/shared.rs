@@ -138,6 +138,41 @@ impl Shared {
         self.flusher.durable_blocking()
     }
 
+    /// Remove files or directories of the data directory (media,
+    /// thumbnails, screenshots) — once no backup is copying them
+    /// ([`crate::freeze`]): meanwhile this waits without holding a thread.
+    /// A path already gone is fine.
+    pub async fn remove_paths(self: &Arc<Self>, paths: Vec<PathBuf>) -> std::io::Result<()> {
+        loop {
+            self.store.freeze().idle().await;
+            let (s, paths) = (self.clone(), paths.clone());
+            let removed = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+                // A copy that began meanwhile sends this back to wait.
+                let Some(_copied) = s.store.freeze().try_removing() else {
+                    return Ok(false);
+                };
+                for p in paths {
+                    let r = if p.is_dir() {
+                        std::fs::remove_dir_all(&p)
+                    } else {
+                        std::fs::remove_file(&p)
+                    };
+                    match r {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                        _ => {}
+                    }
+                }
+                Ok(true)
+            })
+            .await
+            .map_err(std::io::Error::other)??;
+            if removed {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Something changed that loudspeakers may announce.
     pub fn wake_speakers(&self) {
         self.speakers_wake.send_modify(|n| *n = n.wrapping_add(1));

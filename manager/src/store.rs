@@ -34,6 +34,11 @@ pub enum Op {
 }
 
 impl Op {
+    pub fn key(&self) -> &str {
+        match self {
+            Op::Put(k, _) | Op::Del(k) => k,
+        }
+    }
     pub fn put<T: Serialize>(key: impl Into<String>, v: &T) -> Op {
         Op::Put(key.into(), serde_json::to_vec(v).expect("records always serialise"))
     }
@@ -41,6 +46,9 @@ impl Op {
         Op::Del(key.into())
     }
 }
+
+/// What [`Store::each`] calls with a record's key and value.
+pub type EachRecord<'a> = &'a mut dyn FnMut(&[u8], &[u8]) -> std::io::Result<()>;
 
 /// An ordered key-value store with atomic batches.
 pub trait Store: Send + Sync + 'static {
@@ -59,6 +67,14 @@ pub trait Store: Send + Sync + 'static {
     /// The append-only logs kept beside the keys (proof of play, heartbeat
     /// history); [`Store::flush`] makes their appends durable too.
     fn journal(&self) -> &crate::journal::Journal;
+    /// Call `f` with every record in key order, as each is when read:
+    /// while writes go on, only a [`crate::freeze::Snapshot`] makes that
+    /// one instant. Stops at the first error of `f`.
+    fn each(&self, f: EachRecord<'_>) -> Result<()>;
+    /// The point-in-time machinery the store and its logs share (backups).
+    fn freeze(&self) -> &crate::freeze::Freeze {
+        self.journal().freeze()
+    }
 }
 
 /// Typed helpers over any [`Store`].
@@ -250,6 +266,20 @@ impl Store for SledStore {
     }
 
     fn apply(&self, ops: Vec<Op>) -> Result<()> {
+        // Held until applied: a backup's instant falls before or after the
+        // whole batch; while its copy runs, the batch first keeps the
+        // values it replaces (crate::freeze).
+        let writing = self.journal.freeze().writing();
+        let mut keys = writing.as_ref().and_then(|f| f.keys());
+        if let Some(kept) = keys.as_mut().and_then(|g| g.as_mut()) {
+            for op in &ops {
+                let k = op.key().as_bytes();
+                if !kept.has(k) {
+                    let then = self.tree.get(k).map_err(be)?.map(|v| v.to_vec());
+                    kept.keep(k, then);
+                }
+            }
+        }
         let mut batch = sled::Batch::default();
         for op in ops {
             match op {
@@ -272,6 +302,14 @@ impl Store for SledStore {
 
     fn next_id(&self) -> Result<u64> {
         self.db.generate_id().map_err(be)
+    }
+
+    fn each(&self, f: &mut dyn FnMut(&[u8], &[u8]) -> std::io::Result<()>) -> Result<()> {
+        for r in self.tree.iter() {
+            let (k, v) = r.map_err(be)?;
+            f(&k, &v).map_err(|e| StoreError::Backend(e.to_string()))?;
+        }
+        Ok(())
     }
 
     fn range(&self, start: &str, end: &str, limit: usize, reverse: bool) -> Result<Vec<(String, Vec<u8>)>> {
