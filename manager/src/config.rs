@@ -74,6 +74,10 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Address space a preview's renderer may use, MiB (`prlimit --as`).
     pub preview_memory_mib: u64,
+    /// Where `POST /api/v1/backups` writes backups (each a directory of
+    /// its own). Unset: `backups` in the data directory — the packaged
+    /// service may write nowhere else. Env `BANGTIN_BACKUP_DIR`.
+    pub backup_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -104,11 +108,17 @@ impl Default for Config {
             metrics_listen: None,
             metrics_token: None,
             preview_memory_mib: 4096,
+            backup_dir: None,
         }
     }
 }
 
 impl Config {
+    /// Where backups go: `backup_dir`, or `backups` in the data directory.
+    pub fn backups(&self) -> PathBuf {
+        self.backup_dir.clone().unwrap_or_else(|| self.data_dir.join("backups"))
+    }
+
     /// Read `file` (if given), then apply `BANGTIN_*` environment overrides.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         use anyhow::Context;
@@ -164,6 +174,9 @@ impl Config {
         }
         if let Some(v) = get("BANGTIN_METRICS_LISTEN").filter(|v| !v.trim().is_empty()) {
             self.metrics_listen = Some(parse("BANGTIN_METRICS_LISTEN", &v)?);
+        }
+        if let Some(v) = get("BANGTIN_BACKUP_DIR").filter(|v| !v.trim().is_empty()) {
+            self.backup_dir = Some(PathBuf::from(v));
         }
         if let Some(v) = get("BANGTIN_METRICS_TOKEN").filter(|v| !v.trim().is_empty()) {
             self.metrics_token = Some(v.trim().to_string());

@@ -11,6 +11,7 @@ pub mod api;
 pub mod approval;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod bulletin;
 pub mod cap;
 pub mod config;

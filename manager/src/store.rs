@@ -208,7 +208,14 @@ pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
     journal: Arc<crate::journal::Journal>,
+    /// Added to sled's id counter: a restored store starts its ids above
+    /// every id of its backup ([`ID_FLOOR_KEY`]).
+    id_floor: u64,
 }
+
+/// The record holding the store's id floor: set by a restore to the
+/// backup's next id, since a fresh sled counts its ids from 0 again.
+pub const ID_FLOOR_KEY: &str = "meta/id-floor";
 
 fn be(e: sled::Error) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -246,7 +253,19 @@ impl SledStore {
             .map_err(be)?;
         let tree = db.open_tree("bangtin").map_err(be)?;
         let journal = Arc::new(crate::journal::Journal::open(journal)?);
-        Ok(SledStore { db, tree, journal })
+        let id_floor = match tree.get(ID_FLOOR_KEY).map_err(be)? {
+            None => 0,
+            Some(v) => serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                key: ID_FLOOR_KEY.into(),
+                msg: e.to_string(),
+            })?,
+        };
+        Ok(SledStore {
+            db,
+            tree,
+            journal,
+            id_floor,
+        })
     }
 }
 
@@ -301,10 +320,10 @@ impl Store for SledStore {
     }
 
     fn next_id(&self) -> Result<u64> {
-        self.db.generate_id().map_err(be)
+        Ok(self.id_floor + self.db.generate_id().map_err(be)?)
     }
 
-    fn each(&self, f: &mut dyn FnMut(&[u8], &[u8]) -> std::io::Result<()>) -> Result<()> {
+    fn each(&self, f: EachRecord<'_>) -> Result<()> {
         for r in self.tree.iter() {
             let (k, v) = r.map_err(be)?;
             f(&k, &v).map_err(|e| StoreError::Backend(e.to_string()))?;
