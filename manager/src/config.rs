@@ -82,6 +82,10 @@ pub struct Config {
     /// once. Empty (the default): the header is ignored — anyone could
     /// write it. Env `BANGTIN_TRUSTED_PROXIES` (comma-separated).
     pub trusted_proxies: Vec<String>,
+    /// Where `POST /api/v1/backups` writes backups (each a directory of
+    /// its own). Unset: `backups` in the data directory — the packaged
+    /// service may write nowhere else. Env `BANGTIN_BACKUP_DIR`.
+    pub backup_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -113,11 +117,17 @@ impl Default for Config {
             metrics_token: None,
             preview_memory_mib: 4096,
             trusted_proxies: Vec::new(),
+            backup_dir: None,
         }
     }
 }
 
 impl Config {
+    /// Where backups go: `backup_dir`, or `backups` in the data directory.
+    pub fn backups(&self) -> PathBuf {
+        self.backup_dir.clone().unwrap_or_else(|| self.data_dir.join("backups"))
+    }
+
     /// Read `file` (if given), then apply `BANGTIN_*` environment overrides.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         use anyhow::Context;
@@ -201,6 +211,9 @@ impl Config {
                 .filter(|p| !p.is_empty())
                 .map(String::from)
                 .collect();
+        }
+        if let Some(v) = get("BANGTIN_BACKUP_DIR").filter(|v| !v.trim().is_empty()) {
+            self.backup_dir = Some(PathBuf::from(v));
         }
         if let Some(v) = get("BANGTIN_METRICS_TOKEN").filter(|v| !v.trim().is_empty()) {
             self.metrics_token = Some(v.trim().to_string());

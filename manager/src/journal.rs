@@ -15,14 +15,17 @@
 //! Appends are durable at the store's next flush ([`Journal::sync`]); a
 //! line torn by a crash is skipped by readers and never glued to the next
 //! record. A PostgreSQL store (issue #16) keeps the same logs as a table
-//! partitioned by bucket.
+//! partitioned by bucket. A backup copies the logs as they were at one
+//! instant while appends go on ([`crate::freeze`]): an append keeps the
+//! log's length first, and removals wait for the copy.
 
+use crate::freeze::Freeze;
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The logs of one kind of record (a directory under the root).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +88,8 @@ pub struct Journal {
     root: PathBuf,
     /// Files appended to since the last [`Journal::sync`].
     dirty: Mutex<BTreeSet<PathBuf>>,
+    /// Shared with the store the logs belong to.
+    freeze: Arc<Freeze>,
 }
 
 impl Journal {
@@ -93,7 +98,18 @@ impl Journal {
         Ok(Journal {
             root: root.to_path_buf(),
             dirty: Mutex::default(),
+            freeze: Freeze::new(),
         })
+    }
+
+    /// Where the logs are.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The point-in-time machinery of these logs and their store.
+    pub fn freeze(&self) -> &Arc<Freeze> {
+        &self.freeze
     }
 
     fn file(&self, stream: Stream, bucket: &str, board: &str) -> Result<PathBuf> {
@@ -114,11 +130,16 @@ impl Journal {
         }
         let path = self.file(stream, bucket, board)?;
         let mut buf = Vec::with_capacity(records.iter().map(|r| r.len() + 1).sum::<usize>() + 1);
+        // Held until written: a backup's instant falls before or after.
+        let writing = self.freeze.writing();
         let mut f = match OpenOptions::new().read(true).append(true).open(&path) {
             Ok(f) => {
                 // A crash mid-write leaves a line without its newline:
                 // end it, so the torn record is skipped alone.
                 let len = f.metadata().map_err(|e| io_err(&path, e))?.len();
+                if let Some(frozen) = writing.as_ref() {
+                    frozen.keep_log(&path, len);
+                }
                 let mut last = [0u8];
                 if len > 0 && f.read_exact_at(&mut last, len - 1).is_ok() && last[0] != b'\n' {
                     buf.push(b'\n');
@@ -126,6 +147,9 @@ impl Journal {
                 f
             }
             Err(e) if e.kind() == ErrorKind::NotFound => {
+                if let Some(frozen) = writing.as_ref() {
+                    frozen.keep_log(&path, 0);
+                }
                 let dir = path.parent().expect("a log has a directory");
                 std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
                 let f = OpenOptions::new()
@@ -148,6 +172,7 @@ impl Journal {
             buf.push(b'\n');
         }
         f.write_all(&buf).map_err(|e| io_err(&path, e))?;
+        drop(writing);
         self.mark(path);
         Ok(())
     }
@@ -221,6 +246,7 @@ impl Journal {
     /// Remove a board's log of a bucket (gone already: fine).
     pub fn remove(&self, stream: Stream, bucket: &str, board: &str) -> Result<()> {
         let path = self.file(stream, bucket, board)?;
+        let _copied = self.freeze.removing();
         match std::fs::remove_file(&path) {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(io_err(&path, e)),
             _ => Ok(()),
@@ -233,6 +259,7 @@ impl Journal {
             return Ok(());
         }
         let dir = self.root.join(stream.dir()).join(bucket);
+        let _copied = self.freeze.removing();
         match std::fs::remove_dir_all(&dir) {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(io_err(&dir, e)),
             _ => Ok(()),

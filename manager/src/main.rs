@@ -49,6 +49,29 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Sao lưu nhất quán khi máy chủ đang chạy, qua API; bản sao lưu nằm
+    /// trên máy chủ, trong backup_dir (consistent backup taken by the
+    /// running server)
+    Backup {
+        /// Địa chỉ máy chủ (manager URL; default http://<listen> of the config)
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// Tệp chứa mã truy cập API của quản trị viên, hoặc biến
+        /// BANGTIN_TOKEN (file holding an administrator's API token)
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// Máy chủ đang dừng: tự mở thư mục dữ liệu và sao lưu vào
+        /// backup_dir (the server is stopped: back up the data directory itself)
+        #[arg(long, conflicts_with_all = ["url", "token_file"])]
+        offline: bool,
+    },
+    /// Khôi phục bản sao lưu vào thư mục dữ liệu mới hoặc trống (--data)
+    /// (restore a backup into a new or empty data directory)
+    Restore {
+        /// Thư mục bản sao lưu (the backup's directory)
+        #[arg(long, value_name = "BACKUP")]
+        from: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -149,6 +172,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Admin { cmd } => admin(config(&cli)?, cmd),
+        Cmd::Backup {
+            url,
+            token_file,
+            offline,
+        } => {
+            let cfg = config(&cli)?;
+            if *offline {
+                backup_offline(cfg)
+            } else {
+                backup_online(&cfg, url.as_deref(), token_file.as_deref())
+            }
+        }
+        Cmd::Restore { from } => restore(&config(&cli)?, from),
         Cmd::CheckLayout { files } => {
             let mut bad = false;
             for f in files {
@@ -194,6 +230,117 @@ fn serve(cfg: Config) -> Result<()> {
         };
         bangtin_manager::serve(listener, state, shutdown).await
     })
+}
+
+/// What a backup holds, for the operator.
+fn print_backup(r: &bangtin_manager::backup::BackupReport) {
+    let m = &r.manifest;
+    println!("đã sao lưu vào {} (backup written)", r.path);
+    println!(
+        "  lúc {}: {} bản ghi, {} nhật ký, {} tệp phương tiện, {} ảnh chụp, {} byte; ghi bị giữ {:.3} ms, \
+         mất {:.1} s (taken at; records, logs, media, screenshots, bytes; writes held, took)",
+        m.taken_at, m.records, m.logs, m.media, m.screenshots, m.bytes, m.writes_held_ms, m.seconds
+    );
+}
+
+/// Ask the running manager for a backup (`POST /api/v1/backups`).
+fn backup_online(cfg: &Config, url: Option<&str>, token_file: Option<&std::path::Path>) -> Result<ExitCode> {
+    let token = match token_file {
+        Some(f) => std::fs::read_to_string(f)
+            .with_context(|| format!("không đọc được {} (cannot read the token file)", f.display()))?,
+        None => std::env::var("BANGTIN_TOKEN").unwrap_or_default(),
+    };
+    let token = token.trim().to_string();
+    if token.is_empty() {
+        eprintln!(
+            "lỗi (error): cần mã truy cập API của một quản trị viên: --token-file FILE hoặc biến BANGTIN_TOKEN \
+             (an administrator's API token is needed)"
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let base = match url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => {
+            let mut a = cfg.listen;
+            if a.ip().is_unspecified() {
+                a.set_ip(if a.is_ipv4() {
+                    std::net::Ipv4Addr::LOCALHOST.into()
+                } else {
+                    std::net::Ipv6Addr::LOCALHOST.into()
+                });
+            }
+            format!("http://{a}")
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let (status, body) = rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            // Media libraries of many GiB take a while to copy.
+            .timeout(std::time::Duration::from_secs(6 * 3600))
+            .build()?;
+        let r = client
+            .post(format!("{base}/api/v1/backups"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .with_context(|| format!("không gọi được máy chủ {base} (cannot reach the manager)"))?;
+        let status = r.status();
+        let body = r.bytes().await?;
+        anyhow::Ok((status, body))
+    })?;
+    if status.is_success() {
+        let r: bangtin_manager::backup::BackupReport =
+            serde_json::from_slice(&body).context("câu trả lời không đọc được (unreadable answer)")?;
+        print_backup(&r);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let message = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+    eprintln!("lỗi (error): {base} trả lời {status}: {message}");
+    Ok(ExitCode::from(if status.is_client_error() { 2 } else { 1 }))
+}
+
+/// A backup of a stopped manager's data directory, by this process.
+fn backup_offline(cfg: Config) -> Result<ExitCode> {
+    let into = cfg.backups();
+    let state = AppState::open(cfg).context("mở dữ liệu (is the server running? use backup without --offline)")?;
+    let r = bangtin_manager::backup::take(&state.shared, &into)?;
+    print_backup(&r);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore(cfg: &Config, from: &std::path::Path) -> Result<ExitCode> {
+    use bangtin_manager::backup::BackupError;
+    match bangtin_manager::backup::restore(from, &cfg.data_dir) {
+        Ok(r) => {
+            let m = &r.manifest;
+            println!(
+                "đã khôi phục bản sao lưu lúc {} vào {}: {} bản ghi, {} nhật ký, {} tệp phương tiện; khóa ký {} \
+                 (restored; records, logs, media; signing key)",
+                m.taken_at,
+                r.data.display(),
+                m.records,
+                m.logs,
+                m.media,
+                m.public_key
+            );
+            println!("chạy máy chủ với --data {} (serve from it)", r.data.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(
+            e @ (BackupError::NotEmpty { .. }
+            | BackupError::NotABackup { .. }
+            | BackupError::Newer { .. }
+            | BackupError::Corrupt { .. }),
+        ) => {
+            eprintln!("lỗi (error): {e}");
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn admin(cfg: Config, cmd: &AdminCmd) -> Result<ExitCode> {

@@ -84,6 +84,9 @@ impl Shared {
     /// boards' last beats.
     pub fn open(cfg: Config) -> anyhow::Result<Shared> {
         let dir = &cfg.data_dir;
+        // Before anything is written: a directory of a newer manager is
+        // refused untouched.
+        let found = crate::upgrade::check_format(dir)?;
         std::fs::create_dir_all(dir).with_context(|| format!("không tạo được {}", dir.display()))?;
         let store = crate::store::SledStore::open_data_dir(dir, cfg.store_cache_mib)
             .with_context(|| format!("không mở được kho dữ liệu trong {}", dir.display()))?;
@@ -93,11 +96,7 @@ impl Shared {
         std::fs::create_dir_all(dir.join("thumbs"))?;
         std::fs::create_dir_all(&tmp_dir)?;
         std::fs::create_dir_all(dir.join("screens"))?;
-        let moved = crate::upgrade::move_old_records(&store, chrono::Utc::now())
-            .with_context(|| format!("không chuyển được nhật ký cũ trong {}", dir.display()))?;
-        if moved > 0 {
-            tracing::info!("đã chuyển {moved} bản ghi phát và nhịp cũ sang nhật ký (records moved to the journal)");
-        }
+        crate::upgrade::migrate(dir, &store, found)?;
         let key = load_or_create_key(dir)?;
         let live = Live::load(&store, chrono::Utc::now())
             .with_context(|| format!("không đọc được nhịp của bảng tin trong {}", dir.display()))?;
@@ -137,6 +136,41 @@ impl Shared {
     pub fn commit_blocking(&self, ops: Vec<crate::store::Op>) -> crate::store::Result<()> {
         self.store.apply(ops)?;
         self.flusher.durable_blocking()
+    }
+
+    /// Remove files or directories of the data directory (media,
+    /// thumbnails, screenshots) — once no backup is copying them
+    /// ([`crate::freeze`]): meanwhile this waits without holding a thread.
+    /// A path already gone is fine.
+    pub async fn remove_paths(self: &Arc<Self>, paths: Vec<PathBuf>) -> std::io::Result<()> {
+        loop {
+            self.store.freeze().idle().await;
+            let (s, paths) = (self.clone(), paths.clone());
+            let removed = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+                // A copy that began meanwhile sends this back to wait.
+                let Some(_copied) = s.store.freeze().try_removing() else {
+                    return Ok(false);
+                };
+                for p in paths {
+                    let r = if p.is_dir() {
+                        std::fs::remove_dir_all(&p)
+                    } else {
+                        std::fs::remove_file(&p)
+                    };
+                    match r {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                        _ => {}
+                    }
+                }
+                Ok(true)
+            })
+            .await
+            .map_err(std::io::Error::other)??;
+            if removed {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Something changed that loudspeakers may announce.

@@ -34,6 +34,11 @@ pub enum Op {
 }
 
 impl Op {
+    pub fn key(&self) -> &str {
+        match self {
+            Op::Put(k, _) | Op::Del(k) => k,
+        }
+    }
     pub fn put<T: Serialize>(key: impl Into<String>, v: &T) -> Op {
         Op::Put(key.into(), serde_json::to_vec(v).expect("records always serialise"))
     }
@@ -41,6 +46,9 @@ impl Op {
         Op::Del(key.into())
     }
 }
+
+/// What [`Store::each`] calls with a record's key and value.
+pub type EachRecord<'a> = &'a mut dyn FnMut(&[u8], &[u8]) -> std::io::Result<()>;
 
 /// An ordered key-value store with atomic batches.
 pub trait Store: Send + Sync + 'static {
@@ -59,6 +67,14 @@ pub trait Store: Send + Sync + 'static {
     /// The append-only logs kept beside the keys (proof of play, heartbeat
     /// history); [`Store::flush`] makes their appends durable too.
     fn journal(&self) -> &crate::journal::Journal;
+    /// Call `f` with every record in key order, as each is when read:
+    /// while writes go on, only a [`crate::freeze::Snapshot`] makes that
+    /// one instant. Stops at the first error of `f`.
+    fn each(&self, f: EachRecord<'_>) -> Result<()>;
+    /// The point-in-time machinery the store and its logs share (backups).
+    fn freeze(&self) -> &crate::freeze::Freeze {
+        self.journal().freeze()
+    }
 }
 
 /// Typed helpers over any [`Store`].
@@ -192,7 +208,14 @@ pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
     journal: Arc<crate::journal::Journal>,
+    /// Added to sled's id counter: a restored store starts its ids above
+    /// every id of its backup ([`ID_FLOOR_KEY`]).
+    id_floor: u64,
 }
+
+/// The record holding the store's id floor: set by a restore to the
+/// backup's next id, since a fresh sled counts its ids from 0 again.
+pub const ID_FLOOR_KEY: &str = "meta/id-floor";
 
 fn be(e: sled::Error) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -230,7 +253,19 @@ impl SledStore {
             .map_err(be)?;
         let tree = db.open_tree("bangtin").map_err(be)?;
         let journal = Arc::new(crate::journal::Journal::open(journal)?);
-        Ok(SledStore { db, tree, journal })
+        let id_floor = match tree.get(ID_FLOOR_KEY).map_err(be)? {
+            None => 0,
+            Some(v) => serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                key: ID_FLOOR_KEY.into(),
+                msg: e.to_string(),
+            })?,
+        };
+        Ok(SledStore {
+            db,
+            tree,
+            journal,
+            id_floor,
+        })
     }
 }
 
@@ -250,6 +285,20 @@ impl Store for SledStore {
     }
 
     fn apply(&self, ops: Vec<Op>) -> Result<()> {
+        // Held until applied: a backup's instant falls before or after the
+        // whole batch; while its copy runs, the batch first keeps the
+        // values it replaces (crate::freeze).
+        let writing = self.journal.freeze().writing();
+        let mut keys = writing.as_ref().and_then(|f| f.keys());
+        if let Some(kept) = keys.as_mut().and_then(|g| g.as_mut()) {
+            for op in &ops {
+                let k = op.key().as_bytes();
+                if !kept.has(k) {
+                    let then = self.tree.get(k).map_err(be)?.map(|v| v.to_vec());
+                    kept.keep(k, then);
+                }
+            }
+        }
         let mut batch = sled::Batch::default();
         for op in ops {
             match op {
@@ -271,7 +320,15 @@ impl Store for SledStore {
     }
 
     fn next_id(&self) -> Result<u64> {
-        self.db.generate_id().map_err(be)
+        Ok(self.id_floor + self.db.generate_id().map_err(be)?)
+    }
+
+    fn each(&self, f: EachRecord<'_>) -> Result<()> {
+        for r in self.tree.iter() {
+            let (k, v) = r.map_err(be)?;
+            f(&k, &v).map_err(|e| StoreError::Backend(e.to_string()))?;
+        }
+        Ok(())
     }
 
     fn range(&self, start: &str, end: &str, limit: usize, reverse: bool) -> Result<Vec<(String, Vec<u8>)>> {

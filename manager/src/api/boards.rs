@@ -386,7 +386,9 @@ pub async fn delete_board(
     )?);
     s.commit(ops).await?;
     // The board is gone, so what follows is unreachable already; its
-    // records go in batches (a long history is large).
+    // records go in batches (a long history is large), and its files
+    // once no backup copies them — not holding up other changes.
+    drop(_w);
     s.live.forget(&id);
     let s2 = s.clone();
     let id2 = id.clone();
@@ -399,10 +401,10 @@ pub async fn delete_board(
     })
     .await
     .map_err(AppError::internal)??;
-    let dir = s.screens_dir(&id);
-    if dir.exists() {
-        tokio::fs::remove_dir_all(&dir).await.map_err(AppError::internal)?;
-    }
+    s.shared
+        .remove_paths(vec![s.screens_dir(&id)])
+        .await
+        .map_err(AppError::internal)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -258,6 +258,9 @@ pub async fn delete_media(
         )?,
     ])
     .await?;
+    // Removing the file may wait for a backup: not holding up other
+    // changes meanwhile.
+    drop(_w);
     // The bytes go only when no unit's library has them any more.
     let still = s
         .store
@@ -265,8 +268,10 @@ pub async fn delete_media(
         .into_iter()
         .any(|(k, _)| k.ends_with(&format!("/{sha}")));
     if !still {
-        let _ = tokio::fs::remove_file(s.media_path(&sha)).await;
-        let _ = tokio::fs::remove_file(s.thumb_path(&sha)).await;
+        let _ = s
+            .shared
+            .remove_paths(vec![s.media_path(&sha), s.thumb_path(&sha)])
+            .await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

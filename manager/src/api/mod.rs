@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod approval;
+pub mod backup;
 pub mod boards;
 pub mod content;
 pub mod feeds;
@@ -94,6 +95,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(account::delete_token))
         .routes(routes!(account::list_units, account::create_unit))
         .routes(routes!(account::audit_log))
+        .routes(routes!(backup::create_backup))
         .routes(routes!(content::list_media, content::upload_media))
         .routes(routes!(content::get_media, content::delete_media))
         .routes(routes!(content::media_content))

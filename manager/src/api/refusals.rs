@@ -140,3 +140,15 @@ impl From<crate::feeds::FeedError> for AppError {
         }
     }
 }
+
+/// Refusals of [`crate::backup`]: 409 while another backup runs, 500
+/// otherwise (a restore's refusals are the command line's).
+impl From<crate::backup::BackupError> for AppError {
+    fn from(e: crate::backup::BackupError) -> Self {
+        use crate::backup::BackupError as E;
+        match e {
+            E::Busy => AppError::conflict(e.to_string()),
+            other => AppError::internal(other),
+        }
+    }
+}

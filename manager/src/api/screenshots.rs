@@ -177,7 +177,10 @@ pub async fn upload_screenshot(
         old
     };
     if let Some(old) = old {
-        let _ = tokio::fs::remove_file(dir.join(old.file)).await;
+        // In the background: while a backup copies the data directory,
+        // removals wait for it, and the board need not.
+        let shared = s.shared.clone();
+        tokio::spawn(async move { shared.remove_paths(vec![dir.join(old.file)]).await });
     }
     Ok(StatusCode::NO_CONTENT)
 }
