@@ -297,7 +297,7 @@ fn tells_systemd_it_is_ready_and_feeds_the_watchdog_while_nothing_changes() {
             .env("DISPLAY", &x.display)
             .env("RUST_LOG", "warn,winit=error")
             .env("NOTIFY_SOCKET", &sock_path)
-            .env("WATCHDOG_USEC", "600000")
+            .env("WATCHDOG_USEC", "2000000")
             .env_remove("WATCHDOG_PID")
             .args(["run", "--layout"])
             .arg(&layout)
@@ -316,7 +316,7 @@ fn tells_systemd_it_is_ready_and_feeds_the_watchdog_while_nothing_changes() {
             ));
         }
         let pings = got.iter().filter(|(_, m)| m == "WATCHDOG=1\n").count();
-        if pings >= 6 {
+        if pings >= 4 {
             break;
         }
     }
@@ -332,10 +332,11 @@ fn tells_systemd_it_is_ready_and_feeds_the_watchdog_while_nothing_changes() {
         .filter(|(_, m)| m == "WATCHDOG=1\n")
         .map(|(t, _)| *t)
         .collect();
-    assert!(pings.len() >= 6, "pings while the screen stays still: {got:?}");
-    // Every 300 ms (half of 600 ms), never more than the period apart.
+    assert!(pings.len() >= 4, "pings while the screen stays still: {got:?}");
+    // Every second (half of 2 s), never as late as the period: a loaded
+    // test machine may wake the loop a little late, never that late.
     for w in pings.windows(2) {
         let gap = w[1] - w[0];
-        assert!((0.25..0.6).contains(&gap), "ping gap {gap:.3} s: {pings:?}");
+        assert!((0.95..1.9).contains(&gap), "ping gap {gap:.3} s: {pings:?}");
     }
 }
