@@ -26,8 +26,9 @@ BANGTIN_APT_PACKAGES=(
   chromium chromium-driver
   # packaging (xtask/package.sh, package-test.sh): man pages from --help,
   # the Debian policy checker, the kiosk compositor the player unit runs,
-  # dpkg-shlibdeps (dependencies from the links), systemd-analyze
-  help2man lintian cage dpkg-dev systemd
+  # dpkg-shlibdeps (dependencies from the links), systemd-analyze; xinit
+  # for the X kiosk unit (package-test runs its command line on Xvfb)
+  help2man lintian cage xinit dpkg-dev systemd
 )
 
 _bangtin_sudo() {

@@ -9,11 +9,12 @@
 //! swapchain with vsync. Without a display the same frames are written as
 //! PNG files.
 
+use crate::BadInput;
 use crate::gpu::Gpu;
 use crate::headless::{Headless, Target};
 use crate::notify::Notify;
 use crate::program::Program;
-use crate::render::{Clip, RectF, Renderer, View};
+use crate::render::{Clip, RectF, Renderer, Rotation, View};
 use crate::scene::Scene;
 use crate::scene::Sliding;
 use crate::slide::{self, Strip};
@@ -53,6 +54,9 @@ pub struct Options {
     /// Headless: where frames go, and how often.
     pub out_dir: PathBuf,
     pub every: f64,
+    /// How the board is turned on the window's output (portrait screens
+    /// on a landscape output). Headless frames and screenshots stay upright.
+    pub rotation: Rotation,
 }
 
 /// Maps the monotonic clock onto scene time, so motion never depends on
@@ -273,6 +277,7 @@ struct Running {
     format: wgpu::TextureFormat,
     /// The program asked for a restart: the event loop ends.
     restart: bool,
+    rotation: Rotation,
 }
 
 fn window_id_x11(window: &Window) -> Option<u32> {
@@ -327,10 +332,20 @@ impl App {
         if x11.is_some() {
             crate::x11shm::keep_awake();
         }
+        let turned = self.opts.rotation != Rotation::None;
         let want_shm = match self.opts.present {
+            PresentMode::Shm if turned => {
+                return Err(BadInput(
+                    "--present shm không xoay được hình; dùng surface hoặc auto (the damage-only present cannot rotate)"
+                        .into(),
+                )
+                .into());
+            }
             PresentMode::Shm => true,
             PresentMode::Surface => false,
-            PresentMode::Auto => gpu.is_software() && x11.is_some(),
+            // The damage-only path writes upright rectangles: a turned
+            // board goes through the swapchain, which the shader turns.
+            PresentMode::Auto => gpu.is_software() && x11.is_some() && !turned,
         };
         let present = if want_shm {
             let id = x11.ok_or_else(|| anyhow!("--present shm cần X11 (needs an X11 window)"))?;
@@ -386,11 +401,7 @@ impl App {
         let mut renderer = Renderer::new(gpu, format);
         tracing::debug!("t+{:?}: renderer", self.started.elapsed());
         let board = [layout.board.width, layout.board.height];
-        let view = if board == target {
-            View::identity(board[0], board[1])
-        } else {
-            View::fit(board, target)
-        };
+        let view = View::fit_turned(board, target, self.opts.rotation);
         let anchor = anchor_now(&layout);
         let mut scene = Scene::new(layout, anchor, &mut renderer, view.scale);
         scene.live = true;
@@ -418,6 +429,7 @@ impl App {
             restart: false,
             program: Some(program),
             format,
+            rotation: self.opts.rotation,
         })
     }
 }
@@ -508,11 +520,7 @@ impl Running {
             surface.configure(&self.renderer.gpu.device, config);
         }
         let board = self.scene.size();
-        let view = if board == target {
-            View::identity(board[0], board[1])
-        } else {
-            View::fit(board, target)
-        };
+        let view = View::fit_turned(board, target, self.rotation);
         if view != self.view {
             if view.scale != self.view.scale {
                 // Pictures and text are prepared for one scale.
@@ -531,11 +539,7 @@ impl Running {
         let size = self.window.inner_size();
         let target = [size.width.max(1), size.height.max(1)];
         let board = [layout.board.width, layout.board.height];
-        self.view = if board == target {
-            View::identity(board[0], board[1])
-        } else {
-            View::fit(board, target)
-        };
+        self.view = View::fit_turned(board, target, self.rotation);
         self.anchor = anchor_now(&layout);
         self.scene = Scene::new(layout, self.anchor, &mut self.renderer, self.view.scale);
         self.scene.live = true;

@@ -17,6 +17,7 @@ pub mod notify;
 pub mod program;
 pub mod render;
 pub mod scene;
+pub mod settings;
 pub mod slide;
 pub mod soak;
 pub mod video;

@@ -5,6 +5,8 @@
 
 use anyhow::Result;
 use bangtin_layouts::{LayoutError, load_layout};
+use bangtin_player::render::Rotation;
+use bangtin_player::settings::Settings;
 use bangtin_player::{
     At, BadInput, FrameRequest, Gpu, bench, bench_video, kiosk, media_preview_layout, parse_geometry, parse_size, soak,
 };
@@ -35,10 +37,15 @@ enum Cmd {
     Render(RenderArgs),
     /// Chạy bảng tin: cửa sổ kiosk, hoặc không màn hình (run the board)
     Run(RunArgs),
-    /// Kiểm tra bố cục và tệp phương tiện (validate a layout and its media)
+    /// Kiểm tra bố cục và tệp phương tiện, hoặc tệp cấu hình player.toml
+    /// (validate a layout and its media, or a player.toml settings file)
+    #[command(group = clap::ArgGroup::new("what").required(true).args(["layout", "config"]))]
     Check {
         #[arg(long, value_name = "FILE")]
-        layout: PathBuf,
+        layout: Option<PathBuf>,
+        /// Tệp cấu hình của bảng, ví dụ /etc/bangtin/player.toml (settings file)
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Đo hiệu năng dựng hình không màn hình (headless rendering benchmark)
     Bench(bench::BenchArgs),
@@ -73,12 +80,21 @@ struct RenderArgs {
 
 #[derive(Args, Debug)]
 struct RunArgs {
+    /// Tệp cấu hình của bảng (màn hình, xoay, âm lượng, máy chủ), ví dụ
+    /// /etc/bangtin/player.toml; cờ dòng lệnh thắng tệp (settings file;
+    /// flags win over it)
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Bố cục TOML; mặc định: mẫu bảng tin xã 1920×1080 (layout file)
     #[arg(long, value_name = "FILE")]
     layout: Option<PathBuf>,
     /// Vùng xuất cố định thay vì toàn màn hình, ví dụ 384x192+0+0 (fixed output region)
     #[arg(long, value_name = "WxH+X+Y")]
     window: Option<String>,
+    /// Xoay hình trên đầu ra, độ theo chiều kim đồng hồ: 0, 90, 180, 270
+    /// (turn the picture on the output for portrait screens; default 0)
+    #[arg(long, value_name = "DEGREES")]
+    rotation: Option<u32>,
     /// Không mở cửa sổ: vẽ ra PNG định kỳ (no window: write PNG frames)
     #[arg(long)]
     headless: bool,
@@ -88,18 +104,18 @@ struct RunArgs {
     /// Chu kỳ ghi ảnh khi không màn hình, giây (headless frame interval)
     #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
     every: f64,
-    /// Cách trình chiếu: auto, surface (GPU) hoặc shm (X11, chỉ vùng thay đổi)
-    #[arg(long, value_enum, default_value_t = kiosk::PresentMode::Auto)]
-    present: kiosk::PresentMode,
-    /// Giới hạn khung hình mỗi giây cho vùng chuyển động (frame rate cap)
-    #[arg(long, default_value_t = 60.0)]
-    fps: f64,
+    /// Cách trình chiếu: auto, surface (GPU) hoặc shm (X11, chỉ vùng thay đổi); mặc định auto
+    #[arg(long, value_enum)]
+    present: Option<kiosk::PresentMode>,
+    /// Giới hạn khung hình mỗi giây cho vùng chuyển động (frame rate cap; default 60)
+    #[arg(long)]
+    fps: Option<f64>,
     /// Dừng sau số giây này (for tests and benchmarks)
     #[arg(long = "for", value_name = "SECONDS")]
     run_for: Option<f64>,
-    /// Âm lượng chung của loa, 0–100 % (master volume of the board's sound)
-    #[arg(long, value_name = "PERCENT", default_value_t = 100.0)]
-    volume: f32,
+    /// Âm lượng chung của loa, 0–100 % (master volume of the board's sound; default 100)
+    #[arg(long, value_name = "PERCENT")]
+    volume: Option<f32>,
     /// Máy chủ quản lý, ví dụ https://bangtin.tinh.gov.vn: bảng tin ghép nối,
     /// đồng bộ và phát chương trình đã ký (run as a managed board)
     #[arg(long, value_name = "URL", conflicts_with = "layout")]
@@ -116,9 +132,9 @@ struct RunArgs {
     /// Ghim trước khóa công khai của máy chủ (base64) (pin the manager key before pairing)
     #[arg(long, value_name = "BASE64")]
     manager_key: Option<String>,
-    /// Kích thước bảng trước khi có chương trình, ví dụ 384x192 (board size for the pairing screen)
-    #[arg(long, value_name = "WxH", default_value = "1920x1080")]
-    size: String,
+    /// Kích thước bảng trước khi có chương trình, ví dụ 384x192 (board size for the pairing screen; default 1920x1080)
+    #[arg(long, value_name = "WxH")]
+    size: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -158,7 +174,11 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Render(a) => render(a),
         Cmd::Run(a) => run(a),
-        Cmd::Check { layout } => check(&layout),
+        Cmd::Check {
+            layout: Some(layout), ..
+        } => check(&layout),
+        Cmd::Check { config: Some(c), .. } => check_settings(&c),
+        Cmd::Check { .. } => unreachable!("clap requires one of them"),
         Cmd::Bench(a) => bench::run(a),
         Cmd::BenchVideo(a) => bench_video::run(a),
         Cmd::Soak(a) => soak::run(a),
@@ -270,16 +290,67 @@ fn check(path: &Path) -> Result<()> {
     Ok(())
 }
 
+fn check_settings(path: &Path) -> Result<()> {
+    let loaded = Settings::load(path).map_err(|e| bad(e.0))?;
+    if !loaded.problems.is_empty() {
+        return Err(bad(loaded.problems.join("\n")));
+    }
+    let s = loaded.settings;
+    let set = [
+        s.manager.is_some(),
+        s.manager_key.is_some(),
+        s.heartbeat.is_some(),
+        s.size.is_some(),
+        s.window.is_some(),
+        s.rotation.is_some(),
+        s.present.is_some(),
+        s.fps.is_some(),
+        s.volume.is_some(),
+    ]
+    .iter()
+    .filter(|&&b| b)
+    .count();
+    println!(
+        "{}: hợp lệ — {set} mục được đặt (valid, {set} settings set)",
+        path.display()
+    );
+    Ok(())
+}
+
+/// The settings file, if one was named. Mistakes in it are not fatal to a
+/// board: each wrong key is named (file, line, key), logged and, on a
+/// managed board, reported to the manager, and left at its default while
+/// the right ones apply; a file that is not TOML at all is ignored whole.
+/// A typo never leaves the screen dark. `check --config` lists them.
+fn load_settings(a: &RunArgs) -> (Settings, Vec<String>) {
+    let Some(path) = &a.config else {
+        return (Settings::default(), Vec::new());
+    };
+    let (settings, problems) = match Settings::load(path) {
+        Ok(l) => (l.settings, l.problems),
+        Err(e) => (Settings::default(), vec![e.0]),
+    };
+    let problems: Vec<String> = problems
+        .into_iter()
+        .map(|p| format!("cấu hình bảng tin (board settings): {p}"))
+        .collect();
+    for p in &problems {
+        tracing::error!("{p}");
+    }
+    (settings, problems)
+}
+
 fn run(a: RunArgs) -> Result<()> {
-    if a.manager.is_some() || a.config_dir.is_some() {
-        return run_board(a);
+    let (settings, problems) = load_settings(&a);
+    if a.layout.is_none() && (a.manager.is_some() || a.config_dir.is_some() || settings.manager.is_some()) {
+        return run_board(a, settings, problems);
     }
     let layout_path = a
         .layout
         .clone()
         .unwrap_or_else(|| bangtin_layouts::templates::path("commune-office-1920x1080"));
     let layout = load_layout(&layout_path)?;
-    let opts = kiosk_options(&a)?;
+    let opts = kiosk_options(&a, &settings)?;
     let has_display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     if a.headless || !has_display {
         if !a.headless {
@@ -295,39 +366,57 @@ fn run(a: RunArgs) -> Result<()> {
     kiosk::run_window(Box::new(bangtin_player::program::Fixed::new(layout)), opts).map(|_| ())
 }
 
-/// Window, frame-rate and headless options shared by both kinds of `run`.
-fn kiosk_options(a: &RunArgs) -> Result<kiosk::Options> {
-    let window = a.window.as_deref().map(parse_geometry).transpose().map_err(bad)?;
+/// Window, frame-rate and headless options shared by both kinds of `run`:
+/// the command line, else the settings file, else the defaults.
+fn kiosk_options(a: &RunArgs, s: &Settings) -> Result<kiosk::Options> {
+    let window = match a.window.as_deref() {
+        Some(w) => Some(parse_geometry(w).map_err(|e| bad(format!("--window {e}")))?),
+        None => s.window,
+    };
+    let rotation = match a.rotation {
+        Some(d) => Rotation::from_degrees(d).ok_or_else(|| {
+            bad(format!(
+                "--rotation {d}: chỉ nhận 0, 90, 180 hoặc 270 (degrees clockwise)"
+            ))
+        })?,
+        None => s.rotation.unwrap_or_default(),
+    };
     if !(a.every.is_finite() && a.every > 0.0) {
         return Err(bad("--every phải là số giây dương (must be > 0)".into()));
     }
-    if !(0.0..=100.0).contains(&a.volume) {
+    let volume = a.volume.or(s.volume).unwrap_or(100.0);
+    if !(0.0..=100.0).contains(&volume) {
         return Err(bad("--volume phải trong khoảng 0…100 (percent)".into()));
     }
-    bangtin_player::audio::set_master_volume(a.volume / 100.0);
+    bangtin_player::audio::set_master_volume(volume / 100.0);
     Ok(kiosk::Options {
         window,
-        present: a.present,
-        fps: a.fps.clamp(1.0, 240.0),
+        present: a.present.or(s.present).unwrap_or(kiosk::PresentMode::Auto),
+        fps: a.fps.or(s.fps).unwrap_or(60.0).clamp(1.0, 240.0),
         run_for: a.run_for,
         out_dir: a.out_dir.clone(),
         every: a.every,
+        rotation,
     })
 }
 
-fn run_board(a: RunArgs) -> Result<()> {
+fn run_board(a: RunArgs, s: Settings, problems: Vec<String>) -> Result<()> {
     use bangtin_player::board::{config, run};
-    let size = parse_size(&a.size).map_err(|e| bad(format!("--size {e}")))?;
-    let opts = kiosk_options(&a)?;
+    let size = match &a.size {
+        Some(z) => parse_size(z).map_err(|e| bad(format!("--size {e}")))?,
+        None => s.size.unwrap_or([1920, 1080]),
+    };
+    let opts = kiosk_options(&a, &s)?;
     let ended = run::run(
         run::BoardOptions {
-            manager: a.manager,
+            manager: a.manager.or(s.manager),
             config_dir: a.config_dir.unwrap_or_else(config::default_config_dir),
             data_dir: a.data_dir.unwrap_or_else(config::default_data_dir),
-            heartbeat: a.heartbeat,
-            manager_key: a.manager_key,
+            heartbeat: a.heartbeat.or(s.heartbeat),
+            manager_key: a.manager_key.or(s.manager_key),
             size,
             headless: a.headless,
+            problems,
         },
         opts,
     )?;

@@ -739,6 +739,7 @@ fn window(a: &SoakArgs, layout: Layout) -> Result<(Vec<Sample>, u64)> {
         run_for: Some(a.seconds),
         out_dir: std::env::temp_dir(),
         every: 1.0,
+        rotation: Default::default(),
     };
     let program = Timed {
         inner: crate::program::Fixed::new(layout),

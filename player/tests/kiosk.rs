@@ -177,6 +177,84 @@ fn fixed_output_region_for_led_sending_cards() {
     drop(conn);
 }
 
+/// A portrait board on a landscape output, turned by the player: what
+/// reaches the screen is the upright render turned a quarter, through the
+/// settings file (`screen.rotation = 90`) or the flag (`--rotation 270`).
+fn shows_the_portrait_board_turned(degrees: u32, from_file: bool) {
+    let x = Xvfb::start(1920, 1080);
+    let dir = tempfile::tempdir().unwrap();
+    let layout = template("portrait-1080x1920");
+    let upright = headless(&layout, &dir.path().join("want.png"));
+    let want = match degrees {
+        90 => image::imageops::rotate90(&upright),
+        270 => image::imageops::rotate270(&upright),
+        _ => unreachable!(),
+    };
+    let settings = dir.path().join("player.toml");
+    std::fs::write(&settings, format!("[screen]\nrotation = {degrees}\n")).unwrap();
+    let flag = degrees.to_string();
+    let mut args = vec!["run", "--for", "20", "--layout", layout.to_str().unwrap()];
+    if from_file {
+        args.extend(["--config", settings.to_str().unwrap()]);
+    } else {
+        args.extend(["--rotation", &flag]);
+    }
+    let _p = player(&x, &args);
+    // Upright rectangles of the static zones (title, picture, notice, QR)
+    // and the ticker, and where a quarter turn puts them on the output.
+    let on_output = |(rx, ry, rw, rh): (u32, u32, u32, u32)| match degrees {
+        90 => (1920 - (ry + rh), rx, rh, rw),
+        _ => (ry, 1080 - (rx + rw), rh, rw),
+    };
+    let stat: Vec<_> = [
+        (0, 0, 1080, 220),
+        (0, 220, 1080, 608),
+        (0, 828, 1080, 680),
+        (700, 1508, 380, 292),
+    ]
+    .into_iter()
+    .map(on_output)
+    .collect();
+    let ticker = on_output((0, 1800, 1080, 120));
+    let shot = dir.path().join("shot.png");
+    let t0 = Instant::now();
+    let first = loop {
+        let got = x.grab(0, 0, 1920, 1080, &shot);
+        let bad: usize = stat.iter().map(|r| differing(&got, &want, *r)).sum();
+        if bad < 200 {
+            break got;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "rotation {degrees}: the screen never matched the turned board ({bad} static pixels differ)"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // An unturned picture would not match: the test can tell them apart.
+    let unturned = image::imageops::resize(&upright, 1920, 1080, image::imageops::FilterType::Nearest);
+    let apart: usize = stat.iter().map(|r| differing(&first, &unturned, *r)).sum();
+    assert!(
+        apart > 10_000,
+        "rotation {degrees}: upright and turned look alike ({apart})"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let later = x.grab(0, 0, 1920, 1080, &shot);
+    assert!(
+        differing(&first, &later, ticker) > 500,
+        "rotation {degrees}: the ticker does not move where the turn puts it"
+    );
+}
+
+#[test]
+fn a_portrait_board_turned_a_quarter_by_the_settings_file() {
+    shows_the_portrait_board_turned(90, true);
+}
+
+#[test]
+fn a_portrait_board_turned_the_other_way_by_the_flag() {
+    shows_the_portrait_board_turned(270, false);
+}
+
 /// A still-picture clip (two colours, BT.709, limited range) and a board
 /// showing it in a zone beside a text zone.
 fn video_board(dir: &Path) -> PathBuf {

@@ -26,6 +26,9 @@ pub struct BoardOptions {
     /// Board size before the first show says otherwise (pairing screen).
     pub size: [u32; 2],
     pub headless: bool,
+    /// What is wrong with the board's set-up (its settings file): logged,
+    /// and reported to the manager with the first heartbeats.
+    pub problems: Vec<String>,
 }
 
 /// A doorbell the agent rings so the headless loop reacts at once.
@@ -107,6 +110,9 @@ pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<Ended> {
     // Offline first: whatever complete show is cached plays at once.
     let mut director =
         Director::new(to_rx, from_tx, report.clone(), playlog.clone(), o.size).with_media_dir(cache.media_dir());
+    for p in &o.problems {
+        director.error(p.clone());
+    }
     let mut installed = 0;
     let mut alerts = 0;
     if let Some(key) = cfg.manager_key.as_deref().and_then(bangtin_layouts::show::key_from_b64)

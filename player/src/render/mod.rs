@@ -22,15 +22,94 @@ use bangtin_layouts::{Color, Rect};
 use std::ops::Range;
 use std::sync::Arc;
 
+/// How the picture is turned on the output, clockwise, for screens hung
+/// portrait (or upside down) whose output stays landscape: the frame is
+/// painted upright at the turned size and the last pass turns it onto the
+/// target (the vertex shader and the scissor), at no extra cost per frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rotation {
+    #[default]
+    None,
+    /// A quarter turn clockwise: the board's top is on the output's right.
+    Cw90,
+    Half,
+    /// A quarter turn counter-clockwise: the board's top is on the output's left.
+    Cw270,
+}
+
+impl Rotation {
+    /// From degrees clockwise: 0, 90, 180 or 270.
+    pub fn from_degrees(d: u32) -> Option<Rotation> {
+        match d {
+            0 => Some(Rotation::None),
+            90 => Some(Rotation::Cw90),
+            180 => Some(Rotation::Half),
+            270 => Some(Rotation::Cw270),
+            _ => None,
+        }
+    }
+
+    pub fn degrees(self) -> u32 {
+        self.quarters() * 90
+    }
+
+    fn quarters(self) -> u32 {
+        match self {
+            Rotation::None => 0,
+            Rotation::Cw90 => 1,
+            Rotation::Half => 2,
+            Rotation::Cw270 => 3,
+        }
+    }
+
+    /// Width and height trade places.
+    pub fn swaps(self) -> bool {
+        matches!(self, Rotation::Cw90 | Rotation::Cw270)
+    }
+
+    /// The upright size painted for an output of size `out` (and back).
+    pub fn turn_size(self, out: [u32; 2]) -> [u32; 2] {
+        if self.swaps() { [out[1], out[0]] } else { out }
+    }
+
+    /// Where the upright rectangle `c` of a `size` frame lands on the output.
+    pub fn clip_on_output(self, c: Clip, size: [u32; 2]) -> Clip {
+        let [w, h] = size;
+        match self {
+            Rotation::None => c,
+            Rotation::Cw90 => Clip {
+                x: h - (c.y + c.h),
+                y: c.x,
+                w: c.h,
+                h: c.w,
+            },
+            Rotation::Half => Clip {
+                x: w - (c.x + c.w),
+                y: h - (c.y + c.h),
+                w: c.w,
+                h: c.h,
+            },
+            Rotation::Cw270 => Clip {
+                x: c.y,
+                y: w - (c.x + c.w),
+                w: c.h,
+                h: c.w,
+            },
+        }
+    }
+}
+
 /// How board coordinates map onto the target: `target = board * scale + offset`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct View {
     pub scale: f32,
     pub offset: [f32; 2],
-    /// Target size in pixels.
+    /// Target size in pixels, upright (before `rotation`).
     pub size: [u32; 2],
     /// Colour outside the board (letterbox).
     pub clear: Color,
+    /// How the finished frame is turned onto the target.
+    pub rotation: Rotation,
 }
 
 impl View {
@@ -41,6 +120,7 @@ impl View {
             offset: [0.0, 0.0],
             size: [w, h],
             clear: Color::BLACK,
+            rotation: Rotation::None,
         }
     }
 
@@ -55,7 +135,20 @@ impl View {
             ],
             size: target,
             clear: Color::BLACK,
+            rotation: Rotation::None,
         }
+    }
+
+    /// The board fitted onto an output turned by `rotation` (identity when
+    /// the board is the upright output's size).
+    pub fn fit_turned(board: [u32; 2], output: [u32; 2], rotation: Rotation) -> View {
+        let upright = rotation.turn_size(output);
+        let v = if board == upright {
+            View::identity(board[0], board[1])
+        } else {
+            View::fit(board, upright)
+        };
+        View { rotation, ..v }
     }
 
     /// The part `crop` (in board pixels) of an identity view, for damage
@@ -66,6 +159,7 @@ impl View {
             offset: [-(crop.x as f32), -(crop.y as f32)],
             size: [crop.w, crop.h],
             clear: Color::BLACK,
+            rotation: Rotation::None,
         }
     }
 
@@ -287,13 +381,13 @@ impl Renderer {
         if !bytes.is_empty() {
             gpu.queue.write_buffer(&self.instance_buf, 0, bytes);
         }
-        self.quads.set_target_size(&gpu.queue, view.size);
+        self.quads.set_params(&gpu.queue, view.size, view.rotation);
         let mut enc = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
         for layer in &self.layers[..self.layers_used] {
             let mut pass = begin_pass(&mut enc, &layer.tex.view, Some(wgpu::Color::TRANSPARENT), "layer");
-            self.replay(&mut pass, &layer.cmds);
+            self.replay(&mut pass, &layer.cmds, None);
         }
         {
             let c = self.clear.to_f32();
@@ -304,12 +398,14 @@ impl Renderer {
                 a: 1.0,
             };
             let mut pass = begin_pass(&mut enc, target, (!self.keep).then_some(clear), "main");
-            self.replay(&mut pass, &self.main_cmds);
+            self.replay(&mut pass, &self.main_cmds, Some(view));
         }
         gpu.queue.submit([enc.finish()]);
     }
 
-    fn replay(&self, pass: &mut wgpu::RenderPass<'_>, cmds: &[Cmd]) {
+    /// `main`: the frame's view when replaying onto the target (turned by
+    /// its rotation); `None` for the upright offscreen layers.
+    fn replay(&self, pass: &mut wgpu::RenderPass<'_>, cmds: &[Cmd], main: Option<&View>) {
         for c in cmds {
             match c {
                 Cmd::Quads {
@@ -318,8 +414,10 @@ impl Renderer {
                     range,
                     clip,
                 } => {
+                    let clip = main.map_or(*clip, |v| v.rotation.clip_on_output(*clip, v.size));
                     pass.set_scissor_rect(clip.x, clip.y, clip.w, clip.h);
-                    self.quads.draw(pass, *blend, bind, &self.instance_buf, range.clone());
+                    self.quads
+                        .draw(pass, main.is_some(), *blend, bind, &self.instance_buf, range.clone());
                 }
             }
         }

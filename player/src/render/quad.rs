@@ -23,12 +23,52 @@ pub(crate) struct QuadPipeline {
     premultiplied: wgpu::RenderPipeline,
     yuv: wgpu::RenderPipeline,
     pub(crate) yuv_layout: wgpu::BindGroupLayout,
-    params: wgpu::Buffer,
-    params_bind: wgpu::BindGroup,
+    /// Offscreen layers: upright.
+    layer_params: Params,
+    /// The frame's target: turned by the view's rotation.
+    main_params: Params,
     pub(crate) tex_layout: wgpu::BindGroupLayout,
     pub(crate) linear: wgpu::Sampler,
     pub(crate) nearest: wgpu::Sampler,
-    last_size: std::cell::Cell<[u32; 2]>,
+}
+
+/// The vertex shader's uniform (vertex.wgsl): target size and quarter turns.
+#[derive(Debug)]
+struct Params {
+    buf: wgpu::Buffer,
+    bind: wgpu::BindGroup,
+    last: std::cell::Cell<Option<[f32; 4]>>,
+}
+
+impl Params {
+    fn new(device: &wgpu::Device, layout: &wgpu::BindGroupLayout) -> Params {
+        let buf = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("quad params"),
+            size: 16,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("quad params"),
+            layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: buf.as_entire_binding(),
+            }],
+        });
+        Params {
+            buf,
+            bind,
+            last: std::cell::Cell::new(None),
+        }
+    }
+
+    fn set(&self, queue: &wgpu::Queue, data: [f32; 4]) {
+        if self.last.get() != Some(data) {
+            queue.write_buffer(&self.buf, 0, bytemuck::cast_slice(&data));
+            self.last.set(Some(data));
+        }
+    }
 }
 
 pub(crate) fn instance_buffer(device: &wgpu::Device, count: usize) -> wgpu::Buffer {
@@ -84,20 +124,8 @@ impl QuadPipeline {
                 },
             ],
         });
-        let params = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("quad params"),
-            size: 16,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let params_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("quad params"),
-            layout: &params_layout,
-            entries: &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: params.as_entire_binding(),
-            }],
-        });
+        let layer_params = Params::new(device, &params_layout);
+        let main_params = Params::new(device, &params_layout);
         let plane = |binding: u32| wgpu::BindGroupLayoutEntry {
             binding,
             visibility: wgpu::ShaderStages::FRAGMENT,
@@ -202,26 +230,26 @@ impl QuadPipeline {
                 "yuv",
             ),
             yuv_layout,
-            params,
-            params_bind,
+            layer_params,
+            main_params,
             tex_layout,
             linear: sampler(wgpu::FilterMode::Linear, "linear"),
             nearest: sampler(wgpu::FilterMode::Nearest, "nearest"),
-            last_size: std::cell::Cell::new([0, 0]),
         }
     }
 
-    pub(crate) fn set_target_size(&self, queue: &wgpu::Queue, size: [u32; 2]) {
-        if self.last_size.get() != size {
-            let data = [size[0] as f32, size[1] as f32, 0.0, 0.0];
-            queue.write_buffer(&self.params, 0, bytemuck::cast_slice(&data));
-            self.last_size.set(size);
-        }
+    /// The frame's upright size, and how the main pass turns it.
+    pub(crate) fn set_params(&self, queue: &wgpu::Queue, size: [u32; 2], rotation: super::Rotation) {
+        let [w, h] = [size[0] as f32, size[1] as f32];
+        self.layer_params.set(queue, [w, h, 0.0, 0.0]);
+        self.main_params
+            .set(queue, [w, h, rotation.degrees() as f32 / 90.0, 0.0]);
     }
 
     pub(crate) fn draw(
         &self,
         pass: &mut wgpu::RenderPass<'_>,
+        main: bool,
         blend: Blend,
         bind: &wgpu::BindGroup,
         instances: &wgpu::Buffer,
@@ -232,7 +260,8 @@ impl QuadPipeline {
             Blend::Premultiplied => &self.premultiplied,
             Blend::Yuv => &self.yuv,
         });
-        pass.set_bind_group(0, &self.params_bind, &[]);
+        let params = if main { &self.main_params } else { &self.layer_params };
+        pass.set_bind_group(0, &params.bind, &[]);
         pass.set_bind_group(1, bind, &[]);
         pass.set_vertex_buffer(0, instances.slice(..));
         pass.draw(0..4, range);

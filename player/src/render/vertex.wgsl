@@ -5,7 +5,10 @@
 
 struct Params {
     target_size: vec2<f32>,
-    _pad: vec2<f32>,
+    // Quarter turns clockwise of the finished frame on the target (0 for
+    // offscreen layers); target_size is the upright size.
+    turns: f32,
+    _pad: f32,
 };
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -26,7 +29,15 @@ struct VsOut {
 fn vs_main(@builtin(vertex_index) vi: u32, inst: Instance) -> VsOut {
     let corner = vec2<f32>(f32(vi & 1u), f32((vi >> 1u) & 1u));
     let px = inst.rect.xy + corner * inst.rect.zw;
-    let ndc = vec2<f32>(px.x / params.target_size.x * 2.0 - 1.0, 1.0 - px.y / params.target_size.y * 2.0);
+    var ndc = vec2<f32>(px.x / params.target_size.x * 2.0 - 1.0, 1.0 - px.y / params.target_size.y * 2.0);
+    let q = u32(params.turns + 0.5);
+    if q == 1u {
+        ndc = vec2<f32>(ndc.y, -ndc.x);
+    } else if q == 2u {
+        ndc = -ndc;
+    } else if q == 3u {
+        ndc = vec2<f32>(-ndc.y, ndc.x);
+    }
     var out: VsOut;
     out.pos = vec4<f32>(ndc, 0.0, 1.0);
     out.uv = mix(inst.uv.xy, inst.uv.zw, corner);
