@@ -91,6 +91,10 @@ pub struct Beat {
     /// When the last history entry was written, and a digest of what
     /// mattered in it (see [`Live::keep_in_history`]).
     kept: Option<(DateTime<Utc>, u64)>,
+    /// When errors were last kept, and a digest of them: the same errors
+    /// beat after beat (a standing problem, such as a mistake in the
+    /// board's settings file) are kept once a period, not every beat.
+    kept_errors: Option<(DateTime<Utc>, u64)>,
     /// Its last beat acknowledged commands (`commands_done`).
     pub acks: bool,
     /// The alert set version it last reported (since this start).
@@ -162,6 +166,7 @@ impl Live {
                     written: 0,
                     today: (NaiveDate::MIN, 0),
                     kept: None,
+                    kept_errors: None,
                     acks: b.status.get("commands_done").is_some(),
                     alerts_seen: None,
                 },
@@ -194,6 +199,7 @@ impl Live {
             written: 0,
             today: (NaiveDate::MIN, 0),
             kept: None,
+            kept_errors: None,
             acks: false,
             alerts_seen: None,
         });
@@ -223,12 +229,14 @@ impl Live {
         came: bool,
     ) -> bool {
         let d = digest(status);
+        let errors = errors_digest(status);
         let mut m = lock(&self.beats);
         let Some(e) = m.get_mut(board) else { return true };
-        let keep = came
-            || !status.errors.is_empty()
-            || e.kept
-                .is_none_or(|(when, was)| was != d || at - when >= every || at < when);
+        let fresh = |kept: Option<(DateTime<Utc>, u64)>, now: u64| {
+            kept.is_none_or(|(when, was)| was != now || at - when >= every || at < when)
+        };
+        let new_errors = !status.errors.is_empty() && fresh(e.kept_errors, errors);
+        let keep = came || new_errors || fresh(e.kept, d);
         let day = at.date_naive();
         if e.today.0 != day {
             e.today = (day, 0);
@@ -236,6 +244,9 @@ impl Live {
         let keep = keep && e.today.1 < MAX_BEATS_A_DAY;
         if keep {
             e.kept = Some((at, d));
+            if !status.errors.is_empty() {
+                e.kept_errors = Some((at, errors));
+            }
             e.written = e.written.saturating_add(1);
             e.today.1 += 1;
         }
@@ -503,6 +514,13 @@ fn digest(s: &BoardStatus) -> u64 {
     h.finish()
 }
 
+fn errors_digest(s: &BoardStatus) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.errors.hash(&mut h);
+    h.finish()
+}
+
 /// Most alert media hashes a heartbeat's record keeps.
 pub const MAX_ALERT_MEDIA: usize = 100;
 
@@ -696,6 +714,26 @@ mod tests {
         // and 900 s after it; counters alone change nothing.
         assert_eq!(kept, vec![0, 30, 40, 70, 100]);
         assert_eq!(live.take_written(), vec![("b".to_string(), 5)]);
+
+        // A standing error (the same one every beat): kept when it first
+        // comes, then once a period; another error is kept at once.
+        let mut kept = Vec::new();
+        for i in 120..240u32 {
+            let at = t(i * 30);
+            live.beat("b", at, 30);
+            st.errors = vec![
+                if i < 200 {
+                    "player.toml:2: sound.volume: 150"
+                } else {
+                    "tệp hỏng"
+                }
+                .into(),
+            ];
+            if live.keep_in_history("b", at, &st, every, false) {
+                kept.push(i);
+            }
+        }
+        assert_eq!(kept, vec![120, 150, 180, 200, 230]);
     }
 
     /// History lives in a log per board and UTC day: read back newest

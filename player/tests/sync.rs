@@ -151,7 +151,19 @@ async fn a_board_pairs_syncs_plays_reports_and_obeys() {
     let s = Server::start(&data, |_| {}).await;
     let admin = Client::token(&s, "tinh", PASSWORD).await;
     let board_dir = dir.path().join("board");
-    let p = spawn_player(PLAYER, &s.url, &board_dir, 30);
+    // The technician's settings file has one mistake: named, left out, and
+    // reported on the board's card; the board runs on.
+    std::fs::create_dir_all(&board_dir).unwrap();
+    let settings = board_dir.join("player.toml");
+    std::fs::write(&settings, "[sound]\nvolume = 150\n").unwrap();
+    let p = spawn_player_with(
+        PLAYER,
+        None,
+        &s.url,
+        &board_dir,
+        30,
+        &["--config", settings.to_str().unwrap()],
+    );
 
     // Pairing: the code is on screen until an officer claims the board.
     let (board, _group) = claim(&admin, &p, &board_dir.join("config")).await;
@@ -166,6 +178,11 @@ async fn a_board_pairs_syncs_plays_reports_and_obeys() {
     assert_eq!(st.layout.as_deref(), Some(&format!("{turns}@1")[..]));
     assert_eq!(st.zones.len(), 1, "{st:?}");
     assert_eq!(st.zones[0].kind, "text");
+    assert!(
+        st.errors.iter().any(|e| e.contains("player.toml:2: sound.volume: 150")),
+        "the settings mistake is on the card: {:?}",
+        st.errors
+    );
     let v1_since = st.show_since.unwrap();
     tokio::time::sleep(Duration::from_secs(7)).await;
 
@@ -363,6 +380,66 @@ async fn a_board_pairs_syncs_plays_reports_and_obeys() {
 
 /// A TCP relay that passes at most `rate` bytes per second towards the
 /// board: slow enough to cut a download in the middle.
+/// A board whose settings pin another manager's key refuses the manager
+/// that claims it: nothing of that manager's is kept, the screen says why
+/// and what to check, and the player keeps running (a restart would change
+/// nothing) to ask again later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_refuses_a_manager_whose_key_is_not_the_pinned_one_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("manager");
+    seed(&data);
+    let s = Server::start(&data, |_| {}).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let board_dir = dir.path().join("board");
+    std::fs::create_dir_all(&board_dir).unwrap();
+    // Another manager's public key (a valid ed25519 point, not this one's).
+    const OTHER: &str = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=";
+    let settings = board_dir.join("player.toml");
+    std::fs::write(
+        &settings,
+        format!("manager = \"{}\"\nmanager_key = \"{OTHER}\"\n", s.url),
+    )
+    .unwrap();
+    // The manager's address comes from the settings file alone.
+    let mut p = spawn_player_with(
+        PLAYER,
+        None,
+        "",
+        &board_dir,
+        30,
+        &["--config", settings.to_str().unwrap()],
+    );
+    let line = p.wait_line("pairing code):", Duration::from_secs(30)).await;
+    let code = line.rsplit(' ').next().unwrap().to_string();
+    let (st, group) = admin
+        .post(&format!("/api/v1/units/{COMMUNE_A}/groups"), json!({"name": "Chợ"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{group}");
+    let (st, b) = admin
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/boards/claim"),
+            json!({"code": code, "name": "Bảng sai khóa", "groups": [group["id"]]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    p.wait_line("does not match the pinned one", Duration::from_secs(20))
+        .await;
+    // The refusal screen (dark red, #8e1b1b) in the board's live frame.
+    let frame = board_dir.join("frames/latest.png");
+    until("the refusal on screen", Duration::from_secs(15), || async {
+        let img = image::open(&frame).ok()?.into_rgba8();
+        let px = img.get_pixel(4, 4);
+        (px[0] == 0x8e && px[1] == 0x1b && px[2] == 0x1b).then_some(())
+    })
+    .await;
+    let cfg = std::fs::read_to_string(board_dir.join("config/board.toml")).unwrap();
+    assert!(!cfg.contains("bb_"), "no credential of that manager kept: {cfg}");
+    assert!(cfg.contains(OTHER), "the pinned key stays: {cfg}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(p.child.try_wait().unwrap().is_none(), "the player keeps running");
+}
+
 async fn slow_relay(upstream: String, rate: usize) -> String {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", l.local_addr().unwrap());

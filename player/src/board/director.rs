@@ -96,6 +96,8 @@ impl Installed {
 pub enum ScreenKey {
     /// The pairing code, until an officer claims the board.
     Pairing(String),
+    /// Pairing refused: the manager's key is not the pinned one.
+    Refused,
     /// Waiting for the first show (claimed, nothing cached yet).
     Waiting,
     /// Nothing scheduled now: the standby screen, never black.
@@ -168,6 +170,8 @@ pub struct Director {
     playlog: Arc<Mutex<PlayLog>>,
     installed: Option<Arc<Installed>>,
     pairing: Option<String>,
+    /// Pairing was refused (wrong manager key) and not tried again yet.
+    refused: bool,
     claimed: bool,
     size: [u32; 2],
     name: String,
@@ -216,6 +220,7 @@ impl Director {
             playlog,
             installed: None,
             pairing: None,
+            refused: false,
             claimed: false,
             size,
             name: "Bảng tin điện tử".into(),
@@ -285,7 +290,11 @@ impl Director {
     pub fn tick(&mut self, now: DateTime<Utc>, scene: Option<(&Scene, f64)>) -> Option<(Layout, ScreenKey)> {
         while let Ok(m) = self.inbox.try_recv() {
             match m {
-                ToScreen::Pairing(code) => self.pairing = Some(code),
+                ToScreen::Pairing(code) => {
+                    self.pairing = Some(code);
+                    self.refused = false;
+                }
+                ToScreen::Refused => self.refused = true,
                 ToScreen::Claimed => {
                     self.pairing = None;
                     self.claimed = true;
@@ -358,6 +367,9 @@ impl Director {
     /// The screen for `now`: pairing, then an emergency, then what the
     /// show says (display off, the scheduled layout, standby).
     fn wanted(&self, now: DateTime<Utc>) -> ScreenKey {
+        if self.refused {
+            return ScreenKey::Refused;
+        }
         if let Some(code) = &self.pairing {
             return ScreenKey::Pairing(code.clone());
         }
@@ -490,6 +502,7 @@ impl Director {
                 .cloned()
                 .unwrap_or_else(|| screens::standby(self.size, &self.name)),
             ScreenKey::Pairing(code) => screens::pairing(self.size, code),
+            ScreenKey::Refused => screens::refused(self.size),
             ScreenKey::Waiting => screens::waiting(self.size),
             ScreenKey::Standby => screens::standby(self.size, &self.name),
             ScreenKey::Off => screens::off(self.size),

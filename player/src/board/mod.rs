@@ -28,6 +28,9 @@ use std::sync::Arc;
 pub enum ToScreen {
     /// Show this pairing code ("" while no code could be had yet).
     Pairing(String),
+    /// Claimed, but by a manager whose key is not the pinned one: the
+    /// board refuses it and says so until pairing is tried again.
+    Refused,
     /// Claimed: wait for the first show.
     Claimed,
     /// A new complete, verified show.

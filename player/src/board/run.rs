@@ -26,8 +26,8 @@ pub struct BoardOptions {
     /// Board size before the first show says otherwise (pairing screen).
     pub size: [u32; 2],
     pub headless: bool,
-    /// What is wrong with the board's set-up (its settings file): logged,
-    /// and reported to the manager with the first heartbeats.
+    /// What is wrong with the board's set-up (its settings file), already
+    /// logged: reported to the manager with every heartbeat.
     pub problems: Vec<String>,
 }
 
@@ -110,9 +110,6 @@ pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<Ended> {
     // Offline first: whatever complete show is cached plays at once.
     let mut director =
         Director::new(to_rx, from_tx, report.clone(), playlog.clone(), o.size).with_media_dir(cache.media_dir());
-    for p in &o.problems {
-        director.error(p.clone());
-    }
     let mut installed = 0;
     let mut alerts = 0;
     if let Some(key) = cfg.manager_key.as_deref().and_then(bangtin_layouts::show::key_from_b64)
@@ -148,6 +145,7 @@ pub fn run(o: BoardOptions, kopts: kiosk::Options) -> Result<Ended> {
         installed,
         alerts,
         started: Instant::now(),
+        standing: o.problems,
     };
     std::thread::Builder::new()
         .name("bangtin-agent".into())

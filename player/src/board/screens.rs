@@ -71,6 +71,31 @@ pub fn pairing(size: [u32; 2], code: &str) -> Layout {
     board(size, "#0b3d91", vec![zone("ma", [0, 0, w, h], text)])
 }
 
+/// Pairing refused by the board: the manager that claimed it signs with
+/// another key than the one pinned on the board (a wrong address, a
+/// replaced manager, or someone else's). Says what the technician checks.
+pub fn refused(size: [u32; 2]) -> Layout {
+    let [w, h] = size;
+    let text = RawItem {
+        kind: Some("text".into()),
+        title: Some("Không ghép nối được".into()),
+        title_size: Some(scaled(size, 96.0)),
+        title_color: Some("#ffffff".into()),
+        body: Some(
+            "Khóa của máy chủ quản lý không khớp khóa đã cài trên bảng tin. \
+             Kỹ thuật viên: kiểm tra địa chỉ máy chủ và manager_key trong /etc/bangtin/player.toml.\n\
+             The manager's key does not match the key pinned on this board."
+                .into(),
+        ),
+        size: Some(scaled(size, 36.0)),
+        color: Some("#ffffff".into()),
+        align: Some("center".into()),
+        valign: Some("middle".into()),
+        ..RawItem::default()
+    };
+    board(size, "#8e1b1b", vec![zone("tu-choi", [0, 0, w, h], text)])
+}
+
 /// Waiting for the first show from the manager.
 pub fn waiting(size: [u32; 2]) -> Layout {
     standby_with(size, "Đang tải chương trình từ máy chủ quản lý…")
@@ -124,6 +149,7 @@ mod tests {
         for size in [[64, 32], [384, 192], [1080, 1920], [1920, 1080], [3840, 2160]] {
             pairing(size, "K7QX-4MRT");
             pairing(size, "");
+            refused(size);
             waiting(size);
             off(size);
             let s = standby(size, "Bảng tin \"xã\" \\ [[zone]]\nid = \"x\"");
@@ -138,6 +164,7 @@ mod tests {
             pairing(size, "K7QX-4MRT");
             pairing(size, "");
             standby(size, "Bảng tin \"xã\"");
+            refused(size);
             waiting(size);
             off(size);
         }

@@ -29,8 +29,21 @@ pub fn spawn_player(exe: impl AsRef<Path>, url: &str, dir: &Path, heartbeat: u32
 
 /// On an X display (a kiosk window), or headless.
 pub fn spawn_player_on(exe: impl AsRef<Path>, display: Option<&str>, url: &str, dir: &Path, heartbeat: u32) -> Player {
+    spawn_player_with(exe, display, url, dir, heartbeat, &[])
+}
+
+/// With more arguments to `run` (e.g. `--config player.toml`); `url` ""
+/// passes no `--manager`.
+pub fn spawn_player_with(
+    exe: impl AsRef<Path>,
+    display: Option<&str>,
+    url: &str,
+    dir: &Path,
+    heartbeat: u32,
+    extra: &[&str],
+) -> Player {
     let mut cmd = Command::new(exe.as_ref());
-    cmd.arg("run");
+    cmd.arg("run").args(extra);
     match display {
         Some(d) => cmd.env("DISPLAY", d).env_remove("WAYLAND_DISPLAY"),
         None => cmd
@@ -40,7 +53,9 @@ pub fn spawn_player_on(exe: impl AsRef<Path>, display: Option<&str>, url: &str, 
     };
     let mut child = cmd
         .args(["--size", "384x192", "--every", "0.5"])
-        .args(["--manager", url, "--heartbeat", &heartbeat.to_string()])
+        // "": the manager's address comes from elsewhere (a settings file).
+        .args(if url.is_empty() { vec![] } else { vec!["--manager", url] })
+        .args(["--heartbeat", &heartbeat.to_string()])
         .arg("--config-dir")
         .arg(dir.join("config"))
         .arg("--data-dir")

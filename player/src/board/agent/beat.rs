@@ -57,7 +57,8 @@ impl Agent {
     /// Send one heartbeat; true when it went through.
     pub(super) async fn beat(&self, link: &Link) -> bool {
         let st = self.report.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let mut errors = st.errors.clone();
+        let mut errors = link.standing.clone();
+        errors.extend(st.errors.iter().cloned());
         errors.extend(link.errors.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned());
         let pending = link.pending.load(Ordering::Relaxed);
         let acks = link.received.lock().unwrap_or_else(|e| e.into_inner()).to_ack();

@@ -50,10 +50,14 @@ pub struct Agent {
     /// Version of the alert set installed (0: none).
     pub alerts: u64,
     pub started: Instant,
+    /// Problems that last as long as the process (its settings file):
+    /// sent with every heartbeat, so the board's card shows them until fixed.
+    pub standing: Vec<String>,
 }
 
 /// What the tasks of a paired board share.
 struct Link {
+    standing: Vec<String>,
     http: reqwest::Client,
     base: String,
     credential: String,
@@ -154,6 +158,7 @@ impl Agent {
             return;
         };
         let link = Arc::new(Link {
+            standing: std::mem::take(&mut self.standing),
             http: client(Some(Duration::from_secs(60))),
             base: self.cfg.manager.clone(),
             credential,

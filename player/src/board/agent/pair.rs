@@ -8,6 +8,9 @@ use bangtin_layouts::show::key_from_b64;
 use reqwest::StatusCode;
 use std::time::Duration;
 
+/// How long a board that refused a manager's key waits before pairing again.
+const REFUSED_RETRY: Duration = Duration::from_secs(300);
+
 impl Agent {
     /// Get a code, show it, wait for an officer to claim the board.
     pub(super) async fn pair(&mut self) -> Result<()> {
@@ -60,9 +63,20 @@ impl Agent {
                         if let Some(pinned) = &self.cfg.manager_key
                             && pinned != &key
                         {
-                            bail!(
-                                "khóa của máy chủ khác khóa đã cài trên bảng: từ chối (manager key does not match the pinned one)"
+                            // Nothing from this manager is kept. The board
+                            // says so on screen and in its log, keeps
+                            // running (a restart would change nothing) and
+                            // asks again later: the address may be fixed
+                            // (DNS) or the right manager restored.
+                            tracing::error!(
+                                "khóa của máy chủ khác khóa đã cài trên bảng: từ chối; thử lại sau {} giây \
+                                 (manager key does not match the pinned one: refused; trying again in {} s)",
+                                REFUSED_RETRY.as_secs(),
+                                REFUSED_RETRY.as_secs()
                             );
+                            self.show(ToScreen::Refused);
+                            tokio::time::sleep(REFUSED_RETRY).await;
+                            break;
                         }
                         self.cfg.board_id = v["board_id"].as_str().map(str::to_string);
                         self.cfg.credential = v["credential"].as_str().map(str::to_string);
