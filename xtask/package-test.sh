@@ -58,6 +58,7 @@ for deb in "$deb_m" "$deb_p"; do
 done
 grep -qx /etc/bangtin/manager.toml "$work/control-bangtin-manager/conffiles" || fail "manager.toml is not a conffile"
 grep -qx /etc/bangtin/player.env "$work/control-bangtin-player/conffiles" || fail "player.env is not a conffile"
+grep -qx /etc/bangtin/player.toml "$work/control-bangtin-player/conffiles" || fail "player.toml is not a conffile"
 grep -q 'libasound2\b' <<<"$(dpkg-deb -f "$deb_p" Depends)" || fail "player: libasound2 missing"
 grep -q 'libvulkan1' <<<"$(dpkg-deb -f "$deb_p" Depends)" || fail "player: libvulkan1 (dlopen) missing"
 grep -q 'libavcodec' <<<"$(dpkg-deb -f "$deb_p" Depends)" || fail "player: FFmpeg (libbangtin_video.so's links) missing"
@@ -68,11 +69,13 @@ grep -q 'dpkg-statoverride --update --add root bangtin-manager 0640 /etc/bangtin
 grep -q 'adduser --system' "$work/control-bangtin-player/postinst" || fail "player: no system user"
 # The kiosk is never enabled or started by installing the package (a
 # manager server may have the player for previews); the manager is.
-grep -q 'debian-installed bangtin-player-kiosk.service' "$work/control-bangtin-player/postinst" \
-  || fail "player: postinst may enable the kiosk unit"
-if grep -qE 'deb-systemd-invoke (start|restart) bangtin-player-kiosk' "$work/control-bangtin-player/postinst"; then
-  fail "player: postinst starts the kiosk unit"
-fi
+for u in bangtin-player-kiosk bangtin-player-x11; do
+  grep -q "debian-installed $u.service" "$work/control-bangtin-player/postinst" \
+    || fail "player: postinst may enable $u"
+  if grep -qE "deb-systemd-invoke (start|restart) $u" "$work/control-bangtin-player/postinst"; then
+    fail "player: postinst starts $u"
+  fi
+done
 grep -q 'deb-systemd-helper enable bangtin-manager.service' "$work/control-bangtin-manager/postinst" \
   || fail "manager: postinst does not enable its unit"
 expect_file() { # pkg mode path
@@ -87,6 +90,9 @@ expect_file bangtin-player -rwxr-xr-x /usr/bin/bangtin-player
 expect_file bangtin-player -rw-r--r-- /usr/lib/bangtin/libbangtin_video.so
 expect_file bangtin-player -rw-r--r-- /etc/bangtin/player.env
 expect_file bangtin-player -rw-r--r-- /usr/lib/systemd/system/bangtin-player-kiosk.service
+expect_file bangtin-player -rw-r--r-- /usr/lib/systemd/system/bangtin-player-x11.service
+expect_file bangtin-player -rw-r--r-- /etc/bangtin/player.toml
+expect_file bangtin-player -rw-r--r-- /usr/share/bangtin/alsa/asound-shared.conf
 expect_file bangtin-player -rw-r--r-- /usr/share/man/man1/bangtin-player.1.gz
 expect_file bangtin-player -rw-r--r-- /usr/share/doc/bangtin-player/copyright
 expect_file bangtin-player -rw-r--r-- /usr/share/doc/bangtin-player/fonts/OFL.txt
@@ -148,6 +154,60 @@ RUST_LOG=info "$p" render --media "$work/clip.mp4" --at +1 --size 320x180 --out 
 grep -qF "đã nạp thư viện video $root/usr/lib/bangtin/libbangtin_video.so" "$work/clip.log" \
   || { cat "$work/clip.log" >&2; fail "player: the packaged video library was not the one opened"; }
 ok "--version, man page, config fields, player check, headless render of a template and of a video"
+
+echo "==> player.toml, bảng trên X trần (the settings file; the X kiosk's command line)"
+# The packaged settings file is valid (its examples are checked by the
+# player's unit tests), and a mistake is named with its line and key.
+"$p" check --config "$root/etc/bangtin/player.toml" >/dev/null || fail "player check --config player.toml"
+printf '[screen]\nrotation = 45\n' >"$work/bad-player.toml"
+rc=0
+"$p" check --config "$work/bad-player.toml" 2>"$work/bad-player.err" >/dev/null || rc=$?
+[ "$rc" = 2 ] && grep -q 'bad-player.toml:2: screen.rotation: 45' "$work/bad-player.err" \
+  || fail "player check --config: a wrong rotation is not named (exit $rc: $(cat "$work/bad-player.err"))"
+# bangtin-player-x11.service's ExecStart as installed, run by xinit with
+# Xvfb standing in for Xorg (no VT and no GPU here: the Xorg-only options
+# vt1 -keeptty -novtswitch are dropped, the others kept), and a settings
+# file that puts an LED board at a fixed region of the output.
+line="$(sed -n 's/^ExecStart=//p' "$root/usr/lib/systemd/system/bangtin-player-x11.service")"
+client="${line%% -- *}"
+server="${line#* -- }"
+read -r -a cw <<<"$client"
+read -r -a sw <<<"$server"
+[ "${cw[0]}" = /usr/bin/xinit ] && [ "${cw[1]}" = /usr/bin/bangtin-player ] && [ "${cw[2]}" = run ] \
+  && [ "${cw[3]}" = --config ] && [ "${cw[4]}" = /etc/bangtin/player.toml ] || fail "x11 unit: unexpected client: $client"
+[ "${sw[0]}" = /usr/lib/xorg/Xorg ] && [ "${sw[1]}" = :0 ] || fail "x11 unit: unexpected server: $server"
+n=420
+while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
+xargs=()
+for a in "${sw[@]:2}"; do case "$a" in vt* | -keeptty | -novtswitch) ;; *) xargs+=("$a") ;; esac; done
+printf '[screen]\nwindow = "384x192+100+50"\n' >"$work/x11-player.toml"
+xinit "$p" run --config "$work/x11-player.toml" --layout "$root/usr/share/bangtin/templates/led-384x192.toml" --for 20 \
+  -- /usr/bin/Xvfb ":$n" -screen 0 800x600x24 -br "${xargs[@]}" >"$work/x11.log" 2>&1 &
+xinit_pid=$!
+cat >"$work/x11-check.py" <<'EOF'
+import sys
+b = open(sys.argv[1], "rb").read()
+px = lambda x, y: tuple(b[(y * 800 + x) * 3:(y * 800 + x) * 3 + 3])
+# The LED template's clock bar (#0b3d91) at the region's top, its ticker
+# (#b71c1c) at the bottom, and the black root window around it.
+top, bottom = px(102, 52), px(102, 240)
+outside = [px(99, 49), px(484, 242), px(10, 10)]
+ok = top == (0x0B, 0x3D, 0x91) and bottom[:2] == (0xB7, 0x1C) and all(o == (0, 0, 0) for o in outside)
+sys.exit(0 if ok else 1)
+EOF
+ok_x11=0
+for _ in $(seq 1 60); do
+  sleep 0.5
+  if ffmpeg -nostdin -loglevel quiet -y -f x11grab -video_size 800x600 -i ":$n" -frames:v 1 \
+    -f rawvideo -pix_fmt rgb24 "$work/x11.rgb" 2>/dev/null && python3 "$work/x11-check.py" "$work/x11.rgb"; then
+    ok_x11=1
+    break
+  fi
+done
+kill "$xinit_pid" 2>/dev/null || true
+wait "$xinit_pid" 2>/dev/null || true
+[ "$ok_x11" = 1 ] || { cat "$work/x11.log" >&2; fail "x11 unit's command line: the board is not at 384x192+100+50"; }
+ok "player.toml checks; the X kiosk's command line shows the board at the settings file's region"
 
 # Serve from the packaged config (data_dir overridden by the environment,
 # as `systemctl edit` would), until the URL is printed.
