@@ -410,19 +410,7 @@ async fn a_board_refuses_a_manager_whose_key_is_not_the_pinned_one_and_says_so()
         30,
         &["--config", settings.to_str().unwrap()],
     );
-    let line = p.wait_line("pairing code):", Duration::from_secs(30)).await;
-    let code = line.rsplit(' ').next().unwrap().to_string();
-    let (st, group) = admin
-        .post(&format!("/api/v1/units/{COMMUNE_A}/groups"), json!({"name": "Chợ"}))
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{group}");
-    let (st, b) = admin
-        .post(
-            &format!("/api/v1/units/{COMMUNE_A}/boards/claim"),
-            json!({"code": code, "name": "Bảng sai khóa", "groups": [group["id"]]}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{b}");
+    claim_code(&admin, &p).await;
     p.wait_line("does not match the pinned one", Duration::from_secs(20))
         .await;
     // The refusal screen (dark red, #8e1b1b) in the board's live frame.

@@ -139,6 +139,19 @@ pub async fn on_screen(c: &Client, board: &str, version: u64, timeout: Duration)
 
 /// Read the pairing code the player prints and claim it for commune A.
 pub async fn claim(admin: &Client, p: &Player, config: &Path) -> (String, String) {
+    let (id, group) = claim_code(admin, p).await;
+    // The board collects its credential and pins the manager's key.
+    until("the board's credential", Duration::from_secs(20), || async {
+        let t = std::fs::read_to_string(config.join("board.toml")).ok()?;
+        (t.contains("bb_") && t.contains(&id) && t.contains("manager_key")).then_some(())
+    })
+    .await;
+    (id, group)
+}
+
+/// Claim the code the player prints, in a new group of commune A; the
+/// board's id and the group's (the board may still refuse the manager).
+pub async fn claim_code(admin: &Client, p: &Player) -> (String, String) {
     let line = p.wait_line("pairing code):", Duration::from_secs(30)).await;
     let code = line.rsplit(' ').next().unwrap().to_string();
     let (st, group) = admin
@@ -160,14 +173,10 @@ pub async fn claim(admin: &Client, p: &Player, config: &Path) -> (String, String
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     };
-    let id = board["id"].as_str().unwrap().to_string();
-    // The board collects its credential and pins the manager's key.
-    until("the board's credential", Duration::from_secs(20), || async {
-        let t = std::fs::read_to_string(config.join("board.toml")).ok()?;
-        (t.contains("bb_") && t.contains(&id) && t.contains("manager_key")).then_some(())
-    })
-    .await;
-    (id, group["id"].as_str().unwrap().to_string())
+    (
+        board["id"].as_str().unwrap().to_string(),
+        group["id"].as_str().unwrap().to_string(),
+    )
 }
 
 pub async fn new_layout(c: &Client, toml: &str) -> String {
