@@ -9,17 +9,16 @@
 # (compared with FFmpeg's own decoding), and the manager serving on
 # 127.0.0.1 from its packaged config. Too slow for every CI run (a cross
 # release build is tens of minutes): not in xtask/test.sh or .ci/run.
-#   bash xtask/package-arm64-test.sh [--no-build] [--dev]
-#     --no-build  package the arm64 binaries already built
-#     --dev       the dev-profile binaries (quicker to build, slower to run)
+#   bash xtask/package-arm64-test.sh [--no-build]
+#     --no-build  package the arm64 release binaries already built
 # BANGTIN_AMD64_PLAYER=path/to/bangtin-player also renders the same frames
 # with an amd64 player and compares them with the arm64 ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for a in "$@"; do
   case "$a" in
-    --no-build | --dev) ;;
-    *) echo "cách dùng (usage): bash xtask/package-arm64-test.sh [--no-build] [--dev]" >&2; exit 2 ;;
+    --no-build) ;;
+    *) echo "cách dùng (usage): bash xtask/package-arm64-test.sh [--no-build]" >&2; exit 2 ;;
   esac
 done
 
