@@ -35,7 +35,7 @@ fail() {
 }
 ok() { echo "  ok: $*"; }
 
-echo "==> gói arm64 (xtask/package.sh arm64 $*)"
+echo "==> gói arm64 (xtask/package.sh arm64${*:+ $*})"
 t0=$SECONDS
 bash xtask/package.sh arm64 --out "$work/debs" "$@"
 t_package=$((SECONDS - t0))
