@@ -105,11 +105,13 @@ ok "player check of the packaged LED template"
 # rgb24 raw pixels of a PNG (FFmpeg), and a comparison of two with the
 # golden tests' tolerance (tests/src/lib.rs: a channel off by more than 24
 # on at most 0.2 % of pixels) or, for video, a mean difference.
-raw() { ffmpeg -nostdin -hide_banner -loglevel error -y -i "$1" -f rawvideo -pix_fmt rgb24 "$1.rgb"; }
+# The raw files go to the scratch folder, never beside the golden image.
+rgb() { echo "$work/$(basename "$1").rgb"; }
+raw() { ffmpeg -nostdin -hide_banner -loglevel error -y -i "$1" -f rawvideo -pix_fmt rgb24 "$(rgb "$1")"; }
 compare() { # a.png b.png mode(golden|mean) what
   raw "$1"
   raw "$2"
-  python3 - "$1.rgb" "$2.rgb" "$3" "$4" <<'EOF'
+  python3 - "$(rgb "$1")" "$(rgb "$2")" "$3" "$4" <<'EOF'
 import sys
 a, b = (open(p, "rb").read() for p in sys.argv[1:3])
 mode, what = sys.argv[3], sys.argv[4]
@@ -128,7 +130,7 @@ EOF
 # Not blank: at least 5 % of the pixels differ from the first one.
 not_blank() {
   raw "$1"
-  python3 - "$1.rgb" <<'EOF'
+  python3 - "$(rgb "$1")" <<'EOF'
 import sys
 b = open(sys.argv[1], "rb").read()
 first, n = b[:3], len(b) // 3
