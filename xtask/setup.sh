@@ -36,19 +36,25 @@ _bangtin_sudo() {
     echo "cần quyền root để cài gói (need root to install packages): $*" >&2; return 1; fi
 }
 
-bangtin_setup() {
-  local missing=()
-  if command -v dpkg-query >/dev/null; then
-    for p in "${BANGTIN_APT_PACKAGES[@]}"; do
-      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-  else
-    echo "không phải Debian/Ubuntu: hãy tự cài ${BANGTIN_APT_PACKAGES[*]} (not Debian/Ubuntu)" >&2
-  fi
+# Installs those of the given apt packages that are missing (names may
+# carry an architecture: libasound2-dev:arm64), after one apt-get update.
+bangtin_apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "==> cài gói còn thiếu (installing missing packages): ${missing[*]}"
     _bangtin_sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
     _bangtin_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+bangtin_setup() {
+  if command -v dpkg-query >/dev/null; then
+    bangtin_apt_install "${BANGTIN_APT_PACKAGES[@]}"
+  else
+    echo "không phải Debian/Ubuntu: hãy tự cài ${BANGTIN_APT_PACKAGES[*]} (not Debian/Ubuntu)" >&2
   fi
   if ! command -v cargo >/dev/null; then
     if [ -x "$HOME/.cargo/bin/cargo" ]; then
@@ -65,6 +71,30 @@ bangtin_setup() {
     chmod 700 "$XDG_RUNTIME_DIR"
     export XDG_RUNTIME_DIR
   fi
+}
+
+# arm64 packages cross-built on an amd64 Debian machine (xtask/package.sh
+# arm64, docs/packages.md): Debian's aarch64 cross gcc (linker, cc, strip),
+# qemu-user (help2man and the qemu test run the arm64 programs), and the
+# arm64 libraries the binaries link, from multiarch beside the amd64 ones —
+# apt upgrades an amd64 library to the arm64 one's version when they
+# differ, as multiarch requires.
+BANGTIN_ARM64_APT_PACKAGES=(
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  libavcodec-dev:arm64 libavformat-dev:arm64 libavutil-dev:arm64
+  libswscale-dev:arm64 libswresample-dev:arm64 libasound2-dev:arm64
+)
+
+bangtin_arm64_setup() {
+  if ! [ -d "$(rustc --print target-libdir --target aarch64-unknown-linux-gnu 2>/dev/null)" ]; then
+    echo "==> rustup target add aarch64-unknown-linux-gnu"
+    rustup target add aarch64-unknown-linux-gnu
+  fi
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "==> dpkg --add-architecture arm64 (multiarch)"
+    _bangtin_sudo dpkg --add-architecture arm64
+  fi
+  bangtin_apt_install "${BANGTIN_ARM64_APT_PACKAGES[@]}"
 }
 
 # The release build of the quick start (demo.sh). Scripts that run the
