@@ -906,7 +906,11 @@ mod tests {
     /// The names `take` gives, and nothing else, look like backups.
     #[test]
     fn backup_names_are_recognised_exactly() {
-        for ok in ["bangtin-20261207T131500Z", "bangtin-20261207T131500Z-2", "bangtin-20261207T131500Z-10"] {
+        for ok in [
+            "bangtin-20261207T131500Z",
+            "bangtin-20261207T131500Z-2",
+            "bangtin-20261207T131500Z-10",
+        ] {
             assert!(is_backup_name(ok), "{ok}");
         }
         for not in [
@@ -1004,7 +1008,12 @@ mod tests {
             .collect();
         assert_eq!(
             left,
-            vec![r.name.clone(), ours[3].clone(), ours[2].clone(), "bangtin-20200101T000000Z".into()]
+            vec![
+                r.name.clone(),
+                ours[3].clone(),
+                ours[2].clone(),
+                "bangtin-20200101T000000Z".into()
+            ]
         );
         for gone in &ours[..2] {
             assert!(!into.join(gone).exists(), "{gone}");

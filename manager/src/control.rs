@@ -151,10 +151,7 @@ pub async fn ask_backup(socket: &Path, keep: Option<u32>) -> Result<(StatusCode,
             return Err(match e.kind() {
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => AskError::NotRunning(shown),
                 std::io::ErrorKind::PermissionDenied => AskError::Denied(shown),
-                _ => AskError::Io {
-                    path: shown,
-                    source: e,
-                },
+                _ => AskError::Io { path: shown, source: e },
             });
         }
     };

@@ -303,10 +303,7 @@ fn backup_local(cfg: &Config, keep: Option<u32>, wait: std::time::Duration) -> R
             // its store is open.
             Err(AskError::NotRunning(_)) if started.elapsed() < wait => {
                 if !said {
-                    eprintln!(
-                        "chờ máy chủ quản lý mở {} (waiting for the manager)",
-                        socket.display()
-                    );
+                    eprintln!("chờ máy chủ quản lý mở {} (waiting for the manager)", socket.display());
                     said = true;
                 }
                 std::thread::sleep(std::time::Duration::from_secs(1));
