@@ -78,12 +78,22 @@ for u in bangtin-player-kiosk bangtin-player-x11; do
 done
 grep -q 'deb-systemd-helper enable bangtin-manager.service' "$work/control-bangtin-manager/postinst" \
   || fail "manager: postinst does not enable its unit"
+# The daily backup: the timer is enabled (and started); its service has
+# no [Install] section, so it is static and no maintainer script ever
+# starts it (deb-systemd-invoke skips static units) — no backup in dpkg.
+grep -q 'deb-systemd-helper enable bangtin-manager-backup.timer' "$work/control-bangtin-manager/postinst" \
+  || fail "manager: postinst does not enable the backup timer"
+if grep -q 'deb-systemd-helper enable bangtin-manager-backup.service' "$work/control-bangtin-manager/postinst"; then
+  fail "manager: postinst enables the backup service itself"
+fi
 expect_file() { # pkg mode path
   grep -qx -- "$2 0/0 ./${3#/}" "$work/files-$1" || fail "$1: $3 missing or not $2: $(grep -- "${3#/}\$" "$work/files-$1" || true)"
 }
 expect_file bangtin-manager -rwxr-xr-x /usr/bin/bangtin-manager
 expect_file bangtin-manager -rw-r--r-- /etc/bangtin/manager.toml
 expect_file bangtin-manager -rw-r--r-- /usr/lib/systemd/system/bangtin-manager.service
+expect_file bangtin-manager -rw-r--r-- /usr/lib/systemd/system/bangtin-manager-backup.service
+expect_file bangtin-manager -rw-r--r-- /usr/lib/systemd/system/bangtin-manager-backup.timer
 expect_file bangtin-manager -rw-r--r-- /usr/share/man/man8/bangtin-manager.8.gz
 expect_file bangtin-manager -rw-r--r-- /usr/share/doc/bangtin-manager/copyright
 expect_file bangtin-player -rwxr-xr-x /usr/bin/bangtin-player
@@ -108,10 +118,16 @@ root="$work/root"
 mkdir -p "$work/units"
 # The units as installed, but the programs they run taken from the
 # unpacked root (cage from this machine: setup.sh installs it).
-for u in "$root"/usr/lib/systemd/system/*.service; do
+for u in "$root"/usr/lib/systemd/system/*.service "$root"/usr/lib/systemd/system/*.timer; do
   sed "s#=/usr/bin/bangtin-#=$root/usr/bin/bangtin-#" "$u" >"$work/units/$(basename "$u")"
 done
-SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$work"/units/*.service || fail "systemd-analyze verify"
+SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$work"/units/*.service "$work"/units/*.timer \
+  || fail "systemd-analyze verify"
+backup_unit="$work/units/bangtin-manager-backup.service"
+if grep -q '^\[Install\]' "$backup_unit"; then fail "bangtin-manager-backup.service has [Install]: it would be started by dpkg"; fi
+for k in 'OnCalendar=' 'RandomizedDelaySec=' 'Persistent=true' 'WantedBy=timers.target'; do
+  grep -q "^$k" "$work/units/bangtin-manager-backup.timer" || fail "backup timer: no $k"
+done
 # `security --offline` needs systemd ≥ 252 (Debian 12); older ones only verify.
 if systemd-analyze security --help 2>/dev/null | grep -q -- --offline; then
   security="$(systemd-analyze security --offline=true "$work/units/bangtin-manager.service" | tail -1)"
@@ -119,6 +135,12 @@ if systemd-analyze security --help 2>/dev/null | grep -q -- --offline; then
   score="$(grep -oE 'level for [^:]*: [0-9.]+' <<<"$security" | grep -oE '[0-9.]+$')"
   # docs/packages.md records 1.2; fail if the hardening is loosened.
   awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }' || fail "bangtin-manager.service exposure $score > 1.5"
+  security="$(systemd-analyze security --offline=true "$backup_unit" | tail -1)"
+  echo "  $security"
+  bscore="$(grep -oE 'level for [^:]*: [0-9.]+' <<<"$security" | grep -oE '[0-9.]+$')"
+  # docs/packages.md records 0.3: it only talks to a Unix socket.
+  awk -v s="$bscore" 'BEGIN { exit !(s <= 0.5) }' || fail "bangtin-manager-backup.service exposure $bscore > 0.5"
+  score="$score, backup $bscore"
 else
   score="not measured (systemd-analyze security --offline needs systemd 252)"
 fi
@@ -245,8 +267,19 @@ code="$(curl -s -o /dev/null -w '%{http_code}' "$base/login")"
 login 200
 key_n="$(show_key "$work/n.log")"
 [ -n "$key_n" ] || fail "no show key in the log"
+# The daily backup's own command, as the timer's service runs it (from
+# the packaged unit and config; the data directory overridden as for
+# the server): the running manager writes a backup, asked over its
+# control socket with no token.
+backup_cmd="$(sed -n "/^ExecStart=/{s#^ExecStart=##; s# /etc/bangtin/# $root/etc/bangtin/#g; p}" "$backup_unit")"
+[ -n "$backup_cmd" ] || fail "backup unit: no ExecStart"
+# shellcheck disable=SC2086 # the unit's command line, split as systemd splits it
+BANGTIN_DATA_DIR="$data" $backup_cmd >"$work/backup.out" 2>&1 || { cat "$work/backup.out" >&2; fail "the backup unit's command"; }
+grep -q '(backup written)' "$work/backup.out" || fail "the backup unit's command wrote no backup: $(cat "$work/backup.out")"
+ls -d "$data"/backups/bangtin-*/manifest.json >/dev/null 2>&1 || fail "no backup in $data/backups"
 stop "$work/n.log"
-ok "version N serves on $base from the packaged config, stops gracefully"
+[ ! -e "$data/manager.sock" ] || fail "the control socket is left after a graceful stop"
+ok "version N serves on $base from the packaged config, the backup unit's command backs it up, stops gracefully"
 
 # N+1 unpacked over the same root, as dpkg replaces the files.
 dpkg-deb -x "$deb_m1" "$root"

@@ -21,6 +21,16 @@
 //! once complete and on disk; a restore likewise builds `.NAME.restoring`
 //! and renames it into place, and only into a directory that does not
 //! exist or is empty.
+//!
+//! **Retention** ([`take_keeping`], [`prune`]): after a backup is written,
+//! the oldest beyond `backup_keep` are removed — only directories that are
+//! recognisably this manager's backups: a name `bangtin-YYYYMMDDTHHMMSSZ`
+//! (or `…-N`) that is a directory and not a link, a `manifest.json` of
+//! kind `bangtin-backup` of a format this manager reads, and the public
+//! key of this manager's own signing key (a backup of another manager
+//! copied here is not ours to remove). Never the one just written; a
+//! failed backup removes nothing. Anything else in the folder is left
+//! alone.
 
 use crate::shared::Shared;
 use crate::store::{ID_FLOOR_KEY, Op, SledStore, Store};
@@ -84,7 +94,31 @@ pub struct BackupReport {
     /// Its directory on the manager's machine.
     pub path: String,
     pub manifest: Manifest,
+    /// Older backups removed after this one was written, to keep
+    /// `backup_keep` (names, oldest first).
+    #[serde(default)]
+    pub pruned: Vec<String>,
+    /// Why removing older backups failed, if it did (the backup itself
+    /// was written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune_error: Option<String>,
 }
+
+/// A backup found in the backup directory.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StoredBackup {
+    /// Its directory's name, `bangtin-YYYYMMDDTHHMMSSZ`.
+    pub name: String,
+    /// Its directory on the manager's machine.
+    pub path: String,
+    /// Taken by this manager (its signing key): counted by `backup_keep`
+    /// and removed when beyond it. Others are listed but never removed.
+    pub ours: bool,
+    pub manifest: Manifest,
+}
+
+/// Backups kept when the configuration does not say (`backup_keep`).
+pub const DEFAULT_KEEP: u32 = 7;
 
 /// Why a backup or a restore failed.
 #[derive(Debug, thiserror::Error)]
@@ -330,7 +364,115 @@ pub fn take(shared: &Shared, into: &Path) -> Result<BackupReport> {
         name,
         path: path.display().to_string(),
         manifest,
+        pruned: Vec::new(),
+        prune_error: None,
     })
+}
+
+/// [`take`], then [`prune`] to `keep` backups (0: keep all). Only a
+/// backup written removes older ones; a failure to remove them is in the
+/// report (and the log), not an error: the backup is there.
+pub fn take_keeping(shared: &Shared, into: &Path, keep: u32) -> Result<BackupReport> {
+    let mut r = take(shared, into)?;
+    match prune(into, keep, &r.name, &shared.public_key_b64()) {
+        Ok(pruned) => r.pruned = pruned,
+        Err(e) => {
+            tracing::warn!(
+                "không xóa được bản sao lưu cũ trong {}: {e} (pruning old backups failed)",
+                into.display()
+            );
+            r.prune_error = Some(e.to_string());
+        }
+    }
+    Ok(r)
+}
+
+/// Is `name` one [`take`] gives: `bangtin-YYYYMMDDTHHMMSSZ`, maybe `-N`?
+pub fn is_backup_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("bangtin-") else {
+        return false;
+    };
+    let (stamp, suffix) = match rest.split_once('-') {
+        Some((s, n)) => (s, Some(n)),
+        None => (rest, None),
+    };
+    let b = stamp.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    b.len() == 16
+        && digits(0..8)
+        && b[8] == b'T'
+        && digits(9..15)
+        && b[15] == b'Z'
+        && suffix.is_none_or(|n| !n.is_empty() && n.len() <= 6 && n.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// The backups in `dir`, newest first: directories (not links) with a
+/// backup's name and a manifest this manager reads; `ours` when taken
+/// with the signing key whose public half is `public_key`. Nothing else
+/// there is listed (a missing `dir` has none).
+pub fn list(dir: &Path, public_key: &str) -> Result<Vec<StoredBackup>> {
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(dir)(e)),
+    };
+    let mut out = Vec::new();
+    for e in rd {
+        let e = e.map_err(io(dir))?;
+        let Some(name) = e.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        // file_type does not follow links: a link named like a backup
+        // is not one.
+        if !is_backup_name(&name) || !e.file_type().map_err(io(dir))?.is_dir() {
+            continue;
+        }
+        let path = e.path();
+        let Ok(manifest) = read_manifest(&path) else {
+            continue;
+        };
+        out.push(StoredBackup {
+            name,
+            path: path.display().to_string(),
+            ours: manifest.public_key == public_key,
+            manifest,
+        });
+    }
+    out.sort_by(|a, b| (b.manifest.taken_at, &b.name).cmp(&(a.manifest.taken_at, &a.name)));
+    Ok(out)
+}
+
+/// Remove this manager's backups in `dir` beyond the `keep` newest
+/// (`newest`, the one just written, counts as one and is never removed;
+/// `keep` 0 removes nothing). Returns the names removed, oldest first.
+/// Each is first renamed to `.NAME.pruning`, so a removal cut short
+/// leaves no directory that looks like a whole backup.
+pub fn prune(dir: &Path, keep: u32, newest: &str, public_key: &str) -> Result<Vec<String>> {
+    if keep == 0 {
+        return Ok(Vec::new());
+    }
+    let older: Vec<StoredBackup> = list(dir, public_key)?
+        .into_iter()
+        .filter(|b| b.ours && b.name != newest)
+        .collect();
+    let spare = usize::try_from(keep - 1).unwrap_or(usize::MAX);
+    let mut removed = Vec::new();
+    for b in older.into_iter().skip(spare).rev() {
+        let from = dir.join(&b.name);
+        let doomed = dir.join(format!(".{}.pruning", b.name));
+        fs::rename(&from, &doomed).map_err(io(&from))?;
+        fs::remove_dir_all(&doomed).map_err(io(&doomed))?;
+        tracing::info!(
+            "đã xóa bản sao lưu cũ {} (lúc {}) để giữ {keep} bản (old backup removed)",
+            from.display(),
+            b.manifest.taken_at
+        );
+        removed.push(b.name);
+    }
+    if !removed.is_empty() {
+        sync_dir(dir)?;
+    }
+    Ok(removed)
 }
 
 /// Everything of the backup but its final name, into `dir`.
@@ -759,6 +901,165 @@ mod tests {
         fs::write(bad.join(MANIFEST), newer.to_string()).unwrap();
         let e = restore(&bad, &tmp.path().join("z")).unwrap_err();
         assert!(matches!(e, BackupError::Newer { .. }), "{e}");
+    }
+
+    /// The names `take` gives, and nothing else, look like backups.
+    #[test]
+    fn backup_names_are_recognised_exactly() {
+        for ok in [
+            "bangtin-20261207T131500Z",
+            "bangtin-20261207T131500Z-2",
+            "bangtin-20261207T131500Z-10",
+        ] {
+            assert!(is_backup_name(ok), "{ok}");
+        }
+        for not in [
+            "bangtin-20261207T131500",
+            "bangtin-20261207 131500Z",
+            "bangtin-20261207T131500Z-",
+            "bangtin-20261207T131500Z-x",
+            "bangtin-20261207T131500Z.tar",
+            ".bangtin-20261207T131500Z.partial",
+            "Bangtin-20261207T131500Z",
+            "anh-chup",
+            "bangtin-",
+        ] {
+            assert!(!is_backup_name(not), "{not}");
+        }
+    }
+
+    /// `n` backups taken with `keep` 0 (none removed): their names, oldest first.
+    fn backups(s: &Shared, into: &Path, n: usize) -> Vec<String> {
+        (0..n).map(|_| take_keeping(s, into, 0).unwrap().name).collect()
+    }
+
+    /// After a backup is written the oldest of this manager's beyond
+    /// `keep` go, the new one counted; everything else in the folder —
+    /// another manager's backup, a directory named like a backup without
+    /// a manifest, a file and a link with a backup's name, a half-written
+    /// one, photos — stays as it was.
+    #[test]
+    fn retention_removes_only_this_managers_oldest_backups() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = open(&tmp.path().join("data"));
+        let into = tmp.path().join("backups");
+        let ours = backups(&s, &into, 4);
+        assert_eq!(list(&into, &s.public_key_b64()).unwrap().len(), 4);
+
+        // Another manager's backup, older than all of ours: not ours to remove.
+        let other = into.join("bangtin-20200101T000000Z");
+        copy_tree(&into.join(&ours[0]), &other, &mut Pace::new(tmp.path())).unwrap();
+        let mut m: serde_json::Value = serde_json::from_slice(&fs::read(other.join(MANIFEST)).unwrap()).unwrap();
+        m["public_key"] = serde_json::json!("a-different-key");
+        m["taken_at"] = serde_json::json!("2020-01-01T00:00:00Z");
+        fs::remove_file(other.join(MANIFEST)).unwrap();
+        fs::write(other.join(MANIFEST), m.to_string()).unwrap();
+        // Named like a backup, but no manifest.
+        fs::create_dir_all(into.join("bangtin-20200101T000001Z/media")).unwrap();
+        fs::write(into.join("bangtin-20200101T000001Z/media/x"), b"keep me").unwrap();
+        // A file and a link with backup names (the link to our oldest).
+        fs::write(into.join("bangtin-20200101T000002Z"), b"a file").unwrap();
+        std::os::unix::fs::symlink(into.join(&ours[0]), into.join("bangtin-20200101T000003Z")).unwrap();
+        // Someone's photos, and a backup left half-written by a crash.
+        fs::create_dir(into.join("anh")).unwrap();
+        fs::write(into.join("anh/cho.jpg"), b"jpeg").unwrap();
+        fs::create_dir(into.join(".bangtin-20200101T000004Z.partial")).unwrap();
+        let foreign: Vec<PathBuf> = [
+            "bangtin-20200101T000000Z",
+            "bangtin-20200101T000001Z",
+            "bangtin-20200101T000002Z",
+            "bangtin-20200101T000003Z",
+            "anh",
+            ".bangtin-20200101T000004Z.partial",
+        ]
+        .iter()
+        .map(|n| into.join(n))
+        .collect();
+        let of = |t: &std::collections::BTreeMap<PathBuf, (u64, std::time::SystemTime)>| {
+            t.iter()
+                .filter(|(p, _)| foreign.iter().any(|f| p.starts_with(f)))
+                .map(|(p, v)| (p.clone(), *v))
+                .collect::<Vec<_>>()
+        };
+        let before = of(&crate::testutil::tree(&into));
+        assert!(before.len() > 10, "{before:?}");
+
+        let listed = list(&into, &s.public_key_b64()).unwrap();
+        assert_eq!(
+            listed.iter().map(|b| (b.name.as_str(), b.ours)).collect::<Vec<_>>(),
+            vec![
+                (ours[3].as_str(), true),
+                (ours[2].as_str(), true),
+                (ours[1].as_str(), true),
+                (ours[0].as_str(), true),
+                ("bangtin-20200101T000000Z", false),
+            ],
+            "newest first; only whole backup directories"
+        );
+
+        // keep 3: the new one and the two newest before it.
+        let r = take_keeping(&s, &into, 3).unwrap();
+        assert_eq!(r.pruned, vec![ours[0].clone(), ours[1].clone()], "oldest first");
+        assert_eq!(r.prune_error, None);
+        let left: Vec<String> = list(&into, &s.public_key_b64())
+            .unwrap()
+            .into_iter()
+            .map(|b| b.name)
+            .collect();
+        assert_eq!(
+            left,
+            vec![
+                r.name.clone(),
+                ours[3].clone(),
+                ours[2].clone(),
+                "bangtin-20200101T000000Z".into()
+            ]
+        );
+        for gone in &ours[..2] {
+            assert!(!into.join(gone).exists(), "{gone}");
+            assert!(!into.join(format!(".{gone}.pruning")).exists(), "{gone}");
+        }
+        assert_eq!(of(&crate::testutil::tree(&into)), before, "nothing else touched");
+        assert!(
+            fs::symlink_metadata(into.join("bangtin-20200101T000003Z"))
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "the link is still there (dangling now: its target was ours)"
+        );
+
+        // keep 1: only the new one of ours; keep 0: all.
+        let r = take_keeping(&s, &into, 1).unwrap();
+        assert_eq!(r.pruned.len(), 3, "{:?}", r.pruned);
+        let r0 = take_keeping(&s, &into, 0).unwrap();
+        assert!(r0.pruned.is_empty());
+        let names: Vec<String> = list(&into, &s.public_key_b64())
+            .unwrap()
+            .into_iter()
+            .filter(|b| b.ours)
+            .map(|b| b.name)
+            .collect();
+        assert_eq!(names, vec![r0.name, r.name]);
+        assert_eq!(of(&crate::testutil::tree(&into)), before, "nothing else touched");
+    }
+
+    /// A backup that fails removes no older one and leaves nothing behind.
+    #[test]
+    fn a_failed_backup_prunes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let s = open(&data);
+        let into = tmp.path().join("backups");
+        let ours = backups(&s, &into, 3);
+        let before = crate::testutil::tree(&into);
+        // The signing key gone: the copy fails near its end.
+        fs::rename(data.join(KEY_FILE), tmp.path().join("key-aside")).unwrap();
+        let e = take_keeping(&s, &into, 1).unwrap_err();
+        assert!(matches!(e, BackupError::Io { .. }), "{e}");
+        assert_eq!(crate::testutil::tree(&into), before, "all three kept, no partial left");
+        fs::rename(tmp.path().join("key-aside"), data.join(KEY_FILE)).unwrap();
+        let r = take_keeping(&s, &into, 1).unwrap();
+        assert_eq!(r.pruned, ours);
     }
 
     /// A writer changes records in batches that keep an invariant (a

@@ -86,6 +86,11 @@ pub struct Config {
     /// its own). Unset: `backups` in the data directory — the packaged
     /// service may write nowhere else. Env `BANGTIN_BACKUP_DIR`.
     pub backup_dir: Option<PathBuf>,
+    /// Backups kept in `backup_dir`: after each new one, this manager's
+    /// oldest beyond this many are removed (the new one counts; nothing
+    /// else in the folder is touched). 0: keep all. Env
+    /// `BANGTIN_BACKUP_KEEP`.
+    pub backup_keep: u32,
 }
 
 impl Default for Config {
@@ -118,6 +123,7 @@ impl Default for Config {
             preview_memory_mib: 4096,
             trusted_proxies: Vec::new(),
             backup_dir: None,
+            backup_keep: crate::backup::DEFAULT_KEEP,
         }
     }
 }
@@ -198,6 +204,7 @@ impl Config {
         env!(store_cache_mib, "BANGTIN_STORE_CACHE_MIB");
         env!(preview_timeout_s, "BANGTIN_PREVIEW_TIMEOUT_S");
         env!(preview_memory_mib, "BANGTIN_PREVIEW_MEMORY_MIB");
+        env!(backup_keep, "BANGTIN_BACKUP_KEEP");
         if let Some(v) = get("BANGTIN_PLAYER").filter(|v| !v.trim().is_empty()) {
             self.player = Some(PathBuf::from(v));
         }

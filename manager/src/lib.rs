@@ -15,6 +15,7 @@ pub mod backup;
 pub mod bulletin;
 pub mod cap;
 pub mod config;
+pub mod control;
 pub mod error;
 pub mod feeds;
 pub mod fetch;
@@ -38,6 +39,8 @@ pub mod sources;
 pub mod speakers;
 pub mod state;
 pub mod store;
+#[cfg(test)]
+mod testutil;
 pub mod upgrade;
 pub mod watch;
 pub mod web;
@@ -104,6 +107,9 @@ pub async fn serve(
     let speakers = tokio::spawn(speakers::run(state.shared.clone(), state.speakers.clone()));
     let alerts = tokio::spawn(alerting::run(state.shared.clone()));
     let watcher = tokio::spawn(watch::run(state.shared.clone()));
+    // Local backups without a password (`bangtin-manager backup`, the
+    // daily timer): see `control`.
+    let control = control::listen(state.clone());
     let s3 = state.clone();
     let shutdown = async move {
         shutdown.await;
@@ -120,6 +126,10 @@ pub async fn serve(
     speakers.abort();
     alerts.abort();
     watcher.abort();
+    if let Some((task, path)) = &control {
+        task.abort();
+        let _ = std::fs::remove_file(path);
+    }
     if let Some(m) = &metrics {
         m.abort();
     }
@@ -131,6 +141,9 @@ pub async fn serve(
     let _ = speakers.await;
     let _ = alerts.await;
     let _ = watcher.await;
+    if let Some((task, _)) = control {
+        let _ = task.await;
+    }
     let _ = live.await;
     state.store.flush()?;
     Ok(r?)

@@ -49,21 +49,37 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Sao lưu nhất quán khi máy chủ đang chạy, qua API; bản sao lưu nằm
-    /// trên máy chủ, trong backup_dir (consistent backup taken by the
-    /// running server)
+    /// Sao lưu nhất quán do máy chủ đang chạy tạo, vào backup_dir trên
+    /// máy chủ; rồi xóa các bản cũ quá backup_keep. Mặc định hỏi qua ổ cắm
+    /// điều khiển DATA/manager.sock (người dùng của máy chủ hoặc root,
+    /// không cần mật khẩu); có --url hoặc mã truy cập thì qua API
+    /// (consistent backup taken by the running server, then old ones
+    /// beyond backup_keep removed; over the local control socket, or the
+    /// API with --url/a token)
     Backup {
-        /// Địa chỉ máy chủ (manager URL; default http://<listen> of the config)
+        /// Địa chỉ máy chủ, hỏi qua API với mã truy cập (manager URL: ask
+        /// the API with a token instead of the control socket)
         #[arg(long, value_name = "URL")]
         url: Option<String>,
         /// Tệp chứa mã truy cập API của quản trị viên, hoặc biến
-        /// BANGTIN_TOKEN (file holding an administrator's API token)
+        /// BANGTIN_TOKEN; dùng API thay ổ cắm điều khiển (file holding an
+        /// administrator's API token; asks the API)
         #[arg(long, value_name = "FILE")]
         token_file: Option<PathBuf>,
         /// Máy chủ đang dừng: tự mở thư mục dữ liệu và sao lưu vào
         /// backup_dir (the server is stopped: back up the data directory itself)
         #[arg(long, conflicts_with_all = ["url", "token_file"])]
         offline: bool,
+        /// Giữ N bản sao lưu gần nhất của máy chủ này, kể cả bản mới; 0 giữ
+        /// tất cả (keep the N newest backups, this one counted; 0 keeps
+        /// all; default backup_keep of the config, 7)
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
+        keep: Option<u32>,
+        /// Máy chủ chưa chạy: chờ tối đa chừng ấy giây (khi khởi động máy,
+        /// khi nâng cấp) (no manager listening yet: wait up to this many
+        /// seconds for it, e.g. at boot or during an upgrade)
+        #[arg(long, value_name = "SECONDS", default_value_t = 0, conflicts_with_all = ["url", "token_file", "offline"])]
+        wait: u64,
     },
     /// Khôi phục bản sao lưu vào thư mục dữ liệu mới hoặc trống (--data)
     /// (restore a backup into a new or empty data directory)
@@ -176,12 +192,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             url,
             token_file,
             offline,
+            keep,
+            wait,
         } => {
             let cfg = config(&cli)?;
+            let token_env = std::env::var("BANGTIN_TOKEN").is_ok_and(|t| !t.trim().is_empty());
             if *offline {
-                backup_offline(cfg)
+                backup_offline(cfg, *keep)
+            } else if url.is_some() || token_file.is_some() || token_env {
+                backup_online(&cfg, url.as_deref(), token_file.as_deref(), *keep)
             } else {
-                backup_online(&cfg, url.as_deref(), token_file.as_deref())
+                backup_local(&cfg, *keep, std::time::Duration::from_secs(*wait))
             }
         }
         Cmd::Restore { from } => restore(&config(&cli)?, from),
@@ -232,7 +253,7 @@ fn serve(cfg: Config) -> Result<()> {
     })
 }
 
-/// What a backup holds, for the operator.
+/// What a backup holds and which old ones went, for the operator.
 fn print_backup(r: &bangtin_manager::backup::BackupReport) {
     let m = &r.manifest;
     println!("đã sao lưu vào {} (backup written)", r.path);
@@ -241,10 +262,67 @@ fn print_backup(r: &bangtin_manager::backup::BackupReport) {
          mất {:.1} s (taken at; records, logs, media, screenshots, bytes; writes held, took)",
         m.taken_at, m.records, m.logs, m.media, m.screenshots, m.bytes, m.writes_held_ms, m.seconds
     );
+    for name in &r.pruned {
+        println!("đã xóa bản sao lưu cũ {name} (old backup removed)");
+    }
+    if let Some(e) = &r.prune_error {
+        eprintln!("cảnh báo (warning): không xóa được bản sao lưu cũ: {e} (pruning old backups failed)");
+    }
+}
+
+/// The answer of `POST …/backups`, for the operator: 0 when written, 2
+/// when refused for the asker (4xx), 1 otherwise.
+fn backup_answer(base: &str, status: reqwest::StatusCode, body: &[u8]) -> Result<ExitCode> {
+    if status.is_success() {
+        let r: bangtin_manager::backup::BackupReport =
+            serde_json::from_slice(body).context("câu trả lời không đọc được (unreadable answer)")?;
+        print_backup(&r);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let message = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+    eprintln!("lỗi (error): {base} trả lời {status}: {message}");
+    Ok(ExitCode::from(if status.is_client_error() { 2 } else { 1 }))
+}
+
+/// Ask the running manager on this machine for a backup over its control
+/// socket (`bangtin_manager::control`): no token; the manager's own user
+/// or root.
+fn backup_local(cfg: &Config, keep: Option<u32>, wait: std::time::Duration) -> Result<ExitCode> {
+    use bangtin_manager::control::{AskError, ask_backup};
+    let socket = bangtin_manager::control::socket_path(&cfg.data_dir);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let started = std::time::Instant::now();
+    let mut said = false;
+    loop {
+        match rt.block_on(ask_backup(&socket, keep)) {
+            Ok((status, body)) => return backup_answer(&socket.display().to_string(), status, &body),
+            // The manager starting (boot, upgrade): its socket comes once
+            // its store is open.
+            Err(AskError::NotRunning(_)) if started.elapsed() < wait => {
+                if !said {
+                    eprintln!("chờ máy chủ quản lý mở {} (waiting for the manager)", socket.display());
+                    said = true;
+                }
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+            Err(e) => {
+                eprintln!("lỗi (error): {e}");
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
 }
 
 /// Ask the running manager for a backup (`POST /api/v1/backups`).
-fn backup_online(cfg: &Config, url: Option<&str>, token_file: Option<&std::path::Path>) -> Result<ExitCode> {
+fn backup_online(
+    cfg: &Config,
+    url: Option<&str>,
+    token_file: Option<&std::path::Path>,
+    keep: Option<u32>,
+) -> Result<ExitCode> {
     let token = match token_file {
         Some(f) => std::fs::read_to_string(f)
             .with_context(|| format!("không đọc được {} (cannot read the token file)", f.display()))?,
@@ -279,8 +357,11 @@ fn backup_online(cfg: &Config, url: Option<&str>, token_file: Option<&std::path:
             // Media libraries of many GiB take a while to copy.
             .timeout(std::time::Duration::from_secs(6 * 3600))
             .build()?;
-        let r = client
-            .post(format!("{base}/api/v1/backups"))
+        let mut req = client.post(format!("{base}/api/v1/backups"));
+        if let Some(k) = keep {
+            req = req.query(&[("keep", k)]);
+        }
+        let r = req
             .bearer_auth(&token)
             .send()
             .await
@@ -289,25 +370,15 @@ fn backup_online(cfg: &Config, url: Option<&str>, token_file: Option<&std::path:
         let body = r.bytes().await?;
         anyhow::Ok((status, body))
     })?;
-    if status.is_success() {
-        let r: bangtin_manager::backup::BackupReport =
-            serde_json::from_slice(&body).context("câu trả lời không đọc được (unreadable answer)")?;
-        print_backup(&r);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let message = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
-        .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
-    eprintln!("lỗi (error): {base} trả lời {status}: {message}");
-    Ok(ExitCode::from(if status.is_client_error() { 2 } else { 1 }))
+    backup_answer(&base, status, &body)
 }
 
 /// A backup of a stopped manager's data directory, by this process.
-fn backup_offline(cfg: Config) -> Result<ExitCode> {
+fn backup_offline(cfg: Config, keep: Option<u32>) -> Result<ExitCode> {
     let into = cfg.backups();
+    let keep = keep.unwrap_or(cfg.backup_keep);
     let state = AppState::open(cfg).context("mở dữ liệu (is the server running? use backup without --offline)")?;
-    let r = bangtin_manager::backup::take(&state.shared, &into)?;
+    let r = bangtin_manager::backup::take_keeping(&state.shared, &into, keep)?;
     print_backup(&r);
     Ok(ExitCode::SUCCESS)
 }

@@ -246,8 +246,7 @@ mod format_tests {
     use crate::config::Config;
     use crate::shared::Shared;
     use crate::store::SledStore;
-    use std::collections::BTreeMap;
-    use std::time::SystemTime;
+    use crate::testutil::tree;
 
     fn open(dir: &Path) -> anyhow::Result<Shared> {
         // sled lets go of its lock from a thread of its own after the last
@@ -265,23 +264,6 @@ mod format_tests {
                 r => return r,
             }
         }
-    }
-
-    /// Every file and directory under `dir`, with its size and mtime.
-    fn tree(dir: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
-        let mut out = BTreeMap::new();
-        let mut todo = vec![dir.to_path_buf()];
-        while let Some(d) = todo.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let e = e.unwrap();
-                let m = e.metadata().unwrap();
-                out.insert(e.path(), (m.len(), m.modified().unwrap()));
-                if m.is_dir() {
-                    todo.push(e.path());
-                }
-            }
-        }
-        out
     }
 
     #[test]

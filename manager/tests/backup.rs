@@ -3,17 +3,25 @@
 //! media, shows, boards and proof of play, the same key — with real sled
 //! on disk, real HTTP on 127.0.0.1 and the `bangtin-manager backup` and
 //! `restore` commands; only an administrator may take one; and a data
-//! directory of a newer manager is refused untouched.
+//! directory of a newer manager is refused untouched. Backups are kept to
+//! `backup_keep` (the oldest of this manager's removed, nothing else in
+//! the folder), asked for on the machine over the control socket as the
+//! daily timer does, and from the web UI's "Sao lưu" tab in a real
+//! browser.
 
 use bangtin_layouts::show::{Signed, key_from_b64, verify};
+use bangtin_tests::harness::browser::Browser;
+use bangtin_tests::harness::files::tree;
 use bangtin_tests::harness::manager::*;
+use bangtin_tests::harness::web::WebClient;
+use fantoccini::Locator;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 const COMMUNE: &str = "05449";
 
@@ -377,12 +385,25 @@ async fn only_an_administrator_may_take_a_backup() {
     for (who, c, want) in [
         ("anonymous", Client::anonymous(&s), StatusCode::UNAUTHORIZED),
         ("editor", editor.clone(), StatusCode::FORBIDDEN),
-        ("viewer", viewer, StatusCode::FORBIDDEN),
+        ("viewer", viewer.clone(), StatusCode::FORBIDDEN),
         ("administrator without CSRF token", no_csrf, StatusCode::FORBIDDEN),
     ] {
         let (st, v) = c.call(Method::POST, "/api/v1/backups", None).await;
         assert_eq!(st, want, "{who}: {v}");
     }
+    // Listing them too: 403 with the reason.
+    for (who, c) in [("editor", &editor), ("viewer", &viewer)] {
+        let (st, v) = c.get("/api/v1/backups").await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{who}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("administrators only"),
+            "{who}: {v}"
+        );
+    }
+    assert_eq!(
+        Client::anonymous(&s).get("/api/v1/backups").await.0,
+        StatusCode::UNAUTHORIZED
+    );
     let out = manager(&["backup", "--url", &s.url], &[("BANGTIN_TOKEN", &token(&editor))]).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("403"), "{}", text(&out.stderr));
@@ -405,24 +426,11 @@ async fn only_an_administrator_may_take_a_backup() {
     assert_eq!(mode(path), 0o700);
     assert_eq!(mode(&path.join("show-signing.key")), 0o600);
     assert!(r["manifest"]["records"].as_u64().unwrap() > 0, "{r}");
+    let admin_list = admin.get("/api/v1/backups").await;
+    assert_eq!(admin_list.0, StatusCode::OK);
+    assert_eq!(admin_list.1[0]["name"], r["name"], "{}", admin_list.1);
+    assert_eq!(admin_list.1[0]["ours"], true);
     s.stop().await;
-}
-
-/// Every file and directory under `dir`, with its size and mtime.
-fn tree(dir: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
-    let mut out = BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            let m = e.metadata().unwrap();
-            out.insert(e.path(), (m.len(), m.modified().unwrap()));
-            if m.is_dir() {
-                todo.push(e.path());
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -449,4 +457,371 @@ async fn a_data_directory_of_a_newer_manager_is_refused_untouched() {
         assert!(err.contains(&want), "{want:?} in {err}");
     }
     assert_eq!(tree(&data), before, "nothing written");
+}
+
+#[allow(unsafe_code)]
+fn is_root() -> bool {
+    // SAFETY: geteuid only reads this process's credentials.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The backup written by `out` (its "đã sao lưu vào …" line).
+fn written(out: &Output) -> PathBuf {
+    let stdout = text(&out.stdout);
+    PathBuf::from(
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("đã sao lưu vào ")?.strip_suffix(" (backup written)"))
+            .unwrap_or_else(|| panic!("where the backup went: {stdout}{}", text(&out.stderr))),
+    )
+}
+
+/// The names of the backups `GET /api/v1/backups` lists, newest first,
+/// with whether each is this manager's.
+async fn listed(admin: &Client) -> Vec<(String, bool)> {
+    let (st, v) = admin.get("/api/v1/backups").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["name"].as_str().unwrap().to_string(), b["ours"].as_bool().unwrap()))
+        .collect()
+}
+
+fn name_of(p: &Path) -> String {
+    p.file_name().unwrap().to_str().unwrap().to_string()
+}
+
+/// Left running for months: `bangtin-manager backup` on the manager's
+/// machine (the daily timer's command) asks the running manager over its
+/// control socket — no token —, and after each backup the manager
+/// removes its own oldest beyond `backup_keep`; another manager's backup
+/// and everything else in the folder stay as they were. A backup that
+/// fails removes nothing; `--keep` and `?keep=` choose another number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_are_kept_to_backup_keep_and_nothing_else_in_the_folder_is_touched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let backups = tmp.path().join("backups");
+    let dir = backups.to_str().unwrap().to_string();
+
+    // Another manager's backup in the same folder (its own data and key),
+    // taken by the real command with that manager stopped.
+    let other_data = tmp.path().join("other");
+    seed(&other_data);
+    let out = manager(
+        &[
+            "--data",
+            other_data.to_str().unwrap(),
+            "backup",
+            "--offline",
+            "--keep",
+            "0",
+        ],
+        &[("BANGTIN_BACKUP_DIR", &dir)],
+    )
+    .await;
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let other = name_of(&written(&out));
+    // And what is not a backup: an operator's notes, a directory named
+    // like a backup without a manifest, a file named like one.
+    std::fs::create_dir_all(backups.join("ghi-chu")).unwrap();
+    std::fs::write(backups.join("ghi-chu/đọc-tôi.txt"), "chép ra ổ USB mỗi tuần").unwrap();
+    std::fs::create_dir_all(backups.join("bangtin-20200101T000000Z/media")).unwrap();
+    std::fs::write(backups.join("bangtin-20200101T000000Z/media/x"), b"x").unwrap();
+    std::fs::write(backups.join("bangtin-20200101T000001Z"), b"a file").unwrap();
+    let foreign = tree(&backups);
+    let untouched = |now: &BTreeMap<PathBuf, (u64, std::time::SystemTime)>| {
+        for (p, v) in &foreign {
+            assert_eq!(now.get(p), Some(v), "{} untouched", p.display());
+        }
+    };
+
+    seed(&data);
+    let b2 = backups.clone();
+    let s = Server::start(&data, move |c| {
+        c.backup_dir = Some(b2);
+        c.backup_keep = 3;
+    })
+    .await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    assert!(data.join("manager.sock").exists(), "the control socket");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(data.join("manager.sock"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+
+    // Five backups as the timer takes them: no token, no URL.
+    let mut ours = Vec::new();
+    for i in 0..5 {
+        let out = manager(&["--data", data.to_str().unwrap(), "backup"], &[]).await;
+        assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+        ours.push(name_of(&written(&out)));
+        let removed = text(&out.stdout).matches("(old backup removed)").count();
+        assert_eq!(removed, usize::from(i >= 3), "backup {i}: {}", text(&out.stdout));
+    }
+    let want: Vec<(String, bool)> = ours[2..]
+        .iter()
+        .rev()
+        .map(|n| (n.clone(), true))
+        .chain([(other.clone(), false)])
+        .collect();
+    assert_eq!(
+        listed(&admin).await,
+        want,
+        "the three newest of ours, and the other manager's"
+    );
+    for gone in &ours[..2] {
+        assert!(!backups.join(gone).exists(), "{gone} removed");
+    }
+    untouched(&tree(&backups));
+    // Audited as asked on the machine itself, with what was removed.
+    let (_, log) = admin.get("/api/v1/audit?limit=1000").await;
+    let entries: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "backup.create")
+        .collect();
+    assert_eq!(entries.len(), 5, "{log}");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["actor"].as_str().unwrap().starts_with("local:uid=")),
+        "{entries:?}"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["detail"]["pruned"] == json!([ours[0].clone()])),
+        "{entries:?}"
+    );
+
+    // A backup that fails (the signing key unreadable) removes nothing,
+    // asked by the API or the command; nothing half-written is left.
+    let before = tree(&backups);
+    let key = data.join("show-signing.key");
+    std::fs::rename(&key, tmp.path().join("key-aside")).unwrap();
+    let (st, v) = admin.call(Method::POST, "/api/v1/backups?keep=1", None).await;
+    assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR, "{v}");
+    let out = manager(&["--data", data.to_str().unwrap(), "backup", "--keep", "1"], &[]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("500"), "{}", text(&out.stderr));
+    assert_eq!(tree(&backups), before, "a failed backup prunes nothing");
+    std::fs::rename(tmp.path().join("key-aside"), &key).unwrap();
+
+    // --keep 1: only the new one of ours is left.
+    let out = manager(&["--data", data.to_str().unwrap(), "backup", "--keep", "1"], &[]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let newest = name_of(&written(&out));
+    assert_eq!(text(&out.stdout).matches("(old backup removed)").count(), 3);
+    assert_eq!(
+        listed(&admin).await,
+        vec![(newest.clone(), true), (other.clone(), false)]
+    );
+    // ?keep=2 through the API: the one before stays; out of range is refused.
+    let (st, r) = admin.call(Method::POST, "/api/v1/backups?keep=2", None).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    assert_eq!(r["pruned"], json!([]), "{r}");
+    let (st, r2) = admin.call(Method::POST, "/api/v1/backups?keep=1001", None).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{r2}");
+    assert_eq!(r2["error"]["field"], "keep", "{r2}");
+    let (st, r3) = admin.call(Method::POST, "/api/v1/backups?keep=2", None).await;
+    assert_eq!(st, StatusCode::CREATED, "{r3}");
+    assert_eq!(r3["pruned"], json!([newest]), "{r3}");
+    assert_eq!(
+        listed(&admin).await,
+        vec![
+            (r3["name"].as_str().unwrap().to_string(), true),
+            (r["name"].as_str().unwrap().to_string(), true),
+            (other, false)
+        ]
+    );
+    untouched(&tree(&backups));
+
+    // Nobody but the manager's user and root may ask on the machine.
+    if is_root() {
+        use std::os::unix::process::CommandExt;
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_bangtin-manager"));
+        c.args(["--data", data.to_str().unwrap(), "backup"])
+            .env("RUST_LOG", "warn")
+            .uid(65534)
+            .gid(65534);
+        let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out.stderr).contains("permission denied"), "{}", text(&out.stderr));
+    }
+    s.stop().await;
+    assert!(!data.join("manager.sock").exists(), "removed on a graceful stop");
+    // The manager stopped: the command says so and how to go on.
+    let out = manager(&["--data", data.to_str().unwrap(), "backup"], &[]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("backup --offline"), "{}", text(&out.stderr));
+}
+
+/// What the page shows as a backup's size ("1,2 MB" in Vietnamese).
+fn shown_size(bytes: u64) -> String {
+    let (v, unit) = match bytes {
+        0..1024 => return format!("{bytes} B"),
+        1024..1_048_576 => (bytes as f64 / 1024.0, "KB"),
+        1_048_576..1_073_741_824 => (bytes as f64 / 1_048_576.0, "MB"),
+        _ => (bytes as f64 / 1_073_741_824.0, "GB"),
+    };
+    format!("{v:.1} {unit}").replace('.', ",")
+}
+
+/// The backup rows of the page in the browser: (name, size shown).
+async fn rows(b: &Browser) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for r in b.c.find_all(Locator::Css("[data-test=backup-row]")).await.unwrap() {
+        let name = r.attr("data-name").await.unwrap().unwrap();
+        let size = r
+            .find(Locator::Css("[data-test=backup-size]"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        out.push((name, size));
+    }
+    out
+}
+
+/// Click "Sao lưu ngay" and wait for the page it leads to: its notice,
+/// which names the new backup, differs from `before`.
+async fn back_up_now(b: &Browser, before: &str) -> String {
+    b.click("#backup-now").await;
+    let t = Instant::now();
+    loop {
+        if let Ok(e) = b.c.find(Locator::Css("#backup-done")).await
+            && let Ok(done) = e.text().await
+            && done != before
+        {
+            return done;
+        }
+        assert!(t.elapsed() < Duration::from_secs(30), "a new notice after {before:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The officers' web UI in a real browser (Debian's Chromium through
+/// ChromeDriver, as `player/tests/web_ui.rs`): an administrator finds the
+/// "Sao lưu" tab, sees the backups with their time and size, and "Sao lưu
+/// ngay" takes one through the API's handler and says so in Vietnamese —
+/// old ones beyond `backup_keep` removed and counted. axe-core finds no
+/// serious problem, at desktop and phone sizes. Officers who are not
+/// administrators see no such tab and are refused the page and the
+/// button, with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_back_up_from_the_web_ui_in_a_real_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let backups = tmp.path().join("backups");
+    seed(&data);
+    let b2 = backups.clone();
+    let s = Server::start(&data, move |c| {
+        c.backup_dir = Some(b2);
+        c.backup_keep = 2;
+    })
+    .await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let _editor = user(&s, &admin, "bientap.a", "editor", COMMUNE_A).await;
+
+    let b = Browser::start(1366, 768).await;
+    b.sign_in(&s.url, "tinh", PASSWORD).await;
+    b.goto(&format!("{}/admin", s.url)).await;
+    b.wait_for("[data-test=admin-tab]", Duration::from_secs(10)).await;
+    b.click("a[data-test=admin-tab][href='/admin/backups']").await;
+    b.wait_for("#backups-none", Duration::from_secs(10)).await;
+    let page = b.text().await;
+    assert!(page.contains("Chưa có bản sao lưu nào."), "{page}");
+    assert!(page.contains(&backups.display().to_string()), "where they are: {page}");
+    assert!(page.contains("Giữ 2 bản gần nhất"), "{page}");
+    b.assert_accessible("backups, none yet").await;
+
+    // "Sao lưu ngay": the answer in Vietnamese, the backup in the list
+    // with its time and size as the API gives them.
+    let done = back_up_now(&b, "").await;
+    let (st, list) = admin.get("/api/v1/backups").await;
+    assert_eq!(st, StatusCode::OK, "{list}");
+    let first = list[0]["name"].as_str().unwrap().to_string();
+    assert!(done.starts_with(&format!("Đã sao lưu xong: {first}, lúc ")), "{done}");
+    let size = shown_size(list[0]["manifest"]["bytes"].as_u64().unwrap());
+    assert!(done.ends_with(&format!("{size}.")), "{done}");
+    assert_eq!(rows(&b).await, vec![(first.clone(), size)]);
+    assert!(backups.join(&first).join("manifest.json").exists());
+    b.assert_accessible("backups after one").await;
+
+    // Twice more: two kept (backup_keep = 2), the oldest removed and said.
+    let second = back_up_now(&b, &done).await;
+    assert!(!second.contains("Đã xóa"), "two kept: {second}");
+    let done = back_up_now(&b, &second).await;
+    assert!(done.ends_with("Đã xóa 1 bản sao lưu cũ."), "{done}");
+    let shown = rows(&b).await;
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(!shown.iter().any(|(n, _)| *n == first), "{shown:?}");
+    assert!(!backups.join(&first).exists(), "removed on disk");
+    let (_, list) = admin.get("/api/v1/backups").await;
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        shown.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        "newest first"
+    );
+
+    // In English, the same page.
+    b.goto(&format!("{}/lang/en?next=/admin/backups", s.url)).await;
+    let button = b
+        .wait_for("#backup-now", Duration::from_secs(10))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(button, "Back up now");
+    assert!(b.text().await.contains("2 backups"));
+    b.close().await;
+
+    // A phone: fits 360 px, accessible.
+    let phone = Browser::start(360, 740).await;
+    phone.sign_in(&s.url, "tinh", PASSWORD).await;
+    phone.goto(&format!("{}/admin/backups", s.url)).await;
+    phone.wait_for("#backups-table", Duration::from_secs(10)).await;
+    assert!(phone.overflow_x().await <= 0, "no sideways scrolling at 360 px");
+    phone.assert_accessible("backups on a phone").await;
+    phone.close().await;
+
+    // An editor: no administration in the menu, the page refused with the
+    // reason; a forged "Sao lưu ngay" (with a valid CSRF field) too.
+    let e = Browser::start(1366, 768).await;
+    e.sign_in(&s.url, "bientap.a", PASSWORD).await;
+    e.fill("#password", "mat-khau-moi-cua-xa-A").await;
+    e.fill("#repeat", "mat-khau-moi-cua-xa-A").await;
+    e.click("form[action='/password'] button[type=submit]").await;
+    e.wait_url("/boards", Duration::from_secs(10)).await;
+    assert!(e.c.find(Locator::Css("header nav a[href='/admin']")).await.is_err());
+    e.goto(&format!("{}/admin/backups", s.url)).await;
+    e.wait_for("main h1", Duration::from_secs(10)).await;
+    let refused = e.text().await;
+    assert!(refused.contains("administrators only"), "{refused}");
+    assert!(e.c.find(Locator::Css("#backup-now")).await.is_err());
+    e.close().await;
+    let before = tree(&backups);
+    let officer = WebClient::sign_in_ready(&s, "bientap.a", "mat-khau-moi-cua-xa-A", "mat-khau-thu-ba-xa-A").await;
+    let p = officer.get("/admin/backups").await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = officer.post("/admin/backups", &[]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+    assert!(p.body.contains("administrators only"));
+    assert_eq!(tree(&backups), before, "no backup taken");
+    s.stop().await;
 }

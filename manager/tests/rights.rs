@@ -41,7 +41,7 @@ const SOURCE_SIGNED: &[&str] = &[
 ];
 
 /// Reads only administrators may make.
-const ADMIN_READS: &[&str] = &["GET /api/v1/sources", "GET /api/v1/feeds"];
+const ADMIN_READS: &[&str] = &["GET /api/v1/sources", "GET /api/v1/feeds", "GET /api/v1/backups"];
 
 struct Fixture {
     ids: BTreeMap<&'static str, String>,

@@ -95,7 +95,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(account::delete_token))
         .routes(routes!(account::list_units, account::create_unit))
         .routes(routes!(account::audit_log))
-        .routes(routes!(backup::create_backup))
+        .routes(routes!(backup::list_backups, backup::create_backup))
         .routes(routes!(content::list_media, content::upload_media))
         .routes(routes!(content::get_media, content::delete_media))
         .routes(routes!(content::media_content))

@@ -145,7 +145,7 @@ pub(crate) fn fold(s: &str) -> String {
 }
 
 /// "1,2 MB" (Vietnamese decimal comma) / "1.2 MB".
-fn human_size(ctx: &Ctx, bytes: u64) -> String {
+pub(super) fn human_size(ctx: &Ctx, bytes: u64) -> String {
     let (v, unit) = match bytes {
         0..1024 => return format!("{bytes} B"),
         1024..1_048_576 => (bytes as f64 / 1024.0, "KB"),

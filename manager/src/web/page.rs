@@ -57,6 +57,15 @@ impl Ctx {
         text(self.lang, key, &[(name, FluentValue::from(value.to_string()))])
     }
 
+    /// A catalogue string with several named text arguments.
+    pub fn targs(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let args: Vec<(&str, FluentValue)> = args
+            .iter()
+            .map(|(k, v)| (*k, FluentValue::from(v.to_string())))
+            .collect();
+        text(self.lang, key, &args)
+    }
+
     /// "Trang 2 / 7".
     pub fn page_of(&self, page: impl std::borrow::Borrow<usize>, pages: impl std::borrow::Borrow<usize>) -> String {
         text(

@@ -290,6 +290,7 @@ admin-tab-users = Accounts
 admin-tab-tokens = API tokens
 admin-tab-sources = Sources
 admin-tab-audit = Audit log
+admin-tab-backups = Backups
 admin-actions = Actions
 admin-created = Created
 admin-secret-once = Shown this once only: copy it and keep it safe now. The manager stores only a hash and cannot show it again.
@@ -430,6 +431,37 @@ admin-audit-cut = Looked at { $n } entries without filling a page; use "Older" t
 admin-audit-pages = Audit log pages
 admin-audit-newest = ← Newest
 admin-audit-older = Older →
+
+admin-backups-title = Backups
+admin-backups-help = Each backup holds all of the manager's data at one instant — accounts, files, layouts, schedules, boards, proof of play and the show-signing key — in the folder { $dir } on the server. The server takes one every day by itself (bangtin-manager-backup.timer). Copy backups off the server and guard them like the signing key.
+admin-backups-keep = The { $n } newest are kept: after each backup, this manager's older ones are removed (backup_keep).
+admin-backups-keep-all = Every backup is kept (backup_keep = 0): remove old ones yourself.
+admin-backups-count = { $n ->
+    [one] { $n } backup
+   *[other] { $n } backups
+}
+admin-backups-none = No backup yet.
+admin-backup-now = Back up now
+admin-backup-now-help = The server keeps serving while it backs up; with many files it may take a few minutes.
+admin-backup-taken = Taken
+admin-backup-size = Size
+admin-backup-contents = Contents
+admin-backup-name = Folder
+admin-backup-records = { $n ->
+    [one] { $n } record
+   *[other] { $n } records
+}
+admin-backup-media = { $n ->
+    [one] { $n } file
+   *[other] { $n } files
+}
+admin-backup-foreign = another manager's, never removed
+admin-backup-done = Backup written: { $name }, taken { $when }, { $size }.
+admin-backup-done-gone = Backup written: { $name }.
+admin-backup-pruned = { $n ->
+    [one] { $n } old backup removed.
+   *[other] { $n } old backups removed.
+}
 
 ## Reports (reports-…)
 reports-title = Reports

@@ -263,6 +263,7 @@ admin-tab-users = Tài khoản
 admin-tab-tokens = Mã truy cập API
 admin-tab-sources = Nguồn tin
 admin-tab-audit = Nhật ký
+admin-tab-backups = Sao lưu
 admin-actions = Thao tác
 admin-created = Tạo lúc
 admin-secret-once = Chỉ hiện một lần này: hãy sao chép và cất giữ ngay. Manager chỉ lưu bản băm, không thể xem lại.
@@ -388,6 +389,25 @@ admin-audit-cut = Đã xem { $n } mục mà chưa đủ một trang; bấm "Cũ 
 admin-audit-pages = Trang nhật ký
 admin-audit-newest = ← Mới nhất
 admin-audit-older = Cũ hơn →
+
+admin-backups-title = Sao lưu
+admin-backups-help = Mỗi bản sao lưu chứa toàn bộ dữ liệu của máy chủ ở một thời điểm — tài khoản, tệp, bố cục, lịch, bảng tin, nhật ký phát và khóa ký chương trình — trong thư mục { $dir } trên máy chủ. Máy chủ tự sao lưu mỗi ngày (bangtin-manager-backup.timer). Hãy chép các bản sao lưu ra ngoài máy chủ và cất giữ cẩn thận như khóa ký.
+admin-backups-keep = Giữ { $n } bản gần nhất: sau mỗi lần sao lưu, các bản cũ hơn của máy chủ này được xóa (backup_keep).
+admin-backups-keep-all = Giữ mọi bản sao lưu (backup_keep = 0): hãy tự xóa bản cũ.
+admin-backups-count = { $n } bản sao lưu
+admin-backups-none = Chưa có bản sao lưu nào.
+admin-backup-now = Sao lưu ngay
+admin-backup-now-help = Máy chủ vẫn phục vụ trong khi sao lưu; có thể mất vài phút nếu có nhiều tệp.
+admin-backup-taken = Thời điểm
+admin-backup-size = Dung lượng
+admin-backup-contents = Nội dung
+admin-backup-name = Thư mục
+admin-backup-records = { $n } bản ghi
+admin-backup-media = { $n } tệp
+admin-backup-foreign = của máy chủ khác, không tự xóa
+admin-backup-done = Đã sao lưu xong: { $name }, lúc { $when }, { $size }.
+admin-backup-done-gone = Đã sao lưu xong: { $name }.
+admin-backup-pruned = Đã xóa { $n } bản sao lưu cũ.
 
 ## Báo cáo (reports-…)
 reports-title = Báo cáo

@@ -5,12 +5,14 @@
 //! ([`clips`]); a paced ALSA device without a sound card ([`alsa`]);
 //! headless Chromium through ChromeDriver for the web UI ([`browser`]); a
 //! browser without script for the web UI's forms and pages ([`web`]);
-//! Snapcast for the loudspeakers ([`snapcast`]).
+//! Snapcast for the loudspeakers ([`snapcast`]); directory trees to
+//! compare on disk ([`files`]).
 
 pub mod alsa;
 pub mod boards;
 pub mod browser;
 pub mod clips;
+pub mod files;
 pub mod manager;
 pub mod snapcast;
 pub mod web;

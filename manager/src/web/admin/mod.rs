@@ -1,5 +1,5 @@
 //! Administration (issue #13, page 10): administrative units, accounts,
-//! API tokens, the province's source systems and the audit log.
+//! API tokens, the province's source systems, the audit log and backups.
 //!
 //! Every read and change calls the API's own handler in-process, so the
 //! rights (administrators only: `Officer::admin`, the API's check), the
@@ -8,6 +8,7 @@
 //! because the API lets everyone hold tokens.
 
 mod audit;
+mod backups;
 mod sources;
 mod tokens;
 mod units;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/admin/sources/{id}/key", post(sources::rotate))
         .route("/admin/sources/{id}/disabled", post(sources::disabled))
         .route("/admin/audit", get(audit::page))
+        .route("/admin/backups", get(backups::page).post(backups::create))
 }
 
 /// `/admin`: the accounts for administrators; others are refused as the
@@ -67,6 +69,7 @@ const TABS: &[(&str, &str, bool)] = &[
     ("/admin/tokens", "admin-tab-tokens", false),
     ("/admin/sources", "admin-tab-sources", true),
     ("/admin/audit", "admin-tab-audit", true),
+    ("/admin/backups", "admin-tab-backups", true),
 ];
 
 /// The tabs this officer may use (tokens only, for non-administrators).
