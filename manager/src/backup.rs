@@ -117,8 +117,7 @@ pub struct StoredBackup {
     pub manifest: Manifest,
 }
 
-/// Backups kept when the configuration does not say (`backup_keep`).
-pub const DEFAULT_KEEP: u32 = 7;
+pub use crate::config::DEFAULT_BACKUP_KEEP as DEFAULT_KEEP;
 
 /// Why a backup or a restore failed.
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+/// Backups kept when the configuration does not say (`backup_keep`).
+pub const DEFAULT_BACKUP_KEEP: u32 = 7;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -123,7 +126,7 @@ impl Default for Config {
             preview_memory_mib: 4096,
             trusted_proxies: Vec::new(),
             backup_dir: None,
-            backup_keep: crate::backup::DEFAULT_KEEP,
+            backup_keep: DEFAULT_BACKUP_KEEP,
         }
     }
 }
