@@ -122,6 +122,18 @@ login() {
 login
 echo "  ok: admin commands as bangtin-manager, graceful stop, sign-in"
 
+# The daily backup: the timer enabled and waiting; its service, started
+# now, asks the running manager over its control socket (no password on
+# the server) and a backup with its manifest appears. The X kiosk, like
+# the cage one, is not enabled by installing.
+ct systemctl is-active -q bangtin-manager-backup.timer || fail "the backup timer is not active"
+[ "$(ct systemctl is-enabled bangtin-player-x11)" = disabled ] || fail "the x11 kiosk unit is enabled"
+ct systemctl start bangtin-manager-backup.service \
+  || { ct journalctl -u bangtin-manager-backup --no-pager | tail; fail "the backup service failed"; }
+ct sh -c 'ls /var/lib/bangtin/manager/backups/bangtin-*/manifest.json' >/dev/null \
+  || { ct journalctl -u bangtin-manager-backup --no-pager | tail; fail "no backup written by the service"; }
+echo "  ok: backup timer active; its service wrote a backup through the control socket; x11 kiosk disabled"
+
 # A layout (the LED template without its picture), then its preview: the
 # player's renderer run by the manager inside the service's sandbox.
 sed '/^\[\[zone.item\]\]$/{N;/type = "image"/{N;N;N;N;d}}' layouts/templates/led-384x192.toml >"$sys/root/led.toml"
