@@ -313,17 +313,34 @@ impl StoreWriter {
     }
 }
 
-/// The name of a backup taken at `at` in `dir`, not yet used there.
+/// The name of a backup taken at `at` in `dir`: after every name of the
+/// same second there (whole, partial or being pruned), never one freed by
+/// a prune — a removed backup's name does not come back for another one,
+/// and names of one second sort in the order they were taken.
 fn free_name(dir: &Path, at: DateTime<Utc>) -> String {
     let base = format!("bangtin-{}", at.format("%Y%m%dT%H%M%SZ"));
-    let taken = |n: &str| dir.join(n).exists() || dir.join(format!(".{n}.partial")).exists();
-    if !taken(&base) {
-        return base;
+    let mut last = 0u32;
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let name = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".partial").or_else(|| n.strip_suffix(".pruning")))
+            .unwrap_or(name);
+        let Some(rest) = name.strip_prefix(base.as_str()) else {
+            continue;
+        };
+        let n = match rest.strip_prefix('-') {
+            None if rest.is_empty() => 1,
+            Some(n) => n.parse().unwrap_or(0),
+            None => 0,
+        };
+        last = last.max(n);
     }
-    (2..)
-        .map(|i| format!("{base}-{i}"))
-        .find(|n| !taken(n))
-        .expect("some suffix is free")
+    match last {
+        0 => base,
+        n => format!("{base}-{}", n + 1),
+    }
 }
 
 /// Take a backup of `shared`'s data directory into a new directory under
@@ -900,6 +917,30 @@ mod tests {
         fs::write(bad.join(MANIFEST), newer.to_string()).unwrap();
         let e = restore(&bad, &tmp.path().join("z")).unwrap_err();
         assert!(matches!(e, BackupError::Newer { .. }), "{e}");
+    }
+
+    /// Names of one second sort in the order taken; a pruned name stays gone.
+    #[test]
+    fn a_new_name_comes_after_every_name_of_its_second_and_never_reuses_a_pruned_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-12-07T13:15:00Z").unwrap().to_utc();
+        let base = "bangtin-20261207T131500Z";
+        assert_eq!(free_name(dir.path(), at), base);
+        fs::create_dir(dir.path().join(base)).unwrap();
+        assert_eq!(free_name(dir.path(), at), format!("{base}-2"));
+        // The oldest pruned (gone), a later one kept, one being pruned, one
+        // being written, and names of other seconds or other things.
+        fs::remove_dir(dir.path().join(base)).unwrap();
+        for d in [
+            format!("{base}-3"),
+            format!(".{base}-9.pruning"),
+            format!(".{base}-4.partial"),
+            "bangtin-20261207T131501Z-12".into(),
+            format!("{base}.tar"),
+        ] {
+            fs::create_dir(dir.path().join(d)).unwrap();
+        }
+        assert_eq!(free_name(dir.path(), at), format!("{base}-10"));
     }
 
     /// The names `take` gives, and nothing else, look like backups.
