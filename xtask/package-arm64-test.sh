@@ -77,11 +77,7 @@ done
 ok "Architecture arm64, AArch64 binaries; $elf_checked linked libraries each from an arm64 package in Depends"
 
 echo "==> lintian"
-rc=0
-lintian --fail-on error,warning "$deb_m" "$deb_p" >"$work/lintian.txt" 2>&1 || rc=$?
-grep -v 'running with root privileges' "$work/lintian.txt" | sed 's/^/  /' || true
-[ "$rc" = 0 ] || fail "lintian"
-ok "lintian: no error or warning"
+bangtin_lintian "$deb_m" "$deb_p"
 
 echo "==> chạy bản arm64 dưới qemu-user (the arm64 programs under qemu-aarch64)"
 t1=$SECONDS

@@ -292,11 +292,5 @@ stop "$work/n1.log"
 ok "N+1 reads N's store: same account, same show key the boards pinned"
 
 echo "==> lintian"
-# Tags left on purpose are overridden in the packages, with reasons
-# (docs/packages.md); informational tags are printed, not failed on.
-rc=0
-lintian --fail-on error,warning "$deb_m" "$deb_p" >"$work/lintian.txt" 2>&1 || rc=$?
-grep -v 'running with root privileges' "$work/lintian.txt" | sed 's/^/  /' || true
-[ "$rc" = 0 ] || fail "lintian"
-ok "lintian: no error or warning"
+bangtin_lintian "$deb_m" "$deb_p"
 echo "==> gói đạt (packages passed)"
