@@ -29,6 +29,10 @@ BANGTIN_APT_PACKAGES=(
   # dpkg-shlibdeps (dependencies from the links), systemd-analyze; xinit
   # for the X kiosk unit (package-test runs its command line on Xvfb)
   help2man lintian cage xinit dpkg-dev systemd
+  # managers in a cluster (issue #16): the tests start their own PostgreSQL
+  # (as the postgres user, a temporary data directory, loopback) and put
+  # haproxy in front of two managers
+  postgresql haproxy
 )
 
 _bangtin_sudo() {

@@ -138,6 +138,12 @@ pub enum BackupError {
     Newer { dir: String, found: u32, known: u32 },
     #[error("bản sao lưu {dir} hỏng: {why} (corrupt backup)")]
     Corrupt { dir: String, why: String },
+    #[error(
+        "kho dữ liệu là PostgreSQL: hãy sao lưu bằng công cụ của PostgreSQL (pg_dump, pg_basebackup) \
+         và sao lưu thư mục dữ liệu (khóa ký, phương tiện) riêng; xem docs/cluster.md \
+         (the store is PostgreSQL: back it up with PostgreSQL's own tools)"
+    )]
+    Database,
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -347,6 +353,9 @@ fn free_name(dir: &Path, at: DateTime<Utc>) -> String {
 /// `into`, while the manager serves. Blocking: run it off the async
 /// workers. One at a time ([`BackupError::Busy`]).
 pub fn take(shared: &Shared, into: &Path) -> Result<BackupReport> {
+    if shared.store.journal().root().is_none() {
+        return Err(BackupError::Database);
+    }
     let started = Instant::now();
     let data = &shared.cfg.data_dir;
     private_dir(into)?;
@@ -540,7 +549,7 @@ fn copy_into(shared: &Shared, dir: &Path, started: Instant) -> Result<Manifest> 
     let mut bytes = fs::metadata(&store_path).map_err(io(&store_path))?.len();
 
     // The logs as long as they were at the instant.
-    let root = store.journal().root().to_path_buf();
+    let root = store.journal().root().ok_or(BackupError::Database)?.to_path_buf();
     let mut logs = 0;
     for log in files_under(&root)? {
         let mut content = fs::read(&log).map_err(io(&log))?;

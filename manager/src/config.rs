@@ -94,6 +94,15 @@ pub struct Config {
     /// else in the folder is touched). 0: keep all. Env
     /// `BANGTIN_BACKUP_KEEP`.
     pub backup_keep: u32,
+    /// Where the manager keeps its records: unset, sled in `data_dir`
+    /// (one machine); `postgres://user:password@host:port/db`, a
+    /// PostgreSQL database several managers may share (docs/cluster.md).
+    /// The data directory still holds the signing key and each
+    /// instance's copies of media. Env `BANGTIN_STORE`; `serve --store`.
+    pub store: Option<String>,
+    /// Connections to PostgreSQL each manager opens for its queries (locks
+    /// take one more each while held). Env `BANGTIN_STORE_CONNECTIONS`.
+    pub store_connections: usize,
 }
 
 impl Default for Config {
@@ -127,6 +136,8 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             backup_dir: None,
             backup_keep: DEFAULT_BACKUP_KEEP,
+            store: None,
+            store_connections: 8,
         }
     }
 }
@@ -150,7 +161,25 @@ impl Config {
         };
         c.apply_env(|k| std::env::var(k).ok())?;
         c.proxies()?;
+        c.check_store()?;
         Ok(c)
+    }
+
+    /// `store`: unset, or a PostgreSQL address.
+    pub fn check_store(&self) -> anyhow::Result<()> {
+        match &self.store {
+            Some(s) if !(s.starts_with("postgres://") || s.starts_with("postgresql://")) => Err(anyhow::anyhow!(
+                "store: {:?} không phải địa chỉ PostgreSQL (postgres://người_dùng:mật_khẩu@máy:cổng/csdl); \
+                 bỏ trống để dùng sled trong data_dir (not a PostgreSQL address; leave unset for sled)",
+                s.split('@').next_back().unwrap_or("")
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the store is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.store.is_some()
     }
 
     /// `trusted_proxies`, parsed; an entry that is neither an address nor
@@ -208,6 +237,10 @@ impl Config {
         env!(preview_timeout_s, "BANGTIN_PREVIEW_TIMEOUT_S");
         env!(preview_memory_mib, "BANGTIN_PREVIEW_MEMORY_MIB");
         env!(backup_keep, "BANGTIN_BACKUP_KEEP");
+        env!(store_connections, "BANGTIN_STORE_CONNECTIONS");
+        if let Some(v) = get("BANGTIN_STORE").filter(|v| !v.trim().is_empty()) {
+            self.store = Some(v.trim().to_string());
+        }
         if let Some(v) = get("BANGTIN_PLAYER").filter(|v| !v.trim().is_empty()) {
             self.player = Some(PathBuf::from(v));
         }

@@ -82,10 +82,27 @@ fn safe(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// The files under one directory.
+/// Logs kept elsewhere than in files: a PostgreSQL store's table
+/// ([`crate::pg`]). Names reach it already checked; positions are its own
+/// (0 is the start), opaque to readers.
+pub trait Logs: Send + Sync + std::fmt::Debug {
+    fn append(&self, stream: &str, bucket: &str, board: &str, records: &[Vec<u8>]) -> Result<()>;
+    fn read(&self, stream: &str, bucket: &str, board: &str, from: u64) -> Result<Records>;
+    /// Oldest first.
+    fn buckets(&self, stream: &str) -> Result<Vec<String>>;
+    fn boards(&self, stream: &str, bucket: &str) -> Result<Vec<String>>;
+    fn remove(&self, stream: &str, bucket: &str, board: &str) -> Result<()>;
+    fn drop_bucket(&self, stream: &str, bucket: &str) -> Result<()>;
+    fn forget(&self, board: &str) -> Result<()>;
+    fn size(&self) -> u64;
+}
+
+/// The files under one directory, or [`Logs`] kept elsewhere.
 #[derive(Debug)]
 pub struct Journal {
+    /// Empty for logs kept elsewhere.
     root: PathBuf,
+    other: Option<Box<dyn Logs>>,
     /// Files appended to since the last [`Journal::sync`].
     dirty: Mutex<BTreeSet<PathBuf>>,
     /// Shared with the store the logs belong to.
@@ -97,14 +114,25 @@ impl Journal {
         std::fs::create_dir_all(root).map_err(|e| io_err(root, e))?;
         Ok(Journal {
             root: root.to_path_buf(),
+            other: None,
             dirty: Mutex::default(),
             freeze: Freeze::new(),
         })
     }
 
-    /// Where the logs are.
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// Logs kept by `logs` (a database), not in files.
+    pub fn with_logs(logs: Box<dyn Logs>) -> Journal {
+        Journal {
+            root: PathBuf::new(),
+            other: Some(logs),
+            dirty: Mutex::default(),
+            freeze: Freeze::new(),
+        }
+    }
+
+    /// Where the logs are: None when not in files.
+    pub fn root(&self) -> Option<&Path> {
+        self.other.is_none().then_some(self.root.as_path())
     }
 
     /// The point-in-time machinery of these logs and their store.
@@ -129,6 +157,9 @@ impl Journal {
             return Ok(());
         }
         let path = self.file(stream, bucket, board)?;
+        if let Some(l) = &self.other {
+            return l.append(stream.dir(), bucket, board, records);
+        }
         let mut buf = Vec::with_capacity(records.iter().map(|r| r.len() + 1).sum::<usize>() + 1);
         // Held until written: a backup's instant falls before or after.
         let writing = self.freeze.writing();
@@ -183,6 +214,7 @@ impl Journal {
 
     /// Make every append so far durable (one `fdatasync` a file written).
     pub fn sync(&self) -> Result<()> {
+        // Logs kept elsewhere commit each append.
         let files = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(PoisonError::into_inner));
         for p in files {
             match File::open(&p) {
@@ -199,6 +231,9 @@ impl Journal {
     /// start). A missing log reads as empty; a torn line is skipped.
     pub fn read(&self, stream: Stream, bucket: &str, board: &str, from: u64) -> Result<Records> {
         let path = self.file(stream, bucket, board)?;
+        if let Some(l) = &self.other {
+            return l.read(stream.dir(), bucket, board, from);
+        }
         let mut f = match File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == ErrorKind::NotFound => {
@@ -227,6 +262,9 @@ impl Journal {
 
     /// A stream's buckets, oldest first.
     pub fn buckets(&self, stream: Stream) -> Result<Vec<String>> {
+        if let Some(l) = &self.other {
+            return l.buckets(stream.dir());
+        }
         let mut v = names(&self.root.join(stream.dir()), true)?;
         v.sort();
         Ok(v)
@@ -237,6 +275,9 @@ impl Journal {
         if !safe(bucket) {
             return Ok(Vec::new());
         }
+        if let Some(l) = &self.other {
+            return l.boards(stream.dir(), bucket);
+        }
         Ok(names(&self.root.join(stream.dir()).join(bucket), false)?
             .into_iter()
             .filter_map(|n| n.strip_suffix(".jsonl").map(str::to_string))
@@ -246,6 +287,9 @@ impl Journal {
     /// Remove a board's log of a bucket (gone already: fine).
     pub fn remove(&self, stream: Stream, bucket: &str, board: &str) -> Result<()> {
         let path = self.file(stream, bucket, board)?;
+        if let Some(l) = &self.other {
+            return l.remove(stream.dir(), bucket, board);
+        }
         let _copied = self.freeze.removing();
         match std::fs::remove_file(&path) {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(io_err(&path, e)),
@@ -257,6 +301,9 @@ impl Journal {
     pub fn drop_bucket(&self, stream: Stream, bucket: &str) -> Result<()> {
         if !safe(bucket) {
             return Ok(());
+        }
+        if let Some(l) = &self.other {
+            return l.drop_bucket(stream.dir(), bucket);
         }
         let dir = self.root.join(stream.dir()).join(bucket);
         let _copied = self.freeze.removing();
@@ -276,6 +323,9 @@ impl Journal {
 
     /// Remove every log of a board (the board was deleted).
     pub fn forget(&self, board: &str) -> Result<()> {
+        if let Some(l) = &self.other {
+            return l.forget(board);
+        }
         for stream in Stream::ALL {
             for bucket in self.buckets(stream)? {
                 self.remove(stream, &bucket, board)?;
@@ -286,6 +336,9 @@ impl Journal {
 
     /// Bytes in every log.
     pub fn size(&self) -> u64 {
+        if let Some(l) = &self.other {
+            return l.size();
+        }
         dir_bytes(&self.root)
     }
 }

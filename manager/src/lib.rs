@@ -30,6 +30,7 @@ pub mod model;
 pub mod notices;
 pub mod overview;
 pub mod patterns;
+pub mod pg;
 pub mod playlog;
 pub mod records;
 pub mod reporting;

@@ -27,6 +27,13 @@ struct Cli {
     /// Thư mục dữ liệu (data directory; overrides the config)
     #[arg(long, global = true, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// Kho dữ liệu PostgreSQL nhiều máy quản lý dùng chung, thay sled
+    /// trong thư mục dữ liệu; nên đặt trong tệp cấu hình hay biến
+    /// BANGTIN_STORE để mật khẩu không hiện trong danh sách tiến trình
+    /// (a PostgreSQL store several managers share, instead of sled;
+    /// overrides the config)
+    #[arg(long, global = true, value_name = "postgres://…")]
+    store: Option<String>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -173,6 +180,10 @@ fn config(cli: &Cli) -> Result<Config> {
     let mut c = Config::load(cli.config.as_deref())?;
     if let Some(d) = &cli.data {
         c.data_dir = d.clone();
+    }
+    if let Some(s) = &cli.store {
+        c.store = Some(s.clone());
+        c.check_store()?;
     }
     Ok(c)
 }

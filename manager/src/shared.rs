@@ -55,6 +55,48 @@ pub fn load_or_create_key(dir: &Path) -> anyhow::Result<ShowKey> {
     Ok(ShowKey(key))
 }
 
+/// The record naming the show-signing key every manager on the database
+/// signs with (its public half).
+pub const CLUSTER_KEY: &str = "meta/show-key";
+
+/// The show-signing key of a manager on a shared database: the one in
+/// `dir/show-signing.key`, which must be the key the database records
+/// (the first manager records its own). Boards trust one key, so a
+/// manager with another is refused before it signs anything; a second
+/// manager gets the file copied from the first (docs/cluster.md), never a
+/// key of its own.
+pub fn cluster_key(dir: &Path, pg: &crate::pg::PgStore) -> anyhow::Result<ShowKey> {
+    let file = dir.join("show-signing.key");
+    let recorded: Option<String> =
+        crate::store::Store::get(pg, CLUSTER_KEY)?.and_then(|v| serde_json::from_slice(&v).ok());
+    if !file.exists()
+        && let Some(public) = &recorded
+    {
+        anyhow::bail!(
+            "cơ sở dữ liệu đã có khóa ký chương trình (khóa công khai {public}) mà {} chưa có: \
+             hãy chép tệp show-signing.key từ máy quản lý đầu tiên vào đây (chế độ 0600, chủ sở hữu của dịch vụ), \
+             không tạo khóa mới; xem docs/cluster.md \
+             (the database has a signing key this manager lacks: copy show-signing.key from the first manager)",
+            file.display()
+        );
+    }
+    let key = load_or_create_key(dir)?;
+    let public = bangtin_layouts::show::key_to_b64(&key.0.verifying_key());
+    let value = serde_json::to_vec(&public)?;
+    // The first manager's key wins.
+    let stored = pg.put_if_absent(CLUSTER_KEY, value)?;
+    let stored: String = serde_json::from_slice(&stored)?;
+    if stored != public {
+        anyhow::bail!(
+            "khóa ký trong {} (khóa công khai {public}) khác khóa mà các máy quản lý khác trên cơ sở dữ liệu này \
+             dùng ({stored}): bảng tin chỉ tin một khóa; hãy chép show-signing.key từ máy quản lý đầu tiên \
+             (this manager's signing key differs from the one the database records)",
+            file.display()
+        );
+    }
+    Ok(key)
+}
+
 #[derive(Debug)]
 pub struct Shared {
     pub cfg: Config,
@@ -71,6 +113,9 @@ pub struct Shared {
     pub flusher: crate::store::Flusher,
     /// Counters for Prometheus (`api::metrics` serves them).
     pub metrics: crate::metrics::Metrics,
+    /// The store when it is PostgreSQL (shared by managers): media
+    /// copies, notifications between managers.
+    pub pg: Option<Arc<crate::pg::PgStore>>,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -84,24 +129,41 @@ impl Shared {
     /// boards' last beats.
     pub fn open(cfg: Config) -> anyhow::Result<Shared> {
         let dir = &cfg.data_dir;
-        // Before anything is written: a directory of a newer manager is
-        // refused untouched.
-        let found = crate::upgrade::check_format(dir)?;
-        std::fs::create_dir_all(dir).with_context(|| format!("không tạo được {}", dir.display()))?;
-        let store = crate::store::SledStore::open_data_dir(dir, cfg.store_cache_mib)
-            .with_context(|| format!("không mở được kho dữ liệu trong {}", dir.display()))?;
         let media_dir = dir.join("media");
         let tmp_dir = dir.join("tmp");
-        std::fs::create_dir_all(&media_dir)?;
-        std::fs::create_dir_all(dir.join("thumbs"))?;
-        std::fs::create_dir_all(&tmp_dir)?;
-        std::fs::create_dir_all(dir.join("screens"))?;
-        crate::upgrade::migrate(dir, &store, found)?;
-        let key = load_or_create_key(dir)?;
-        let live = Live::load(&store, chrono::Utc::now())
+        let make_dirs = || -> anyhow::Result<()> {
+            std::fs::create_dir_all(dir).with_context(|| format!("không tạo được {}", dir.display()))?;
+            std::fs::create_dir_all(&media_dir)?;
+            std::fs::create_dir_all(dir.join("thumbs"))?;
+            std::fs::create_dir_all(&tmp_dir)?;
+            std::fs::create_dir_all(dir.join("screens"))?;
+            Ok(())
+        };
+        let (store, pg, key): (Arc<dyn Store>, _, _) = match &cfg.store {
+            Some(url) => {
+                // The database has its own schema version
+                // (crate::pg::SCHEMA_VERSION); the data directory holds
+                // no records, only the key and copies of files.
+                let pg = Arc::new(crate::pg::PgStore::open(url, cfg.store_connections)?);
+                make_dirs()?;
+                let key = cluster_key(dir, &pg)?;
+                (pg.clone(), Some(pg), key)
+            }
+            None => {
+                // Before anything is written: a directory of a newer
+                // manager is refused untouched.
+                let found = crate::upgrade::check_format(dir)?;
+                make_dirs()?;
+                let store = crate::store::SledStore::open_data_dir(dir, cfg.store_cache_mib)
+                    .with_context(|| format!("không mở được kho dữ liệu trong {}", dir.display()))?;
+                crate::upgrade::migrate(dir, &store, found)?;
+                (Arc::new(store), None, load_or_create_key(dir)?)
+            }
+        };
+        let live = Live::load(&*store, chrono::Utc::now())
             .with_context(|| format!("không đọc được nhịp của bảng tin trong {}", dir.display()))?;
-        let store: Arc<dyn crate::store::Store> = Arc::new(store);
         let shared = Shared {
+            pg,
             live: Arc::new(live),
             cfg,
             flusher: crate::store::Flusher::start(&store)?,

@@ -75,6 +75,125 @@ pub trait Store: Send + Sync + 'static {
     fn freeze(&self) -> &crate::freeze::Freeze {
         self.journal().freeze()
     }
+    /// Ask for the lock `name` that every process sharing this store
+    /// respects; None for a store one process opens (sled), where the
+    /// process's own lock is all there is. Take the process's own lock of
+    /// the same name first ([`exclusive`], [`exclusive_blocking`]).
+    fn cluster_lock(&self, _name: &'static str) -> Option<PendingLock> {
+        None
+    }
+    /// Whether other processes (managers) write to this store too.
+    fn shared_by_processes(&self) -> bool {
+        false
+    }
+}
+
+/// Wait for a reply sent from another thread. On tokio's multi-thread
+/// workers the runtime is told first, so other tasks move elsewhere.
+pub fn wait_reply<T>(rx: &std::sync::mpsc::Receiver<T>) -> Option<T> {
+    let flavor = tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor());
+    if matches!(flavor, Ok(tokio::runtime::RuntimeFlavor::MultiThread)) {
+        tokio::task::block_in_place(|| rx.recv().ok())
+    } else {
+        rx.recv().ok()
+    }
+}
+
+/// A lock asked of a store that processes share, not yet granted.
+#[derive(Debug)]
+pub struct PendingLock {
+    rx: std::sync::mpsc::Receiver<Result<ClusterLock>>,
+}
+
+impl PendingLock {
+    pub fn new(rx: std::sync::mpsc::Receiver<Result<ClusterLock>>) -> PendingLock {
+        PendingLock { rx }
+    }
+
+    /// Wait until granted, from a thread that may block.
+    pub fn wait_blocking(self) -> Result<ClusterLock> {
+        wait_reply(&self.rx).unwrap_or_else(|| Err(StoreError::Backend("luồng khóa đã dừng (lock thread gone)".into())))
+    }
+
+    /// Wait until granted, from async code (on the blocking pool). A
+    /// lock granted after the caller went away is given back at once.
+    pub async fn wait(self) -> Result<ClusterLock> {
+        tokio::task::spawn_blocking(move || self.wait_blocking())
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?
+    }
+}
+
+/// A lock every process sharing the store respects, held until dropped.
+pub struct ClusterLock {
+    release: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl std::fmt::Debug for ClusterLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClusterLock")
+    }
+}
+
+impl ClusterLock {
+    /// `release` gives the lock back (it must not block).
+    pub fn new(release: impl FnOnce() + Send + 'static) -> ClusterLock {
+        ClusterLock {
+            release: Some(Box::new(release)),
+        }
+    }
+}
+
+impl Drop for ClusterLock {
+    fn drop(&mut self) {
+        if let Some(r) = self.release.take() {
+            r();
+        }
+    }
+}
+
+/// A lock of this process and, where processes share the store, of all of
+/// them: what keeps a read-then-write consistent. Released when dropped
+/// (the shared lock first).
+#[derive(Debug)]
+pub struct Exclusive<G> {
+    _cluster: Option<ClusterLock>,
+    _local: G,
+}
+
+/// Take `local`, then the store's lock `name`, from async code.
+pub async fn exclusive<'a>(
+    store: &dyn Store,
+    local: &'a tokio::sync::Mutex<()>,
+    name: &'static str,
+) -> Result<Exclusive<tokio::sync::MutexGuard<'a, ()>>> {
+    let g = local.lock().await;
+    let cluster = match store.cluster_lock(name) {
+        Some(p) => Some(p.wait().await?),
+        None => None,
+    };
+    Ok(Exclusive {
+        _cluster: cluster,
+        _local: g,
+    })
+}
+
+/// Take `local`, then the store's lock `name`, from a thread that may
+/// block.
+pub fn exclusive_blocking<'a>(
+    store: &dyn Store,
+    local: &'a Mutex<()>,
+    name: &'static str,
+) -> Result<Exclusive<std::sync::MutexGuard<'a, ()>>> {
+    let g = local.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let cluster = match store.cluster_lock(name) {
+        Some(p) => Some(p.wait_blocking()?),
+        None => None,
+    };
+    Ok(Exclusive {
+        _cluster: cluster,
+        _local: g,
+    })
 }
 
 /// Typed helpers over any [`Store`].

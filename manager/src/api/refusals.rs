@@ -141,13 +141,14 @@ impl From<crate::feeds::FeedError> for AppError {
     }
 }
 
-/// Refusals of [`crate::backup`]: 409 while another backup runs, 500
-/// otherwise (a restore's refusals are the command line's).
+/// Refusals of [`crate::backup`]: 409 while another backup runs or when
+/// the store is PostgreSQL (backed up with its own tools), 500 otherwise
+/// (a restore's refusals are the command line's).
 impl From<crate::backup::BackupError> for AppError {
     fn from(e: crate::backup::BackupError) -> Self {
         use crate::backup::BackupError as E;
         match e {
-            E::Busy => AppError::conflict(e.to_string()),
+            E::Busy | E::Database => AppError::conflict(e.to_string()),
             other => AppError::internal(other),
         }
     }

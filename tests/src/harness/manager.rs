@@ -81,11 +81,15 @@ impl Server {
 /// Units 19 (province), 05443 (A), 05446 (B) and an administrator, written
 /// straight into a fresh data directory before the server starts.
 pub fn seed(data: &Path) {
-    let state = AppState::open(Config {
+    seed_config(Config {
         data_dir: data.to_path_buf(),
         ..Config::default()
-    })
-    .unwrap();
+    });
+}
+
+/// [`seed`] into the store `cfg` names (a PostgreSQL database, say).
+pub fn seed_config(cfg: Config) {
+    let state = AppState::open(cfg).unwrap();
     for (code, name, parent) in [
         (PROVINCE, "Tỉnh Thái Nguyên", None),
         (COMMUNE_A, "Xã Định Hóa", Some(PROVINCE)),

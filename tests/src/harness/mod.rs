@@ -5,8 +5,9 @@
 //! ([`clips`]); a paced ALSA device without a sound card ([`alsa`]);
 //! headless Chromium through ChromeDriver for the web UI ([`browser`]); a
 //! browser without script for the web UI's forms and pages ([`web`]);
-//! Snapcast for the loudspeakers ([`snapcast`]); directory trees to
-//! compare on disk ([`files`]).
+//! Snapcast for the loudspeakers ([`snapcast`]); PostgreSQL for managers
+//! that share a database ([`postgres`]); directory trees to compare on
+//! disk ([`files`]).
 
 pub mod alsa;
 pub mod boards;
@@ -14,6 +15,7 @@ pub mod browser;
 pub mod clips;
 pub mod files;
 pub mod manager;
+pub mod postgres;
 pub mod snapcast;
 pub mod web;
 pub mod xvfb;

@@ -1,0 +1,201 @@
+//! PostgreSQL started for a test: Debian's server (installed by
+//! `xtask/setup.sh`), a new cluster in a temporary directory, listening on
+//! loopback only, run as the `postgres` user when the tests run as root
+//! (the server refuses root). Password authentication (scram) with a
+//! random password, as a real deployment has. Killed, by PID, when
+//! dropped, and its directory removed.
+
+use super::manager::free_port;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Debian's newest installed server binaries (`/usr/lib/postgresql/N/bin`).
+pub fn bin_dir() -> Option<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let v: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("postgres").exists().then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, b)| b)
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// `cmd` as the `postgres` user when we are root (setpriv execs: the PID
+/// we get is the program's own).
+fn as_owner(program: &Path) -> Command {
+    if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=postgres", "--regid=postgres", "--init-groups", "--"])
+            .arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+/// A running PostgreSQL server of a test.
+#[derive(Debug)]
+pub struct Postgres {
+    server: Child,
+    dir: tempfile::TempDir,
+    pub port: u16,
+    password: String,
+    next_db: std::sync::atomic::AtomicU32,
+}
+
+impl Postgres {
+    /// Create a cluster and start it; panics with the server's log if it
+    /// does not come up in 60 s.
+    pub fn start() -> Postgres {
+        let bin = bin_dir().expect("PostgreSQL's server (Debian package postgresql; xtask/setup.sh installs it)");
+        let dir = tempfile::Builder::new()
+            .prefix("bangtin-pg-")
+            .tempdir()
+            .expect("a temporary directory");
+        let data = dir.path().join("data");
+        let pwfile = dir.path().join("pw");
+        let password: String = {
+            use rand::Rng;
+            rand::thread_rng()
+                .sample_iter(&rand::distributions::Alphanumeric)
+                .take(24)
+                .map(char::from)
+                .collect()
+        };
+        std::fs::write(&pwfile, &password).unwrap();
+        if is_root() {
+            let ok = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "chown postgres {}", dir.path().display());
+        }
+        let out = as_owner(&bin.join("initdb"))
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-U",
+                "postgres",
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ])
+            .arg(format!("--pwfile={}", pwfile.display()))
+            .output()
+            .expect("run initdb");
+        assert!(
+            out.status.success(),
+            "initdb: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+        if is_root() {
+            let _ = Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(dir.path().join("server.log"))
+                .status();
+        }
+        // Loopback only, the socket in the test's directory; no fsync: a
+        // test's database dies with the test.
+        let server = as_owner(&bin.join("postgres"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-k"])
+            .arg(dir.path())
+            .args([
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=300",
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start postgres");
+        let pg = Postgres {
+            server,
+            dir,
+            port,
+            password,
+            next_db: 0.into(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if postgres::Client::connect(&pg.url("postgres"), postgres::NoTls).is_ok() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "PostgreSQL did not start: {}",
+                std::fs::read_to_string(pg.dir.path().join("server.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        pg
+    }
+
+    /// The address of database `db`, as the superuser.
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres:{}@127.0.0.1:{}/{db}", self.password, self.port)
+    }
+
+    /// A new empty database; its address.
+    pub fn new_db(&self) -> String {
+        let n = self.next_db.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("bangtin_{n}");
+        let mut c = postgres::Client::connect(&self.url("postgres"), postgres::NoTls).expect("connect");
+        c.batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create database");
+        self.url(&name)
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        // SIGQUIT: immediate shutdown, the server ends its backends.
+        let _ = Command::new("kill")
+            .args(["-QUIT", &self.server.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.server.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
