@@ -183,7 +183,7 @@ pub fn refresh(s: &Shared, boards: &[Board], now: DateTime<Utc>) -> crate::store
     // One refresh at a time: two at once could both give version N + 1
     // different contents, and a board holding the first would never fetch
     // the second.
-    let _one = REFRESH.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one = crate::store::exclusive_blocking(&*s.store, &REFRESH, "refresh")?;
     let mut ops = Vec::new();
     let mut pushes = Vec::new();
     let inforce = InForce::load(&*s.store, now)?;
@@ -255,7 +255,7 @@ pub fn refresh(s: &Shared, boards: &[Board], now: DateTime<Utc>) -> crate::store
 /// `seen + 1`, so the board takes it instead of ignoring every set until
 /// the manager's count passes its own. True when it did.
 pub fn catch_up(s: &Shared, board: &Board, seen: u64, now: DateTime<Utc>) -> crate::store::Result<bool> {
-    let _one = REFRESH.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one = crate::store::exclusive_blocking(&*s.store, &REFRESH, "refresh")?;
     if stored(s, &board.id)?.is_some_and(|st| st.version >= seen) {
         return Ok(false);
     }

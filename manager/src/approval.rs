@@ -103,7 +103,7 @@ pub async fn decide(
     id: &str,
     decision: Decision,
 ) -> Result<BulletinRecord, ApprovalError> {
-    let _g = INGEST.lock().await;
+    let _g = crate::store::exclusive(&*s.store, &INGEST, "ingest").await?;
     let k = bulletin_key(source, id);
     let mut rec: BulletinRecord = s
         .store

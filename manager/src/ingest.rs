@@ -137,7 +137,7 @@ pub async fn bulletin(s: &Arc<Shared>, src: &SourceRecord, body: &[u8]) -> Resul
     if !stale && !b.cancel {
         crate::fetch::fetch_all(s, &media).await?;
     }
-    let _g = INGEST.lock().await;
+    let _g = crate::store::exclusive(&*s.store, &INGEST, "ingest").await?;
     let previous = s.store.get_json::<BulletinRecord>(&k)?;
     if let Some(old) = previous.clone() {
         if old.version == b.version {
@@ -275,7 +275,7 @@ pub(crate) async fn keep_alert(
 ) -> Result<Accepted, IngestError> {
     let k = alert_key(&a.sender, &a.identifier);
     let sha = sha_hex(body);
-    let _g = INGEST.lock().await;
+    let _g = crate::store::exclusive(&*s.store, &INGEST, "ingest").await?;
     if let Some(old) = s.store.get_json::<AlertRecord>(&k)? {
         if sha_hex(old.document.as_bytes()) == sha {
             return Ok(Accepted {

@@ -53,6 +53,38 @@ pub use state::AppState;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// Run the task `make` gives while `leader` says this manager leads (None:
+/// always); a manager that stops leading drops it, and makes a new one
+/// when it leads again.
+async fn while_leading<F, Fut>(leader: Option<tokio::sync::watch::Receiver<bool>>, what: &'static str, make: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Some(mut leader) = leader else {
+        return make().await;
+    };
+    loop {
+        while !*leader.borrow_and_update() {
+            if leader.changed().await.is_err() {
+                return;
+            }
+        }
+        tracing::info!("bắt đầu {what} (this manager leads: {what} starts here)");
+        let lost = async {
+            loop {
+                if leader.changed().await.is_err() || !*leader.borrow() {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            () = make() => return,
+            () = lost => tracing::warn!("dừng {what}: máy khác điều phối (another manager leads: {what} stops here)"),
+        }
+    }
+}
+
 /// Serve `state` on `listener` until `shutdown` completes; in-flight
 /// requests finish first (boards' event streams are closed at once) and the
 /// store is flushed.
@@ -103,11 +135,32 @@ pub async fn serve(
         state.live.clone(),
         state.cfg.heartbeat_days,
     ));
-    let feeds = tokio::spawn(feeds::run(state.shared.clone()));
-    let reports = tokio::spawn(reporting::run(state.shared.clone()));
-    let speakers = tokio::spawn(speakers::run(state.shared.clone(), state.speakers.clone()));
-    let alerts = tokio::spawn(alerting::run(state.shared.clone()));
-    let watcher = tokio::spawn(watch::run(state.shared.clone()));
+    // Work done once for everyone — loudspeakers, officers' alerts, polling
+    // feeds, reports, alert sets coming into force — runs where this
+    // manager leads: always alone on sled, on one of the managers sharing
+    // PostgreSQL (and another within seconds when it goes).
+    let leader = state.cluster.as_ref().map(pg::Cluster::leader);
+    let sh = &state.shared;
+    let feeds = tokio::spawn(while_leading(leader.clone(), "feeds", {
+        let s = sh.clone();
+        move || feeds::run(s.clone())
+    }));
+    let reports = tokio::spawn(while_leading(leader.clone(), "reports", {
+        let s = sh.clone();
+        move || reporting::run(s.clone())
+    }));
+    let speakers = tokio::spawn(while_leading(leader.clone(), "speakers", {
+        let (s, sp) = (sh.clone(), state.speakers.clone());
+        move || speakers::run(s.clone(), sp.clone())
+    }));
+    let alerts = tokio::spawn(while_leading(leader.clone(), "alerts", {
+        let s = sh.clone();
+        move || alerting::run(s.clone())
+    }));
+    let watcher = tokio::spawn(while_leading(leader, "watch", {
+        let s = sh.clone();
+        move || watch::run(s.clone())
+    }));
     // Local backups without a password (`bangtin-manager backup`, the
     // daily timer): see `control`.
     let control = control::listen(state.clone());

@@ -18,6 +18,9 @@ use utoipa::ToSchema;
 
 /// How often silent boards are looked for (an in-memory scan).
 pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often a manager sharing its store reads every board's latest beat
+/// (boards that beat at another manager).
+pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// How often old heartbeat history is deleted.
 pub const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 /// Most history entries kept per board a UTC day (one every 30 s): a board
@@ -280,6 +283,56 @@ impl Live {
         out
     }
 
+    /// Take the latest beat of `board` in the store if it is newer than
+    /// this manager's (another manager took it); true when it was.
+    pub fn heard_elsewhere(&self, store: &dyn Store, board: &str) -> bool {
+        match store.get_json::<LastBeat>(&key::heartbeat(board)) {
+            Ok(Some(b)) => self.merge(board, &b),
+            _ => false,
+        }
+    }
+
+    /// Every board's latest beat from the store, where newer than this
+    /// manager's: what boards beating at other managers did. Returns how
+    /// many were newer.
+    pub fn refresh_from(&self, store: &dyn Store) -> crate::store::Result<usize> {
+        let mut n = 0;
+        for (k, v) in store.scan("heartbeat/")? {
+            if let (Some(id), Ok(b)) = (k.strip_prefix("heartbeat/"), serde_json::from_slice::<LastBeat>(&v))
+                && self.merge(id, &b)
+            {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// A beat another manager took, if newer than the last one here.
+    fn merge(&self, board: &str, b: &LastBeat) -> bool {
+        let interval_s = interval_of(&b.status);
+        let mut m = lock(&self.beats);
+        let e = m.entry(board.to_string()).or_insert(Beat {
+            last: DateTime::<Utc>::MIN_UTC,
+            interval_s,
+            online: false,
+            deadline: b.at,
+            written: 0,
+            today: (NaiveDate::MIN, 0),
+            kept: None,
+            kept_errors: None,
+            acks: b.status.get("commands_done").is_some(),
+            alerts_seen: None,
+        });
+        if e.last >= b.at {
+            return false;
+        }
+        e.last = b.at;
+        e.interval_s = interval_s;
+        e.deadline = deadline(b.at, interval_s);
+        e.online = e.deadline >= Utc::now();
+        true
+    }
+
     /// A deleted board: no liveness, no streams.
     pub fn forget(&self, board: &str) {
         lock(&self.beats).remove(board);
@@ -320,6 +373,28 @@ pub struct Hub {
     /// at its next heartbeat).
     pushed: AtomicU64,
     missed: AtomicU64,
+    /// Where pushes and disconnects also go when other managers share the
+    /// store: they hold other boards' streams ([`Hub::heard`] on theirs).
+    relay: std::sync::OnceLock<Relay>,
+}
+
+/// This manager's id among others, and what sends a message to all.
+pub struct Relay(pub String, pub Box<dyn Fn(String) + Send + Sync>);
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Relay")
+    }
+}
+
+/// A push or a disconnect one manager tells the others.
+#[derive(Debug, Serialize, Deserialize)]
+struct Relayed {
+    board: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    push: Option<Push>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    disconnect: bool,
 }
 
 /// One open stream; leaves the hub when dropped (the board hung up).
@@ -373,8 +448,54 @@ impl Hub {
         })
     }
 
-    /// Send `push` to every open stream of `board`; true if one took it.
+    /// Send `push` to every open stream of `board`, here and (where
+    /// managers share the store) at every other manager; true if one of
+    /// this manager's took it.
     pub fn push(&self, board: &str, push: &Push) -> bool {
+        if let Some(r) = self.relay.get() {
+            let m = Relayed {
+                board: board.to_string(),
+                push: Some(push.clone()),
+                disconnect: false,
+            };
+            (r.1)(serde_json::to_string(&m).expect("pushes always serialise"));
+        }
+        self.deliver(board, push)
+    }
+
+    /// Tell other managers through `relay` from now on.
+    pub fn relay_to(&self, relay: Relay) {
+        let _ = self.relay.set(relay);
+    }
+
+    /// A message from manager `from`: this one's own are done already.
+    pub fn heard_from(&self, from: &str, message: &str) {
+        if self.relay.get().is_none_or(|r| r.0 != from) {
+            self.heard(message);
+        }
+    }
+
+    /// A message another manager sent: pushed or closed here only.
+    pub fn heard(&self, message: &str) {
+        match serde_json::from_str::<Relayed>(message) {
+            Ok(Relayed {
+                board, push: Some(p), ..
+            }) => {
+                self.deliver(&board, &p);
+            }
+            Ok(Relayed {
+                board,
+                disconnect: true,
+                ..
+            }) => {
+                lock(&self.streams).remove(&board);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("tin từ máy quản lý khác không đọc được (unreadable message): {e}"),
+        }
+    }
+
+    fn deliver(&self, board: &str, push: &Push) -> bool {
         let mut m = lock(&self.streams);
         let Some(v) = m.get_mut(board) else {
             self.missed.fetch_add(1, Ordering::Relaxed);
@@ -420,6 +541,14 @@ impl Hub {
     /// Close every stream of `board` (deleted or disabled).
     pub fn disconnect(&self, board: &str) {
         lock(&self.streams).remove(board);
+        if let Some(r) = self.relay.get() {
+            let m = Relayed {
+                board: board.to_string(),
+                push: None,
+                disconnect: true,
+            };
+            (r.1)(serde_json::to_string(&m).expect("always serialises"));
+        }
     }
 
     fn close(&self) {
@@ -526,7 +655,12 @@ pub const MAX_ALERT_MEDIA: usize = 100;
 
 /// Mark silent boards offline and record the transitions.
 pub fn sweep(store: &dyn Store, live: &Live, now: DateTime<Utc>) {
-    let gone = live.sweep(now);
+    let mut gone = live.sweep(now);
+    if store.shared_by_processes() {
+        // A board silent here may beat at another manager: its latest
+        // beat in the store says.
+        gone.retain(|(id, _)| !live.heard_elsewhere(store, id));
+    }
     if gone.is_empty() {
         return;
     }
@@ -645,13 +779,24 @@ pub async fn run(store: Arc<dyn Store>, live: Arc<Live>, heartbeat_days: u32) {
         return;
     }
     let mut sweep_tick = tokio::time::interval(SWEEP_EVERY);
+    // Where managers share the store: what boards beating at the others did.
+    let mut refresh_tick = std::time::Instant::now();
     sweep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut prune_tick = tokio::time::interval_at(tokio::time::Instant::now() + PRUNE_EVERY, PRUNE_EVERY);
     prune_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = stop.changed() => return,
-            _ = sweep_tick.tick() => sweep(&*store, &live, Utc::now()),
+            _ = sweep_tick.tick() => {
+                if store.shared_by_processes() && refresh_tick.elapsed() >= REFRESH_EVERY {
+                    refresh_tick = std::time::Instant::now();
+                    let (store, live) = (store.clone(), live.clone());
+                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || live.refresh_from(&*store)).await {
+                        tracing::warn!("không đọc được nhịp từ kho dữ liệu chung (cannot read beats): {e}");
+                    }
+                }
+                sweep(&*store, &live, Utc::now())
+            }
             _ = prune_tick.tick() => {
                 let (store, live) = (store.clone(), live.clone());
                 // Stops between boards when the server stops.

@@ -311,5 +311,5 @@ pub mod key {
     }
     /// Prefixes holding a board's own records, deleted with it (its logs
     /// of proof of play and heartbeats go with `Journal::forget`).
-    pub const BOARD_PREFIXES: &[&str] = &["boardevent", "cmd", "playtot", "playcut", "screen"];
+    pub const BOARD_PREFIXES: &[&str] = &["boardevent", "cmd", "playtot", "playcut", "screen", "playseq"];
 }

@@ -435,7 +435,7 @@ pub fn list(s: &Shared, unit: &str) -> crate::store::Result<Vec<Notice>> {
 pub async fn cancel(s: &Arc<Shared>, actor: &str, unit: &str, id: &str) -> Result<Notice, NoticeError> {
     let k = alert_key(&sender_of(unit), id);
     {
-        let _g = INGEST.lock().await;
+        let _g = crate::store::exclusive(&*s.store, &INGEST, "ingest").await?;
         let mut rec: AlertRecord = s
             .store
             .get_json(&k)?

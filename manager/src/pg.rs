@@ -14,6 +14,7 @@
 //! workers), never on a runtime inside the runtime.
 
 use crate::store::{ClusterLock, EachRecord, Op, PendingLock, Result, Store, StoreError, prefix_end, wait_reply};
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc;
@@ -125,18 +126,18 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Start `size` connection threads; the first connection is made now,
-    /// so a wrong address or a database that is down fails here.
+    /// Start `size` connection threads; one connects now, so a wrong
+    /// address or a database that is down fails here. (Connections are
+    /// made on those threads: the client runs a runtime of its own, which
+    /// may not start on a thread of another.)
     pub fn open(url: &str, size: usize) -> Result<Pool> {
-        let first = connect(url).map_err(StoreError::Backend)?;
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let url: Arc<str> = url.into();
-        let mut first = Some(first);
         for i in 0..size.max(1) {
             let rx = rx.clone();
             let url = url.clone();
-            let mut client = first.take();
+            let mut client: Option<Client> = None;
             std::thread::Builder::new()
                 .name(format!("bangtin-pg-{i}"))
                 .spawn(move || {
@@ -160,10 +161,12 @@ impl Pool {
                 })
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
         }
-        Ok(Pool {
+        let pool = Pool {
             tx: Arc::new(Mutex::new(tx)),
             url,
-        })
+        };
+        pool.run(|_| Ok(()))?;
+        Ok(pool)
     }
 
     /// The address the pool connects to (with its password).
@@ -679,6 +682,237 @@ fn spawn_lock_thread(name: &'static str, url: Arc<str>) -> mpsc::Sender<Msg> {
         tracing::error!("không tạo được luồng khóa {name}: {e}");
     }
     tx
+}
+
+/// The advisory lock the manager running the cluster's background work
+/// holds (loudspeakers, officers' alerts, feeds, reports): one manager at
+/// a time, and another within seconds when it dies.
+const LEADER_LOCK: i64 = 0x6261_6e67_0000_0002;
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The channel managers tell each other on (pushes to boards' streams).
+pub const CHANNEL: &str = "bangtin_push";
+
+/// Longest NOTIFY payload sent (PostgreSQL's limit is 8000 bytes).
+const MAX_PAYLOAD: usize = 7_000;
+
+/// A manager among others on one database: whether it leads, and the
+/// messages it sends and receives.
+#[derive(Debug)]
+pub struct Cluster {
+    leader: tokio::sync::watch::Receiver<bool>,
+    relay: mpsc::Sender<String>,
+    /// Set when dropped: the threads end (their connections close, and
+    /// with the leader's, its lock).
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    /// This manager's id in messages (its own come back to it).
+    pub me: String,
+}
+
+impl Cluster {
+    /// Start the threads: one trying to lead, one sending messages, one
+    /// listening and calling `heard` with each message of another manager.
+    pub fn start(url: &str, heard: impl Fn(&str) + Send + 'static) -> Cluster {
+        use rand::Rng;
+        let me = format!("{:016x}", rand::thread_rng().r#gen::<u64>());
+        let (lead_tx, leader) = tokio::sync::watch::channel(false);
+        let u: Arc<str> = url.into();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = {
+            let stop = stop.clone();
+            move || stop.load(std::sync::atomic::Ordering::SeqCst)
+        };
+        let (stopped1, stopped3) = (stopped.clone(), stopped);
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            if let Err(e) = std::thread::Builder::new().name(name.into()).spawn(f) {
+                tracing::error!("không tạo được luồng {name}: {e}");
+            }
+        };
+        let url1 = u.clone();
+        spawn(
+            "bangtin-leader",
+            Box::new(move || {
+                let mut client: Option<Client> = None;
+                loop {
+                    if stopped1() {
+                        return;
+                    }
+                    let leading = *lead_tx.borrow();
+                    let ok = (|| -> std::result::Result<bool, String> {
+                        if client.as_ref().is_none_or(Client::is_closed) {
+                            client = Some(connect(&url1)?);
+                        }
+                        let c = client.as_mut().expect("connected above");
+                        if leading {
+                            // Still the same session, so still holding it.
+                            c.simple_query("SELECT 1").map_err(|e| e.to_string())?;
+                            Ok(true)
+                        } else {
+                            let r = c
+                                .query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_LOCK])
+                                .map_err(|e| e.to_string())?;
+                            Ok(r.get(0))
+                        }
+                    })();
+                    let now = match ok {
+                        Ok(v) => v,
+                        Err(e) => {
+                            if leading {
+                                tracing::warn!(
+                                    "mất kết nối khi đang điều phối cụm (lost the leader's connection): {e}"
+                                );
+                            }
+                            client = None;
+                            false
+                        }
+                    };
+                    if now != leading {
+                        tracing::info!(
+                            "{} (this manager {} the cluster's background work)",
+                            if now {
+                                "máy này điều phối công việc nền của cụm"
+                            } else {
+                                "máy này thôi điều phối"
+                            },
+                            if now { "now runs" } else { "no longer runs" }
+                        );
+                        lead_tx.send_replace(now);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(if now { 1000 } else { 500 }));
+                }
+            }),
+        );
+        let (relay_tx, relay_rx) = mpsc::channel::<String>();
+        let url2 = u.clone();
+        spawn(
+            "bangtin-notify",
+            Box::new(move || {
+                let mut client: Option<Client> = None;
+                while let Ok(first) = relay_rx.recv() {
+                    // What waits goes in as few notifications as fit.
+                    let mut pending = vec![first];
+                    pending.extend(relay_rx.try_iter());
+                    let mut batches: Vec<String> = Vec::new();
+                    let mut cur = String::new();
+                    for m in pending {
+                        if !cur.is_empty() && cur.len() + m.len() + 1 > MAX_PAYLOAD {
+                            batches.push(std::mem::take(&mut cur));
+                        }
+                        if !cur.is_empty() {
+                            cur.push('\n');
+                        }
+                        cur.push_str(&m);
+                    }
+                    batches.push(cur);
+                    for attempt in 0..2 {
+                        if client.as_ref().is_none_or(Client::is_closed) {
+                            client = connect(&url2).ok();
+                        }
+                        let Some(c) = client.as_mut() else { continue };
+                        let sent = (|| -> std::result::Result<(), postgres::Error> {
+                            let mut tx = c.transaction()?;
+                            for b in &batches {
+                                tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, b])?;
+                            }
+                            tx.commit()
+                        })();
+                        match sent {
+                            Ok(()) => break,
+                            Err(e) => {
+                                client = None;
+                                if attempt == 1 {
+                                    tracing::warn!(
+                                        "không báo được các máy quản lý khác (cannot notify the other managers): {e}; \
+                                         bảng tin nhận ở nhịp sau (boards learn at their next heartbeat)"
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }),
+        );
+        let url3 = u;
+        spawn(
+            "bangtin-listen",
+            Box::new(move || {
+                while !stopped3() {
+                    let mut c = match connect(&url3) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            tracing::warn!("{e}");
+                            std::thread::sleep(std::time::Duration::from_secs(1));
+                            continue;
+                        }
+                    };
+                    if let Err(e) = c.batch_execute(&format!("LISTEN {CHANNEL}")) {
+                        tracing::warn!("LISTEN {CHANNEL}: {e}");
+                        continue;
+                    }
+                    loop {
+                        // Until a quiet half second or the session's end.
+                        let r = {
+                            let mut n = c.notifications();
+                            let mut it = n.timeout_iter(std::time::Duration::from_millis(500));
+                            loop {
+                                match it.next() {
+                                    Ok(Some(note)) => {
+                                        for line in note.payload().split('\n') {
+                                            heard(line);
+                                        }
+                                    }
+                                    Ok(None) => break Ok(()),
+                                    Err(e) => break Err(e),
+                                }
+                            }
+                        };
+                        if stopped3() {
+                            return;
+                        }
+                        if let Err(e) = r {
+                            tracing::warn!("nghe {CHANNEL} (listening): {e}");
+                            break;
+                        }
+                        if c.is_closed() {
+                            break;
+                        }
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+            }),
+        );
+        Cluster {
+            leader,
+            relay: relay_tx,
+            stop,
+            me,
+        }
+    }
+
+    /// Whether this manager runs the cluster's background work, and its
+    /// changes.
+    pub fn leader(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.leader.clone()
+    }
+
+    /// Send `message` (one line, no newline) to every manager, this one
+    /// included.
+    pub fn tell(&self, message: String) {
+        let _ = self.relay.send(message);
+    }
+
+    /// [`Cluster::tell`], as a function to hand over.
+    pub fn teller(&self) -> impl Fn(String) + Send + Sync + 'static {
+        let tx = self.relay.clone();
+        move |m| {
+            let _ = tx.send(m);
+        }
+    }
 }
 
 #[cfg(test)]

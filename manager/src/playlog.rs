@@ -289,20 +289,45 @@ pub fn store_events(
     }
     store.journal().append(Stream::Play, &bucket(now), board, &lines)?;
     if let Some(top) = seen.last() {
-        seqs.set(board, last.max(*top));
+        remember(store, seqs, board, last.max(*top))?;
     }
     Ok(lines.len())
+}
+
+/// Where a store several managers share keeps a board's highest seq: no
+/// manager's memory knows what another stored.
+fn seq_key(board: &str) -> String {
+    format!("playseq/{board}/last")
+}
+
+fn remember(store: &dyn Store, seqs: &Seqs, board: &str, top: u64) -> crate::store::Result<()> {
+    if store.shared_by_processes() {
+        // After the append: a crash between the two stores a batch sent
+        // again twice, never loses one.
+        store.apply(vec![crate::store::Op::put(seq_key(board), &top)])
+    } else {
+        seqs.set(board, top);
+        Ok(())
+    }
+}
+
+fn remembered(store: &dyn Store, seqs: &Seqs, board: &str) -> crate::store::Result<Option<u64>> {
+    if store.shared_by_processes() {
+        store.get_json(&seq_key(board))
+    } else {
+        Ok(seqs.get(board))
+    }
 }
 
 /// The highest seq the manager holds for `board`, raw or compacted (what a
 /// board may forget up to).
 pub fn last_seq(store: &dyn Store, seqs: &Seqs, board: &str) -> crate::store::Result<u64> {
-    if let Some(s) = seqs.get(board) {
+    if let Some(s) = remembered(store, seqs, board)? {
         return Ok(s);
     }
     let cut = compacted_to(store, board)?;
     let top = raw(store, board)?.iter().map(|e| e.seq).max().unwrap_or(0).max(cut);
-    seqs.set(board, top);
+    remember(store, seqs, board, top)?;
     Ok(top)
 }
 

@@ -116,6 +116,9 @@ pub struct Shared {
     /// The store when it is PostgreSQL (shared by managers): media
     /// copies, notifications between managers.
     pub pg: Option<Arc<crate::pg::PgStore>>,
+    /// Whether this manager runs the background work, and the messages
+    /// between managers (PostgreSQL only; alone on sled, it always leads).
+    pub cluster: Option<crate::pg::Cluster>,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -162,7 +165,26 @@ impl Shared {
         };
         let live = Live::load(&*store, chrono::Utc::now())
             .with_context(|| format!("không đọc được nhịp của bảng tin trong {}", dir.display()))?;
+        let cluster = pg.as_ref().map(|pg| {
+            let hub = live.hub.clone();
+            let cluster = crate::pg::Cluster::start(pg.pool().url(), move |line| {
+                // Every message is "SENDER JSON"; a manager's own come back.
+                if let Some((from, msg)) = line.split_once(' ') {
+                    hub.heard_from(from, msg);
+                }
+            });
+            let me = cluster.me.clone();
+            live.hub.relay_to(crate::live::Relay(
+                me.clone(),
+                Box::new({
+                    let tell = cluster.teller();
+                    move |msg| tell(format!("{me} {msg}"))
+                }),
+            ));
+            cluster
+        });
         let shared = Shared {
+            cluster,
             pg,
             live: Arc::new(live),
             cfg,

@@ -177,7 +177,7 @@ pub fn verify(store: &dyn Store, r: SignedRequest<'_>, now: DateTime<Utc>) -> Re
     if mac.verify_slice(&got).is_err() {
         return Err(unauthorized("chữ ký không đúng (bad signature)"));
     }
-    let _g = NONCES.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::store::exclusive_blocking(store, &NONCES, "nonces")?;
     let nk = nonce_key(&src.id, nonce);
     if store.get(&nk)?.is_some() {
         return Err(unauthorized("nonce đã dùng: yêu cầu bị gửi lại (replayed request)"));

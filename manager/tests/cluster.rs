@@ -156,3 +156,43 @@ fn a_newer_or_unreachable_database_is_refused_with_a_reason() {
     let e = PgStore::open(&url.replace(&pg.port.to_string(), &format!("{}/nosuchdb", pg.port)), 1);
     assert!(e.is_err());
 }
+
+/// One manager leads the background work; when its connection goes (the
+/// process died), another leads within seconds. Messages reach every
+/// manager, the sender included.
+#[test]
+fn one_manager_leads_and_another_takes_over() {
+    use bangtin_manager::pg::Cluster;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    let pg = Postgres::start();
+    let url = pg.new_db();
+    let (tx_a, rx_a) = mpsc::channel::<String>();
+    let (tx_b, rx_b) = mpsc::channel::<String>();
+    let a = Cluster::start(&url, move |l| {
+        let _ = tx_a.send(l.to_string());
+    });
+    let b = Cluster::start(&url, move |l| {
+        let _ = tx_b.send(l.to_string());
+    });
+    let leading = |c: &Cluster| *c.leader().borrow();
+    let t = Instant::now();
+    while !(leading(&a) || leading(&b)) {
+        assert!(t.elapsed() < Duration::from_secs(5), "someone leads");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(leading(&a) != leading(&b), "exactly one leads");
+    let (first, second) = if leading(&a) { (a, b) } else { (b, a) };
+    first.tell("from the first".into());
+    for rx in [&rx_a, &rx_b] {
+        assert_eq!(rx.recv_timeout(Duration::from_secs(2)).unwrap(), "from the first");
+    }
+    let t = Instant::now();
+    drop(first);
+    while !leading(&second) {
+        assert!(t.elapsed() < Duration::from_secs(5), "the other takes over");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!("leadership moved in {:?}", t.elapsed());
+}

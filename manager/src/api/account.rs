@@ -143,7 +143,7 @@ pub async fn create_user(
 ) -> ApiResult<(StatusCode, AppJson<UserView>)> {
     who.admin()?;
     n.must_change_password = true;
-    let _w = s.writes.lock().await;
+    let _w = crate::store::exclusive(&*s.store, &s.writes, "writes").await?;
     let actor = who.actor();
     let s2 = s.clone();
     let user = tokio::task::spawn_blocking(move || accounts::create_user(&*s2.store, &actor, n))
@@ -188,7 +188,7 @@ pub async fn update_user(
             "không tự khóa hay tự đổi vai trò của mình (cannot disable yourself or change your own role)",
         ));
     }
-    let _w = s.writes.lock().await;
+    let _w = crate::store::exclusive(&*s.store, &s.writes, "writes").await?;
     let mut u: User = s
         .store
         .get_json(&key::user(&id))?
@@ -243,7 +243,7 @@ pub async fn delete_user(
             "không tự xóa tài khoản của mình (cannot delete yourself)",
         ));
     }
-    let _w = s.writes.lock().await;
+    let _w = crate::store::exclusive(&*s.store, &s.writes, "writes").await?;
     let u: User = s
         .store
         .get_json(&key::user(&id))?

@@ -197,7 +197,7 @@ pub async fn claim_board(
         return Err(AppError::unprocessable("cần tên bảng tin (name required)").field("name"));
     }
     check_groups(&s, &unit, &b.groups)?;
-    let _w = s.writes.lock().await;
+    let _w = crate::store::exclusive(&*s.store, &s.writes, "writes").await?;
     let code = normalise_code(&b.code);
     let mut p: Pairing = s
         .store
@@ -329,7 +329,7 @@ pub async fn update_board(
     AppPath(id): AppPath<String>,
     AppJson(p): AppJson<BoardPatch>,
 ) -> ApiResult<AppJson<Board>> {
-    let _w = s.writes.lock().await;
+    let _w = crate::store::exclusive(&*s.store, &s.writes, "writes").await?;
     let mut b = load(&s, &who, &id)?;
     who.write(&b.unit, "bảng tin")?;
     if let Some(n) = p.name {
@@ -364,7 +364,7 @@ pub async fn delete_board(
     who: Officer,
     AppPath(id): AppPath<String>,
 ) -> ApiResult<StatusCode> {
-    let _w = s.writes.lock().await;
+    let _w = crate::store::exclusive(&*s.store, &s.writes, "writes").await?;
     let b = load(&s, &who, &id)?;
     who.write(&b.unit, "bảng tin")?;
     let mut ops = vec![
@@ -464,7 +464,7 @@ pub async fn publish_board(
     who: Officer,
     AppPath(id): AppPath<String>,
 ) -> ApiResult<AppJson<Published>> {
-    let _w = s.writes.lock().await;
+    let _w = crate::store::exclusive(&*s.store, &s.writes, "writes").await?;
     let b = load(&s, &who, &id)?;
     who.write(&b.unit, "bảng tin")?;
     Ok(AppJson(publish(&s, &who, b, Vec::new()).await?))
@@ -480,7 +480,7 @@ pub async fn publish_unit(
     AppPath(unit): AppPath<String>,
 ) -> ApiResult<AppJson<Vec<Published>>> {
     who.write(&unit, "đơn vị")?;
-    let _w = s.writes.lock().await;
+    let _w = crate::store::exclusive(&*s.store, &s.writes, "writes").await?;
     let all: Vec<Board> = s.store.scan_json("board/")?;
     let mut out = Vec::new();
     for b in all.into_iter().filter(|b| b.unit == unit && !b.disabled) {

@@ -238,7 +238,7 @@ pub async fn delete_media(
 ) -> ApiResult<StatusCode> {
     let m = find(&s, &who, &unit, &sha)?;
     who.write(&unit, "tệp")?;
-    let _w = s.writes.lock().await;
+    let _w = crate::store::exclusive(&*s.store, &s.writes, "writes").await?;
     let boards = crate::shows::media_in_use(&s, &sha)?;
     if !boards.is_empty() {
         return Err(AppError::conflict(format!(

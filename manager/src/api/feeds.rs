@@ -26,7 +26,7 @@ pub async fn create_feed(
     AppJson(n): AppJson<NewFeed>,
 ) -> ApiResult<(StatusCode, AppJson<FeedRecord>)> {
     who.admin()?;
-    let _g = FEED_LOCK.lock().await;
+    let _g = crate::store::exclusive(&*s.store, &FEED_LOCK, "feeds").await?;
     let id = new_id(&*s.store, "feed")?;
     let rec = feeds::check_new(&s, n, id, who.actor(), now())?;
     s.commit(vec![
@@ -64,7 +64,7 @@ pub async fn delete_feed(
     AppPath(id): AppPath<String>,
 ) -> ApiResult<StatusCode> {
     who.admin()?;
-    let _g = FEED_LOCK.lock().await;
+    let _g = crate::store::exclusive(&*s.store, &FEED_LOCK, "feeds").await?;
     let k = feeds::key_of(&id);
     if id.contains('/') || s.store.get(&k)?.is_none() {
         return Err(AppError::not_found("feed"));

@@ -291,7 +291,7 @@ pub async fn update_layout(
     AppPath(id): AppPath<String>,
     AppJson(b): AppJson<LayoutBody>,
 ) -> ApiResult<AppJson<LayoutRecord>> {
-    let _w = s.writes.lock().await;
+    let _w = crate::store::exclusive(&*s.store, &s.writes, "writes").await?;
     let mut rec = load(&s, &who, &id)?;
     who.write(&rec.unit, "bố cục")?;
     let raw = check(&s, &rec.unit, &b)?.map_err(invalid)?;
@@ -326,7 +326,7 @@ pub async fn delete_layout(
     who: Officer,
     AppPath(id): AppPath<String>,
 ) -> ApiResult<StatusCode> {
-    let _w = s.writes.lock().await;
+    let _w = crate::store::exclusive(&*s.store, &s.writes, "writes").await?;
     let rec = load(&s, &who, &id)?;
     who.write(&rec.unit, "bố cục")?;
     let scheds: Vec<ScheduleRecord> = s.store.scan_json("schedule/")?;

@@ -99,7 +99,9 @@ fn catch_up(s: &Arc<AppState>, board: &Board, status: &BoardStatus) {
     if show > board.show_version && show < MAX_CATCH_UP_VERSION {
         let (s, id) = (s.clone(), board.id.clone());
         tokio::spawn(async move {
-            let _w = s.writes.lock().await;
+            let Ok(_w) = crate::store::exclusive(&*s.store, &s.writes, "writes").await else {
+                return;
+            };
             let b: Option<Board> = s.store.get_json(&key::board(&id)).ok().flatten();
             let Some(mut b) = b.filter(|b| b.show_version < show) else {
                 return;
@@ -375,7 +377,7 @@ pub async fn put_display(
     AppPath(id): AppPath<String>,
     AppJson(plan): AppJson<DisplayPlan>,
 ) -> ApiResult<AppJson<Published>> {
-    let _w = s.writes.lock().await;
+    let _w = crate::store::exclusive(&*s.store, &s.writes, "writes").await?;
     let mut b = load(&s, &who, &id)?;
     who.write(&b.unit, "bảng tin")?;
     let mut problems: Vec<Problem> = plan

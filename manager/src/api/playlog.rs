@@ -83,7 +83,7 @@ pub async fn upload_playlog(
         return Err(AppError::invalid(problems));
     }
     let stored = {
-        let _g = s.live.playlog.lock().await;
+        let _g = crate::store::exclusive(&*s.store, &s.live.playlog, "playlog").await?;
         crate::playlog::store_events(&*s.store, &s.live.play_seqs, id, &batch.events, now())?
     };
     // On disk before the board hears it may forget them.

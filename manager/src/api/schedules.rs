@@ -111,7 +111,7 @@ pub async fn delete_group(
     who: Officer,
     AppPath(id): AppPath<String>,
 ) -> ApiResult<StatusCode> {
-    let _w = s.writes.lock().await;
+    let _w = crate::store::exclusive(&*s.store, &s.writes, "writes").await?;
     let g = load_group(&s, &who, &id)?;
     who.write(&g.unit, "nhóm")?;
     let scheds: Vec<ScheduleRecord> = s.store.scan_json("schedule/")?;

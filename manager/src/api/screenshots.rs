@@ -171,7 +171,7 @@ pub async fn upload_screenshot(
     };
     let k = key::screenshot(&id, kind);
     let old = {
-        let _g = s.live.screens.lock().await;
+        let _g = crate::store::exclusive(&*s.store, &s.live.screens, "screens").await?;
         let old: Option<ShotRecord> = s.store.get_json(&k)?;
         s.store.apply(vec![Op::put(&k, &rec)])?;
         old

@@ -81,7 +81,13 @@ pub async fn poll_one(s: &Arc<Shared>, client: &reqwest::Client, feed: FeedRecor
     if let Err(e) = &outcome {
         tracing::warn!(feed = %feed.id, url = %feed.url, "lấy feed không được: {e}");
     }
-    let _g = FEED_LOCK.lock().await;
+    let _g = match crate::store::exclusive(&*s.store, &FEED_LOCK, "feeds").await {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::warn!("không ghi được kết quả feed {} (lock): {e}", feed.id);
+            return;
+        }
+    };
     let k = key_of(&feed.id);
     let mut f = match s.store.get_json::<FeedRecord>(&k) {
         Ok(Some(f)) => f,

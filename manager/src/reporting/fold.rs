@@ -47,7 +47,7 @@ pub(crate) fn key_number(k: &str) -> Option<u64> {
 /// Fold what board `board` uploaded and the transitions recorded since the
 /// last fold (its days are local days in `tz`).
 pub fn fold_board(store: &dyn Store, board: &str, tz: Tz) -> crate::store::Result<()> {
-    let _g = FOLD.lock().unwrap_or_else(PoisonError::into_inner);
+    let _g = crate::store::exclusive_blocking(store, &FOLD, "fold")?;
     while fold_chunk(store, board, tz)? {}
     Ok(())
 }
