@@ -3,10 +3,14 @@
 //! database. Every test starts its own PostgreSQL server (Debian's, on
 //! loopback, in a temporary directory: `harness::postgres`).
 
+use bangtin_manager::Config;
 use bangtin_manager::journal::Stream;
 use bangtin_manager::pg::PgStore;
 use bangtin_manager::store::{Op, SledStore, Store, StoreExt, prefix_end};
+use bangtin_tests::harness::manager::{COMMUNE_A, Client, PASSWORD, Server, pair, png, seed_config, user};
 use bangtin_tests::harness::postgres::Postgres;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 
 /// The same operations on both stores give the same answers.
 fn exercise(s: &dyn Store) -> Vec<String> {
@@ -155,4 +159,214 @@ fn a_newer_or_unreachable_database_is_refused_with_a_reason() {
     assert!(!e.contains("secret"), "{e}");
     let e = PgStore::open(&url.replace(&pg.port.to_string(), &format!("{}/nosuchdb", pg.port)), 1);
     assert!(e.is_err());
+}
+
+/// A database seeded for two managers, and their data directories: the
+/// second holds a copy of the first's signing key, as docs/cluster.md
+/// says to do.
+fn two_data_dirs(pg: &Postgres) -> (String, tempfile::TempDir, tempfile::TempDir) {
+    let url = pg.new_db();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    seed_config(Config {
+        data_dir: a.path().to_path_buf(),
+        store: Some(url.clone()),
+        ..Config::default()
+    });
+    std::fs::copy(a.path().join("show-signing.key"), b.path().join("show-signing.key")).unwrap();
+    (url, a, b)
+}
+
+async fn on_postgres(data: &std::path::Path, url: &str) -> Server {
+    let url = url.to_string();
+    Server::start(data, |c| {
+        c.store = Some(url);
+        c.requests_per_second = 1000;
+    })
+    .await
+}
+
+/// The same client, talking to another manager.
+fn via(c: &Client, s: &Server) -> Client {
+    Client {
+        base: s.url.clone(),
+        ..c.clone()
+    }
+}
+
+fn sha256(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+/// Issue #16, item 3: a file uploaded to one manager is served by every
+/// other on the database — to boards (whole, and a download cut on one
+/// manager resumed on another), to officers (content and thumbnail) —
+/// and so are boards' screenshots; what is deleted on one is gone on all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_and_screenshots_are_served_by_every_manager() {
+    let pg = Postgres::start();
+    let (url, da, db) = two_data_dirs(&pg);
+    let sa = on_postgres(da.path(), &url).await;
+    let sb = on_postgres(db.path(), &url).await;
+    let admin = Client::token(&sa, "tinh", PASSWORD).await;
+    let a = user(&sa, &admin, "xa.a", "editor", COMMUNE_A).await;
+    let a_on_b = via(&a, &sb);
+
+    // Over 1 MiB: more than one chunk in the database.
+    let pic = png(800, 600, 5);
+    assert!(pic.len() > 1 << 20);
+    let (st, m) = a.upload(COMMUNE_A, "anh.png", pic.clone()).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let sha = m["sha256"].as_str().unwrap().to_string();
+    assert_eq!(m["has_thumbnail"], true, "{m}");
+    let cached_on_b = db.path().join("media").join(&sha[..2]).join(&sha);
+    assert!(!cached_on_b.exists(), "B has no copy until asked");
+    let toml = format!(
+        "[board]\nwidth = 384\nheight = 192\n\n[[zone]]\nid = \"anh\"\nx = 0\ny = 0\nwidth = 384\nheight = 192\n\n[[zone.item]]\ntype = \"image\"\nsrc = \"sha256:{sha}\"\nduration = 8\n"
+    );
+    let (st, l) = a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/layouts"),
+            json!({"name": "L", "toml": toml}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{l}");
+    let (id, board, _) = pair(&sa, &a, COMMUNE_A, "Bảng chợ").await;
+    let (st, v) = a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/schedules"),
+            json!({"name": "S", "target": {"board": id}, "schedule": {"default_layout": l["id"]}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = a.post(&format!("/api/v1/boards/{id}/publish"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+
+    // A board's download, cut on A at 700,000 bytes, resumed on B.
+    let board_on_b = via(&board, &sb);
+    let get = |c: &Client, range: &str| {
+        let mut r = c.request(Method::GET, &format!("/api/v1/board/media/{sha}"));
+        if !range.is_empty() {
+            r = r.header("range", range);
+        }
+        r.send()
+    };
+    let head = get(&board, "bytes=0-699999").await.unwrap();
+    assert_eq!(head.status(), StatusCode::PARTIAL_CONTENT);
+    let mut got = head.bytes().await.unwrap().to_vec();
+    assert_eq!(got.len(), 700_000);
+    let tail = get(&board_on_b, "bytes=700000-").await.unwrap();
+    assert_eq!(tail.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        tail.headers()["content-range"].to_str().unwrap(),
+        format!("bytes 700000-{}/{}", pic.len() - 1, pic.len())
+    );
+    got.extend_from_slice(&tail.bytes().await.unwrap());
+    assert_eq!(sha256(&got), sha);
+    assert_eq!(std::fs::read(&cached_on_b).unwrap(), pic, "B keeps its copy");
+    let whole = get(&board_on_b, "").await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.bytes().await.unwrap(), pic);
+
+    // Officers: the file and its thumbnail, from B.
+    let r = a_on_b
+        .request(Method::GET, &format!("/api/v1/units/{COMMUNE_A}/media/{sha}/content"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap(), pic);
+    let r = a_on_b
+        .request(Method::GET, &format!("/api/v1/units/{COMMUNE_A}/media/{sha}/thumbnail"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    let thumb = std::fs::read(da.path().join("thumbs").join(format!("{sha}.jpg"))).unwrap();
+    assert_eq!(r.bytes().await.unwrap(), thumb);
+
+    // Screenshots: sent to A, seen from B; the next one, sent to B, seen
+    // from A, and the older one gone from the database.
+    let shoot = |c: &Client, body: Vec<u8>| {
+        c.request(Method::PUT, "/api/v1/board/screenshot?kind=thumb")
+            .header("content-type", "image/png")
+            .body(body)
+            .send()
+    };
+    let shot = |c: &Client| {
+        c.request(Method::GET, &format!("/api/v1/boards/{id}/screenshot?kind=thumb"))
+            .send()
+    };
+    let first = png(320, 180, 1);
+    assert_eq!(
+        shoot(&board, first.clone()).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    let r = shot(&a_on_b).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap(), first);
+    let second = png(320, 180, 2);
+    assert_eq!(
+        shoot(&board_on_b, second.clone()).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(shot(&a).await.unwrap().bytes().await.unwrap(), second);
+    let store = PgStore::open(&url, 1).unwrap();
+    let screens = format!("screen/{id}/");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.blobs(&screens).unwrap().len() != 1 {
+        assert!(std::time::Instant::now() < deadline, "{:?}", store.blobs(&screens));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // A file no show uses, deleted on A after B served it: gone on both.
+    let other = png(64, 64, 9);
+    let (st, m) = a.upload(COMMUNE_A, "khac.png", other.clone()).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let sha2 = m["sha256"].as_str().unwrap().to_string();
+    let content = format!("/api/v1/units/{COMMUNE_A}/media/{sha2}/content");
+    let r = a_on_b.request(Method::GET, &content).send().await.unwrap();
+    assert_eq!(r.bytes().await.unwrap(), other);
+    assert!(store.has_blob(&sha2).unwrap() && store.has_blob(&format!("thumb/{sha2}")).unwrap());
+    let r = a
+        .request(Method::DELETE, &format!("/api/v1/units/{COMMUNE_A}/media/{sha2}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = a_on_b.request(Method::GET, &content).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(!store.has_blob(&sha2).unwrap());
+    assert!(!store.has_blob(&format!("thumb/{sha2}")).unwrap());
+    assert!(store.has_blob(&sha).unwrap(), "the one in use stays");
+
+    // A board deleted on B: its screenshots are gone from the database.
+    let r = a_on_b
+        .request(Method::DELETE, &format!("/api/v1/boards/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(store.blobs(&screens).unwrap().is_empty());
+    sa.stop().await;
+    sb.stop().await;
+}
+
+/// A second manager started without the cluster's key file is refused,
+/// and told which file to copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_without_the_clusters_key_is_refused() {
+    let pg = Postgres::start();
+    let (url, _a, _b) = two_data_dirs(&pg);
+    let c = tempfile::tempdir().unwrap();
+    let e = bangtin_manager::AppState::open(Config {
+        data_dir: c.path().to_path_buf(),
+        store: Some(url),
+        ..Config::default()
+    })
+    .unwrap_err();
+    let e = format!("{e:#}");
+    assert!(e.contains("show-signing.key") && e.contains("copy"), "{e}");
+    assert!(!c.path().join("show-signing.key").exists(), "no key of its own");
 }

@@ -49,6 +49,12 @@ fn as_owner(program: &Path) -> Command {
     }
 }
 
+/// Run `f` on a thread of its own: rust-postgres's blocking client starts
+/// a runtime, which it cannot do on a thread of an async test.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+}
+
 /// A running PostgreSQL server of a test.
 #[derive(Debug)]
 pub struct Postgres {
@@ -148,7 +154,7 @@ impl Postgres {
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if postgres::Client::connect(&pg.url("postgres"), postgres::NoTls).is_ok() {
+            if off_runtime(|| postgres::Client::connect(&pg.url("postgres"), postgres::NoTls).is_ok()) {
                 break;
             }
             assert!(
@@ -170,9 +176,11 @@ impl Postgres {
     pub fn new_db(&self) -> String {
         let n = self.next_db.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let name = format!("bangtin_{n}");
-        let mut c = postgres::Client::connect(&self.url("postgres"), postgres::NoTls).expect("connect");
-        c.batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create database");
+        off_runtime(|| {
+            let mut c = postgres::Client::connect(&self.url("postgres"), postgres::NoTls).expect("connect");
+            c.batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create database");
+        });
         self.url(&name)
     }
 
