@@ -370,3 +370,144 @@ async fn a_manager_without_the_clusters_key_is_refused() {
     assert!(e.contains("show-signing.key") && e.contains("copy"), "{e}");
     assert!(!c.path().join("show-signing.key").exists(), "no key of its own");
 }
+
+/// `bangtin-manager migrate` with `args`, off the async workers: its exit
+/// status and what it printed.
+async fn migrate_cmd(args: Vec<String>) -> (i32, String) {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_bangtin-manager"));
+    c.arg("migrate")
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("BANGTIN_STORE");
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// Issue #16, item 5: a sled manager's data directory moves to PostgreSQL
+/// — records, proof of play, heartbeat history, media, screenshots and
+/// the signing key — and a manager started on the database with only the
+/// key file serves it all; refused: a directory a manager runs on, a
+/// database not empty, an address that is not PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sled_manager_moves_to_postgres() {
+    let pg = Postgres::start();
+    let url = pg.new_db();
+    let old = tempfile::tempdir().unwrap();
+    bangtin_tests::harness::manager::seed(old.path());
+    let s = Server::start(old.path(), |c| c.requests_per_second = 1000).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let a = user(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
+    let pic = png(800, 600, 7);
+    let (st, m) = a.upload(COMMUNE_A, "anh.png", pic.clone()).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let sha = m["sha256"].as_str().unwrap().to_string();
+    let toml = format!(
+        "[board]\nwidth = 384\nheight = 192\n\n[[zone]]\nid = \"anh\"\nx = 0\ny = 0\nwidth = 384\nheight = 192\n\n[[zone.item]]\ntype = \"image\"\nsrc = \"sha256:{sha}\"\nduration = 8\n"
+    );
+    let (st, l) = a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/layouts"),
+            json!({"name": "L", "toml": toml}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{l}");
+    let (id, board, pinned) = pair(&s, &a, COMMUNE_A, "Bảng chợ").await;
+    let (st, v) = a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/schedules"),
+            json!({"name": "S", "target": {"board": id}, "schedule": {"default_layout": l["id"]}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = a.post(&format!("/api/v1/boards/{id}/publish"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    for _ in 0..2 {
+        let (st, _) = board
+            .post(
+                "/api/v1/board/heartbeat",
+                bangtin_tests::harness::manager::board_status(30, 1),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    let play = |seq: u64, kind: &str, started: &str, at: &str| {
+        json!({"seq": seq, "kind": kind, "at": at, "started": started, "show_version": 1,
+               "layout": format!("{}@1", l["id"].as_str().unwrap()), "zone": "anh", "item": 0,
+               "item_kind": "image", "label": "Ảnh chợ"})
+    };
+    let events = json!({"events": [
+        play(1, "start", "2026-11-23T01:00:00Z", "2026-11-23T01:00:00Z"),
+        play(2, "end", "2026-11-23T01:00:00Z", "2026-11-23T01:00:08Z"),
+    ]});
+    let (st, ack) = board.post("/api/v1/board/playlog", events).await;
+    assert_eq!((st, &ack["stored"]), (StatusCode::OK, &json!(2)), "{ack}");
+    let shot = png(32, 16, 5);
+    let r = board
+        .request(Method::PUT, "/api/v1/board/screenshot?kind=thumb")
+        .body(shot.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let report_path = format!("/api/v1/boards/{id}/playlog?date=2026-11-23");
+    let (st, report) = a.get(&report_path).await;
+    assert_eq!(st, StatusCode::OK, "{report}");
+    let (_, boards) = a.get(&format!("/api/v1/units/{COMMUNE_A}/boards")).await;
+    let (_, beats) = a.get(&format!("/api/v1/boards/{id}/heartbeats")).await;
+    assert!(!beats["beats"].as_array().unwrap().is_empty(), "{beats}");
+
+    let from = old.path().display().to_string();
+    let (code, out) = migrate_cmd(vec!["--from".into(), from.clone(), "--to".into(), url.clone()]).await;
+    assert_eq!(code, 2, "a manager runs on it: {out}");
+    assert!(out.contains("stop it first"), "{out}");
+    s.stop().await;
+    let (code, out) = migrate_cmd(vec!["--from".into(), from.clone(), "--to".into(), "/var/lib/x".into()]).await;
+    assert_eq!(code, 2, "{out}");
+    let (code, out) = migrate_cmd(vec!["--from".into(), from.clone(), "--to".into(), url.clone()]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("counts match"), "{out}");
+    assert!(out.contains("tệp phương tiện (media files): nguồn 1, đích 1"), "{out}");
+    assert!(out.contains("nhật ký phát (proof of play): nguồn 2, đích 2"), "{out}");
+    assert!(!out.contains(&url), "no password printed: {out}");
+    let (code, out) = migrate_cmd(vec!["--from".into(), from.clone(), "--to".into(), url.clone()]).await;
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("not empty"), "{out}");
+
+    // A manager on the database, with nothing of the old directory but
+    // its key file.
+    let new = tempfile::tempdir().unwrap();
+    std::fs::copy(old.path().join("show-signing.key"), new.path().join("show-signing.key")).unwrap();
+    let s = on_postgres(new.path(), &url).await;
+    let a = via(&a, &s);
+    let board = via(&board, &s);
+    assert_eq!(a.get(&format!("/api/v1/units/{COMMUNE_A}/boards")).await.1, boards);
+    assert_eq!(a.get(&report_path).await, (StatusCode::OK, report));
+    let (_, after) = a.get(&format!("/api/v1/boards/{id}/heartbeats")).await;
+    assert_eq!(after["beats"], beats["beats"]);
+    let r = board
+        .request(Method::GET, &format!("/api/v1/board/media/{sha}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap(), pic);
+    let r = a
+        .request(Method::GET, &format!("/api/v1/boards/{id}/screenshot?kind=thumb"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.bytes().await.unwrap(), shot);
+    let (st, key) = Client::anonymous(&s).get("/api/v1/public-key").await;
+    assert_eq!(st, StatusCode::OK, "{key}");
+    assert_eq!(key["key"], pinned, "boards keep trusting the same key");
+    // New ids come after the old ones: a new board does not take one.
+    let (id2, _, _) = pair(&s, &a, COMMUNE_A, "Bảng mới").await;
+    let n = |id: &str| id.trim_start_matches("brd_").parse::<u64>().unwrap();
+    assert!(n(&id2) > n(&id), "{id2} after {id}");
+    s.stop().await;
+}
