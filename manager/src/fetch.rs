@@ -15,6 +15,7 @@ use crate::model::MediaKind;
 use crate::shared::Shared;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
@@ -146,11 +147,16 @@ async fn download(s: &Shared, client: &reqwest::Client, r: &MediaRef, tmp: &Path
 
 /// Fetch, check and probe every file of `refs` not yet stored, then move
 /// them all into the media store. On any error nothing is stored.
-pub async fn fetch_all(s: &Shared, refs: &[MediaRef]) -> Result<(), FetchError> {
-    let missing: Vec<&MediaRef> = refs
-        .iter()
-        .filter(|r| std::fs::metadata(s.media_path(&r.sha256)).is_err())
-        .collect();
+pub async fn fetch_all(s: &Arc<Shared>, refs: &[MediaRef]) -> Result<(), FetchError> {
+    // What another manager on a shared database stored comes from there.
+    let mut missing: Vec<&MediaRef> = Vec::new();
+    for r in refs {
+        match s.local_media(&r.sha256).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => missing.push(r),
+            Err(e) => return Err(FetchError::internal(e)),
+        }
+    }
     if missing.is_empty() {
         return Ok(());
     }
@@ -213,6 +219,9 @@ pub async fn fetch_all(s: &Shared, refs: &[MediaRef]) -> Result<(), FetchError> 
                 tokio::fs::create_dir_all(dir).await.map_err(FetchError::internal)?;
             }
             tokio::fs::rename(tmp, &dest).await.map_err(FetchError::internal)?;
+            s.share_file(r.sha256.clone(), dest)
+                .await
+                .map_err(FetchError::internal)?;
         }
     }
     for (tmp, _) in &fetched {

@@ -26,6 +26,7 @@ pub mod journal;
 pub mod live;
 pub mod media;
 pub mod metrics;
+pub mod migrate;
 pub mod model;
 pub mod notices;
 pub mod overview;

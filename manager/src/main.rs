@@ -88,6 +88,20 @@ enum Cmd {
         #[arg(long, value_name = "SECONDS", default_value_t = 0, conflicts_with_all = ["url", "token_file", "offline"])]
         wait: u64,
     },
+    /// Chuyển thư mục dữ liệu sled (máy quản lý đã dừng) sang một cơ sở
+    /// dữ liệu PostgreSQL mới, trống, rồi đếm hai bên (copy a stopped sled
+    /// manager's data directory into a new, empty PostgreSQL database, then
+    /// count both sides)
+    Migrate {
+        /// Thư mục dữ liệu sled (the sled data directory)
+        #[arg(long, value_name = "DATA_DIR")]
+        from: PathBuf,
+        /// Cơ sở dữ liệu đích; mặc định `store` của cấu hình hay biến
+        /// BANGTIN_STORE, để mật khẩu không hiện trong danh sách tiến trình
+        /// (the target database; default the config's store)
+        #[arg(long, value_name = "postgres://…")]
+        to: Option<String>,
+    },
     /// Khôi phục bản sao lưu vào thư mục dữ liệu mới hoặc trống (--data)
     /// (restore a backup into a new or empty data directory)
     Restore {
@@ -217,6 +231,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Cmd::Restore { from } => restore(&config(&cli)?, from),
+        Cmd::Migrate { from, to } => {
+            let to = match to {
+                Some(t) => t.clone(),
+                None => match config(&cli)?.store {
+                    Some(t) => t,
+                    None => {
+                        eprintln!(
+                            "lỗi (error): cần --to postgres://… hoặc store trong cấu hình (BANGTIN_STORE) (the target database is missing)"
+                        );
+                        return Ok(ExitCode::from(2));
+                    }
+                },
+            };
+            migrate(from, &to)
+        }
         Cmd::CheckLayout { files } => {
             let mut bad = false;
             for f in files {
@@ -262,6 +291,34 @@ fn serve(cfg: Config) -> Result<()> {
         };
         bangtin_manager::serve(listener, state, shutdown).await
     })
+}
+
+/// `migrate`: copy, then print both sides' counts; 2 on bad input, 1 when
+/// the counts differ.
+fn migrate(from: &std::path::Path, to: &str) -> Result<ExitCode> {
+    use bangtin_manager::migrate::BadInput;
+    println!(
+        "chuyển {} sang {} (migrating)",
+        from.display(),
+        bangtin_manager::pg::redact(to)
+    );
+    let report = match bangtin_manager::migrate::migrate(from, to) {
+        Ok(r) => r,
+        Err(e) if e.downcast_ref::<BadInput>().is_some() => {
+            eprintln!("lỗi (error): {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e),
+    };
+    for line in report.lines() {
+        println!("  {line}");
+    }
+    if report.source != report.target {
+        eprintln!("lỗi (error): số lượng hai bên khác nhau (the counts differ)");
+        return Ok(ExitCode::from(1));
+    }
+    println!("xong: số lượng hai bên khớp nhau (done: the counts match)");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What a backup holds and which old ones went, for the operator.

@@ -17,6 +17,8 @@ use crate::store::{ClusterLock, EachRecord, Op, PendingLock, Result, Store, Stor
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls};
 use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -307,6 +309,178 @@ impl PgStore {
                 &[&next],
             )?;
             Ok(())
+        })
+    }
+}
+
+/// Bytes of one row of `media_blob`.
+pub const BLOB_CHUNK: usize = 1 << 20;
+
+/// Fill `buf` from `r` as far as it goes; the bytes read (fewer only at
+/// the end).
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+fn io_err(what: &str, path: &Path, e: &std::io::Error) -> StoreError {
+    StoreError::Backend(format!("{what} {}: {e}", path.display()))
+}
+
+/// Files every manager on the database serves: media by their SHA-256,
+/// thumbnails (`thumb/<sha>`) and boards' screenshots
+/// (`screen/<board>/<file>`), in chunks of [`BLOB_CHUNK`] bytes
+/// (`media_blob`). A blob is listed (`media_file`) in the transaction
+/// that writes its last chunk, so one half written, by a manager that
+/// died meanwhile, is never seen.
+impl PgStore {
+    /// Store the file at `path` as blob `name`, read a chunk at a time;
+    /// nothing is written when the blob is there already (names are
+    /// content: the same name is the same bytes). Its size.
+    pub fn put_blob(&self, name: &str, path: &Path) -> Result<u64> {
+        let (name, path) = (name.to_string(), path.to_path_buf());
+        let p2 = path.clone();
+        self.pool
+            .run(move |c| {
+                if let Some(r) = c.query_opt("SELECT size FROM media_file WHERE sha = $1", &[&name])? {
+                    return Ok(Ok(r.get::<_, i64>(0) as u64));
+                }
+                let mut f = match std::fs::File::open(&path) {
+                    Ok(f) => f,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let mut tx = c.transaction()?;
+                let mut buf = vec![0u8; BLOB_CHUNK];
+                let (mut n, mut size) = (0i32, 0i64);
+                loop {
+                    let got = match read_full(&mut f, &mut buf) {
+                        Ok(g) => g,
+                        Err(e) => return Ok(Err(e)),
+                    };
+                    if got == 0 {
+                        break;
+                    }
+                    // Another manager storing the same blob at once:
+                    // this waits for its transaction, then adds nothing.
+                    tx.execute(
+                        "INSERT INTO media_blob (sha, n, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                        &[&name, &n, &&buf[..got]],
+                    )?;
+                    n += 1;
+                    size += got as i64;
+                    if got < BLOB_CHUNK {
+                        break;
+                    }
+                }
+                tx.execute(
+                    "INSERT INTO media_file (sha, size, chunks) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    &[&name, &size, &n],
+                )?;
+                tx.commit()?;
+                Ok(Ok(size as u64))
+            })?
+            .map_err(|e| io_err("không đọc được (cannot read)", &p2, &e))
+    }
+
+    /// Whether blob `name` is stored, whole.
+    pub fn has_blob(&self, name: &str) -> Result<bool> {
+        let name = name.to_string();
+        self.pool.run(move |c| {
+            Ok(c.query_opt("SELECT 1 FROM media_file WHERE sha = $1", &[&name])?
+                .is_some())
+        })
+    }
+
+    /// Write blob `name` to `dest` (created or truncated), a chunk at a
+    /// time from one snapshot of the database: false, and `dest` left
+    /// to the caller to remove, when there is no such blob.
+    pub fn fetch_blob(&self, name: &str, dest: &Path) -> Result<bool> {
+        let (name, dest) = (name.to_string(), dest.to_path_buf());
+        let d2 = dest.clone();
+        self.pool
+            .run(move |c| {
+                // One snapshot: a blob deleted meanwhile is still read whole.
+                let mut tx = c
+                    .build_transaction()
+                    .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()?;
+                let Some(row) = tx.query_opt("SELECT size, chunks FROM media_file WHERE sha = $1", &[&name])? else {
+                    return Ok(Ok(false));
+                };
+                let (size, chunks): (i64, i32) = (row.get(0), row.get(1));
+                let mut f = match std::fs::File::create(&dest) {
+                    Ok(f) => f,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let mut written = 0i64;
+                for n in 0..chunks {
+                    let Some(r) =
+                        tx.query_opt("SELECT data FROM media_blob WHERE sha = $1 AND n = $2", &[&name, &n])?
+                    else {
+                        return Ok(Err(std::io::Error::other(format!(
+                            "thiếu phần {n} (chunk {n} missing)"
+                        ))));
+                    };
+                    let data: &[u8] = r.get(0);
+                    if let Err(e) = f.write_all(data) {
+                        return Ok(Err(e));
+                    }
+                    written += data.len() as i64;
+                }
+                tx.commit()?;
+                if written != size {
+                    return Ok(Err(std::io::Error::other(format!(
+                        "{written} byte thay vì {size} (size differs)"
+                    ))));
+                }
+                Ok(f.sync_all().map(|()| true))
+            })?
+            .map_err(|e| io_err("không ghi được (cannot write)", &d2, &e))
+    }
+
+    /// Remove blob `name`; one not there is fine.
+    pub fn delete_blob(&self, name: &str) -> Result<()> {
+        let name = name.to_string();
+        self.pool.run(move |c| {
+            let mut tx = c.transaction()?;
+            tx.execute("DELETE FROM media_file WHERE sha = $1", &[&name])?;
+            tx.execute("DELETE FROM media_blob WHERE sha = $1", &[&name])?;
+            tx.commit()
+        })
+    }
+
+    /// Remove every blob whose name starts with `prefix`.
+    pub fn delete_blobs(&self, prefix: &str) -> Result<()> {
+        let (start, end) = (prefix.to_string(), prefix_end(prefix));
+        self.pool.run(move |c| {
+            let mut tx = c.transaction()?;
+            tx.execute("DELETE FROM media_file WHERE sha >= $1 AND sha < $2", &[&start, &end])?;
+            tx.execute("DELETE FROM media_blob WHERE sha >= $1 AND sha < $2", &[&start, &end])?;
+            tx.commit()
+        })
+    }
+
+    /// The whole blobs whose names start with `prefix`, with their sizes,
+    /// by name.
+    pub fn blobs(&self, prefix: &str) -> Result<Vec<(String, u64)>> {
+        let (start, end) = (prefix.to_string(), prefix_end(prefix));
+        self.pool.run(move |c| {
+            Ok(c.query(
+                "SELECT sha, size FROM media_file WHERE sha >= $1 AND sha < $2 ORDER BY sha",
+                &[&start, &end],
+            )?
+            .into_iter()
+            .map(|r| (r.get(0), r.get::<_, i64>(1) as u64))
+            .collect())
         })
     }
 }

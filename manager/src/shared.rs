@@ -196,7 +196,12 @@ impl Shared {
             speakers_wake: watch::channel(0).0,
             metrics: crate::metrics::Metrics::default(),
         };
-        let read = crate::interpret::backfill(&*shared.store, |sha| shared.media_path(sha)).with_context(|| {
+        let read = crate::interpret::backfill(&*shared.store, |sha| {
+            shared
+                .local_media_blocking(sha)
+                .unwrap_or_else(|_| shared.media_path(sha))
+        })
+        .with_context(|| {
             format!(
                 "không đọc lại được bản tin, cảnh báo trong {}",
                 shared.cfg.data_dir.display()
@@ -257,6 +262,96 @@ impl Shared {
         }
     }
 
+    /// The local path of media file `sha`. On PostgreSQL the data
+    /// directory's `media/` is a cache: a file not there yet is copied from
+    /// the database (blob `sha`), checked against its name and moved into
+    /// place — by name, so two requests fetching it at once are harmless.
+    /// NotFound when no manager stored it.
+    pub async fn local_media(self: &Arc<Self>, sha: &str) -> std::io::Result<PathBuf> {
+        let s = self.clone();
+        let sha = sha.to_string();
+        blocking(move || s.local_media_blocking(&sha)).await
+    }
+
+    /// [`Shared::local_media`] for code on a blocking thread.
+    pub fn local_media_blocking(&self, sha: &str) -> std::io::Result<PathBuf> {
+        self.cached(sha, self.media_path(sha), Some(sha))
+    }
+
+    /// The local path of the thumbnail of `sha` (blob `thumb/<sha>`).
+    pub async fn local_thumb(self: &Arc<Self>, sha: &str) -> std::io::Result<PathBuf> {
+        let (s, sha) = (self.clone(), sha.to_string());
+        blocking(move || s.cached(&thumb_blob(&sha), s.thumb_path(&sha), None)).await
+    }
+
+    /// The local path of a board's screenshot `file` (blob
+    /// `screen/<board>/<file>`).
+    pub async fn local_screen(self: &Arc<Self>, board: &str, file: &str) -> std::io::Result<PathBuf> {
+        let (s, board, file) = (self.clone(), board.to_string(), file.to_string());
+        blocking(move || s.cached(&screen_blob(&board, &file), s.screens_dir(&board).join(&file), None)).await
+    }
+
+    /// `path`, copied from blob `name` first when it is missing and the
+    /// store is PostgreSQL; checked against `sha` when given.
+    fn cached(&self, name: &str, path: PathBuf, sha: Option<&str>) -> std::io::Result<PathBuf> {
+        use std::io::ErrorKind;
+        if path.is_file() {
+            return Ok(path);
+        }
+        let Some(pg) = &self.pg else {
+            return Err(ErrorKind::NotFound.into());
+        };
+        let tmp = self.tmp_dir.join(format!("blob-{}", rand_suffix()));
+        let got = (|| {
+            if !pg.fetch_blob(name, &tmp).map_err(std::io::Error::other)? {
+                return Err(ErrorKind::NotFound.into());
+            }
+            if let Some(sha) = sha {
+                let found = sha256_file(&tmp)?;
+                if found != sha {
+                    return Err(std::io::Error::other(format!(
+                        "tệp {name} trong cơ sở dữ liệu có SHA-256 {found} (the stored blob does not match its name)"
+                    )));
+                }
+            }
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::rename(&tmp, &path)
+        })();
+        if got.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        got.map(|()| path)
+    }
+
+    /// Store the file at `path` as blob `name` for the other managers on
+    /// the database, before the change naming it is committed; nothing
+    /// to do on sled.
+    pub async fn share_file(&self, name: String, path: PathBuf) -> std::io::Result<()> {
+        let Some(pg) = self.pg.clone() else {
+            return Ok(());
+        };
+        blocking(move || pg.put_blob(&name, &path).map(drop).map_err(std::io::Error::other)).await
+    }
+
+    /// Remove blobs whose names start with `prefix` (`exact`: only the
+    /// one named so); nothing to do on sled.
+    pub async fn unshare(&self, prefix: String, exact: bool) -> std::io::Result<()> {
+        let Some(pg) = self.pg.clone() else {
+            return Ok(());
+        };
+        blocking(move || {
+            if exact {
+                pg.delete_blob(&prefix)
+            } else {
+                pg.delete_blobs(&prefix)
+            }
+            .map_err(std::io::Error::other)
+        })
+        .await
+    }
+
     /// Something changed that loudspeakers may announce.
     pub fn wake_speakers(&self) {
         self.speakers_wake.send_modify(|n| *n = n.wrapping_add(1));
@@ -277,5 +372,39 @@ impl Shared {
 
     pub fn public_key_b64(&self) -> String {
         bangtin_layouts::show::key_to_b64(&self.key.0.verifying_key())
+    }
+}
+
+/// The blob name of the thumbnail of media `sha`.
+pub fn thumb_blob(sha: &str) -> String {
+    format!("thumb/{sha}")
+}
+
+/// The blob name of a board's screenshot `file`.
+pub fn screen_blob(board: &str, file: &str) -> String {
+    format!("screen/{board}/{file}")
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(std::io::Error::other)?
+}
+
+fn rand_suffix() -> String {
+    use rand::Rng;
+    format!("{:016x}", rand::thread_rng().r#gen::<u64>())
+}
+
+/// The SHA-256 of a file, in lowercase hex, read a block at a time.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = std::io::Read::read(&mut f, &mut buf)?;
+        if n == 0 {
+            return Ok(hex::encode(h.finalize()));
+        }
+        h.update(&buf[..n]);
     }
 }

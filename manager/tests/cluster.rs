@@ -3,10 +3,14 @@
 //! database. Every test starts its own PostgreSQL server (Debian's, on
 //! loopback, in a temporary directory: `harness::postgres`).
 
+use bangtin_manager::Config;
 use bangtin_manager::journal::Stream;
 use bangtin_manager::pg::PgStore;
 use bangtin_manager::store::{Op, SledStore, Store, StoreExt, prefix_end};
+use bangtin_tests::harness::manager::{COMMUNE_A, Client, PASSWORD, Server, pair, png, seed_config, user};
 use bangtin_tests::harness::postgres::Postgres;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 
 /// The same operations on both stores give the same answers.
 fn exercise(s: &dyn Store) -> Vec<String> {
@@ -195,4 +199,355 @@ fn one_manager_leads_and_another_takes_over() {
         std::thread::sleep(Duration::from_millis(50));
     }
     println!("leadership moved in {:?}", t.elapsed());
+}
+
+/// A database seeded for two managers, and their data directories: the
+/// second holds a copy of the first's signing key, as docs/cluster.md
+/// says to do.
+fn two_data_dirs(pg: &Postgres) -> (String, tempfile::TempDir, tempfile::TempDir) {
+    let url = pg.new_db();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    seed_config(Config {
+        data_dir: a.path().to_path_buf(),
+        store: Some(url.clone()),
+        ..Config::default()
+    });
+    std::fs::copy(a.path().join("show-signing.key"), b.path().join("show-signing.key")).unwrap();
+    (url, a, b)
+}
+
+async fn on_postgres(data: &std::path::Path, url: &str) -> Server {
+    let url = url.to_string();
+    Server::start(data, |c| {
+        c.store = Some(url);
+        c.requests_per_second = 1000;
+    })
+    .await
+}
+
+/// The same client, talking to another manager.
+fn via(c: &Client, s: &Server) -> Client {
+    Client {
+        base: s.url.clone(),
+        ..c.clone()
+    }
+}
+
+fn sha256(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+/// Issue #16, item 3: a file uploaded to one manager is served by every
+/// other on the database — to boards (whole, and a download cut on one
+/// manager resumed on another), to officers (content and thumbnail) —
+/// and so are boards' screenshots; what is deleted on one is gone on all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_and_screenshots_are_served_by_every_manager() {
+    let pg = Postgres::start();
+    let (url, da, db) = two_data_dirs(&pg);
+    let sa = on_postgres(da.path(), &url).await;
+    let sb = on_postgres(db.path(), &url).await;
+    let admin = Client::token(&sa, "tinh", PASSWORD).await;
+    let a = user(&sa, &admin, "xa.a", "editor", COMMUNE_A).await;
+    let a_on_b = via(&a, &sb);
+
+    // Over 1 MiB: more than one chunk in the database.
+    let pic = png(800, 600, 5);
+    assert!(pic.len() > 1 << 20);
+    let (st, m) = a.upload(COMMUNE_A, "anh.png", pic.clone()).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let sha = m["sha256"].as_str().unwrap().to_string();
+    assert_eq!(m["has_thumbnail"], true, "{m}");
+    let cached_on_b = db.path().join("media").join(&sha[..2]).join(&sha);
+    assert!(!cached_on_b.exists(), "B has no copy until asked");
+    let toml = format!(
+        "[board]\nwidth = 384\nheight = 192\n\n[[zone]]\nid = \"anh\"\nx = 0\ny = 0\nwidth = 384\nheight = 192\n\n[[zone.item]]\ntype = \"image\"\nsrc = \"sha256:{sha}\"\nduration = 8\n"
+    );
+    let (st, l) = a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/layouts"),
+            json!({"name": "L", "toml": toml}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{l}");
+    let (id, board, _) = pair(&sa, &a, COMMUNE_A, "Bảng chợ").await;
+    let (st, v) = a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/schedules"),
+            json!({"name": "S", "target": {"board": id}, "schedule": {"default_layout": l["id"]}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = a.post(&format!("/api/v1/boards/{id}/publish"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+
+    // A board's download, cut on A at 700,000 bytes, resumed on B.
+    let board_on_b = via(&board, &sb);
+    let get = |c: &Client, range: &str| {
+        let mut r = c.request(Method::GET, &format!("/api/v1/board/media/{sha}"));
+        if !range.is_empty() {
+            r = r.header("range", range);
+        }
+        r.send()
+    };
+    let head = get(&board, "bytes=0-699999").await.unwrap();
+    assert_eq!(head.status(), StatusCode::PARTIAL_CONTENT);
+    let mut got = head.bytes().await.unwrap().to_vec();
+    assert_eq!(got.len(), 700_000);
+    let tail = get(&board_on_b, "bytes=700000-").await.unwrap();
+    assert_eq!(tail.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        tail.headers()["content-range"].to_str().unwrap(),
+        format!("bytes 700000-{}/{}", pic.len() - 1, pic.len())
+    );
+    got.extend_from_slice(&tail.bytes().await.unwrap());
+    assert_eq!(sha256(&got), sha);
+    assert_eq!(std::fs::read(&cached_on_b).unwrap(), pic, "B keeps its copy");
+    let whole = get(&board_on_b, "").await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.bytes().await.unwrap(), pic);
+
+    // Officers: the file and its thumbnail, from B.
+    let r = a_on_b
+        .request(Method::GET, &format!("/api/v1/units/{COMMUNE_A}/media/{sha}/content"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap(), pic);
+    let r = a_on_b
+        .request(Method::GET, &format!("/api/v1/units/{COMMUNE_A}/media/{sha}/thumbnail"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    let thumb = std::fs::read(da.path().join("thumbs").join(format!("{sha}.jpg"))).unwrap();
+    assert_eq!(r.bytes().await.unwrap(), thumb);
+
+    // Screenshots: sent to A, seen from B; the next one, sent to B, seen
+    // from A, and the older one gone from the database.
+    let shoot = |c: &Client, body: Vec<u8>| {
+        c.request(Method::PUT, "/api/v1/board/screenshot?kind=thumb")
+            .header("content-type", "image/png")
+            .body(body)
+            .send()
+    };
+    let shot = |c: &Client| {
+        c.request(Method::GET, &format!("/api/v1/boards/{id}/screenshot?kind=thumb"))
+            .send()
+    };
+    let first = png(320, 180, 1);
+    assert_eq!(
+        shoot(&board, first.clone()).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    let r = shot(&a_on_b).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap(), first);
+    let second = png(320, 180, 2);
+    assert_eq!(
+        shoot(&board_on_b, second.clone()).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(shot(&a).await.unwrap().bytes().await.unwrap(), second);
+    let store = PgStore::open(&url, 1).unwrap();
+    let screens = format!("screen/{id}/");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.blobs(&screens).unwrap().len() != 1 {
+        assert!(std::time::Instant::now() < deadline, "{:?}", store.blobs(&screens));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // A file no show uses, deleted on A after B served it: gone on both.
+    let other = png(64, 64, 9);
+    let (st, m) = a.upload(COMMUNE_A, "khac.png", other.clone()).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let sha2 = m["sha256"].as_str().unwrap().to_string();
+    let content = format!("/api/v1/units/{COMMUNE_A}/media/{sha2}/content");
+    let r = a_on_b.request(Method::GET, &content).send().await.unwrap();
+    assert_eq!(r.bytes().await.unwrap(), other);
+    assert!(store.has_blob(&sha2).unwrap() && store.has_blob(&format!("thumb/{sha2}")).unwrap());
+    let r = a
+        .request(Method::DELETE, &format!("/api/v1/units/{COMMUNE_A}/media/{sha2}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = a_on_b.request(Method::GET, &content).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(!store.has_blob(&sha2).unwrap());
+    assert!(!store.has_blob(&format!("thumb/{sha2}")).unwrap());
+    assert!(store.has_blob(&sha).unwrap(), "the one in use stays");
+
+    // A board deleted on B: its screenshots are gone from the database.
+    let r = a_on_b
+        .request(Method::DELETE, &format!("/api/v1/boards/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(store.blobs(&screens).unwrap().is_empty());
+    sa.stop().await;
+    sb.stop().await;
+}
+
+/// A second manager started without the cluster's key file is refused,
+/// and told which file to copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_without_the_clusters_key_is_refused() {
+    let pg = Postgres::start();
+    let (url, _a, _b) = two_data_dirs(&pg);
+    let c = tempfile::tempdir().unwrap();
+    let e = bangtin_manager::AppState::open(Config {
+        data_dir: c.path().to_path_buf(),
+        store: Some(url),
+        ..Config::default()
+    })
+    .unwrap_err();
+    let e = format!("{e:#}");
+    assert!(e.contains("show-signing.key") && e.contains("copy"), "{e}");
+    assert!(!c.path().join("show-signing.key").exists(), "no key of its own");
+}
+
+/// `bangtin-manager migrate` with `args`, off the async workers: its exit
+/// status and what it printed.
+async fn migrate_cmd(args: Vec<String>) -> (i32, String) {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_bangtin-manager"));
+    c.arg("migrate")
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("BANGTIN_STORE");
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// Issue #16, item 5: a sled manager's data directory moves to PostgreSQL
+/// — records, proof of play, heartbeat history, media, screenshots and
+/// the signing key — and a manager started on the database with only the
+/// key file serves it all; refused: a directory a manager runs on, a
+/// database not empty, an address that is not PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sled_manager_moves_to_postgres() {
+    let pg = Postgres::start();
+    let url = pg.new_db();
+    let old = tempfile::tempdir().unwrap();
+    bangtin_tests::harness::manager::seed(old.path());
+    let s = Server::start(old.path(), |c| c.requests_per_second = 1000).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let a = user(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
+    let pic = png(800, 600, 7);
+    let (st, m) = a.upload(COMMUNE_A, "anh.png", pic.clone()).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let sha = m["sha256"].as_str().unwrap().to_string();
+    let toml = format!(
+        "[board]\nwidth = 384\nheight = 192\n\n[[zone]]\nid = \"anh\"\nx = 0\ny = 0\nwidth = 384\nheight = 192\n\n[[zone.item]]\ntype = \"image\"\nsrc = \"sha256:{sha}\"\nduration = 8\n"
+    );
+    let (st, l) = a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/layouts"),
+            json!({"name": "L", "toml": toml}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{l}");
+    let (id, board, pinned) = pair(&s, &a, COMMUNE_A, "Bảng chợ").await;
+    let (st, v) = a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/schedules"),
+            json!({"name": "S", "target": {"board": id}, "schedule": {"default_layout": l["id"]}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = a.post(&format!("/api/v1/boards/{id}/publish"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    for _ in 0..2 {
+        let (st, _) = board
+            .post(
+                "/api/v1/board/heartbeat",
+                bangtin_tests::harness::manager::board_status(30, 1),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    let play = |seq: u64, kind: &str, started: &str, at: &str| {
+        json!({"seq": seq, "kind": kind, "at": at, "started": started, "show_version": 1,
+               "layout": format!("{}@1", l["id"].as_str().unwrap()), "zone": "anh", "item": 0,
+               "item_kind": "image", "label": "Ảnh chợ"})
+    };
+    let events = json!({"events": [
+        play(1, "start", "2026-11-23T01:00:00Z", "2026-11-23T01:00:00Z"),
+        play(2, "end", "2026-11-23T01:00:00Z", "2026-11-23T01:00:08Z"),
+    ]});
+    let (st, ack) = board.post("/api/v1/board/playlog", events).await;
+    assert_eq!((st, &ack["stored"]), (StatusCode::OK, &json!(2)), "{ack}");
+    let shot = png(32, 16, 5);
+    let r = board
+        .request(Method::PUT, "/api/v1/board/screenshot?kind=thumb")
+        .body(shot.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let report_path = format!("/api/v1/boards/{id}/playlog?date=2026-11-23");
+    let (st, report) = a.get(&report_path).await;
+    assert_eq!(st, StatusCode::OK, "{report}");
+    let (_, boards) = a.get(&format!("/api/v1/units/{COMMUNE_A}/boards")).await;
+    let (_, beats) = a.get(&format!("/api/v1/boards/{id}/heartbeats")).await;
+    assert!(!beats["beats"].as_array().unwrap().is_empty(), "{beats}");
+
+    let from = old.path().display().to_string();
+    let (code, out) = migrate_cmd(vec!["--from".into(), from.clone(), "--to".into(), url.clone()]).await;
+    assert_eq!(code, 2, "a manager runs on it: {out}");
+    assert!(out.contains("stop it first"), "{out}");
+    s.stop().await;
+    let (code, out) = migrate_cmd(vec!["--from".into(), from.clone(), "--to".into(), "/var/lib/x".into()]).await;
+    assert_eq!(code, 2, "{out}");
+    let (code, out) = migrate_cmd(vec!["--from".into(), from.clone(), "--to".into(), url.clone()]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("counts match"), "{out}");
+    assert!(out.contains("tệp phương tiện (media files): nguồn 1, đích 1"), "{out}");
+    assert!(out.contains("nhật ký phát (proof of play): nguồn 2, đích 2"), "{out}");
+    assert!(!out.contains(&url), "no password printed: {out}");
+    let (code, out) = migrate_cmd(vec!["--from".into(), from.clone(), "--to".into(), url.clone()]).await;
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("not empty"), "{out}");
+
+    // A manager on the database, with nothing of the old directory but
+    // its key file.
+    let new = tempfile::tempdir().unwrap();
+    std::fs::copy(old.path().join("show-signing.key"), new.path().join("show-signing.key")).unwrap();
+    let s = on_postgres(new.path(), &url).await;
+    let a = via(&a, &s);
+    let board = via(&board, &s);
+    assert_eq!(a.get(&format!("/api/v1/units/{COMMUNE_A}/boards")).await.1, boards);
+    assert_eq!(a.get(&report_path).await, (StatusCode::OK, report));
+    let (_, after) = a.get(&format!("/api/v1/boards/{id}/heartbeats")).await;
+    assert_eq!(after["beats"], beats["beats"]);
+    let r = board
+        .request(Method::GET, &format!("/api/v1/board/media/{sha}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap(), pic);
+    let r = a
+        .request(Method::GET, &format!("/api/v1/boards/{id}/screenshot?kind=thumb"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.bytes().await.unwrap(), shot);
+    let (st, key) = Client::anonymous(&s).get("/api/v1/public-key").await;
+    assert_eq!(st, StatusCode::OK, "{key}");
+    assert_eq!(key["key"], pinned, "boards keep trusting the same key");
+    // New ids come after the old ones: a new board does not take one.
+    let (id2, _, _) = pair(&s, &a, COMMUNE_A, "Bảng mới").await;
+    let n = |id: &str| id.trim_start_matches("brd_").parse::<u64>().unwrap();
+    assert!(n(&id2) > n(&id), "{id2} after {id}");
+    s.stop().await;
 }

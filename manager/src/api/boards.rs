@@ -405,6 +405,9 @@ pub async fn delete_board(
         .remove_paths(vec![s.screens_dir(&id)])
         .await
         .map_err(AppError::internal)?;
+    s.unshare(crate::shared::screen_blob(&id, ""), false)
+        .await
+        .map_err(AppError::internal)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -556,7 +559,10 @@ pub async fn own_media(
         .iter()
         .find(|m| m.sha256 == sha)
         .ok_or_else(|| AppError::not_found("tệp"))?;
-    super::ranges::send_file_range(s.media_path(&sha), &m.mime, headers.get(header::RANGE)).await
+    // Any manager on a shared database serves it, so a download cut on
+    // one resumes on another.
+    let path = super::content::local(s.shared.local_media(&sha).await)?;
+    super::ranges::send_file_range(path, &m.mime, headers.get(header::RANGE)).await
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -5,6 +5,7 @@ use crate::auth::Officer;
 use crate::error::{ApiResult, AppError, AppJson, AppPath, AppQuery, ErrorBody};
 use crate::media::{probe, save_thumbnail};
 use crate::model::{Media, key};
+use crate::shared::thumb_blob;
 use crate::state::AppState;
 use crate::store::{Op, StoreExt};
 use axum::body::Body;
@@ -154,13 +155,23 @@ pub async fn upload_media(
     } else {
         tokio::fs::rename(&tmp, &dest).await.map_err(AppError::internal)?;
     }
+    // Every manager on a shared database serves it from the moment the
+    // officer is told it is saved.
+    s.share_file(sha.clone(), dest.clone())
+        .await
+        .map_err(AppError::internal)?;
     let has_thumbnail = match &p.thumbnail {
         Some(t) => {
             let (t, path) = (t.clone(), s.thumb_path(&sha));
-            tokio::task::spawn_blocking(move || save_thumbnail(&t, &path))
+            let p2 = path.clone();
+            let saved = tokio::task::spawn_blocking(move || save_thumbnail(&t, &p2))
                 .await
                 .map_err(AppError::internal)?
-                .is_ok()
+                .is_ok();
+            if saved {
+                s.share_file(thumb_blob(&sha), path).await.map_err(AppError::internal)?;
+            }
+            saved
         }
         None => false,
     };
@@ -272,8 +283,20 @@ pub async fn delete_media(
             .shared
             .remove_paths(vec![s.media_path(&sha), s.thumb_path(&sha)])
             .await;
+        let _ = s.unshare(sha.clone(), true).await;
+        let _ = s.unshare(thumb_blob(&sha), true).await;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A file of the data directory, or of the database on PostgreSQL
+/// ([`crate::shared::Shared::local_media`]): one no manager has is not
+/// found, any other failure an internal error.
+pub(crate) fn local(r: std::io::Result<std::path::PathBuf>) -> ApiResult<std::path::PathBuf> {
+    r.map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => AppError::not_found("nội dung tệp"),
+        _ => AppError::internal(e),
+    })
 }
 
 pub(crate) async fn send_file(path: std::path::PathBuf, mime: &str) -> ApiResult<Response> {
@@ -307,7 +330,7 @@ pub async fn media_content(
     AppPath((unit, sha)): AppPath<(String, String)>,
 ) -> ApiResult<Response> {
     let m = find(&s, &who, &unit, &sha)?;
-    send_file(s.media_path(&sha), &m.mime).await
+    send_file(local(s.shared.local_media(&sha).await)?, &m.mime).await
 }
 
 /// A small JPEG preview (pictures and videos).
@@ -324,5 +347,5 @@ pub async fn media_thumbnail(
     if !m.has_thumbnail {
         return Err(AppError::not_found("ảnh thu nhỏ"));
     }
-    send_file(s.thumb_path(&sha), "image/jpeg").await
+    send_file(local(s.shared.local_thumb(&sha).await)?, "image/jpeg").await
 }

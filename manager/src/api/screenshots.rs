@@ -12,6 +12,7 @@ use super::now;
 use crate::auth::{BoardAuth, Officer};
 use crate::error::{ApiResult, AppError, AppPath, AppQuery, ErrorBody};
 use crate::model::key;
+use crate::shared::screen_blob;
 use crate::state::AppState;
 use crate::store::{Op, StoreExt};
 use axum::body::Body;
@@ -163,6 +164,10 @@ pub async fn upload_screenshot(
         let _ = tokio::fs::remove_file(&tmp).await;
         return Err(AppError::internal(e));
     }
+    // An officer may ask another manager on a shared database.
+    s.share_file(screen_blob(&id, &file), dir.join(&file))
+        .await
+        .map_err(AppError::internal)?;
     let rec = ShotRecord {
         file,
         taken_at: now(),
@@ -180,7 +185,11 @@ pub async fn upload_screenshot(
         // In the background: while a backup copies the data directory,
         // removals wait for it, and the board need not.
         let shared = s.shared.clone();
-        tokio::spawn(async move { shared.remove_paths(vec![dir.join(old.file)]).await });
+        let blob = screen_blob(&id, &old.file);
+        tokio::spawn(async move {
+            let _ = shared.unshare(blob, true).await;
+            shared.remove_paths(vec![dir.join(old.file)]).await
+        });
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -201,7 +210,12 @@ pub async fn get_screenshot(
         .store
         .get_json(&key::screenshot(&b.id, q.kind.name()))?
         .ok_or_else(|| AppError::not_found("ảnh chụp màn hình"))?;
-    let f = tokio::fs::File::open(s.screens_dir(&b.id).join(&rec.file))
+    let path = s
+        .shared
+        .local_screen(&b.id, &rec.file)
+        .await
+        .map_err(|_| AppError::not_found("ảnh chụp màn hình"))?;
+    let f = tokio::fs::File::open(path)
         .await
         .map_err(|_| AppError::not_found("ảnh chụp màn hình"))?;
     let len = f.metadata().await.map_err(AppError::internal)?.len();

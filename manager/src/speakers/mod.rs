@@ -357,7 +357,9 @@ fn prepare(s: &Shared, d: &Due) -> anyhow::Result<Vec<i16>> {
         if !once.is_empty() {
             once.extend(sound::silence(0.5));
         }
-        once.extend(sound::decode(&s.media_path(sha))?);
+        once.extend(sound::decode(
+            &s.local_media_blocking(sha).unwrap_or_else(|_| s.media_path(sha)),
+        )?);
     }
     anyhow::ensure!(!once.is_empty(), "không có gì để phát (nothing to play)");
     let mut out = Vec::new();

@@ -49,10 +49,10 @@ fn as_owner(program: &Path) -> Command {
     }
 }
 
-/// Run `f` on a thread of its own: the blocking client starts a runtime,
-/// which it may not do on a thread of an async test.
+/// Run `f` on a thread of its own: rust-postgres's blocking client starts
+/// a runtime, which it cannot do on a thread of an async test.
 pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|s| s.spawn(f).join().expect("no panic"))
+    std::thread::scope(|s| s.spawn(f).join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
 }
 
 /// A running PostgreSQL server of a test.
@@ -176,9 +176,8 @@ impl Postgres {
     pub fn new_db(&self) -> String {
         let n = self.next_db.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let name = format!("bangtin_{n}");
-        let url = self.url("postgres");
         off_runtime(|| {
-            let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+            let mut c = postgres::Client::connect(&self.url("postgres"), postgres::NoTls).expect("connect");
             c.batch_execute(&format!("CREATE DATABASE {name}"))
                 .expect("create database");
         });

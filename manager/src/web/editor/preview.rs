@@ -154,8 +154,7 @@ pub async fn render(
     std::fs::create_dir_all(&dir).map_err(|e| PreviewError::Io(e.to_string()))?;
     let scratch = Scratch(dir);
     for hex in media_of(raw) {
-        let from = s.media_path(&hex);
-        if from.is_file() {
+        if let Ok(from) = s.shared.local_media(&hex).await {
             std::os::unix::fs::symlink(&from, scratch.0.join(&hex)).map_err(|e| PreviewError::Io(e.to_string()))?;
         }
     }
