@@ -187,6 +187,13 @@ pub fn refresh(s: &Shared, boards: &[Board], now: DateTime<Utc>) -> crate::store
     let mut ops = Vec::new();
     let mut pushes = Vec::new();
     let inforce = InForce::load(&*s.store, now)?;
+    // Many boards: every stored set in one read rather than one read a
+    // board (on a database several managers share, a round trip each).
+    let stored: Option<HashMap<String, Vec<u8>>> = if boards.len() > 32 {
+        Some(s.store.scan("alerts/")?.into_iter().collect())
+    } else {
+        None
+    };
     // Compiled once per commune: its boards share it, but for a board that
     // a bulletin names by itself.
     let mut communes: HashMap<&str, (Option<String>, Vec<BoardAlert>)> = HashMap::new();
@@ -210,7 +217,16 @@ pub fn refresh(s: &Shared, boards: &[Board], now: DateTime<Utc>) -> crate::store
         } else {
             common.clone()
         };
-        let old: Option<Signed> = s.store.get_json(&set_key(&b.id))?;
+        let old: Option<Signed> = match &stored {
+            Some(all) => match all.get(&set_key(&b.id)) {
+                None => None,
+                Some(v) => Some(serde_json::from_slice(v).map_err(|e| crate::store::StoreError::Corrupt {
+                    key: set_key(&b.id),
+                    msg: e.to_string(),
+                })?),
+            },
+            None => s.store.get_json(&set_key(&b.id))?,
+        };
         let old: Option<AlertSet> = old.and_then(|o| serde_json::from_str(&o.payload).ok());
         let round_seconds = Some(s.cfg.bulletin_round_s);
         if old

@@ -124,14 +124,30 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The names of the proof-of-play locks, every manager on a shared
+/// database taking the same one for a board (an advisory lock and a
+/// connection each, per manager).
+pub const PLAYLOG_LOCKS: [&str; 8] = [
+    "playlog/0",
+    "playlog/1",
+    "playlog/2",
+    "playlog/3",
+    "playlog/4",
+    "playlog/5",
+    "playlog/6",
+    "playlog/7",
+];
+
 /// Boards online and their event streams.
 #[derive(Debug)]
 pub struct Live {
     beats: Mutex<HashMap<String, Beat>>,
     pub hub: Arc<Hub>,
-    /// Serialises proof-of-play writes (read whether a seq is stored, then
-    /// store it), so a batch sent twice at once is counted once.
-    pub playlog: tokio::sync::Mutex<()>,
+    /// Serialise proof-of-play writes of a board (read whether a seq is
+    /// stored, then store it), so a batch sent twice at once is counted
+    /// once: boards hash onto [`PLAYLOG_LOCKS`], and uploads of boards on
+    /// different locks run side by side ([`Live::playlog_lock`]).
+    playlog: [tokio::sync::Mutex<()>; PLAYLOG_LOCKS.len()],
     /// The highest proof-of-play seq of each board.
     pub play_seqs: crate::playlog::Seqs,
     /// Serialises the swap of a board's latest screenshot file.
@@ -140,6 +156,16 @@ pub struct Live {
 }
 
 impl Live {
+    /// The lock of `board`'s proof of play and its name: the same on
+    /// every manager (a hash of the id that does not depend on the process).
+    pub fn playlog_lock(&self, board: &str) -> (&tokio::sync::Mutex<()>, &'static str) {
+        let h = board
+            .bytes()
+            .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+        let i = h as usize % PLAYLOG_LOCKS.len();
+        (&self.playlog[i], PLAYLOG_LOCKS[i])
+    }
+
     /// Last beats from the store. A board online when the manager stopped
     /// gets a full grace period from `now` before it counts as offline: it
     /// could not reach the manager while it was down.
@@ -178,7 +204,7 @@ impl Live {
         Ok(Live {
             beats: Mutex::new(beats),
             hub: Arc::new(Hub::default()),
-            playlog: tokio::sync::Mutex::new(()),
+            playlog: Default::default(),
             play_seqs: crate::playlog::Seqs::default(),
             screens: tokio::sync::Mutex::new(()),
             stop: watch::channel(false).0,

@@ -54,6 +54,14 @@ const STEPS: &[&str] = &[
         chunks integer NOT NULL
     );
     "#,
+    // 2: request-rate limits every manager counts against (GCRA: each
+    // key's theoretical arrival time, seconds since the epoch).
+    r#"
+    CREATE TABLE rate_limit (
+        key text COLLATE "C" PRIMARY KEY,
+        tat double precision NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this manager writes.
@@ -297,6 +305,41 @@ impl PgStore {
                 &[&k, &value],
             )?;
             Ok(c.query_one("SELECT value FROM kv WHERE key = $1", &[&k])?.get(0))
+        })
+    }
+
+    /// One request of `key` against a limit of one every `interval_s`
+    /// seconds with bursts of `burst`, counted by every manager on the
+    /// database (GCRA, one statement, the database's clock): `None` when
+    /// allowed, else the seconds until the next would be.
+    pub fn rate(&self, key: &str, interval_s: f64, burst: u32) -> Result<Option<f64>> {
+        let k = key.to_string();
+        let tolerance = interval_s * f64::from(burst.max(1) - 1);
+        self.pool.run(move |c| {
+            let row = c.query_one(
+                "WITH now AS (SELECT extract(epoch FROM clock_timestamp())::double precision AS t), \
+                 up AS ( \
+                   INSERT INTO rate_limit AS r (key, tat) SELECT $1, t + $2 FROM now \
+                   ON CONFLICT (key) DO UPDATE SET tat = greatest(r.tat, (SELECT t FROM now)) + $2 \
+                   WHERE greatest(r.tat, (SELECT t FROM now)) - (SELECT t FROM now) <= $3 \
+                   RETURNING 1) \
+                 SELECT (SELECT count(*) FROM up), \
+                        (SELECT r.tat FROM rate_limit r WHERE r.key = $1) - (SELECT t FROM now)",
+                &[&k, &interval_s, &tolerance],
+            )?;
+            let allowed: i64 = row.get(0);
+            let ahead: Option<f64> = row.get(1);
+            Ok((allowed == 0).then(|| (ahead.unwrap_or(0.0) - tolerance).max(0.0)))
+        })
+    }
+
+    /// Forget limits idle for an hour (their counts are back to a full burst).
+    pub fn shrink_rates(&self) -> Result<u64> {
+        self.pool.run(|c| {
+            c.execute(
+                "DELETE FROM rate_limit WHERE tat < extract(epoch FROM clock_timestamp()) - 3600",
+                &[],
+            )
         })
     }
 

@@ -56,8 +56,13 @@ async fn officer_flow_from_upload_to_a_verified_show() {
     assert_eq!(st, StatusCode::CREATED, "{lay}");
     let lay_id = lay["id"].as_str().unwrap().to_string();
 
-    // A board asks to pair, an officer claims it, it collects its credential.
+    // The load balancer's health check needs no credential and tells nothing private.
     let board_client = Client::anonymous(&s);
+    let (st, h) = board_client.get("/api/v1/health").await;
+    assert_eq!(st, StatusCode::OK, "{h}");
+    assert_eq!(h, json!({"status": "ok", "store": "sled", "leader": true}));
+
+    // A board asks to pair, an officer claims it, it collects its credential.
     let (st, pairing) = board_client.post("/api/v1/pairing", json!({})).await;
     assert_eq!(st, StatusCode::CREATED);
     let code = pairing["code"].as_str().unwrap().to_lowercase();

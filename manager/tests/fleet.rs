@@ -51,6 +51,44 @@ fn small_province_gets_an_emergency_and_its_cancel_on_every_board() {
         rounds: 1,
         p99_ms: 10_000.0,
         data: None,
+        postgres: false,
+        managers: 1,
     };
     run(Path::new(env!("CARGO_BIN_EXE_bangtin-manager")), a).expect("every board verified the alert and the cancel");
+}
+
+/// The same two tools against two managers on one PostgreSQL behind
+/// haproxy (issue #16): the boards spread over both, every answer right,
+/// and the emergency reaches boards whichever manager holds their stream.
+#[test]
+fn two_managers_on_postgres_serve_a_fleet_and_an_emergency() {
+    use bangtin_tests::tools::fanout::{FanoutArgs, run};
+    let exe = Path::new(env!("CARGO_BIN_EXE_bangtin-manager"));
+    let a = FleetArgs {
+        boards: vec![50],
+        seconds: 2.0,
+        heartbeat: 1.0,
+        playlog_every: 1.0,
+        warmup: 0.5,
+        clients: 2,
+        timeout: 10.0,
+        postgres: true,
+        managers: 2,
+        ..FleetArgs::default()
+    };
+    let r = measure(exe, &a, 50).expect("fleet runs");
+    assert_eq!(r.errors(), 0, "{r:#?}");
+    assert_eq!(r.boards_seen, 50, "{r:#?}");
+    assert_eq!(r.playlog_stored, r.playlog_sent, "{r:#?}");
+    assert!(r.postgres_loaded.is_some_and(|m| m.rss_kib > 0), "{r:#?}");
+    let f = FanoutArgs {
+        boards: 40,
+        communes: 4,
+        rounds: 1,
+        p99_ms: 10_000.0,
+        data: None,
+        postgres: true,
+        managers: 2,
+    };
+    run(exe, f).expect("every board verified the alert and the cancel");
 }

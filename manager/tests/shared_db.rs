@@ -166,6 +166,28 @@ async fn two_managers_share_one_database() {
     let (_, bd) = officer_b.get(&format!("/api/v1/boards/{id}")).await;
     assert_eq!(bd["show_version"].as_u64(), Some(15), "{bd}");
 
+    // The limits against guessing count at both: wrong passwords for one
+    // name, alternately at A and B, are refused after login_per_minute (5)
+    // in all, whichever manager is asked next.
+    let anon = [Client::anonymous(&a), Client::anonymous(&b)];
+    let guess = json!({"username": "khach.la", "password": "khong-phai-mat-khau"});
+    for i in 0..5 {
+        let (st, v) = anon[i % 2].post("/api/v1/auth/login", guess.clone()).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "attempt {i}: {v}");
+    }
+    for c in &anon {
+        let (st, v) = c.post("/api/v1/auth/login", guess.clone()).await;
+        assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    }
+    // Both healthy on PostgreSQL, exactly one leading.
+    let mut leaders = 0;
+    for c in &anon {
+        let (st, h) = c.get("/api/v1/health").await;
+        assert_eq!((st, h["status"].as_str(), h["store"].as_str()), (StatusCode::OK, Some("ok"), Some("postgres")), "{h}");
+        leaders += usize::from(h["leader"] == true);
+    }
+    assert_eq!(leaders, 1, "one leader of two");
+
     // Liveness: beats at A, B says online too (it reads the latest beats
     // every few seconds).
     let (st, r) = board_a.post("/api/v1/board/heartbeat", board_status(2, 15)).await;

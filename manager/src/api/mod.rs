@@ -8,6 +8,7 @@ pub mod backup;
 pub mod boards;
 pub mod content;
 pub mod feeds;
+pub mod health;
 pub mod ingest;
 pub mod layouts;
 pub mod live;
@@ -131,6 +132,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(boards::own_show))
         .routes(routes!(boards::own_media))
         .routes(routes!(boards::public_key))
+        .routes(routes!(health::health))
         .routes(routes!(live::heartbeat))
         .routes(routes!(live::events))
         .routes(routes!(live::board_status))

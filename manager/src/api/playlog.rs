@@ -83,7 +83,8 @@ pub async fn upload_playlog(
         return Err(AppError::invalid(problems));
     }
     let stored = {
-        let _g = crate::store::exclusive(&*s.store, &s.live.playlog, "playlog").await?;
+        let (lock, name) = s.live.playlog_lock(id);
+        let _g = crate::store::exclusive(&*s.store, lock, name).await?;
         crate::playlog::store_events(&*s.store, &s.live.play_seqs, id, &batch.events, now())?
     };
     // On disk before the board hears it may forget them.

@@ -51,8 +51,7 @@ pub fn spawn_player_with(
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY"),
     };
-    let mut child = cmd
-        .args(["--size", "384x192", "--every", "0.5"])
+    cmd.args(["--size", "384x192", "--every", "0.5"])
         // "": the manager's address comes from elsewhere (a settings file).
         .args(if url.is_empty() { vec![] } else { vec!["--manager", url] })
         .args(["--heartbeat", &heartbeat.to_string()])
@@ -62,7 +61,13 @@ pub fn spawn_player_with(
         .arg(dir.join("data"))
         .arg("--out-dir")
         .arg(dir.join("frames"))
-        .env("RUST_LOG", "info,wgpu_core=warn,wgpu_hal=warn,naga=warn")
+        .env("RUST_LOG", "info,wgpu_core=warn,wgpu_hal=warn,naga=warn");
+    spawned(cmd)
+}
+
+/// Start `cmd` (a board), keeping what it prints.
+fn spawned(mut cmd: Command) -> Player {
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -81,6 +86,72 @@ pub fn spawn_player_with(
         });
     }
     Player { child, lines }
+}
+
+/// The variable that makes a test binary run a board instead of its tests
+/// ([`spawn_board_here`], [`board_child`]).
+const BOARD_HERE: &str = "BANGTIN_BOARD_HERE";
+
+/// A real board as a process of its own, for tests whose crate does not
+/// build the player binary (the manager's): this test binary again, running
+/// its `board_child` test, which calls the player library's board loop —
+/// the very code behind `bangtin-player run --headless --manager URL`.
+/// The calling test binary must hold `#[test] fn board_child() {
+/// bangtin_tests::harness::boards::board_child() }`.
+pub fn spawn_board_here(url: &str, dir: &Path, heartbeat: u32) -> Player {
+    let exe = std::env::current_exe().expect("this test binary");
+    let mut cmd = Command::new(exe);
+    cmd.args(["--exact", "board_child", "--nocapture", "--test-threads=1"])
+        .env(BOARD_HERE, format!("{url}\n{}\n{heartbeat}", dir.display()))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("RUST_LOG", "info,wgpu_core=warn,wgpu_hal=warn,naga=warn");
+    spawned(cmd)
+}
+
+/// In a test binary's `board_child` test: when started by
+/// [`spawn_board_here`], run the board (headless, 384×192, a frame every
+/// 0.5 s) until killed; in a normal test run, return at once.
+pub fn board_child() {
+    use bangtin_player::board::run::{BoardOptions, run};
+    use bangtin_player::kiosk;
+    let Ok(spec) = std::env::var(BOARD_HERE) else {
+        return;
+    };
+    let mut parts = spec.split('\n');
+    let (url, dir, heartbeat) = (
+        parts.next().unwrap_or_default().to_string(),
+        std::path::PathBuf::from(parts.next().unwrap_or_default()),
+        parts.next().and_then(|h| h.parse().ok()),
+    );
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+    let ended = run(
+        BoardOptions {
+            manager: Some(url),
+            config_dir: dir.join("config"),
+            data_dir: dir.join("data"),
+            heartbeat,
+            manager_key: None,
+            size: [384, 192],
+            headless: true,
+            problems: Vec::new(),
+        },
+        kiosk::Options {
+            window: None,
+            present: kiosk::PresentMode::Auto,
+            fps: 30.0,
+            run_for: None,
+            out_dir: dir.join("frames"),
+            every: 0.5,
+            rotation: Default::default(),
+        },
+    );
+    eprintln!("the board ended: {ended:?}");
+    std::process::exit(1);
 }
 
 impl Player {

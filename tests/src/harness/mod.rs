@@ -6,7 +6,8 @@
 //! headless Chromium through ChromeDriver for the web UI ([`browser`]); a
 //! browser without script for the web UI's forms and pages ([`web`]);
 //! Snapcast for the loudspeakers ([`snapcast`]); PostgreSQL for managers
-//! that share a database ([`postgres`]); directory trees to compare on
+//! that share a database ([`postgres`]) and haproxy in front of them
+//! ([`haproxy`]); directory trees to compare on
 //! disk ([`files`]).
 
 pub mod alsa;
@@ -14,6 +15,7 @@ pub mod boards;
 pub mod browser;
 pub mod clips;
 pub mod files;
+pub mod haproxy;
 pub mod manager;
 pub mod postgres;
 pub mod snapcast;

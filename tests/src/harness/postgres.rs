@@ -67,8 +67,20 @@ pub struct Postgres {
 
 impl Postgres {
     /// Create a cluster and start it; panics with the server's log if it
-    /// does not come up in 60 s.
+    /// does not come up in 60 s. Without fsync: a test's database dies
+    /// with the test.
     pub fn start() -> Postgres {
+        Postgres::start_with(false)
+    }
+
+    /// As a province runs it: every commit flushed to disk (fsync,
+    /// synchronous commit, full pages), for benchmarks whose figures are
+    /// compared with sled's, which flushes too.
+    pub fn start_durable() -> Postgres {
+        Postgres::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Postgres {
         let bin = bin_dir().expect("PostgreSQL's server (Debian package postgresql; xtask/setup.sh installs it)");
         let dir = tempfile::Builder::new()
             .prefix("bangtin-pg-")
@@ -123,23 +135,17 @@ impl Postgres {
                 .arg(dir.path().join("server.log"))
                 .status();
         }
-        // Loopback only, the socket in the test's directory; no fsync: a
-        // test's database dies with the test.
+        // Loopback only, the socket in the test's directory.
+        let flush = if durable { "on" } else { "off" };
         let server = as_owner(&bin.join("postgres"))
             .arg("-D")
             .arg(&data)
             .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-k"])
             .arg(dir.path())
-            .args([
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=300",
-            ])
+            .args(["-c", &format!("fsync={flush}")])
+            .args(["-c", &format!("synchronous_commit={flush}")])
+            .args(["-c", &format!("full_page_writes={flush}")])
+            .args(["-c", "max_connections=300"])
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -182,6 +188,16 @@ impl Postgres {
                 .expect("create database");
         });
         self.url(&name)
+    }
+
+    /// The server's PID (its backends are its children).
+    pub fn pid(&self) -> u32 {
+        self.server.id()
+    }
+
+    /// The cluster's data directory (to measure its size).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
     }
 
     /// The server's log so far.

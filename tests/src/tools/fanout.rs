@@ -26,12 +26,12 @@
 //! target/release/bangtin-load fanout --boards 4000 --communes 200 --rounds 3
 //! ```
 
-use super::manager::Server;
+use super::cluster::Managers;
 use super::pct;
 use anyhow::{Result, bail};
 use bangtin_layouts::wire::Push;
-use bangtin_manager::accounts::{create_unit, new_secret, secret_hash};
-use bangtin_manager::model::{Board, Unit, key};
+use bangtin_manager::accounts::{create_unit, new_secret};
+use bangtin_manager::model::Unit;
 use bangtin_manager::sources::{self, SourceRecord};
 use bangtin_manager::store::Op;
 use bangtin_manager::{AppState, Config};
@@ -63,6 +63,12 @@ pub struct FanoutArgs {
     /// Thư mục dữ liệu; mặc định một thư mục tạm (data directory; default: a temporary one)
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Dùng PostgreSQL (khởi động một máy chủ tạm, ghi đĩa đầy đủ) thay sled (a temporary PostgreSQL, fsync on, instead of sled)
+    #[arg(long)]
+    pub postgres: bool,
+    /// Số máy quản lý dùng chung PostgreSQL, sau haproxy khi từ 2; các bảng tin chia đều (managers on the database; 2 or more: behind haproxy, the boards spread over them)
+    #[arg(long, default_value_t = 1, requires = "postgres", value_parser = clap::value_parser!(u16).range(1..=8))]
+    pub managers: u16,
 }
 
 /// The boards' credentials and the manager's public key.
@@ -72,9 +78,10 @@ struct Fleet {
     public: VerifyingKey,
 }
 
-fn populate(dir: &Path, a: &FanoutArgs) -> Result<Fleet> {
+fn populate(dir: &Path, store: Option<&str>, a: &FanoutArgs) -> Result<Fleet> {
     let state = AppState::open(Config {
         data_dir: dir.to_path_buf(),
+        store: store.map(str::to_string),
         ..Config::default()
     })?;
     let public = state.key.0.verifying_key();
@@ -116,20 +123,8 @@ fn populate(dir: &Path, a: &FanoutArgs) -> Result<Fleet> {
     for i in 0..a.boards {
         let id = format!("brd_fan{i}");
         let cred = new_secret("bb_");
-        let board = Board {
-            id: id.clone(),
-            unit: communes[i as usize % communes.len()].clone(),
-            name: format!("Bảng {i}"),
-            groups: vec![],
-            disabled: false,
-            claimed_by: "fanout".into(),
-            claimed_at: now,
-            show_version: 0,
-            last_seen: None,
-            display: Default::default(),
-        };
-        ops.push(Op::put(key::board(&id), &board));
-        ops.push(Op::put(key::board_cred(&secret_hash(&cred)), &id));
+        let unit = &communes[i as usize % communes.len()];
+        ops.extend(super::manager::board_records(&id, unit, &cred, "fanout", 0));
         boards.push((id, cred));
         if ops.len() >= 3000 {
             state.store.apply(std::mem::take(&mut ops))?;
@@ -296,24 +291,15 @@ async fn board(sim: Arc<Sim>, i: usize, id: String, cred: String) {
     }
 }
 
-fn cpu_s(pid: u32) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return f64::NAN;
-    };
-    let f: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (t(11) + t(12)) / 100.0
+/// CPU seconds of the managers and PostgreSQL (server and backends) so far.
+fn cpu_all(pids: &[u32], pg: Option<u32>) -> f64 {
+    let mut all = pids.to_vec();
+    all.extend(pg.map(super::fleet::tree).unwrap_or_default());
+    super::fleet::cpu_sum(&all)
 }
 
-fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
-        })
-        .map_or(f64::NAN, |k| k / 1024.0)
+fn rss_mib(pids: &[u32]) -> f64 {
+    super::fleet::mem_sum(pids).map_or(f64::NAN, |m| m.rss_kib as f64 / 1024.0)
 }
 
 /// Run the measurement against the manager `exe`.
@@ -327,15 +313,18 @@ pub fn run(exe: &Path, a: FanoutArgs) -> Result<()> {
         }
     };
     let t = Instant::now();
-    let fleet = populate(&dir, &a)?;
+    let pg = a.postgres.then(crate::harness::postgres::Postgres::start_durable);
+    let db = pg.as_ref().map(|p| p.new_db());
+    let fleet = populate(&dir, db.as_deref(), &a)?;
     eprintln!(
         "{} bảng tin trong {} xã sẵn sàng sau {:.1} s (boards registered)",
         a.boards,
         a.communes,
         t.elapsed().as_secs_f64()
     );
-    let server = Server::start(exe, &dir, &[])?;
-    let (pid, url) = (server.pid(), server.url.clone());
+    let server = Managers::start(exe, db.as_deref(), &dir, a.managers, &[])?;
+    let (pids, url) = (server.pids(), server.url());
+    let pg_pid = pg.as_ref().map(|p| p.pid());
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let ok = rt.block_on(async {
         let sim = Arc::new(Sim {
@@ -368,11 +357,16 @@ pub fn run(exe: &Path, a: FanoutArgs) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
         println!(
-            "# one CAP emergency to {} boards in {} communes (then its cancel), {} rounds — manager {}",
+            "# one CAP emergency to {} boards in {} communes (then its cancel), {} rounds — manager {}; store: {}; cpu s: the managers' and PostgreSQL's",
             a.boards,
             a.communes,
             a.rounds,
-            exe.display()
+            exe.display(),
+            if a.postgres {
+                format!("PostgreSQL (fsync on), {} managers{}", a.managers, if a.managers > 1 { " behind haproxy" } else { "" })
+            } else {
+                "sled".to_string()
+            }
         );
         println!(
             "{:>5} {:>7} {:>9} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9} {:>7} {:>7}",
@@ -398,7 +392,7 @@ pub fn run(exe: &Path, a: FanoutArgs) -> Result<()> {
                 sim.got.lock().unwrap().clear();
                 sim.told.lock().unwrap().clear();
                 let errors0 = sim.errors.load(Ordering::Relaxed);
-                let cpu0 = cpu_s(pid);
+                let cpu0 = cpu_all(&pids, pg_pid);
                 let sent = Instant::now();
                 *sim.expect.lock().unwrap() = Some(Expect {
                     alert: format!("cap:{id}"),
@@ -427,7 +421,7 @@ pub fn run(exe: &Path, a: FanoutArgs) -> Result<()> {
                     pct(&mut got, 0.99) * 1e3,
                     got.last().copied().unwrap_or(f64::NAN) * 1e3,
                     sim.errors.load(Ordering::Relaxed) - errors0,
-                    cpu_s(pid) - cpu0
+                    cpu_all(&pids, pg_pid) - cpu0
                 );
                 all.extend(got.iter().copied());
                 tokio::time::sleep(Duration::from_millis(500)).await;
@@ -437,14 +431,21 @@ pub fn run(exe: &Path, a: FanoutArgs) -> Result<()> {
         let expected = fleet.boards.len() * a.rounds as usize * 2;
         let p99 = pct(&mut all, 0.99) * 1e3;
         println!(
-            "all: {} / {} sets fetched and verified, p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; manager RSS {:.0} MiB",
+            "all: {} / {} sets fetched and verified, p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; managers' RSS {:.0} MiB",
             all.len(),
             expected,
             pct(&mut all, 0.5) * 1e3,
             p99,
             all.last().copied().unwrap_or(f64::NAN) * 1e3,
-            rss_mib(pid)
+            rss_mib(&pids)
         );
+        if let Some(p) = pg_pid {
+            println!(
+                "PostgreSQL RSS {:.0} MiB (server and backends); {} managers",
+                rss_mib(&super::fleet::tree(p)),
+                pids.len()
+            );
+        }
         Ok::<bool, anyhow::Error>(all.len() == expected && p99 <= a.p99_ms)
     })?;
     rt.shutdown_timeout(Duration::from_secs(1));

@@ -19,7 +19,8 @@
 //! time to the end of the response, so a slow server shows up as latency,
 //! never as less offered load.
 
-use super::manager::{BENCH_UNIT, Server, bench_session, disk_kib, populate};
+use super::cluster::Managers;
+use super::manager::{BENCH_UNIT, bench_session, disk_kib, populate_store};
 use super::pct;
 use anyhow::Result;
 use bangtin_layouts::wire::{BoardStatus, HeartbeatReply, PlayEvent, PlayKind, PlaylogAck, PlaylogBatch, ZoneNow};
@@ -83,6 +84,12 @@ pub struct FleetArgs {
     /// Ghi bộ nhớ và dung lượng dữ liệu của máy chủ mỗi chừng này giây; 0 = không (sample the manager's memory and data size every this many seconds; 0 = off)
     #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
     pub sample_every: f64,
+    /// Dùng PostgreSQL (khởi động một máy chủ tạm, ghi đĩa đầy đủ) thay sled (a temporary PostgreSQL, fsync on, instead of sled)
+    #[arg(long)]
+    pub postgres: bool,
+    /// Số máy quản lý dùng chung PostgreSQL, sau haproxy khi từ 2 (managers on the database; 2 or more: behind haproxy)
+    #[arg(long, default_value_t = 1, requires = "postgres", value_parser = clap::value_parser!(u16).range(1..=8))]
+    pub managers: u16,
 }
 
 impl Default for FleetArgs {
@@ -99,6 +106,8 @@ impl Default for FleetArgs {
             timeout: 30.0,
             playlog_age: 0.0,
             sample_every: 0.0,
+            postgres: false,
+            managers: 1,
         }
     }
 }
@@ -211,8 +220,15 @@ pub struct FleetReport {
     /// boards the manager lists as seen since the run began.
     pub boards_beating: u64,
     pub boards_seen: u64,
+    /// The managers' memory (all of them together).
     pub server_idle: Option<Mem>,
     pub server_loaded: Option<Mem>,
+    /// PostgreSQL's (the server and its backends) under load, and its CPU
+    /// over the window, percent of one core; `None` on sled.
+    pub postgres_loaded: Option<Mem>,
+    pub postgres_cpu_pct: Option<f64>,
+    /// How many managers served the boards.
+    pub managers: u16,
     /// The data directory on disk with the boards registered, and after
     /// the run (the manager stopped), KiB.
     pub store_before_kib: u64,
@@ -544,6 +560,39 @@ async fn send(ctx: Arc<Ctx>, i: usize, due: Instant, req: Req) {
     }
 }
 
+/// `pid` and its descendants (PostgreSQL's backends are the server's children).
+pub(super) fn tree(pid: u32) -> Vec<u32> {
+    let mut out = vec![pid];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) {
+            for t in tasks.flatten() {
+                let kids = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+                out.extend(kids.split_whitespace().filter_map(|k| k.parse::<u32>().ok()));
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The memory of several processes together (peaks added: an upper bound).
+pub(super) fn mem_sum(pids: &[u32]) -> Option<Mem> {
+    pids.iter().map(|&p| mem(p)).try_fold(Mem::default(), |acc, m| {
+        let m = m?;
+        Some(Mem {
+            rss_kib: acc.rss_kib + m.rss_kib,
+            pss_kib: acc.pss_kib + m.pss_kib,
+            hwm_kib: acc.hwm_kib + m.hwm_kib,
+        })
+    })
+}
+
+pub(super) fn cpu_sum(pids: &[u32]) -> f64 {
+    pids.iter().map(|p| cpu_s(&p.to_string())).filter(|c| c.is_finite()).sum()
+}
+
 /// RSS, PSS (from smaps_rollup) and peak RSS of a process.
 fn mem(pid: u32) -> Option<Mem> {
     let field = |text: &str, name: &str| -> Option<u64> {
@@ -584,22 +633,31 @@ fn loadavg() -> String {
 
 /// Boards the manager lists as seen at or after `since`, asked as an
 /// officer would (sign in, list the unit's boards).
-async fn boards_seen(url: &str, since: DateTime<Utc>) -> Result<u64> {
+/// Several managers learn of beats another took within a few seconds
+/// (docs/cluster.md): with `patience`, ask again until `want` are seen.
+async fn boards_seen(url: &str, since: DateTime<Utc>, want: u64, patience: Duration) -> Result<u64> {
     let c = reqwest::Client::new();
     let (cookie, _) = bench_session(&c, url).await?;
-    let boards: Vec<serde_json::Value> = c
-        .get(format!("{url}/api/v1/units/{BENCH_UNIT}/boards"))
-        .header(reqwest::header::COOKIE, cookie)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(boards
-        .iter()
-        .filter_map(|b| b.get("last_seen")?.as_str()?.parse::<DateTime<Utc>>().ok())
-        .filter(|t| *t >= since)
-        .count() as u64)
+    let asked = Instant::now();
+    loop {
+        let boards: Vec<serde_json::Value> = c
+            .get(format!("{url}/api/v1/units/{BENCH_UNIT}/boards"))
+            .header(reqwest::header::COOKIE, &cookie)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let seen = boards
+            .iter()
+            .filter_map(|b| b.get("last_seen")?.as_str()?.parse::<DateTime<Utc>>().ok())
+            .filter(|t| *t >= since)
+            .count() as u64;
+        if seen >= want || asked.elapsed() >= patience {
+            return Ok(seen);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// Run the fleet of `n` boards once against a manager started from `exe`
@@ -613,20 +671,37 @@ pub fn measure(exe: &Path, a: &FleetArgs, n: u32) -> Result<FleetReport> {
 }
 
 fn measure_in(exe: &Path, a: &FleetArgs, n: u32, dir: &Path) -> Result<FleetReport> {
+    let pg = a.postgres.then(crate::harness::postgres::Postgres::start_durable);
+    let db = pg.as_ref().map(|p| p.new_db());
+    // Where the records live: the data directory, or PostgreSQL's.
+    let store_dir = pg.as_ref().map_or(dir.to_path_buf(), |p| p.data_dir());
     let t = Instant::now();
-    let creds = populate(dir, n, LAYOUT)?;
+    let creds = populate_store(dir, db.as_deref(), n, LAYOUT)?;
     let populate_s = t.elapsed().as_secs_f64();
-    let store_before_kib = disk_kib(dir);
-    let server = Server::start(exe, dir, &[])?;
+    let store_before_kib = disk_kib(&store_dir);
+    let managers = Managers::start(exe, db.as_deref(), dir, a.managers, &[])?;
+    let procs = Procs {
+        managers: managers.pids(),
+        postgres: pg.as_ref().map(|p| p.pid()),
+        store_dir: store_dir.clone(),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let report = rt.block_on(drive(a, n, creds, server.url.clone(), server.pid(), populate_s, dir));
+    let report = rt.block_on(drive(a, n, creds, managers.url(), &procs, populate_s, dir));
     drop(rt);
-    server.stop(Duration::from_secs(30))?;
+    managers.stop(Duration::from_secs(30))?;
     report.map(|r| FleetReport {
         store_before_kib,
-        store_kib: disk_kib(dir),
+        store_kib: disk_kib(&store_dir) + if pg.is_some() { disk_kib(dir) } else { 0 },
+        managers: a.managers,
         ..r
     })
+}
+
+/// The processes measured: the managers and PostgreSQL.
+struct Procs {
+    managers: Vec<u32>,
+    postgres: Option<u32>,
+    store_dir: std::path::PathBuf,
 }
 
 async fn drive(
@@ -634,11 +709,12 @@ async fn drive(
     n: u32,
     creds: Vec<String>,
     url: String,
-    pid: u32,
+    procs: &Procs,
     populate_s: f64,
-    dir: &Path,
+    _dir: &Path,
 ) -> Result<FleetReport> {
-    let server_idle = mem(pid);
+    let pids = procs.managers.clone();
+    let server_idle = mem_sum(&pids);
     let clients = (0..a.clients)
         .map(|_| {
             reqwest::Client::builder()
@@ -671,7 +747,8 @@ async fn drive(
     });
     let boards: Vec<_> = (0..n as usize).map(|i| tokio::spawn(board(ctx.clone(), i))).collect();
     let sampler = (a.sample_every > 0.0).then(|| {
-        let (every, dir) = (Duration::from_secs_f64(a.sample_every), dir.to_path_buf());
+        let (every, dir) = (Duration::from_secs_f64(a.sample_every), procs.store_dir.clone());
+        let pids = pids.clone();
         tokio::spawn(async move {
             let mut out = Vec::new();
             let mut next = t0;
@@ -683,7 +760,7 @@ async fn drive(
                 })
                 .await
                 .unwrap_or_default();
-                if let Some(m) = mem(pid) {
+                if let Some(m) = mem_sum(&pids) {
                     let s = Sample {
                         t_s: next.duration_since(t0).as_secs_f64(),
                         mem: m,
@@ -707,12 +784,13 @@ async fn drive(
             out
         })
     });
-    let spid = pid.to_string();
+    let pg_tree = || procs.postgres.map(tree).unwrap_or_default();
     tokio::time::sleep_until(measure_from.into()).await;
-    let (s0, m0) = (cpu_s(&spid), cpu_s("self"));
+    let (s0, m0, p0) = (cpu_sum(&pids), cpu_s("self"), cpu_sum(&pg_tree()));
     tokio::time::sleep_until(end.into()).await;
-    let (s1, m1) = (cpu_s(&spid), cpu_s("self"));
-    let server_loaded = mem(pid);
+    let (s1, m1, p1) = (cpu_sum(&pids), cpu_s("self"), cpu_sum(&pg_tree()));
+    let server_loaded = mem_sum(&pids);
+    let postgres_loaded = procs.postgres.and_then(|_| mem_sum(&pg_tree()));
     let load = loadavg();
     let samples = match sampler {
         Some(h) => h.await.unwrap_or_default(),
@@ -721,7 +799,9 @@ async fn drive(
     for b in boards {
         let _ = b.await;
     }
-    let boards_seen = boards_seen(&url, t0_utc - chrono::Duration::seconds(1))
+    let beating = ctx.beating.load(Ordering::Relaxed);
+    let patience = Duration::from_secs(if procs.managers.len() > 1 { 10 } else { 0 });
+    let boards_seen = boards_seen(&url, t0_utc - chrono::Duration::seconds(1), beating, patience)
         .await
         .unwrap_or_else(|e| {
             eprintln!("không đọc được danh sách bảng tin (cannot list boards): {e:#}");
@@ -769,6 +849,9 @@ async fn drive(
         boards_seen,
         server_idle,
         server_loaded,
+        postgres_loaded,
+        postgres_cpu_pct: procs.postgres.map(|_| (p1 - p0) / cpu_window * 100.0),
+        managers: 1,
         store_before_kib: 0,
         store_kib: 0,
         slow: rec.slow.len() as u64,
@@ -830,6 +913,13 @@ fn print_report(r: &FleetReport, limit_ms: f64) {
         mib(r.store_kib),
         mib(r.store_before_kib)
     );
+    if let (Some(pm), Some(pc)) = (r.postgres_loaded, r.postgres_cpu_pct) {
+        println!(
+            "        PostgreSQL ({} máy quản lý/managers): {} khi tải (under load); CPU {pc:.0} % một lõi (of one core)",
+            r.managers,
+            m(Some(pm))
+        );
+    }
     println!(
         "        yêu cầu chậm ≥ {limit_ms} ms (slow requests): {} trong (in) {} giây khác nhau (distinct seconds) của {}",
         r.slow, r.slow_seconds, r.seconds
@@ -878,6 +968,18 @@ pub fn run(exe: &Path, a: FleetArgs) -> Result<()> {
         "# {} lõi CPU dùng chung cho trình giả lập và máy chủ (CPU cores shared by the simulator and the manager process); tải máy lúc bắt đầu (load avg at start): {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         loadavg()
+    );
+    println!(
+        "# kho dữ liệu (store): {}",
+        if a.postgres {
+            format!(
+                "PostgreSQL (fsync on), {} máy quản lý{} (managers)",
+                a.managers,
+                if a.managers > 1 { " sau haproxy (behind haproxy)" } else { "" }
+            )
+        } else {
+            "sled".to_string()
+        }
     );
     println!(
         "# độ trễ tính từ giờ hẹn gửi đến hết câu trả lời, ms (latency from scheduled send to end of response, open-loop)"

@@ -38,8 +38,15 @@ pub fn manager_beside_this_program() -> Result<PathBuf> {
 /// Fill a data directory with `n` claimed boards (`brd_bench0` …), each with
 /// a signed show of `layout` (TOML) at version 1; returns their credentials.
 pub fn populate(dir: &Path, n: u32, layout: &str) -> Result<Vec<String>> {
+    populate_store(dir, None, n, layout)
+}
+
+/// [`populate`] into the PostgreSQL database `store` (`None`: sled in
+/// `dir`); `dir` keeps the signing key either way.
+pub fn populate_store(dir: &Path, store: Option<&str>, n: u32, layout: &str) -> Result<Vec<String>> {
     let state = AppState::open(Config {
         data_dir: dir.to_path_buf(),
+        store: store.map(str::to_string),
         ..Config::default()
     })?;
     let unit = Unit {
@@ -68,18 +75,7 @@ pub fn populate(dir: &Path, n: u32, layout: &str) -> Result<Vec<String>> {
     for i in 0..n {
         let id = format!("brd_bench{i}");
         let cred = new_secret("bb_");
-        let board = Board {
-            id: id.clone(),
-            unit: unit.code.clone(),
-            name: format!("Bảng {i}"),
-            groups: vec![],
-            disabled: false,
-            claimed_by: "bench".into(),
-            claimed_at: now,
-            show_version: 1,
-            last_seen: None,
-            display: Default::default(),
-        };
+        ops.extend(board_records(&id, &unit.code, &cred, "bench", 1));
         let show = bangtin_layouts::show::Show {
             schema: bangtin_layouts::show::SHOW_SCHEMA.into(),
             board: id.clone(),
@@ -97,8 +93,6 @@ pub fn populate(dir: &Path, n: u32, layout: &str) -> Result<Vec<String>> {
             media: vec![],
             display: Default::default(),
         };
-        ops.push(Op::put(key::board(&id), &board));
-        ops.push(Op::put(key::board_cred(&secret_hash(&cred)), &id));
         ops.push(Op::put(
             key::show(&id),
             &bangtin_layouts::show::sign(&show, &state.key.0),
@@ -111,6 +105,27 @@ pub fn populate(dir: &Path, n: u32, layout: &str) -> Result<Vec<String>> {
     state.store.apply(ops)?;
     state.store.flush()?;
     Ok(creds)
+}
+
+/// The records of a board `id` of `unit` claimed by `by`, with credential
+/// `cred` and signed show `show_version` (0: none yet), as a claim writes them.
+pub fn board_records(id: &str, unit: &str, cred: &str, by: &str, show_version: u64) -> [Op; 2] {
+    let board = Board {
+        id: id.to_string(),
+        unit: unit.to_string(),
+        name: format!("Bảng {id}"),
+        groups: vec![],
+        disabled: false,
+        claimed_by: by.into(),
+        claimed_at: chrono::Utc::now(),
+        show_version,
+        last_seen: None,
+        display: Default::default(),
+    };
+    [
+        Op::put(key::board(id), &board),
+        Op::put(key::board_cred(&secret_hash(cred)), &id),
+    ]
 }
 
 /// A `bangtin-manager serve` child process; killed when dropped.

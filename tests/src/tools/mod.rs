@@ -7,6 +7,7 @@
 //! process of its own on loopback and drives it from this process.
 
 pub mod bench;
+pub mod cluster;
 pub mod dashboard;
 pub mod fanout;
 pub mod fleet;
