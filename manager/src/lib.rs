@@ -86,6 +86,10 @@ where
     }
 }
 
+/// Cached copies of deleted files are swept hourly once this old: an
+/// upload writes its file here before its blob is in the database.
+const CACHE_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Serve `state` on `listener` until `shutdown` completes; in-flight
 /// requests finish first (boards' event streams are closed at once) and the
 /// store is flushed.
@@ -109,8 +113,20 @@ pub async fn serve(
     let s2 = state.clone();
     let janitor = tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut minutes = 0u64;
         loop {
             tick.tick().await;
+            minutes += 1;
+            if s2.pg.is_some() && minutes % 60 == 0 {
+                // Copies of files deleted through another manager.
+                let s = s2.clone();
+                let swept = tokio::task::spawn_blocking(move || s.sweep_caches(CACHE_MIN_AGE)).await;
+                match swept {
+                    Ok(Ok(n)) if n > 0 => tracing::info!("đã xóa {n} bản sao tệp đã bị xóa (cached copies swept)"),
+                    Ok(Err(e)) => tracing::warn!("không dọn được bản sao tệp (cache sweep failed): {e}"),
+                    _ => {}
+                }
+            }
             // The limiters hold a key per board: tens of thousands to walk,
             // not on an async worker.
             let s = s2.clone();

@@ -264,7 +264,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 fn serve(cfg: Config) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(async move {
+    let served = rt.block_on(async move {
         let listen = cfg.listen;
         // Listening for SIGTERM and SIGINT before anything opens: a stop
         // that comes while the store opens or right after the address is
@@ -290,7 +290,11 @@ fn serve(cfg: Config) -> Result<()> {
             tracing::info!("đang dừng, chờ các yêu cầu đang xử lý (shutting down gracefully)");
         };
         bangtin_manager::serve(listener, state, shutdown).await
-    })
+    });
+    // The store is flushed and every response sent: a blocking task still
+    // waiting (on the database, say) must not keep a stopped manager alive.
+    rt.shutdown_timeout(std::time::Duration::from_secs(10));
+    served
 }
 
 /// `migrate`: copy, then print both sides' counts; 2 on bad input, 1 when

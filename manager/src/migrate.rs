@@ -185,6 +185,7 @@ pub fn migrate(from: &Path, to: &str) -> anyhow::Result<Report> {
     let key = crate::shared::load_or_create_key(from)?;
     let public = bangtin_layouts::show::key_to_b64(&key.0.verifying_key());
     target.put_if_absent(CLUSTER_KEY, serde_json::to_vec(&public)?)?;
+    target.flush()?;
     source.flush()?;
     drop(source);
 

@@ -104,6 +104,18 @@ pub fn is_postgres(url: &str) -> bool {
 }
 
 fn connect(url: &str) -> std::result::Result<Client, String> {
+    connect_with(url, false)
+}
+
+/// `lazy`: commits on this connection do not wait for the disk
+/// (`synchronous_commit = off`, set when the session starts). They are
+/// seen by every session at once and lost only if the database server
+/// itself crashes within a fraction of a second — never half applied —
+/// and [`Store::flush`] makes them durable: what sled's writes are until
+/// flushed, and how the manager already treats them (whatever it
+/// acknowledges as saved, it flushes first). The pool's connections are
+/// lazy; locks, the leader and notifications are not.
+fn connect_with(url: &str, lazy: bool) -> std::result::Result<Client, String> {
     let mut cfg: postgres::Config = url.parse().map_err(|e| {
         format!(
             "địa chỉ PostgreSQL không hợp lệ (bad PostgreSQL address) {}: {e}",
@@ -114,6 +126,10 @@ fn connect(url: &str) -> std::result::Result<Client, String> {
         cfg.connect_timeout(std::time::Duration::from_secs(10));
     }
     cfg.application_name("bangtin-manager");
+    if lazy {
+        let options = cfg.get_options().map(str::to_string).unwrap_or_default();
+        cfg.options(format!("{options} -c synchronous_commit=off").trim_start());
+    }
     cfg.connect(NoTls).map_err(|e| {
         format!(
             "không kết nối được PostgreSQL {} (cannot connect to PostgreSQL): {e}",
@@ -158,7 +174,7 @@ impl Pool {
                         };
                         if client.as_ref().is_none_or(Client::is_closed) {
                             client = None;
-                            match connect(&url) {
+                            match connect_with(&url, true) {
                                 Ok(c) => client = Some(c),
                                 Err(e) => {
                                     job(Err(&e));
@@ -590,8 +606,13 @@ impl Store for PgStore {
     }
 
     fn flush(&self) -> Result<()> {
-        // Every apply and append is committed before it returns.
-        Ok(())
+        // Every apply and append is committed (seen by every manager) before
+        // it returns, without waiting for the disk (`connect_with`); a
+        // commit that waits writes the log up to itself, which holds them
+        // all, whichever connection made them.
+        self.pool.run(|c| {
+            c.batch_execute("BEGIN; SET LOCAL synchronous_commit = on; SELECT txid_current(); COMMIT")
+        })
     }
 
     fn next_id(&self) -> Result<u64> {

@@ -370,9 +370,68 @@ impl Shared {
         self.cfg.data_dir.join("screens").join(board)
     }
 
+    /// On a shared database: remove the cached copies of media,
+    /// thumbnails and screenshots whose blob is gone (deleted through
+    /// another manager), when older than `min_age` (a file being uploaded
+    /// here is written before its blob). Returns how many were removed.
+    pub fn sweep_caches(&self, min_age: std::time::Duration) -> std::io::Result<usize> {
+        let Some(pg) = &self.pg else {
+            return Ok(0);
+        };
+        let held: std::collections::HashSet<String> = pg
+            .blobs("")
+            .map_err(std::io::Error::other)?
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let old_enough = |p: &Path| {
+            std::fs::metadata(p)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= min_age))
+        };
+        let mut removed = 0;
+        let mut sweep = |path: PathBuf, blob: String| {
+            if !held.contains(&blob) && old_enough(&path) && std::fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        };
+        // media/<ab>/<sha>
+        for dir in read_dirs(&self.media_dir) {
+            for f in read_dirs(&dir) {
+                if let Some(name) = f.file_name().and_then(|n| n.to_str()).map(str::to_string) {
+                    sweep(f, name);
+                }
+            }
+        }
+        // thumbs/<sha>.jpg
+        for f in read_dirs(&self.cfg.data_dir.join("thumbs")) {
+            if let Some(sha) = f.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".jpg")) {
+                let blob = thumb_blob(sha);
+                sweep(f, blob);
+            }
+        }
+        // screens/<board>/<file>
+        for dir in read_dirs(&self.cfg.data_dir.join("screens")) {
+            let board = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+            for f in read_dirs(&dir) {
+                if let Some(file) = f.file_name().and_then(|n| n.to_str()).map(str::to_string) {
+                    sweep(f, screen_blob(&board, &file));
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     pub fn public_key_b64(&self) -> String {
         bangtin_layouts::show::key_to_b64(&self.key.0.verifying_key())
     }
+}
+
+/// The entries of directory `dir` (none when it cannot be read).
+fn read_dirs(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
 }
 
 /// The blob name of the thumbnail of media `sha`.

@@ -8,7 +8,7 @@ use bangtin_manager::journal::Stream;
 use bangtin_manager::pg::PgStore;
 use bangtin_manager::store::{Op, SledStore, Store, StoreExt, prefix_end};
 use bangtin_tests::harness::manager::{COMMUNE_A, Client, PASSWORD, Server, pair, png, seed_config, user};
-use bangtin_tests::harness::postgres::Postgres;
+use bangtin_tests::harness::postgres::{Postgres, off_runtime};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -216,23 +216,6 @@ fn two_data_dirs(pg: &Postgres) -> (String, tempfile::TempDir, tempfile::TempDir
     (url, a, b)
 }
 
-async fn on_postgres(data: &std::path::Path, url: &str) -> Server {
-    let url = url.to_string();
-    Server::start(data, |c| {
-        c.store = Some(url);
-        c.requests_per_second = 1000;
-    })
-    .await
-}
-
-/// The same client, talking to another manager.
-fn via(c: &Client, s: &Server) -> Client {
-    Client {
-        base: s.url.clone(),
-        ..c.clone()
-    }
-}
-
 fn sha256(b: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(b))
@@ -246,11 +229,11 @@ fn sha256(b: &[u8]) -> String {
 async fn media_and_screenshots_are_served_by_every_manager() {
     let pg = Postgres::start();
     let (url, da, db) = two_data_dirs(&pg);
-    let sa = on_postgres(da.path(), &url).await;
-    let sb = on_postgres(db.path(), &url).await;
+    let sa = Server::on_postgres(da.path(), &url).await;
+    let sb = Server::on_postgres(db.path(), &url).await;
     let admin = Client::token(&sa, "tinh", PASSWORD).await;
     let a = user(&sa, &admin, "xa.a", "editor", COMMUNE_A).await;
-    let a_on_b = via(&a, &sb);
+    let a_on_b = a.at(&sb);
 
     // Over 1 MiB: more than one chunk in the database.
     let pic = png(800, 600, 5);
@@ -283,7 +266,7 @@ async fn media_and_screenshots_are_served_by_every_manager() {
     assert_eq!(st, StatusCode::OK, "{v}");
 
     // A board's download, cut on A at 700,000 bytes, resumed on B.
-    let board_on_b = via(&board, &sb);
+    let board_on_b = board.at(&sb);
     let get = |c: &Client, range: &str| {
         let mut r = c.request(Method::GET, &format!("/api/v1/board/media/{sha}"));
         if !range.is_empty() {
@@ -391,6 +374,30 @@ async fn media_and_screenshots_are_served_by_every_manager() {
     assert!(store.blobs(&screens).unwrap().is_empty());
     sa.stop().await;
     sb.stop().await;
+
+    // B's copies of what was deleted through A are swept (hourly, once an
+    // hour old; here at once); the file in use stays.
+    let deleted_on_b = db.path().join("media").join(&sha2[..2]).join(&sha2);
+    assert!(deleted_on_b.exists(), "B served it, so B cached it");
+    let swept = off_runtime({
+        let (data, url) = (db.path().to_path_buf(), url.clone());
+        move || {
+            let s = bangtin_manager::AppState::open(Config {
+                data_dir: data,
+                store: Some(url),
+                ..Config::default()
+            })
+            .unwrap();
+            (
+                s.sweep_caches(std::time::Duration::from_secs(3600)).unwrap(),
+                s.sweep_caches(std::time::Duration::ZERO).unwrap(),
+            )
+        }
+    });
+    assert_eq!(swept.0, 0, "nothing an hour old yet");
+    assert!(swept.1 >= 1, "{swept:?}");
+    assert!(!deleted_on_b.exists(), "the deleted file's copy is swept");
+    assert_eq!(std::fs::read(&cached_on_b).unwrap(), pic, "the file in use stays");
 }
 
 /// A second manager started without the cluster's key file is refused,
@@ -522,9 +529,9 @@ async fn a_sled_manager_moves_to_postgres() {
     // its key file.
     let new = tempfile::tempdir().unwrap();
     std::fs::copy(old.path().join("show-signing.key"), new.path().join("show-signing.key")).unwrap();
-    let s = on_postgres(new.path(), &url).await;
-    let a = via(&a, &s);
-    let board = via(&board, &s);
+    let s = Server::on_postgres(new.path(), &url).await;
+    let a = a.at(&s);
+    let board = board.at(&s);
     assert_eq!(a.get(&format!("/api/v1/units/{COMMUNE_A}/boards")).await.1, boards);
     assert_eq!(a.get(&report_path).await, (StatusCode::OK, report));
     let (_, after) = a.get(&format!("/api/v1/boards/{id}/heartbeats")).await;

@@ -29,51 +29,6 @@ async fn put(c: &Client, path: &str, body: Value) -> (StatusCode, Value) {
     c.call(Method::PUT, path, Some(body)).await
 }
 
-/// A board's event stream, read with `chunk()`.
-struct Events {
-    resp: reqwest::Response,
-    buf: String,
-}
-
-impl Events {
-    async fn open(board: &Client) -> Events {
-        let resp = board.request(Method::GET, "/api/v1/board/events").send().await.unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
-        assert_eq!(resp.headers()["content-type"], "text/event-stream");
-        Events {
-            resp,
-            buf: String::new(),
-        }
-    }
-
-    /// The next event's data as JSON; None when the stream ended.
-    async fn next(&mut self, within: Duration) -> Option<Value> {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                let data: Vec<&str> = block
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("data:"))
-                    .map(str::trim_start)
-                    .collect();
-                if data.is_empty() {
-                    continue; // a keep-alive comment
-                }
-                return Some(serde_json::from_str(&data.join("\n")).unwrap());
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            let chunk = tokio::time::timeout(left, self.resp.chunk())
-                .await
-                .expect("an event in time");
-            match chunk {
-                Ok(Some(b)) => self.buf.push_str(std::str::from_utf8(&b).unwrap()),
-                Ok(None) | Err(_) => return None,
-            }
-        }
-    }
-}
-
 async fn status_of(a: &Client, id: &str) -> Value {
     let (st, v) = a.get(&format!("/api/v1/boards/{id}/status")).await;
     assert_eq!(st, StatusCode::OK, "{v}");

@@ -7,12 +7,14 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// Routes anyone may call (boards enrolling, signing in, the public key).
+/// Routes anyone may call (boards enrolling, signing in, the public key,
+/// the load balancer's health check).
 const PUBLIC: &[&str] = &[
     "POST /api/v1/auth/login",
     "POST /api/v1/pairing",
     "POST /api/v1/pairing/poll",
     "GET /api/v1/public-key",
+    "GET /api/v1/health",
 ];
 
 /// Routes about the caller's own account: allowed to anyone signed in.

@@ -5,52 +5,12 @@
 //! takes over when it goes.
 
 use bangtin_manager::Config;
-use bangtin_tests::harness::manager::{COMMUNE_A, Client, PASSWORD, Server, board_status, pair, seed_config};
+use bangtin_tests::harness::manager::{COMMUNE_A, Client, Events, PASSWORD, Server, board_status, pair, seed_config};
 use bangtin_tests::harness::postgres::Postgres;
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use reqwest::StatusCode;
+use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-struct Events {
-    resp: reqwest::Response,
-    buf: String,
-}
-
-impl Events {
-    async fn open(board: &Client) -> Events {
-        let resp = board.request(Method::GET, "/api/v1/board/events").send().await.unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
-        Events {
-            resp,
-            buf: String::new(),
-        }
-    }
-
-    async fn next(&mut self, within: Duration) -> Option<Value> {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                let data: Vec<&str> = block
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("data:"))
-                    .map(str::trim_start)
-                    .collect();
-                if data.is_empty() {
-                    continue;
-                }
-                return Some(serde_json::from_str(&data.join("\n")).unwrap());
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, self.resp.chunk()).await {
-                Err(_) => return None,
-                Ok(Ok(Some(b))) => self.buf.push_str(std::str::from_utf8(&b).unwrap()),
-                Ok(_) => return None,
-            }
-        }
-    }
-}
 
 fn cfg(data: &Path, url: &str) -> Config {
     Config {
@@ -59,22 +19,6 @@ fn cfg(data: &Path, url: &str) -> Config {
         requests_per_second: 1000,
         ..Config::default()
     }
-}
-
-/// The same client, asking the other manager.
-fn at(c: &Client, s: &Server) -> Client {
-    let mut c = c.clone();
-    c.base = s.url.clone();
-    c
-}
-
-async fn start(data: &Path, url: &str) -> Server {
-    let u = url.to_string();
-    Server::start(data, move |c| {
-        c.store = Some(u);
-        c.requests_per_second = 1000;
-    })
-    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -91,8 +35,8 @@ async fn two_managers_share_one_database() {
     assert!(e.contains("show-signing.key") && e.contains("copy"), "{e}");
     assert!(!dc.path().join("show-signing.key").exists(), "no key of its own made");
     std::fs::copy(da.path().join("show-signing.key"), db.path().join("show-signing.key")).unwrap();
-    let a = start(da.path(), &url).await;
-    let b = start(db.path(), &url).await;
+    let a = Server::on_postgres(da.path(), &url).await;
+    let b = Server::on_postgres(db.path(), &url).await;
 
     let admin = Client::token(&a, "tinh", PASSWORD).await;
     let (st, v) = admin
@@ -104,9 +48,9 @@ async fn two_managers_share_one_database() {
     assert_eq!(st, StatusCode::CREATED, "{v}");
     // Signed in at A, the token works at B.
     let officer_a = Client::token(&a, "xa.a", PASSWORD).await;
-    let officer_b = at(&officer_a, &b);
+    let officer_b = officer_a.at(&b);
     let (id, board_a, key) = pair(&a, &officer_a, COMMUNE_A, "Bảng UBND").await;
-    let board_b = at(&board_a, &b);
+    let board_b = board_a.at(&b);
     assert!(!key.is_empty());
 
     // The board's stream at B; the publish at A reaches it within 1 s.
@@ -179,14 +123,27 @@ async fn two_managers_share_one_database() {
         let (st, v) = c.post("/api/v1/auth/login", guess.clone()).await;
         assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{v}");
     }
-    // Both healthy on PostgreSQL, exactly one leading.
-    let mut leaders = 0;
-    for c in &anon {
-        let (st, h) = c.get("/api/v1/health").await;
-        assert_eq!((st, h["status"].as_str(), h["store"].as_str()), (StatusCode::OK, Some("ok"), Some("postgres")), "{h}");
-        leaders += usize::from(h["leader"] == true);
+    // Both healthy on PostgreSQL; one of them leads (once it has taken the
+    // lock), never both.
+    let t = Instant::now();
+    loop {
+        let mut leaders = 0;
+        for c in &anon {
+            let (st, h) = c.get("/api/v1/health").await;
+            assert_eq!(
+                (st, h["status"].as_str(), h["store"].as_str()),
+                (StatusCode::OK, Some("ok"), Some("postgres")),
+                "{h}"
+            );
+            leaders += usize::from(h["leader"] == true);
+        }
+        assert!(leaders <= 1, "two leaders");
+        if leaders == 1 {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "no leader");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(leaders, 1, "one leader of two");
 
     // Liveness: beats at A, B says online too (it reads the latest beats
     // every few seconds).

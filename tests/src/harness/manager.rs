@@ -57,6 +57,17 @@ impl Server {
         }
     }
 
+    /// A manager on the PostgreSQL database `url`, its data directory `data`
+    /// (which must hold the cluster's signing key, or be the first).
+    pub async fn on_postgres(data: &Path, url: &str) -> Server {
+        let url = url.to_string();
+        Server::start(data, move |c| {
+            c.store = Some(url);
+            c.requests_per_second = 1000;
+        })
+        .await
+    }
+
     /// A server started some other way (a child process) at `url`.
     pub fn fake(url: &str) -> Server {
         Server {
@@ -153,6 +164,14 @@ impl Client {
             http: reqwest::Client::new(),
             base: s.url.clone(),
             auth: Auth::None,
+        }
+    }
+
+    /// The same client (same credentials), asking manager `s`.
+    pub fn at(&self, s: &Server) -> Client {
+        Client {
+            base: s.url.clone(),
+            ..self.clone()
         }
     }
 
@@ -464,5 +483,52 @@ impl SignedSource {
     pub async fn alert(&self, xml: &str) -> (StatusCode, Value) {
         self.send(Method::POST, "/api/v1/alerts", "application/cap+xml", xml.as_bytes())
             .await
+    }
+}
+
+/// A board's event stream (`GET /api/v1/board/events`), read with `chunk()`.
+#[derive(Debug)]
+pub struct Events {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl Events {
+    pub async fn open(board: &Client) -> Events {
+        let resp = board.request(Method::GET, "/api/v1/board/events").send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        Events {
+            resp,
+            buf: String::new(),
+        }
+    }
+
+    /// The next event's data as JSON; None when the stream ended. Panics
+    /// when nothing comes `within`.
+    pub async fn next(&mut self, within: std::time::Duration) -> Option<Value> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let data: Vec<&str> = block
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(str::trim_start)
+                    .collect();
+                if data.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                return Some(serde_json::from_str(&data.join("\n")).unwrap());
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let chunk = tokio::time::timeout(left, self.resp.chunk())
+                .await
+                .expect("an event in time");
+            match chunk {
+                Ok(Some(b)) => self.buf.push_str(std::str::from_utf8(&b).unwrap()),
+                Ok(None) | Err(_) => return None,
+            }
+        }
     }
 }
