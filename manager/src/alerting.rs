@@ -220,10 +220,12 @@ pub fn refresh(s: &Shared, boards: &[Board], now: DateTime<Utc>) -> crate::store
         let old: Option<Signed> = match &stored {
             Some(all) => match all.get(&set_key(&b.id)) {
                 None => None,
-                Some(v) => Some(serde_json::from_slice(v).map_err(|e| crate::store::StoreError::Corrupt {
-                    key: set_key(&b.id),
-                    msg: e.to_string(),
-                })?),
+                Some(v) => Some(
+                    serde_json::from_slice(v).map_err(|e| crate::store::StoreError::Corrupt {
+                        key: set_key(&b.id),
+                        msg: e.to_string(),
+                    })?,
+                ),
             },
             None => s.store.get_json(&set_key(&b.id))?,
         };

@@ -117,7 +117,7 @@ pub async fn serve(
         loop {
             tick.tick().await;
             minutes += 1;
-            if s2.pg.is_some() && minutes % 60 == 0 {
+            if s2.pg.is_some() && minutes.is_multiple_of(60) {
                 // Copies of files deleted through another manager.
                 let s = s2.clone();
                 let swept = tokio::task::spawn_blocking(move || s.sweep_caches(CACHE_MIN_AGE)).await;

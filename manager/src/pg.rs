@@ -610,9 +610,8 @@ impl Store for PgStore {
         // it returns, without waiting for the disk (`connect_with`); a
         // commit that waits writes the log up to itself, which holds them
         // all, whichever connection made them.
-        self.pool.run(|c| {
-            c.batch_execute("BEGIN; SET LOCAL synchronous_commit = on; SELECT txid_current(); COMMIT")
-        })
+        self.pool
+            .run(|c| c.batch_execute("BEGIN; SET LOCAL synchronous_commit = on; SELECT txid_current(); COMMIT"))
     }
 
     fn next_id(&self) -> Result<u64> {

@@ -405,7 +405,11 @@ impl Shared {
         }
         // thumbs/<sha>.jpg
         for f in read_dirs(&self.cfg.data_dir.join("thumbs")) {
-            if let Some(sha) = f.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".jpg")) {
+            if let Some(sha) = f
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".jpg"))
+            {
                 let blob = thumb_blob(sha);
                 sweep(f, blob);
             }

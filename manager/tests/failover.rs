@@ -154,7 +154,10 @@ async fn stream(sim: Arc<Sim>, id: String, cred: String) {
 
 /// Heartbeats every second.
 async fn beats(sim: Arc<Sim>, id: String, cred: String) {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let mut tick = tokio::time::interval(BEAT);
     while !sim.stopped() {
         tick.tick().await;
@@ -165,9 +168,13 @@ async fn beats(sim: Arc<Sim>, id: String, cred: String) {
             .send()
             .await;
         match r {
-            Ok(r) if r.status().is_success() => {
-                sim.beats.lock().unwrap().entry(id.clone()).or_default().push(Instant::now())
-            }
+            Ok(r) if r.status().is_success() => sim
+                .beats
+                .lock()
+                .unwrap()
+                .entry(id.clone())
+                .or_default()
+                .push(Instant::now()),
             _ => {
                 sim.beat_errors.fetch_add(1, Ordering::Relaxed);
             }
@@ -178,7 +185,10 @@ async fn beats(sim: Arc<Sim>, id: String, cred: String) {
 /// Proof of play, as the player keeps it: events stay pending until a
 /// manager acknowledges them, and are sent again otherwise.
 async fn playlog(sim: Arc<Sim>, id: String, cred: String) {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     let mut tick = tokio::time::interval(PLAYLOG_EVERY);
     let (mut seq, mut pending) = (0u64, Vec::<PlayEvent>::new());
     while !sim.stopped() {
@@ -208,7 +218,11 @@ async fn playlog(sim: Arc<Sim>, id: String, cred: String) {
         let ack = match r {
             Ok(r) if r.status().is_success() => r.json::<PlaylogAck>().await.ok(),
             Ok(r) => {
-                *sim.playlog_refusals.lock().unwrap().entry(r.status().to_string()).or_default() += 1;
+                *sim.playlog_refusals
+                    .lock()
+                    .unwrap()
+                    .entry(r.status().to_string())
+                    .or_default() += 1;
                 None
             }
             Err(e) => {
@@ -282,7 +296,10 @@ async fn losing_a_manager_loses_nothing_and_an_emergency_reaches_every_board() {
     let sim = Arc::new(Sim {
         url: base.clone(),
         public,
-        http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap(),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap(),
         alert: Mutex::new(None),
         got: Mutex::new(BTreeMap::new()),
         connected: AtomicUsize::new(0),
@@ -299,9 +316,11 @@ async fn losing_a_manager_loses_nothing_and_an_emergency_reaches_every_board() {
         tasks.push(tokio::spawn(beats(sim.clone(), id.clone(), cred.clone())));
         tasks.push(tokio::spawn(playlog(sim.clone(), id.clone(), cred.clone())));
     }
-    until("every simulated board's event stream", Duration::from_secs(60), || async {
-        (sim.connected.load(Ordering::Relaxed) == SIMULATED).then_some(())
-    })
+    until(
+        "every simulated board's event stream",
+        Duration::from_secs(60),
+        || async { (sim.connected.load(Ordering::Relaxed) == SIMULATED).then_some(()) },
+    )
     .await;
     // A few seconds of ordinary traffic through both managers.
     tokio::time::sleep(Duration::from_secs(4)).await;
@@ -370,9 +389,11 @@ async fn losing_a_manager_loses_nothing_and_an_emergency_reaches_every_board() {
         eprintln!("real board {id}: {line} ({t:.2} s after the kill)");
         times.push(t);
     }
-    until("every simulated board holding the alert", Duration::from_secs(30), || async {
-        (sim.got.lock().unwrap().len() == SIMULATED).then_some(())
-    })
+    until(
+        "every simulated board holding the alert",
+        Duration::from_secs(30),
+        || async { (sim.got.lock().unwrap().len() == SIMULATED).then_some(()) },
+    )
     .await;
     times.extend(sim.got.lock().unwrap().values().copied());
     let (p50, p99, max) = (pct(&mut times, 0.5), pct(&mut times, 0.99), pct(&mut times, 1.0));
@@ -380,7 +401,10 @@ async fn losing_a_manager_loses_nothing_and_an_emergency_reaches_every_board() {
     // waits behind the emergency, which holds the whole screen.
     real[0]
         .1
-        .wait_line(&format!("chương trình v{published} đã sẵn sàng"), Duration::from_secs(30))
+        .wait_line(
+            &format!("chương trình v{published} đã sẵn sàng"),
+            Duration::from_secs(30),
+        )
         .await;
 
     // Traffic carries on through B for a few seconds, then stops.
@@ -393,7 +417,11 @@ async fn losing_a_manager_loses_nothing_and_an_emergency_reaches_every_board() {
     assert_eq!(page["offline"], 0, "every board online after the failover: {page}");
     assert_eq!(page["total"], SIMULATED + real.len());
     let (st, health) = admin.get("/api/v1/health").await;
-    assert_eq!((st, health["leader"].as_bool()), (StatusCode::OK, Some(true)), "B leads: {health}");
+    assert_eq!(
+        (st, health["leader"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "B leads: {health}"
+    );
     sim.stop.store(true, Ordering::Relaxed);
     for t in tasks {
         let _ = t.await;
@@ -453,7 +481,10 @@ async fn losing_a_manager_loses_nothing_and_an_emergency_reaches_every_board() {
         pct(&mut gaps, 1.0),
         sim.playlog_errors.load(Ordering::Relaxed)
     );
-    println!("failover: proof-of-play refusals: {:?}", sim.playlog_refusals.lock().unwrap());
+    println!(
+        "failover: proof-of-play refusals: {:?}",
+        sim.playlog_refusals.lock().unwrap()
+    );
     assert!(p99 <= 5.0, "p99 {p99:.2} s over the 5 s target");
     for (_, p) in &mut real {
         p.kill9();

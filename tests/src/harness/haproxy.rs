@@ -26,8 +26,11 @@ pub fn config(port: u16, backends: &[String]) -> String {
         .enumerate()
         .map(|(i, url)| {
             let addr = url.trim_start_matches("http://").trim_end_matches('/');
-            // Checked every 500 ms: down after 2 failures, up after 1 success.
-            format!("    server m{i} {addr} check inter 500ms fall 2 rise 1\n")
+            // Checked every second: down after 3 failures (a manager busy
+            // with a province's emergency may take a moment to answer), up
+            // after 2 successes. A manager that is gone refuses connections,
+            // and those requests go to another at once (`retry-on`).
+            format!("    server m{i} {addr} check inter 1s fall 3 rise 2\n")
         })
         .collect();
     format!(
@@ -44,6 +47,7 @@ pub fn config(port: u16, backends: &[String]) -> String {
          \x20   timeout server 120s\n\
          \x20   # Boards' event streams are long-lived responses.\n\
          \x20   timeout tunnel 1h\n\
+         \x20   timeout check 2s\n\
          \x20   # A request whose connection to a manager failed never reached\n\
          \x20   # it: send it to another. Nothing else is retried, so a publish\n\
          \x20   # is never applied twice.\n\

@@ -70,7 +70,13 @@ impl Managers {
     pub fn url(&self) -> String {
         match &self.balancer {
             Some(b) => b.url.clone(),
-            None => self.servers.iter().flatten().next().map(|s| s.url.clone()).unwrap_or_default(),
+            None => self
+                .servers
+                .iter()
+                .flatten()
+                .next()
+                .map(|s| s.url.clone())
+                .unwrap_or_default(),
         }
     }
 

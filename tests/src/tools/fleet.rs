@@ -590,7 +590,10 @@ pub(super) fn mem_sum(pids: &[u32]) -> Option<Mem> {
 }
 
 pub(super) fn cpu_sum(pids: &[u32]) -> f64 {
-    pids.iter().map(|p| cpu_s(&p.to_string())).filter(|c| c.is_finite()).sum()
+    pids.iter()
+        .map(|p| cpu_s(&p.to_string()))
+        .filter(|c| c.is_finite())
+        .sum()
 }
 
 /// RSS, PSS (from smaps_rollup) and peak RSS of a process.
@@ -975,7 +978,11 @@ pub fn run(exe: &Path, a: FleetArgs) -> Result<()> {
             format!(
                 "PostgreSQL (fsync on), {} máy quản lý{} (managers)",
                 a.managers,
-                if a.managers > 1 { " sau haproxy (behind haproxy)" } else { "" }
+                if a.managers > 1 {
+                    " sau haproxy (behind haproxy)"
+                } else {
+                    ""
+                }
             )
         } else {
             "sled".to_string()
