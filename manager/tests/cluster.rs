@@ -216,6 +216,33 @@ fn two_data_dirs(pg: &Postgres) -> (String, tempfile::TempDir, tempfile::TempDir
     (url, a, b)
 }
 
+/// A board paired to `s`, its show published: one layout showing picture
+/// `sha` full screen. Its id, its client, the key it pinned and the
+/// layout's id.
+async fn board_showing(s: &Server, a: &Client, sha: &str) -> (String, Client, String, String) {
+    let toml = format!(
+        "[board]\nwidth = 384\nheight = 192\n\n[[zone]]\nid = \"anh\"\nx = 0\ny = 0\nwidth = 384\nheight = 192\n\n[[zone.item]]\ntype = \"image\"\nsrc = \"sha256:{sha}\"\nduration = 8\n"
+    );
+    let (st, l) = a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/layouts"),
+            json!({"name": "L", "toml": toml}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{l}");
+    let (id, board, pinned) = pair(s, a, COMMUNE_A, "Bảng chợ").await;
+    let (st, v) = a
+        .post(
+            &format!("/api/v1/units/{COMMUNE_A}/schedules"),
+            json!({"name": "S", "target": {"board": id}, "schedule": {"default_layout": l["id"]}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = a.post(&format!("/api/v1/boards/{id}/publish"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    (id, board, pinned, l["id"].as_str().unwrap().to_string())
+}
+
 fn sha256(b: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(b))
@@ -244,26 +271,7 @@ async fn media_and_screenshots_are_served_by_every_manager() {
     assert_eq!(m["has_thumbnail"], true, "{m}");
     let cached_on_b = db.path().join("media").join(&sha[..2]).join(&sha);
     assert!(!cached_on_b.exists(), "B has no copy until asked");
-    let toml = format!(
-        "[board]\nwidth = 384\nheight = 192\n\n[[zone]]\nid = \"anh\"\nx = 0\ny = 0\nwidth = 384\nheight = 192\n\n[[zone.item]]\ntype = \"image\"\nsrc = \"sha256:{sha}\"\nduration = 8\n"
-    );
-    let (st, l) = a
-        .post(
-            &format!("/api/v1/units/{COMMUNE_A}/layouts"),
-            json!({"name": "L", "toml": toml}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{l}");
-    let (id, board, _) = pair(&sa, &a, COMMUNE_A, "Bảng chợ").await;
-    let (st, v) = a
-        .post(
-            &format!("/api/v1/units/{COMMUNE_A}/schedules"),
-            json!({"name": "S", "target": {"board": id}, "schedule": {"default_layout": l["id"]}}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    let (st, v) = a.post(&format!("/api/v1/boards/{id}/publish"), json!({})).await;
-    assert_eq!(st, StatusCode::OK, "{v}");
+    let (id, board, _, _) = board_showing(&sa, &a, &sha).await;
 
     // A board's download, cut on A at 700,000 bytes, resumed on B.
     let board_on_b = board.at(&sb);
@@ -453,26 +461,7 @@ async fn a_sled_manager_moves_to_postgres() {
     let (st, m) = a.upload(COMMUNE_A, "anh.png", pic.clone()).await;
     assert_eq!(st, StatusCode::CREATED, "{m}");
     let sha = m["sha256"].as_str().unwrap().to_string();
-    let toml = format!(
-        "[board]\nwidth = 384\nheight = 192\n\n[[zone]]\nid = \"anh\"\nx = 0\ny = 0\nwidth = 384\nheight = 192\n\n[[zone.item]]\ntype = \"image\"\nsrc = \"sha256:{sha}\"\nduration = 8\n"
-    );
-    let (st, l) = a
-        .post(
-            &format!("/api/v1/units/{COMMUNE_A}/layouts"),
-            json!({"name": "L", "toml": toml}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{l}");
-    let (id, board, pinned) = pair(&s, &a, COMMUNE_A, "Bảng chợ").await;
-    let (st, v) = a
-        .post(
-            &format!("/api/v1/units/{COMMUNE_A}/schedules"),
-            json!({"name": "S", "target": {"board": id}, "schedule": {"default_layout": l["id"]}}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    let (st, v) = a.post(&format!("/api/v1/boards/{id}/publish"), json!({})).await;
-    assert_eq!(st, StatusCode::OK, "{v}");
+    let (id, board, pinned, layout) = board_showing(&s, &a, &sha).await;
     for _ in 0..2 {
         let (st, _) = board
             .post(
@@ -484,7 +473,7 @@ async fn a_sled_manager_moves_to_postgres() {
     }
     let play = |seq: u64, kind: &str, started: &str, at: &str| {
         json!({"seq": seq, "kind": kind, "at": at, "started": started, "show_version": 1,
-               "layout": format!("{}@1", l["id"].as_str().unwrap()), "zone": "anh", "item": 0,
+               "layout": format!("{layout}@1"), "zone": "anh", "item": 0,
                "item_kind": "image", "label": "Ảnh chợ"})
     };
     let events = json!({"events": [
