@@ -32,6 +32,7 @@ pub mod notices;
 pub mod overview;
 pub mod patterns;
 pub mod pg;
+pub mod pgtls;
 pub mod playlog;
 pub mod records;
 pub mod reporting;

@@ -74,10 +74,12 @@ const MIGRATE_LOCK: i64 = 0x6261_6e67_0000_0001;
 /// Connections the pool opens unless the configuration says otherwise.
 pub const DEFAULT_CONNECTIONS: usize = 8;
 
-/// The address without its password, for messages and logs.
+/// The address without its password, for messages and logs (with the
+/// TLS mode a connection uses, which may be the default).
 pub fn redact(url: &str) -> String {
-    match url.parse::<postgres::Config>() {
-        Ok(c) => {
+    match crate::pgtls::parse(url) {
+        Ok(t) => {
+            let c = &t.cfg;
             let host = c
                 .get_hosts()
                 .iter()
@@ -89,9 +91,10 @@ pub fn redact(url: &str) -> String {
                 .join(",");
             let port = c.get_ports().first().map(|p| format!(":{p}")).unwrap_or_default();
             format!(
-                "postgres://{}@{host}{port}/{}",
+                "postgres://{}@{host}{port}/{}?{}",
                 c.get_user().unwrap_or(""),
-                c.get_dbname().unwrap_or("")
+                c.get_dbname().unwrap_or(""),
+                t.describe()
             )
         }
         Err(_) => "postgres://…".to_string(),
@@ -116,12 +119,13 @@ fn connect(url: &str) -> std::result::Result<Client, String> {
 /// acknowledges as saved, it flushes first). The pool's connections are
 /// lazy; locks, the leader and notifications are not.
 fn connect_with(url: &str, lazy: bool) -> std::result::Result<Client, String> {
-    let mut cfg: postgres::Config = url.parse().map_err(|e| {
+    let target = crate::pgtls::parse(url).map_err(|e| {
         format!(
             "địa chỉ PostgreSQL không hợp lệ (bad PostgreSQL address) {}: {e}",
             redact(url)
         )
     })?;
+    let mut cfg = target.cfg.clone();
     if cfg.get_connect_timeout().is_none() {
         cfg.connect_timeout(std::time::Duration::from_secs(10));
     }
@@ -130,16 +134,32 @@ fn connect_with(url: &str, lazy: bool) -> std::result::Result<Client, String> {
         let options = cfg.get_options().map(str::to_string).unwrap_or_default();
         cfg.options(format!("{options} -c synchronous_commit=off").trim_start());
     }
-    cfg.connect(NoTls).map_err(|e| {
+    let connected = match crate::pgtls::connector(&target) {
+        Err(e) => {
+            return Err(format!(
+                "không kết nối được PostgreSQL {} (cannot connect to PostgreSQL): {e}",
+                redact(url)
+            ));
+        }
+        Ok(None) => cfg.connect(NoTls),
+        Ok(Some(tls)) => cfg.connect(tls),
+    }
+    // With its causes: "error performing TLS handshake" alone does not
+    // say which certificate check failed.
+    .map_err(|e| format!("{:#}", anyhow::Error::new(e)));
+    connected.map_err(|e| {
         format!(
-            "không kết nối được PostgreSQL {} (cannot connect to PostgreSQL): {e}",
-            redact(url)
+            "không kết nối được PostgreSQL {} (cannot connect to PostgreSQL): {e}{}",
+            redact(url),
+            crate::pgtls::hint(&target, &e)
         )
     })
 }
 
 fn pe(e: postgres::Error) -> StoreError {
-    StoreError::Backend(format!("PostgreSQL: {e}"))
+    // With its cause: the server's own message (a bare "db error" says
+    // nothing).
+    StoreError::Backend(format!("PostgreSQL: {:#}", anyhow::Error::new(e)))
 }
 
 type Job = Box<dyn FnOnce(std::result::Result<&mut Client, &str>) + Send>;
@@ -283,6 +303,9 @@ impl PgStore {
     /// Connect, check and migrate the schema. `connections`: the pool's
     /// size (locks take one more each, when first used).
     pub fn open(url: &str, connections: usize) -> Result<PgStore> {
+        if let Ok(t) = crate::pgtls::parse(url) {
+            crate::pgtls::warn_if_weak(&t, &redact(url));
+        }
         let pool = Pool::open(url, connections)?;
         let u = url.to_string();
         pool.run(move |c| Ok(migrate(c, &u)))??;
@@ -1160,9 +1183,13 @@ mod tests {
     fn addresses_lose_their_password_in_messages() {
         assert_eq!(
             redact("postgres://bangtin:s3cret@127.0.0.1:5433/bangtin"),
-            "postgres://bangtin@127.0.0.1:5433/bangtin"
+            "postgres://bangtin@127.0.0.1:5433/bangtin?sslmode=disable"
         );
         assert!(!redact("postgresql://a:pw@h/db").contains("pw"));
+        assert_eq!(
+            redact("postgres://a:pw@db.tinh.example/db?sslrootcert=/etc/ca.pem"),
+            "postgres://a@db.tinh.example:5432/db?sslmode=verify-full"
+        );
         let Err(e) = connect("postgres://u:hunter2@127.0.0.1:1/db") else {
             panic!("nothing listens on port 1");
         };

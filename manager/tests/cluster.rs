@@ -8,7 +8,7 @@ use bangtin_manager::journal::Stream;
 use bangtin_manager::pg::PgStore;
 use bangtin_manager::store::{Op, SledStore, Store, StoreExt, prefix_end};
 use bangtin_tests::harness::manager::{COMMUNE_A, Client, PASSWORD, Server, pair, png, seed_config, user};
-use bangtin_tests::harness::postgres::{Postgres, off_runtime};
+use bangtin_tests::harness::postgres::{Postgres, ServerTls, TestCerts, off_runtime};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -159,6 +159,143 @@ fn a_newer_or_unreachable_database_is_refused_with_a_reason() {
     assert!(!e.contains("secret"), "{e}");
     let e = PgStore::open(&url.replace(&pg.port.to_string(), &format!("{}/nosuchdb", pg.port)), 1);
     assert!(e.is_err());
+}
+
+/// A server that takes TLS only, its certificate for `db.tinh.example`
+/// and `localhost` (not 127.0.0.1) signed by a CA of the test's own; the
+/// CA's file, and another CA's, in `dir`.
+fn tls_only_server(dir: &std::path::Path) -> (Postgres, String, String) {
+    let certs = TestCerts::new(&["db.tinh.example", "localhost"]);
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, &certs.ca_pem).unwrap();
+    let other = dir.join("other-ca.pem");
+    std::fs::write(&other, TestCerts::new(&["localhost"]).ca_pem).unwrap();
+    let pg = Postgres::start_tls(ServerTls { certs, only: true });
+    (pg, ca.display().to_string(), other.display().to_string())
+}
+
+/// Whether this connection of `store` is encrypted, as the server sees it.
+fn ssl_in_use(store: &PgStore) -> bool {
+    store
+        .pool()
+        .run(|c| {
+            c.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+                .map(|r| r.get::<_, bool>(0))
+        })
+        .unwrap()
+}
+
+/// TLS to PostgreSQL: `sslmode` and `sslrootcert` in the store address
+/// as libpq reads them; a certificate that does not check out stops the
+/// connection before a password is sent, with a message saying what to
+/// do; a server that wants TLS refuses a plain connection.
+#[test]
+fn tls_to_postgres_checks_the_servers_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pg, ca, other) = tls_only_server(dir.path());
+    let plain = pg.url("postgres");
+    let at = |host: &str, query: &str| format!("{}?{query}", plain.replace("127.0.0.1", host));
+    let open = |url: &str| PgStore::open(url, 1).map_err(|e| e.to_string());
+
+    // Chain and name checked.
+    let full = open(&at("localhost", &format!("sslmode=verify-full&sslrootcert={ca}"))).unwrap();
+    assert!(ssl_in_use(&full));
+    full.apply(vec![Op::put("units/tls", &"qua TLS")]).unwrap();
+    assert_eq!(
+        full.get_json::<String>("units/tls").unwrap().as_deref(),
+        Some("qua TLS")
+    );
+    drop(full);
+    // The certificate does not name 127.0.0.1: verify-full refuses it,
+    // verify-ca (the chain only) takes it.
+    let e = open(&at("127.0.0.1", &format!("sslmode=verify-full&sslrootcert={ca}"))).unwrap_err();
+    assert!(
+        e.contains("not valid for name") && e.contains("sslrootcert=FILE"),
+        "{e}"
+    );
+    assert!(!e.contains(&pg_password(&plain)), "no password in messages: {e}");
+    let ca_only = open(&at("127.0.0.1", &format!("sslmode=verify-ca&sslrootcert={ca}"))).unwrap();
+    assert!(ssl_in_use(&ca_only));
+    drop(ca_only);
+    // Signed by a CA not trusted.
+    let e = open(&at("localhost", &format!("sslmode=verify-full&sslrootcert={other}"))).unwrap_err();
+    assert!(e.contains("UnknownIssuer") && e.contains("sslmode=verify-full"), "{e}");
+    let e = open(&at("localhost", &format!("sslmode=require&sslrootcert={other}"))).unwrap_err();
+    assert!(
+        e.contains("UnknownIssuer"),
+        "require with a root named checks the chain: {e}"
+    );
+    // The system's roots do not hold the test's CA.
+    let e = open(&at("localhost", "sslmode=verify-full")).unwrap_err();
+    assert!(e.contains("UnknownIssuer") || e.contains("system root"), "{e}");
+    // Encryption only (libpq's `require`), logged as weak.
+    let enc = open(&at("localhost", "sslmode=require")).unwrap();
+    assert!(ssl_in_use(&enc));
+    drop(enc);
+    // Plain TCP to a server that wants TLS; on loopback plain is the
+    // default.
+    for url in [at("localhost", "sslmode=disable"), plain.clone()] {
+        let e = open(&url).unwrap_err();
+        assert!(e.contains("pg_hba.conf") && e.contains("no encryption"), "{e}");
+    }
+}
+
+fn pg_password(url: &str) -> String {
+    url.split_once("postgres:")
+        .and_then(|(_, r)| r.split_once('@'))
+        .map(|(p, _)| p.to_string())
+        .unwrap()
+}
+
+/// A whole manager on a database it reaches over verified TLS: every
+/// connection it opens (the pool, the leader's, the notification relay)
+/// is encrypted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_runs_on_postgres_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pg, ca, _) = tls_only_server(dir.path());
+    let url = format!(
+        "{}?sslmode=verify-full&sslrootcert={ca}",
+        pg.url("postgres").replace("127.0.0.1", "localhost")
+    );
+    let data = tempfile::tempdir().unwrap();
+    seed_config(Config {
+        data_dir: data.path().to_path_buf(),
+        store: Some(url.clone()),
+        ..Config::default()
+    });
+    let s = Server::on_postgres(data.path(), &url).await;
+    let admin = Client::token(&s, "tinh", PASSWORD).await;
+    let a = user(&s, &admin, "xa.a", "editor", COMMUNE_A).await;
+    let (st, v) = a.call(Method::GET, "/api/v1/boards", None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let (st, v) = a.call(Method::GET, "/api/v1/health", None).await;
+        if st == StatusCode::OK && v["leader"] == true {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no leader: {st} {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let check = url.clone();
+    let (encrypted, all) = off_runtime(move || {
+        let store = PgStore::open(&check, 1).unwrap();
+        store
+            .pool()
+            .run(|c| {
+                c.query_one(
+                    "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_activity a \
+                     JOIN pg_stat_ssl s USING (pid) WHERE a.application_name = 'bangtin-manager'",
+                    &[],
+                )
+                .map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1)))
+            })
+            .unwrap()
+    });
+    assert!(all >= 3, "the pool, the leader and the relay at least: {all}");
+    assert_eq!(encrypted, all, "every connection of the manager is encrypted");
+    s.stop().await;
 }
 
 /// One manager leads the background work; when its connection goes (the

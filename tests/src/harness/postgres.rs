@@ -55,6 +55,48 @@ pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|s| s.spawn(f).join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
 }
 
+/// Test certificates: a CA of the test's own and a server certificate it
+/// signed for `names` (host names or IP addresses), PEM.
+#[derive(Debug, Clone)]
+pub struct TestCerts {
+    pub ca_pem: String,
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl TestCerts {
+    pub fn new(names: &[&str]) -> TestCerts {
+        let ca_key = rcgen::KeyPair::generate().expect("CA key");
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        // A name of its own: two test CAs are two issuers.
+        let n: u32 = rand::random();
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, format!("Bangtin test CA {n:08x}"));
+        let ca = ca.self_signed(&ca_key).expect("CA certificate");
+        let key = rcgen::KeyPair::generate().expect("server key");
+        let mut params =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("names");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, names.first().copied().unwrap_or("postgres"));
+        let cert = params.signed_by(&key, &ca, &ca_key).expect("server certificate");
+        TestCerts {
+            ca_pem: ca.pem(),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+}
+
+/// TLS for a test's server: its certificate, and whether clients without
+/// TLS are refused (every `host` line of `pg_hba.conf` made `hostssl`).
+#[derive(Debug, Clone)]
+pub struct ServerTls {
+    pub certs: TestCerts,
+    pub only: bool,
+}
+
 /// A running PostgreSQL server of a test.
 #[derive(Debug)]
 pub struct Postgres {
@@ -70,17 +112,22 @@ impl Postgres {
     /// does not come up in 60 s. Without fsync: a test's database dies
     /// with the test.
     pub fn start() -> Postgres {
-        Postgres::start_with(false)
+        Postgres::start_with(false, None)
+    }
+
+    /// With TLS on (`ssl = on`, the given certificate).
+    pub fn start_tls(tls: ServerTls) -> Postgres {
+        Postgres::start_with(false, Some(tls))
     }
 
     /// As a province runs it: every commit flushed to disk (fsync,
     /// synchronous commit, full pages), for benchmarks whose figures are
     /// compared with sled's, which flushes too.
     pub fn start_durable() -> Postgres {
-        Postgres::start_with(true)
+        Postgres::start_with(true, None)
     }
 
-    fn start_with(durable: bool) -> Postgres {
+    fn start_with(durable: bool, tls: Option<ServerTls>) -> Postgres {
         let bin = bin_dir().expect("PostgreSQL's server (Debian package postgresql; xtask/setup.sh installs it)");
         let dir = tempfile::Builder::new()
             .prefix("bangtin-pg-")
@@ -129,11 +176,38 @@ impl Postgres {
         );
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+        let mut written = vec![dir.path().join("server.log")];
+        let mut tls_args = Vec::new();
+        if let Some(tls) = &tls {
+            use std::os::unix::fs::PermissionsExt;
+            let (crt, key) = (dir.path().join("server.crt"), dir.path().join("server.key"));
+            std::fs::write(&crt, &tls.certs.cert_pem).unwrap();
+            std::fs::write(&key, &tls.certs.key_pem).unwrap();
+            // The server refuses a key others can read.
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+            written.extend([crt.clone(), key.clone()]);
+            tls_args = vec![
+                "ssl=on".to_string(),
+                format!("ssl_cert_file={}", crt.display()),
+                format!("ssl_key_file={}", key.display()),
+            ];
+            if tls.only {
+                let hba = data.join("pg_hba.conf");
+                let text = std::fs::read_to_string(&hba).unwrap();
+                let only: String = text
+                    .lines()
+                    .map(|l| match l.strip_prefix("host ") {
+                        Some(rest) => format!("hostssl {rest}\n"),
+                        None => format!("{l}\n"),
+                    })
+                    .collect();
+                std::fs::write(&hba, only).unwrap();
+            }
+        }
         if is_root() {
-            let _ = Command::new("chown")
-                .arg("postgres:postgres")
-                .arg(dir.path().join("server.log"))
-                .status();
+            for f in &written {
+                let _ = Command::new("chown").arg("postgres:postgres").arg(f).status();
+            }
         }
         // Loopback only, the socket in the test's directory.
         let flush = if durable { "on" } else { "off" };
@@ -146,6 +220,7 @@ impl Postgres {
             .args(["-c", &format!("synchronous_commit={flush}")])
             .args(["-c", &format!("full_page_writes={flush}")])
             .args(["-c", "max_connections=300"])
+            .args(tls_args.iter().flat_map(|a| ["-c", a.as_str()]))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -160,7 +235,15 @@ impl Postgres {
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if off_runtime(|| postgres::Client::connect(&pg.url("postgres"), postgres::NoTls).is_ok()) {
+            // Up when it answers: a server that takes TLS only refuses
+            // this plain connection, with an error of its own.
+            let answered = off_runtime(
+                || match postgres::Client::connect(&pg.url("postgres"), postgres::NoTls) {
+                    Ok(_) => true,
+                    Err(e) => e.as_db_error().is_some(),
+                },
+            );
+            if answered {
                 break;
             }
             assert!(
