@@ -290,6 +290,10 @@ pub mod key {
     pub fn heartbeat(board: &str) -> String {
         format!("heartbeat/{board}")
     }
+    /// [`crate::live::Seen`]: only where managers share the store.
+    pub fn seen(board: &str) -> String {
+        format!("seen/{board}")
+    }
     pub fn audit(seq: u64) -> String {
         format!("audit/{seq:020}")
     }

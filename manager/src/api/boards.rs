@@ -371,6 +371,7 @@ pub async fn delete_board(
         Op::del(key::board(&id)),
         Op::del(key::show(&id)),
         Op::del(key::heartbeat(&id)),
+        Op::del(key::seen(&id)),
         Op::del(format!("boardcredof/{id}")),
     ];
     if let Some(h) = s.store.get_json::<String>(&format!("boardcredof/{id}"))? {

@@ -76,7 +76,11 @@ pub async fn heartbeat(
             },
         )?;
     }
-    ops.push(Op::put(key::heartbeat(id), &LastBeat { at, status: value }));
+    let last = LastBeat { at, status: value };
+    if s.store.shared_by_processes() {
+        ops.push(Op::put(key::seen(id), &crate::live::Seen::of(&last)));
+    }
+    ops.push(Op::put(key::heartbeat(id), &last));
     // Frequent and replaceable: applied without waiting for the disk.
     s.store.apply(ops)?;
     catch_up(&s, &b.board, &status);
