@@ -96,7 +96,9 @@ pub struct Config {
     pub backup_keep: u32,
     /// Where the manager keeps its records: unset, sled in `data_dir`
     /// (one machine); `postgres://user:password@host:port/db`, a
-    /// PostgreSQL database several managers may share (docs/cluster.md).
+    /// PostgreSQL database several managers may share (docs/cluster.md;
+    /// on another machine over TLS, its certificate checked:
+    /// `?sslrootcert=FILE`, `sslmode=…`).
     /// The data directory still holds the signing key and each
     /// instance's copies of media. Env `BANGTIN_STORE`; `serve --store`.
     pub store: Option<String>,

@@ -29,9 +29,11 @@ struct Cli {
     data: Option<PathBuf>,
     /// Kho dữ liệu PostgreSQL nhiều máy quản lý dùng chung, thay sled
     /// trong thư mục dữ liệu; nên đặt trong tệp cấu hình hay biến
-    /// BANGTIN_STORE để mật khẩu không hiện trong danh sách tiến trình
-    /// (a PostgreSQL store several managers share, instead of sled;
-    /// overrides the config)
+    /// BANGTIN_STORE để mật khẩu không hiện trong danh sách tiến trình;
+    /// máy chủ ở máy khác được kết nối qua TLS và kiểm tra chứng chỉ
+    /// (?sslrootcert=TỆP, sslmode=…) (a PostgreSQL store several managers
+    /// share, instead of sled; a remote one over verified TLS; overrides
+    /// the config)
     #[arg(long, global = true, value_name = "postgres://…")]
     store: Option<String>,
     #[command(subcommand)]
