@@ -345,6 +345,9 @@ fn be(e: sled::Error) -> StoreError {
 /// reaches by filling it with history it rarely reads again.
 pub const DEFAULT_CACHE_MIB: u64 = 64;
 
+/// How long opening a sled directory waits for its lock.
+const SLED_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl SledStore {
     pub fn open(dir: &Path) -> Result<SledStore> {
         Self::open_with_cache(dir, DEFAULT_CACHE_MIB)
@@ -363,13 +366,31 @@ impl SledStore {
     }
 
     fn open_with(dir: &Path, journal: &Path, cache_mib: u64) -> Result<SledStore> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_mib.max(1) * 1024 * 1024)
-            .mode(sled::Mode::HighThroughput)
-            .flush_every_ms(Some(500))
-            .open()
-            .map_err(be)?;
+        // sled's lock on its directory outlives a store dropped in this
+        // process by a moment (its background writers still hold the
+        // file): wait that out before calling the directory taken.
+        let deadline = std::time::Instant::now() + SLED_LOCK_WAIT;
+        let db = loop {
+            match sled::Config::new()
+                .path(dir)
+                .cache_capacity(cache_mib.max(1) * 1024 * 1024)
+                .mode(sled::Mode::HighThroughput)
+                .flush_every_ms(Some(500))
+                .open()
+            {
+                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                    if std::time::Instant::now() >= deadline {
+                        return Err(StoreError::Backend(format!(
+                            "thư mục dữ liệu {} đang được một tiến trình khác dùng — một máy quản lý khác đang chạy? \
+                             (another process holds the data directory: is a manager already running?): {e}",
+                            dir.display()
+                        )));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => break other.map_err(be)?,
+            }
+        };
         let tree = db.open_tree("bangtin").map_err(be)?;
         let journal = Arc::new(crate::journal::Journal::open(journal)?);
         let id_floor = match tree.get(ID_FLOOR_KEY).map_err(be)? {
@@ -470,6 +491,25 @@ impl Store for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_directory_in_use_is_named_and_one_just_closed_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        store.apply(vec![Op::put("a", &1u32)]).unwrap();
+        let e = SledStore::open(dir.path()).map(|_| ()).unwrap_err().to_string();
+        assert!(
+            e.contains("is a manager already running") && e.contains(&dir.path().display().to_string()),
+            "{e}"
+        );
+        // Closed and opened again at once, many times: never refused.
+        drop(store);
+        for i in 0..20u32 {
+            let s = SledStore::open(dir.path()).unwrap_or_else(|e| panic!("reopen {i}: {e}"));
+            s.apply(vec![Op::put("a", &i)]).unwrap();
+            s.flush().unwrap();
+        }
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn group_commit_answers_every_waiter_and_ends_with_the_store() {
