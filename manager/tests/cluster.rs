@@ -7,7 +7,9 @@ use bangtin_manager::Config;
 use bangtin_manager::journal::Stream;
 use bangtin_manager::pg::PgStore;
 use bangtin_manager::store::{Op, SledStore, Store, StoreExt, prefix_end};
-use bangtin_tests::harness::manager::{COMMUNE_A, Client, PASSWORD, Server, pair, png, seed_config, user};
+use bangtin_tests::harness::manager::{
+    COMMUNE_A, Client, PASSWORD, Server, board_showing, pair, png, seed_config, user,
+};
 use bangtin_tests::harness::postgres::{Postgres, ServerTls, TestCerts, off_runtime};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -351,33 +353,6 @@ fn two_data_dirs(pg: &Postgres) -> (String, tempfile::TempDir, tempfile::TempDir
     });
     std::fs::copy(a.path().join("show-signing.key"), b.path().join("show-signing.key")).unwrap();
     (url, a, b)
-}
-
-/// A board paired to `s`, its show published: one layout showing picture
-/// `sha` full screen. Its id, its client, the key it pinned and the
-/// layout's id.
-async fn board_showing(s: &Server, a: &Client, sha: &str) -> (String, Client, String, String) {
-    let toml = format!(
-        "[board]\nwidth = 384\nheight = 192\n\n[[zone]]\nid = \"anh\"\nx = 0\ny = 0\nwidth = 384\nheight = 192\n\n[[zone.item]]\ntype = \"image\"\nsrc = \"sha256:{sha}\"\nduration = 8\n"
-    );
-    let (st, l) = a
-        .post(
-            &format!("/api/v1/units/{COMMUNE_A}/layouts"),
-            json!({"name": "L", "toml": toml}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{l}");
-    let (id, board, pinned) = pair(s, a, COMMUNE_A, "Bảng chợ").await;
-    let (st, v) = a
-        .post(
-            &format!("/api/v1/units/{COMMUNE_A}/schedules"),
-            json!({"name": "S", "target": {"board": id}, "schedule": {"default_layout": l["id"]}}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    let (st, v) = a.post(&format!("/api/v1/boards/{id}/publish"), json!({})).await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    (id, board, pinned, l["id"].as_str().unwrap().to_string())
 }
 
 fn sha256(b: &[u8]) -> String {

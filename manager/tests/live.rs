@@ -632,30 +632,11 @@ async fn screenshots_keep_the_latest_of_each_kind() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn media_downloads_resume_with_ranges() {
     let (_dir, s, a) = setup().await;
-    let (id, me, _) = pair(&s, &a, COMMUNE_A, "Bảng chợ").await;
     let pic = png(96, 96, 5);
     let (st, m) = a.upload(COMMUNE_A, "anh.png", pic.clone()).await;
     assert_eq!(st, StatusCode::CREATED, "{m}");
     let sha = m["sha256"].as_str().unwrap();
-    let toml = format!(
-        "[board]\nwidth = 384\nheight = 192\n\n[[zone]]\nid = \"anh\"\nx = 0\ny = 0\nwidth = 384\nheight = 192\n\n[[zone.item]]\ntype = \"image\"\nsrc = \"sha256:{sha}\"\nduration = 8\n"
-    );
-    let (st, l) = a
-        .post(
-            &format!("/api/v1/units/{COMMUNE_A}/layouts"),
-            json!({"name": "L", "toml": toml}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{l}");
-    let (st, v) = a
-        .post(
-            &format!("/api/v1/units/{COMMUNE_A}/schedules"),
-            json!({"name": "S", "target": {"board": id}, "schedule": {"default_layout": l["id"]}}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    let (st, v) = a.post(&format!("/api/v1/boards/{id}/publish"), json!({})).await;
-    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, me, _, _) = board_showing(&s, &a, sha).await;
 
     let get = |range: Option<String>| {
         let mut r = me.request(Method::GET, &format!("/api/v1/board/media/{sha}"));
